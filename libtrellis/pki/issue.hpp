@@ -1,0 +1,67 @@
+// Issuing: CA creation, leaf issuance from CSR JSON or a PEM CSR, self-signed
+// certificates and CRLs, producing certificates as cfssl does (20-byte random
+// serials, SKI/AKI, critical CA:FALSE on leaves, 5-minute backdate).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.hpp"
+#include "pki/certificate.hpp"
+#include "pki/key.hpp"
+#include "pki/policy.hpp"
+#include "pki/request.hpp"
+
+namespace trellis::pki {
+
+// What cfssl gencert prints as JSON: {"cert","csr","key"}; empty members are omitted.
+struct Issued {
+    std::string cert;
+    std::string csr;
+    std::string key;
+    std::string to_json() const;  // one line, keys sorted
+};
+
+// A CA that can sign: its certificate and private key, checked to belong together
+// and to be allowed to sign certificates (Code::CertNotCA otherwise).
+class Signer {
+  public:
+    Signer(Certificate cert, PrivateKey key);
+    // `cert_source`/`key_source` use read_source() syntax (path, file:, env:).
+    static Signer load(std::string_view cert_source, std::string_view key_source,
+                       const std::optional<std::string>& passphrase = std::nullopt);
+    const Certificate& certificate() const { return cert_; }
+    const PrivateKey& key() const { return key_; }
+
+  private:
+    Certificate cert_;
+    PrivateKey key_;
+};
+
+// Per-call overrides of the request, as cfssl's -hostname and -cn flags.
+struct Overrides {
+    std::optional<std::vector<std::string>> hosts;
+    std::optional<std::string> cn;
+};
+
+// gencert -initca: a new key and self-signed CA (validity from request.ca.expiry, default 43800h).
+Issued init_ca(const CertificateRequest& request, Warnings& warnings);
+// gencert -ca -ca-key: a new key, its CSR, and a certificate signed by `ca` under `profile`.
+Issued issue(const CertificateRequest& request, const Signer& ca, const Profile& profile, const Overrides& overrides,
+             Warnings& warnings);
+// Issue from an already generated key (the caller may generate keys in parallel).
+Issued issue_with_key(const CertificateRequest& request, const PrivateKey& key, const Signer& ca, const Profile& profile,
+                      const Overrides& overrides, Warnings& warnings);
+// genkey: a new key and CSR, no certificate. With `as_ca`, a self-signed CA (like -initca).
+Issued generate_key(const CertificateRequest& request, Warnings& warnings);
+// sign: signs a PEM CSR; `hosts` replaces its SANs when set; `subject` overrides its subject when set.
+std::string sign_csr(std::string_view csr_pem, std::string_view source, const Signer& ca, const Profile& profile,
+                     const Overrides& overrides, Warnings& warnings);
+// selfsign: a new key and a self-signed (non-CA) certificate for `request`.
+Issued self_sign(const CertificateRequest& request, const Profile& profile, Warnings& warnings);
+// gencrl: a CRL revoking `serials` (decimal), valid for `expiry`; returned as base64 DER like cfssl.
+std::string generate_crl(const std::vector<std::string>& serials, const Signer& ca, Duration expiry);
+
+}  // namespace trellis::pki

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what Trellis needs from Debian 12 packages and builds it into build/.
+# Safe to run again: apt-get and meson only do what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  # build
+  g++ meson ninja-build pkg-config python3
+  # libraries
+  libssl-dev libbotan-2-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
+  libcpp-httplib-dev libkainjow-mustache-dev libgtest-dev libgmock-dev
+  # the real peers the tests and the cluster run against
+  etcd-server etcd-client golang-cfssl openssl botan curl procps
+)
+
+if [[ ${EUID} -eq 0 ]]; then
+  echo "==> apt-get update && apt-get install (${#packages[@]} packages)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+else
+  echo "==> not root: skipping apt-get; make sure these are installed: ${packages[*]}"
+fi
+
+if [[ ! -f build/build.ninja ]]; then
+  meson setup build --buildtype=debugoptimized >/dev/null
+fi
+echo "==> building with ninja"
+ninja -C build

@@ -1,0 +1,34 @@
+#include "core/error.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "core/cli.hpp"
+
+namespace trellis {
+
+TEST(Error, CarriesStableCodeAndMessage) {
+    const Error e(Code::KeyUnsupported, "RSA keys under 2048 bits are refused");
+    EXPECT_EQ(e.number(), 2102);
+    EXPECT_STREQ(e.what(), "RSA keys under 2048 bits are refused");
+    EXPECT_EQ(code_name(e.code()), "KeyUnsupported");
+}
+
+TEST(Error, JsonIsOneLineWithCodeAndMessage) {
+    const Error e(Code::PolicyUnknownProfile, "profile \"peer\" is not \"in\" the config");
+    const std::string text = e.to_json();
+    EXPECT_EQ(text.find('\n'), std::string::npos);
+    const auto parsed = nlohmann::json::parse(text);
+    EXPECT_EQ(parsed["code"], 5002);
+    EXPECT_EQ(parsed["message"], "profile \"peer\" is not \"in\" the config");
+}
+
+TEST(Cli, MapsErrorsToDocumentedExitCodes) {
+    EXPECT_EQ(cli::run("t", cli::ErrorStyle::Plain, [] { return 0; }), 0);
+    EXPECT_EQ(cli::run("t", cli::ErrorStyle::Plain, []() -> int { throw Error(Code::Usage, "bad flag"); }), 2);
+    EXPECT_EQ(cli::run("t", cli::ErrorStyle::Json, []() -> int { throw Error(Code::ConnectFailed, "refused"); }), 3);
+    EXPECT_EQ(cli::run("t", cli::ErrorStyle::Json, []() -> int { throw Error(Code::CsrInvalid, "bad"); }), 1);
+    EXPECT_EQ(cli::run("t", cli::ErrorStyle::Json, []() -> int { throw std::runtime_error("boom"); }), 1);
+}
+
+}  // namespace trellis
