@@ -133,3 +133,25 @@ RunResult run(const std::vector<std::string>& argv, const std::string& input, co
 }
 
 }  // namespace trellis::testing
+
+#include <sys/file.h>
+
+#include <thread>
+
+namespace trellis::testing {
+
+LoopbackLock::LoopbackLock(int max_wait_seconds) {
+    fd_ = ::open("/tmp/trellis-test-loopback-11-14.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd_ < 0) throw std::runtime_error("cannot open loopback lock file");
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(max_wait_seconds);
+    while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+        if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("timed out waiting for the loopback lock");
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+}
+
+LoopbackLock::~LoopbackLock() {
+    if (fd_ >= 0) ::close(fd_);  // closing releases the flock
+}
+
+}  // namespace trellis::testing

@@ -44,3 +44,21 @@ std::string slurp(const std::filesystem::path& path);
 void spit(const std::filesystem::path& path, const std::string& data);
 
 }  // namespace trellis::testing
+
+namespace trellis::testing {
+
+// Serializes tests (and developers' runs) that use the shared loopback hosts
+// 127.0.0.11-127.0.0.14 with the standard ports: an flock held for the
+// object's lifetime, waited for at most `max_wait_seconds`.
+class LoopbackLock {
+  public:
+    explicit LoopbackLock(int max_wait_seconds = 600);
+    ~LoopbackLock();
+    LoopbackLock(const LoopbackLock&) = delete;
+    LoopbackLock& operator=(const LoopbackLock&) = delete;
+
+  private:
+    int fd_ = -1;
+};
+
+}  // namespace trellis::testing

@@ -1,0 +1,46 @@
+// Lint of node configurations and the certificates and keys they name: finds
+// what would make a node refuse to start (or start insecurely) before it does.
+// Used by `cluster-config lint` and by trellis-backend's preflight.
+#pragma once
+
+#include <chrono>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cluster/backend_config.hpp"
+
+namespace trellis::cluster {
+
+enum class Severity { Error, Warning };
+
+// One kind of problem lint knows; the table of them is data (lint.cpp).
+struct FindingKind {
+    std::string_view code;  // stable: "L101"
+    std::string_view name;  // stable: "scheme-mismatch"
+    Severity severity;
+    std::string_view summary;  // one line for docs
+};
+std::span<const FindingKind> finding_kinds();
+
+struct Finding {
+    const FindingKind* kind;
+    std::string file;  // the backend.yml (or cert/key file) the problem is in
+    int line = 0;      // 0 when not tied to a line
+    std::string message;  // one line: what is wrong and what to do
+    std::string to_string() const;  // "file:line: L101 scheme-mismatch: message"
+};
+
+struct LintOptions {
+    std::chrono::hours expiry_warning{24 * 30};  // certs expiring sooner are a warning
+    bool check_files = true;                     // read and check the certs/keys named
+};
+
+// Checks one node's configuration and the files it names (relative paths resolve against
+// the directory of the config's source file).
+std::vector<Finding> lint_node(const BackendConfig& config, const LintOptions& options = {});
+// Cross-node checks over a set of configs (initial-cluster agreement, duplicate names/URLs).
+std::vector<Finding> lint_cluster(std::span<const BackendConfig> configs, const LintOptions& options = {});
+
+}  // namespace trellis::cluster
