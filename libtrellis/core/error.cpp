@@ -8,7 +8,7 @@
 namespace trellis {
 namespace {
 
-constexpr std::array<std::pair<Code, std::string_view>, 47> kNames{{
+constexpr auto kNames = std::to_array<CodeInfo>({
     {Code::CertReadFailed, "CertReadFailed"},
     {Code::CertDecodeFailed, "CertDecodeFailed"},
     {Code::CertParseFailed, "CertParseFailed"},
@@ -56,7 +56,7 @@ constexpr std::array<std::pair<Code, std::string_view>, 47> kNames{{
     {Code::TlsFailed, "TlsFailed"},
     {Code::HttpError, "HttpError"},
     {Code::Internal, "Internal"},
-}};
+});
 
 }  // namespace
 
@@ -65,6 +65,8 @@ std::string_view code_name(Code code) {
         if (c == code) return name;
     return "Unknown";
 }
+
+std::span<const CodeInfo> all_codes() { return kNames; }
 
 std::string Error::to_json() const {
     return nlohmann::json{{"code", number()}, {"message", what()}}.dump();

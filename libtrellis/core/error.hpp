@@ -3,6 +3,7 @@
 // category * 1000 + reason, so scripts can match on them across releases.
 #pragma once
 
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -73,6 +74,13 @@ enum class Code : int {
 
 // Short stable name for a code, e.g. "KeyUnsupported"; used in docs and JSON.
 std::string_view code_name(Code code);
+
+struct CodeInfo {
+    Code code;
+    std::string_view name;
+};
+// Every code, in numeric order (docs/errors.md lists the same, a test keeps them in step).
+std::span<const CodeInfo> all_codes();
 
 class Error : public std::runtime_error {
   public:

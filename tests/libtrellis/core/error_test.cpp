@@ -32,3 +32,34 @@ TEST(Cli, MapsErrorsToDocumentedExitCodes) {
 }
 
 }  // namespace trellis
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "support.hpp"
+
+namespace trellis {
+
+// docs/errors.md is what users read; it must list exactly the codes the code has.
+TEST(Error, DocsListEveryCodeWithItsName) {
+    std::ifstream in(testing::source_path("docs/errors.md"));
+    ASSERT_TRUE(in) << "docs/errors.md missing";
+    std::stringstream text;
+    text << in.rdbuf();
+    const std::string doc = text.str();
+    const std::regex row(R"(\| (\d+) \| (\w+) \|)");
+    std::vector<std::pair<int, std::string>> documented;
+    for (auto it = std::sregex_iterator(doc.begin(), doc.end(), row); it != std::sregex_iterator(); ++it)
+        documented.emplace_back(std::stoi((*it)[1]), (*it)[2]);
+    std::vector<std::pair<int, std::string>> actual;
+    int previous = 0;
+    for (const auto& info : all_codes()) {
+        EXPECT_LT(previous, static_cast<int>(info.code)) << "all_codes() must be in numeric order without repeats";
+        previous = static_cast<int>(info.code);
+        actual.emplace_back(static_cast<int>(info.code), std::string(info.name));
+    }
+    EXPECT_EQ(documented, actual);
+}
+
+}  // namespace trellis
