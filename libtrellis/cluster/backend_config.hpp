@@ -4,6 +4,7 @@
 // and lint findings. Used by cluster-config (render, lint) and trellis-backend.
 #pragma once
 
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <span>
@@ -15,7 +16,8 @@
 
 namespace trellis::cluster {
 
-enum class KeyType { String, Bool, Int, UrlList, Path, Duration };
+// StringList: a list that is not URLs (cipher suites); same spelling rules as UrlList.
+enum class KeyType { String, Bool, Int, UrlList, Path, Duration, StringList };
 
 struct BackendKey {
     std::string_view key;        // "etcd-listen-client-urls"
@@ -28,6 +30,8 @@ struct BackendKey {
 // Every key, in the order docs and rendered files list them.
 std::span<const BackendKey> backend_keys();
 const BackendKey* find_backend_key(std::string_view key);
+// "url-list", "bool", ... as docs and messages spell a type.
+std::string_view type_name(KeyType type);
 
 // Where a value came from, for messages: "backend.yml:12", "env TRELLIS_BACKEND_ETCD_NAME", "flag --etcd-name".
 struct Origin {
@@ -45,29 +49,57 @@ struct Setting {
 class BackendConfig {
   public:
     // Parses backend.yml strictly: unknown keys are Code::ConfigInvalid naming file:line and the closest key.
+    // Values are checked against their key's type here, so a bad value fails at load with its line.
+    // `source` is the file's path: relative paths in the file resolve against its directory.
     static BackendConfig from_yaml(std::string_view text, std::string_view source);
 
     // Later layers win: call set() for env, then flags, after from_yaml (flag > env > file > default).
+    // Unknown keys and values that do not fit the key's type are Code::ConfigInvalid naming `origin`.
     void set(std::string_view key, const std::vector<std::string>& values, Origin origin);
+    // The environment layer: every key K read from TRELLIS_BACKEND_<K upper-cased, '-' -> '_'> if set.
+    void apply_environment();
 
     bool has(std::string_view key) const;  // explicitly set (not just defaulted)
     const Setting* find(std::string_view key) const;
     // Value or the table's default; Code::ConfigInvalid if the value does not fit the key's type.
+    // Path keys come back resolved: a relative path from the file is taken relative to the file's
+    // directory (so a node folder works wherever it is copied); from env/flags, relative to the cwd.
+    // Lists come back comma-joined.
     std::string get(std::string_view key) const;
     bool get_bool(std::string_view key) const;
     long long get_int(std::string_view key) const;
     std::vector<std::string> get_list(std::string_view key) const;
 
-    // The embedded etcd's command line, from the table: every set etcd key as "--flag=value".
+    // The embedded etcd's command line, from the table: every etcd key that is set or has a default
+    // as "--flag=value" (bools true/false, lists comma-joined, paths resolved), plus
+    // --data-dir=<state-dir>/etcd.
     std::vector<std::string> etcd_arguments() const;
+
+    // The file the config was read from ("" when built by set() only) and its directory.
+    const std::string& source() const { return source_; }
+    std::filesystem::path base_dir() const;
+    // `value` (a path as written in this config by `origin`) resolved as get() resolves Path keys.
+    std::string resolve_path(std::string_view value, const Origin& origin) const;
+
+    // The backend's own client identity towards etcd: etcd-client-cert-file/-key-file, falling back
+    // to etcd-cert-file/-key-file (the node's server cert, which carries clientAuth). "" if neither.
+    std::string etcd_client_cert_file() const;
+    std::string etcd_client_key_file() const;
+    // Where the backend reaches its store: with no-embed-etcd, etcd-client-urls (falling back to
+    // etcd-listen-client-urls, as the guide writes it); else its own etcd-advertise-client-urls.
+    std::vector<std::string> store_endpoints() const;
 
     const std::map<std::string, Setting, std::less<>>& settings() const { return settings_; }
 
   private:
     std::map<std::string, Setting, std::less<>> settings_;
+    std::string source_;
 };
 
 // Splits a URL list given as "a,b" or "a b" (the guide writes both).
 std::vector<std::string> split_list(std::string_view text);
+
+// "TRELLIS_BACKEND_ETCD_NAME" for "etcd-name".
+std::string environment_variable(std::string_view key);
 
 }  // namespace trellis::cluster

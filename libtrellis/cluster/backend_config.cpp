@@ -1,0 +1,346 @@
+#include "cluster/backend_config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+#include <set>
+
+#include "cluster/net.hpp"
+#include "core/strict_json.hpp"
+
+namespace trellis::cluster {
+namespace {
+
+using enum KeyType;
+
+// The single source of truth for backend.yml. Order: the backend's own keys, then the etcd store keys
+// in the order the guide lists them, then etcd's TLS, then tuning.
+constexpr std::array<BackendKey, 34> kKeys{{
+    {"state-dir", "", Path, "/var/lib/trellis",
+     "directory of the backend's state; the embedded etcd keeps its data in <state-dir>/etcd (etcd --data-dir)"},
+    {"log-level", "", String, "warn", "backend log level: debug, info, warn or error"},
+    {"api-listen-address", "", String, "[::]:8080", "host:port the backend's HTTPS API listens on"},
+    {"api-url", "", String, "", "URL other nodes and trellisctl use to reach this backend's API (default: derived from api-listen-address)"},
+    {"cert-file", "", Path, "", "the backend API's TLS certificate (not an etcd flag)"},
+    {"key-file", "", Path, "", "the backend API's TLS private key (not an etcd flag)"},
+    {"trusted-ca-file", "", Path, "",
+     "CA that API clients' certificates must chain to; when set, the API requires a client certificate (not an etcd flag)"},
+    {"no-embed-etcd", "", Bool, "false", "do not run an embedded etcd; use the external store at etcd-client-urls"},
+    {"etcd-client-urls", "", UrlList, "",
+     "client URLs of the external etcd cluster used with no-embed-etcd (the guide puts them in etcd-listen-client-urls)"},
+    {"etcd-advertise-client-urls", "--advertise-client-urls", UrlList, "http://127.0.0.1:2379",
+     "client URLs this member advertises to the rest of the cluster and to clients"},
+    {"etcd-listen-client-urls", "--listen-client-urls", UrlList, "http://127.0.0.1:2379",
+     "URLs this member listens on for client traffic"},
+    {"etcd-listen-peer-urls", "--listen-peer-urls", UrlList, "http://127.0.0.1:2380",
+     "URLs this member listens on for peer (raft) traffic"},
+    {"etcd-initial-cluster", "--initial-cluster", StringList, "default=http://127.0.0.1:2380",
+     "every initial member as name=peer-url, comma-separated; must name this member"},
+    {"etcd-initial-advertise-peer-urls", "--initial-advertise-peer-urls", UrlList, "http://127.0.0.1:2380",
+     "peer URLs this member advertises; must match its entry in etcd-initial-cluster"},
+    {"etcd-initial-cluster-state", "--initial-cluster-state", String, "new",
+     "new when bootstrapping the cluster, existing when joining one"},
+    {"etcd-initial-cluster-token", "--initial-cluster-token", String, "",
+     "token unique to this cluster, so members of two clusters never join each other; must not be empty"},
+    {"etcd-name", "--name", String, "default", "this member's name; must be unique in the cluster"},
+    {"etcd-cert-file", "--cert-file", Path, "",
+     "the node's SERVER certificate on the client port; it needs serverAuth and clientAuth (etcd's gateway dials "
+     "back with it) and is also the backend's client cert unless etcd-client-cert-file is set"},
+    {"etcd-key-file", "--key-file", Path, "", "private key of etcd-cert-file"},
+    {"etcd-trusted-ca-file", "--trusted-ca-file", Path, "",
+     "CA for the client port: etcd requires client certs signed by it; the backend verifies etcd's server cert with it"},
+    {"etcd-client-cert-auth", "--client-cert-auth", Bool, "false",
+     "require client certificates on the client port (etcd 3.4 already does when etcd-trusted-ca-file is set)"},
+    {"etcd-client-cert-file", "", Path, "",
+     "the backend's own client certificate towards etcd (default: etcd-cert-file); not an etcd flag"},
+    {"etcd-client-key-file", "", Path, "", "private key of etcd-client-cert-file (default: etcd-key-file)"},
+    {"etcd-peer-cert-file", "--peer-cert-file", Path, "",
+     "the node's peer certificate: serverAuth and clientAuth, SANs covering its peer address and 127.0.0.1"},
+    {"etcd-peer-key-file", "--peer-key-file", Path, "", "private key of etcd-peer-cert-file"},
+    {"etcd-peer-trusted-ca-file", "--peer-trusted-ca-file", Path, "",
+     "CA that peers' certificates must chain to (trellis uses a separate peer CA by default)"},
+    {"etcd-peer-client-cert-auth", "--peer-client-cert-auth", Bool, "false",
+     "require peers to present a certificate signed by etcd-peer-trusted-ca-file"},
+    {"etcd-cipher-suites", "--cipher-suites", StringList, "",
+     "TLS 1.2 cipher suites (Go names), comma-separated; empty: Go's defaults"},
+    {"etcd-heartbeat-interval", "--heartbeat-interval", Int, "100", "raft heartbeat interval in milliseconds"},
+    {"etcd-election-timeout", "--election-timeout", Int, "1000", "raft election timeout in milliseconds"},
+    {"etcd-quota-backend-bytes", "--quota-backend-bytes", Int, "4294967296",
+     "size limit of the etcd database in bytes before it raises a NOSPACE alarm"},
+    {"etcd-max-request-bytes", "--max-request-bytes", Int, "1572864", "largest request etcd accepts, in bytes"},
+    {"etcd-log-level", "--log-level", String, "warn", "embedded etcd's log level: debug, info, warn or error"},
+    {"etcd-logger", "--logger", String, "zap", "embedded etcd's logger (zap; capnslog is deprecated)"},
+}};
+
+[[noreturn]] void fail(const Origin& origin, std::string_view key, const std::string& why) {
+    throw Error(Code::ConfigInvalid, origin.to_string() + ": " + std::string(key) + ": " + why);
+}
+
+bool is_bool(std::string_view v) { return v == "true" || v == "false"; }
+
+bool is_int(std::string_view v) {
+    long long out = 0;
+    const auto* end = v.data() + v.size();
+    auto [p, ec] = std::from_chars(v.data(), end, out);
+    return !v.empty() && ec == std::errc() && p == end && out >= 0;
+}
+
+// Go duration subset: digits followed by a unit, repeated ("5s", "1h30m").
+bool is_duration(std::string_view v) {
+    if (v.empty()) return false;
+    size_t i = 0;
+    while (i < v.size()) {
+        const size_t start = i;
+        while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i]))) ++i;
+        if (i == start) return false;
+        const size_t ustart = i;
+        while (i < v.size() && std::isalpha(static_cast<unsigned char>(v[i]))) ++i;
+        static const std::set<std::string_view> units{"ns", "us", "ms", "s", "m", "h"};
+        if (!units.contains(v.substr(ustart, i - ustart))) return false;
+    }
+    return true;
+}
+
+// Why `value` does not fit `type` ("" when it does).
+std::string type_problem(KeyType type, std::string_view value) {
+    switch (type) {
+        case Bool:
+            return is_bool(value) ? "" : "expected true or false, got \"" + std::string(value) + "\"";
+        case Int:
+            return is_int(value) ? "" : "expected a non-negative integer, got \"" + std::string(value) + "\"";
+        case Duration:
+            return is_duration(value) ? "" : "expected a duration like 5s or 1m30s, got \"" + std::string(value) + "\"";
+        case UrlList: {
+            std::string why;
+            if (!parse_url(value, &why)) return "\"" + std::string(value) + "\" is not a URL: " + why;
+            return "";
+        }
+        case String:
+        case Path:
+        case StringList:
+            return "";
+    }
+    return "";
+}
+
+bool is_list(KeyType type) { return type == UrlList || type == StringList; }
+
+std::string join(const std::vector<std::string>& values, std::string_view sep) {
+    std::string out;
+    for (size_t i = 0; i < values.size(); ++i) {
+        if (i) out += sep;
+        out += values[i];
+    }
+    return out;
+}
+
+std::vector<std::string> key_names() {
+    std::vector<std::string> out;
+    for (const auto& k : kKeys) out.emplace_back(k.key);
+    return out;
+}
+
+std::string unknown_key_message(std::string_view key) {
+    std::string why = "unknown key \"" + std::string(key) + "\"";
+    if (auto guess = closest_match(key, key_names())) why += " (did you mean \"" + *guess + "\"?)";
+    return why;
+}
+
+}  // namespace
+
+std::span<const BackendKey> backend_keys() { return kKeys; }
+
+const BackendKey* find_backend_key(std::string_view key) {
+    for (const auto& k : kKeys)
+        if (k.key == key) return &k;
+    return nullptr;
+}
+
+std::string_view type_name(KeyType type) {
+    static constexpr std::array<std::pair<KeyType, std::string_view>, 7> names{{
+        {String, "string"},
+        {Bool, "bool"},
+        {Int, "int"},
+        {UrlList, "url-list"},
+        {Path, "path"},
+        {Duration, "duration"},
+        {StringList, "list"},
+    }};
+    for (const auto& [t, n] : names)
+        if (t == type) return n;
+    return "?";
+}
+
+std::string Origin::to_string() const {
+    if (line > 0) return source + ":" + std::to_string(line);
+    return source;
+}
+
+std::vector<std::string> split_list(std::string_view text) {
+    std::vector<std::string> out;
+    std::string cur;
+    for (char c : text) {
+        if (c == ',' || std::isspace(static_cast<unsigned char>(c))) {
+            if (!cur.empty()) out.push_back(std::move(cur));
+            cur.clear();
+        } else {
+            cur += c;
+        }
+    }
+    if (!cur.empty()) out.push_back(std::move(cur));
+    return out;
+}
+
+std::string environment_variable(std::string_view key) {
+    std::string out = "TRELLIS_BACKEND_";
+    for (char c : key) out += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return out;
+}
+
+BackendConfig BackendConfig::from_yaml(std::string_view text, std::string_view source) {
+    BackendConfig config;
+    config.source_ = std::string(source);
+    YAML::Node root;
+    try {
+        root = YAML::Load(std::string(text));
+    } catch (const YAML::Exception& e) {
+        throw Error(Code::ConfigInvalid,
+                    std::string(source) + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
+    }
+    if (root.IsNull()) return config;  // an empty file: every key defaulted
+    if (!root.IsMap()) {
+        throw Error(Code::ConfigInvalid, std::string(source) + ":" + std::to_string(root.Mark().line + 1) +
+                                             ": expected a mapping of key: value, as in the guide's backend.yml");
+    }
+    std::set<std::string> seen;
+    for (const auto& item : root) {
+        const Origin origin{std::string(source), item.first.Mark().line + 1};
+        if (!item.first.IsScalar()) fail(origin, "key", "keys must be plain strings");
+        const std::string key = item.first.Scalar();
+        const BackendKey* info = find_backend_key(key);
+        if (info == nullptr) throw Error(Code::ConfigInvalid, origin.to_string() + ": " + unknown_key_message(key));
+        if (!seen.insert(key).second) fail(origin, key, "set twice in the same file; keep one");
+        std::vector<std::string> values;
+        const YAML::Node& v = item.second;
+        if (v.IsNull()) {
+            values.emplace_back();
+        } else if (v.IsScalar()) {
+            if (is_list(info->type))
+                values = split_list(v.Scalar());
+            else
+                values.push_back(v.Scalar());
+        } else if (v.IsSequence() && is_list(info->type)) {
+            for (const auto& e : v) {
+                if (!e.IsScalar()) fail(origin, key, "list entries must be plain strings");
+                for (auto& part : split_list(e.Scalar())) values.push_back(std::move(part));
+            }
+        } else {
+            fail(origin, key, std::string("expected a ") + std::string(type_name(info->type)) + " value");
+        }
+        config.set(key, values, origin);
+    }
+    return config;
+}
+
+void BackendConfig::set(std::string_view key, const std::vector<std::string>& values, Origin origin) {
+    const BackendKey* info = find_backend_key(key);
+    if (info == nullptr) throw Error(Code::ConfigInvalid, origin.to_string() + ": " + unknown_key_message(key));
+    if (!is_list(info->type) && values.size() != 1)
+        fail(origin, key, "expected one " + std::string(type_name(info->type)) + " value, got " +
+                              std::to_string(values.size()));
+    for (const auto& v : values)
+        if (auto why = type_problem(info->type, v); !why.empty()) fail(origin, key, why);
+    settings_[std::string(key)] = Setting{std::string(key), values, std::move(origin)};
+}
+
+void BackendConfig::apply_environment() {
+    for (const auto& k : kKeys) {
+        const std::string name = environment_variable(k.key);
+        const char* value = std::getenv(name.c_str());
+        if (value == nullptr) continue;
+        std::vector<std::string> values = is_list(k.type) ? split_list(value) : std::vector<std::string>{value};
+        set(k.key, values, Origin{"env " + name, 0});
+    }
+}
+
+bool BackendConfig::has(std::string_view key) const { return settings_.find(key) != settings_.end(); }
+
+const Setting* BackendConfig::find(std::string_view key) const {
+    auto it = settings_.find(key);
+    return it == settings_.end() ? nullptr : &it->second;
+}
+
+std::filesystem::path BackendConfig::base_dir() const {
+    if (source_.empty()) return {};
+    return std::filesystem::path(source_).parent_path();
+}
+
+std::string BackendConfig::resolve_path(std::string_view value, const Origin& origin) const {
+    const std::filesystem::path p(value);
+    if (value.empty() || p.is_absolute() || origin.line == 0 || origin.source != source_) return std::string(value);
+    return (base_dir() / p).lexically_normal().string();
+}
+
+std::string BackendConfig::get(std::string_view key) const {
+    const BackendKey* info = find_backend_key(key);
+    if (info == nullptr) throw Error(Code::ConfigInvalid, "no such backend.yml key \"" + std::string(key) + "\"");
+    const Setting* s = find(key);
+    if (s == nullptr) return std::string(info->default_value);
+    if (is_list(info->type)) return join(s->values, ",");
+    if (info->type == Path) return resolve_path(s->values.front(), s->origin);
+    return s->values.front();
+}
+
+bool BackendConfig::get_bool(std::string_view key) const {
+    const std::string v = get(key);
+    if (!is_bool(v)) throw Error(Code::ConfigInvalid, std::string(key) + ": expected true or false, got \"" + v + "\"");
+    return v == "true";
+}
+
+long long BackendConfig::get_int(std::string_view key) const {
+    const std::string v = get(key);
+    if (!is_int(v))
+        throw Error(Code::ConfigInvalid, std::string(key) + ": expected a non-negative integer, got \"" + v + "\"");
+    return std::stoll(v);
+}
+
+std::vector<std::string> BackendConfig::get_list(std::string_view key) const {
+    const BackendKey* info = find_backend_key(key);
+    if (info == nullptr) throw Error(Code::ConfigInvalid, "no such backend.yml key \"" + std::string(key) + "\"");
+    if (const Setting* s = find(key)) return s->values;
+    return split_list(info->default_value);
+}
+
+std::vector<std::string> BackendConfig::etcd_arguments() const {
+    std::vector<std::string> args;
+    for (const auto& k : kKeys) {
+        if (k.etcd_flag.empty()) continue;
+        if (!has(k.key) && k.default_value.empty()) continue;
+        std::string value = get(k.key);
+        // An empty optional value (a TLS file left blank) means "not set" to etcd as well.
+        if (value.empty() && k.type != String) continue;
+        args.push_back(std::string(k.etcd_flag) + "=" + value);
+    }
+    args.push_back("--data-dir=" + (std::filesystem::path(get("state-dir")) / "etcd").string());
+    return args;
+}
+
+std::string BackendConfig::etcd_client_cert_file() const {
+    return has("etcd-client-cert-file") ? get("etcd-client-cert-file") : get("etcd-cert-file");
+}
+
+std::string BackendConfig::etcd_client_key_file() const {
+    return has("etcd-client-key-file") ? get("etcd-client-key-file") : get("etcd-key-file");
+}
+
+std::vector<std::string> BackendConfig::store_endpoints() const {
+    if (get_bool("no-embed-etcd"))
+        return has("etcd-client-urls") ? get_list("etcd-client-urls") : get_list("etcd-listen-client-urls");
+    return get_list("etcd-advertise-client-urls");
+}
+
+}  // namespace trellis::cluster
