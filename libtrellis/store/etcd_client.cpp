@@ -1,0 +1,340 @@
+#include "store/etcd_client.hpp"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <httplib.h>
+
+namespace trellis::store {
+namespace {
+
+using nlohmann::json;
+
+std::string base64_encode(std::string_view data) {
+    std::string out(4 * ((data.size() + 2) / 3), '\0');
+    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                  reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
+    out.resize(static_cast<std::size_t>(n));
+    return out;
+}
+
+std::string base64_decode(std::string_view text, std::string_view where) {
+    if (text.size() % 4 != 0) throw Error(Code::StoreRequestFailed, std::string(where) + ": etcd sent invalid base64");
+    std::string out(3 * text.size() / 4, '\0');
+    const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                  reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
+    if (n < 0) throw Error(Code::StoreRequestFailed, std::string(where) + ": etcd sent invalid base64");
+    // EVP_DecodeBlock counts padding as zero bytes; drop them.
+    std::size_t len = static_cast<std::size_t>(n);
+    for (std::size_t i = text.size(); i > 0 && text[i - 1] == '='; --i) --len;
+    out.resize(len);
+    return out;
+}
+
+// The gateway writes 64-bit integers as JSON strings (proto3 JSON mapping); accept numbers too.
+template <typename Int>
+Int integer_field(const json& object, const char* key) {
+    const auto it = object.find(key);
+    if (it == object.end() || it->is_null()) return 0;
+    if (it->is_number_integer()) return it->get<Int>();
+    if (it->is_string()) {
+        const auto& s = it->get_ref<const std::string&>();
+        Int value = 0;
+        const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+        if (ec == std::errc() && ptr == s.data() + s.size()) return value;
+    }
+    throw Error(Code::StoreRequestFailed, std::string("etcd answered a malformed \"") + key + "\": " + it->dump());
+}
+
+std::vector<std::string> strings_field(const json& object, const char* key) {
+    std::vector<std::string> out;
+    const auto it = object.find(key);
+    if (it == object.end() || !it->is_array()) return out;
+    for (const auto& v : *it)
+        if (v.is_string()) out.push_back(v.get<std::string>());
+    return out;
+}
+
+std::string string_field(const json& object, const char* key) {
+    const auto it = object.find(key);
+    return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::vector<Member> members_field(const json& object) {
+    std::vector<Member> out;
+    const auto it = object.find("members");
+    if (it != object.end() && it->is_array())
+        for (const auto& m : *it) out.push_back(decode_member(m));
+    return out;
+}
+
+MemberChange decode_change(const json& answer, bool with_member) {
+    MemberChange change;
+    change.header = decode_header(answer.value("header", json::object()));
+    if (with_member && answer.contains("member")) change.member = decode_member(answer["member"]);
+    change.members = members_field(answer);
+    return change;
+}
+
+std::string ms_text(std::chrono::milliseconds ms) { return std::to_string(ms.count()) + " ms"; }
+
+// Why a TCP connection failed, as Go (and so Sensu) words it: httplib only reports
+// "could not connect", so on failure we repeat the connect once to learn errno.
+std::string probe_connect(const Url& url, std::chrono::milliseconds timeout) {
+    const std::string dial = "dial tcp " + url.host_port() + ": ";
+    addrinfo hints{};
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    if (const int rc = ::getaddrinfo(url.host.c_str(), std::to_string(url.port).c_str(), &hints, &found); rc != 0)
+        return dial + "lookup " + url.host + ": " + ::gai_strerror(rc);
+    std::string why = "connect: no usable address";
+    for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
+        const int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) continue;
+        int err = 0;
+        if (::connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+            err = errno;
+            if (err == EINPROGRESS) {
+                pollfd p{fd, POLLOUT, 0};
+                const int ready = ::poll(&p, 1, static_cast<int>(timeout.count()));
+                socklen_t len = sizeof err;
+                if (ready == 0)
+                    err = ETIMEDOUT;
+                else if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+                    err = errno;
+            }
+        }
+        ::close(fd);
+        if (err == 0) {
+            why = "connect: connection dropped";  // the port answers now; the server closed on us before
+            break;
+        }
+        why = err == ETIMEDOUT ? "i/o timeout" : std::string("connect: ") + std::strerror(err);
+        for (auto& c : why) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    ::freeaddrinfo(found);
+    return dial + why;
+}
+
+// OpenSSL's reason for the last failure on this thread, e.g. "tlsv13 alert certificate required".
+std::string ssl_reason(unsigned long err) {
+    if (err == 0) return {};
+    const char* reason = ERR_reason_error_string(err);
+    return reason ? reason : "";
+}
+
+Error transport_error(const Url& url, httplib::Error err, long verify_result, unsigned long ssl_err,
+                      const ClientOptions& options) {
+    const std::string where = url.to_string();
+    const std::string reason = ssl_reason(ssl_err);
+    const bool peer_alert = reason.find("alert") != std::string::npos;
+    switch (err) {
+        case httplib::Error::Connection:
+            return Error(Code::ConnectFailed, probe_connect(url, options.connect_timeout));
+        case httplib::Error::ConnectionTimeout:
+            return Error(Code::ConnectFailed,
+                         "dial tcp " + url.host_port() + ": i/o timeout (no connection within " +
+                             ms_text(options.connect_timeout) + ")");
+        case httplib::Error::SSLLoadingCerts:
+            return Error(Code::TlsFailed, where + ": cannot load the TLS files (cert " + options.tls.cert_file +
+                                              ", key " + options.tls.key_file + ", CA " + options.tls.ca_file +
+                                              (reason.empty() ? "" : "): " + reason) + (reason.empty() ? ")" : ""));
+        case httplib::Error::SSLServerVerification:
+            if (verify_result != X509_V_OK)
+                return Error(Code::TlsFailed, where + ": we refused the server's certificate: " +
+                                                  X509_verify_cert_error_string(verify_result) +
+                                                  (options.tls.ca_file.empty() ? "" : " (trusted CA file " + options.tls.ca_file + ")"));
+            return Error(Code::TlsFailed, where + ": we refused the server's certificate: it does not cover host " + url.host);
+        case httplib::Error::SSLConnection:
+            if (peer_alert)
+                return Error(Code::TlsFailed, where + ": the server refused our TLS handshake (" + reason +
+                                                  "): check etcd-cert-file/etcd-key-file are a client certificate of its CA");
+            if (reason.find("wrong version number") != std::string::npos || reason.find("packet length") != std::string::npos)
+                return Error(Code::TlsFailed, where + ": the server does not speak TLS; is it an http:// URL?");
+            return Error(Code::TlsFailed, where + ": TLS handshake failed" + (reason.empty() ? "" : ": " + reason));
+        case httplib::Error::Read:
+        case httplib::Error::Write:
+            if (peer_alert)
+                return Error(Code::TlsFailed, where + ": the server refused our client certificate (" + reason + ")");
+            return Error(Code::ConnectFailed, where + ": no answer within " + ms_text(options.request_timeout) +
+                                                  " (" + httplib::to_string(err) + ")");
+        default:
+            return Error(Code::ConnectFailed, where + ": " + httplib::to_string(err));
+    }
+}
+
+// Maps etcd's answer to an error: the gateway sends {"error","code","message"} with a gRPC code.
+StoreError etcd_error(const Url& url, int http_status, const std::string& body) {
+    int grpc = static_cast<int>(GrpcCode::Unknown);
+    std::string reason;
+    try {
+        const json answer = json::parse(body);
+        grpc = answer.value("code", grpc);
+        reason = string_field(answer, "message");
+        if (reason.empty()) reason = string_field(answer, "error");
+    } catch (const json::exception&) {
+        reason = body.substr(0, body.find('\n'));
+    }
+    if (reason.empty()) reason = "HTTP " + std::to_string(http_status);
+    const Code code = grpc == static_cast<int>(GrpcCode::NotFound) && reason.find("member") != std::string::npos
+                          ? Code::MemberNotFound
+                          : Code::StoreRequestFailed;
+    return StoreError(code, url.to_string() + ": " + reason, grpc, reason);
+}
+
+}  // namespace
+
+std::string hex_id(std::uint64_t id) {
+    std::array<char, 17> buf{};
+    std::snprintf(buf.data(), buf.size(), "%016llx", static_cast<unsigned long long>(id));
+    return buf.data();
+}
+
+std::uint64_t parse_hex_id(std::string_view text, std::string_view where) {
+    std::uint64_t id = 0;
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id, 16);
+    if (text.empty() || text.size() > 16 || ec != std::errc() || ptr != text.data() + text.size())
+        throw Error(Code::InputInvalidValue,
+                    located(where, "\"" + std::string(text) + "\" is not a member ID (1 to 16 hex digits, as member list prints)"));
+    return id;
+}
+
+ResponseHeader decode_header(const json& j) {
+    ResponseHeader h;
+    h.cluster_id = integer_field<std::uint64_t>(j, "cluster_id");
+    h.member_id = integer_field<std::uint64_t>(j, "member_id");
+    h.revision = integer_field<std::int64_t>(j, "revision");
+    h.raft_term = integer_field<std::uint64_t>(j, "raft_term");
+    return h;
+}
+
+Member decode_member(const json& j) {
+    Member m;
+    m.id = integer_field<std::uint64_t>(j, "ID");
+    m.name = string_field(j, "name");
+    m.peer_urls = strings_field(j, "peerURLs");
+    m.client_urls = strings_field(j, "clientURLs");
+    m.is_learner = j.value("isLearner", false);
+    return m;
+}
+
+EtcdClient::EtcdClient(ClientOptions options) : options_(std::move(options)) {
+    if (options_.endpoints.empty())
+        throw Error(Code::ConfigInvalid, "no etcd endpoint given: set etcd-client-urls (or etcd-advertise-client-urls)");
+    for (const auto& e : options_.endpoints) endpoints_.push_back(parse_url(e, "etcd endpoint"));
+}
+
+json EtcdClient::call_on(const Url& url, std::string_view path, const json& body) {
+    httplib::Client client(url.to_string(), options_.tls.cert_file, options_.tls.key_file);
+    const auto secs = [](std::chrono::milliseconds ms) { return std::pair<time_t, time_t>(ms.count() / 1000, (ms.count() % 1000) * 1000); };
+    const auto [cs, cus] = secs(options_.connect_timeout);
+    const auto [rs, rus] = secs(options_.request_timeout);
+    client.set_connection_timeout(cs, cus);
+    client.set_read_timeout(rs, rus);
+    client.set_write_timeout(rs, rus);
+    client.set_keep_alive(false);
+    if (url.scheme == "https") {
+        if (!options_.tls.ca_file.empty()) client.set_ca_cert_path(options_.tls.ca_file);
+        client.enable_server_certificate_verification(true);
+    }
+    ERR_clear_error();
+    auto result = client.Post(std::string(path), body.dump(), "application/json");
+    if (!result) {
+        const unsigned long ssl_err = ERR_peek_last_error();
+        throw transport_error(url, result.error(), client.get_openssl_verify_result(), ssl_err, options_);
+    }
+    if (result->status != 200) throw etcd_error(url, result->status, result->body);
+    try {
+        return json::parse(result->body);
+    } catch (const json::exception&) {
+        throw Error(Code::StoreRequestFailed, url.to_string() + std::string(path) + ": etcd answered something that is not JSON");
+    }
+}
+
+json EtcdClient::call(std::string_view path, const json& body) {
+    std::string failures;
+    Code code = Code::ConnectFailed;
+    for (std::size_t n = 0; n < endpoints_.size(); ++n) {
+        const std::size_t i = (preferred_ + n) % endpoints_.size();
+        try {
+            json answer = call_on(endpoints_[i], path, body);
+            preferred_ = i;
+            return answer;
+        } catch (const StoreError&) {
+            throw;  // etcd answered: another member would say the same
+        } catch (const Error& e) {
+            if (e.code() == Code::TlsFailed) code = Code::TlsFailed;
+            if (endpoints_.size() == 1) throw;
+            failures += (failures.empty() ? "" : "; ") + std::string(e.what());
+        }
+    }
+    throw Error(code, "no etcd endpoint answered: " + failures);
+}
+
+MemberList EtcdClient::member_list() {
+    const json answer = call("/v3/cluster/member/list", json::object());
+    return {decode_header(answer.value("header", json::object())), members_field(answer)};
+}
+
+MemberChange EtcdClient::member_add(const std::vector<std::string>& peer_urls, bool is_learner) {
+    for (const auto& u : peer_urls) parse_url(u, "peer URL");
+    return decode_change(call("/v3/cluster/member/add", {{"peerURLs", peer_urls}, {"isLearner", is_learner}}), true);
+}
+
+MemberChange EtcdClient::member_update(std::uint64_t id, const std::vector<std::string>& peer_urls) {
+    for (const auto& u : peer_urls) parse_url(u, "peer URL");
+    return decode_change(call("/v3/cluster/member/update", {{"ID", std::to_string(id)}, {"peerURLs", peer_urls}}), false);
+}
+
+MemberChange EtcdClient::member_remove(std::uint64_t id) {
+    return decode_change(call("/v3/cluster/member/remove", {{"ID", std::to_string(id)}}), false);
+}
+
+Status EtcdClient::status() {
+    const json a = call("/v3/maintenance/status", json::object());
+    Status s;
+    s.header = decode_header(a.value("header", json::object()));
+    s.version = string_field(a, "version");
+    s.db_size = integer_field<std::int64_t>(a, "dbSize");
+    s.leader = integer_field<std::uint64_t>(a, "leader");
+    s.raft_index = integer_field<std::uint64_t>(a, "raftIndex");
+    s.raft_term = integer_field<std::uint64_t>(a, "raftTerm");
+    s.errors = strings_field(a, "errors");
+    return s;
+}
+
+std::vector<Alarm> EtcdClient::alarms() {
+    const json a = call("/v3/maintenance/alarm", {{"action", "GET"}, {"memberID", "0"}, {"alarm", "NONE"}});
+    std::vector<Alarm> out;
+    if (const auto it = a.find("alarms"); it != a.end() && it->is_array())
+        for (const auto& al : *it) {
+            Alarm alarm{integer_field<std::uint64_t>(al, "memberID"), string_field(al, "alarm")};
+            if (alarm.alarm.empty()) alarm.alarm = "NONE";
+            out.push_back(std::move(alarm));
+        }
+    return out;
+}
+
+void EtcdClient::put(std::string_view key, std::string_view value) {
+    call("/v3/kv/put", {{"key", base64_encode(key)}, {"value", base64_encode(value)}});
+}
+
+std::optional<std::string> EtcdClient::get(std::string_view key, bool serializable) {
+    const json a = call("/v3/kv/range", {{"key", base64_encode(key)}, {"serializable", serializable}});
+    const auto it = a.find("kvs");
+    if (it == a.end() || !it->is_array() || it->empty()) return std::nullopt;
+    return base64_decode(string_field(it->front(), "value"), "value of " + std::string(key));
+}
+
+}  // namespace trellis::store

@@ -1,0 +1,134 @@
+// A client for etcd 3.4's v3 JSON gateway (the same API etcdctl uses, as JSON over
+// HTTP/1.1): cluster membership, maintenance status and alarms, and plain keys.
+// Speaks mTLS through cpp-httplib, fails over across endpoints, and turns every
+// failure into a trellis::Error that says which endpoint and why.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "store/url.hpp"
+
+namespace trellis::store {
+
+// Files for mutual TLS towards etcd. Empty cert/key: no client certificate.
+// Empty ca_file on an https endpoint: the system trust store.
+struct TlsFiles {
+    std::string cert_file;
+    std::string key_file;
+    std::string ca_file;
+};
+
+struct ClientOptions {
+    std::vector<std::string> endpoints;  // "https://127.0.0.11:2379"; tried in order, then failed over
+    TlsFiles tls;
+    std::chrono::milliseconds connect_timeout{2000};
+    std::chrono::milliseconds request_timeout{5000};  // read and write, per request
+};
+
+// An etcd error that etcd itself reported: its gRPC status code and reason.
+class StoreError : public Error {
+  public:
+    StoreError(Code code, std::string message, int grpc_code, std::string reason)
+        : Error(code, std::move(message)), grpc_code_(grpc_code), reason_(std::move(reason)) {}
+    int grpc_code() const noexcept { return grpc_code_; }
+    const std::string& reason() const noexcept { return reason_; }  // "etcdserver: member not found"
+
+  private:
+    int grpc_code_;
+    std::string reason_;
+};
+
+// gRPC status codes etcd answers with (google.golang.org/grpc/codes).
+enum class GrpcCode : int {
+    Ok = 0, Canceled = 1, Unknown = 2, InvalidArgument = 3, DeadlineExceeded = 4, NotFound = 5,
+    AlreadyExists = 6, PermissionDenied = 7, ResourceExhausted = 8, FailedPrecondition = 9, Aborted = 10,
+    OutOfRange = 11, Unimplemented = 12, Internal = 13, Unavailable = 14, DataLoss = 15, Unauthenticated = 16,
+};
+
+struct ResponseHeader {
+    std::uint64_t cluster_id = 0;
+    std::uint64_t member_id = 0;
+    std::int64_t revision = 0;
+    std::uint64_t raft_term = 0;
+};
+
+struct Member {
+    std::uint64_t id = 0;
+    std::string name;  // empty until the member has started
+    std::vector<std::string> peer_urls;
+    std::vector<std::string> client_urls;  // empty until the member has started
+    bool is_learner = false;
+};
+
+struct MemberList {
+    ResponseHeader header;
+    std::vector<Member> members;
+};
+
+struct MemberChange {
+    ResponseHeader header;
+    std::optional<Member> member;  // the added member (add only)
+    std::vector<Member> members;   // the whole list after the change
+};
+
+struct Status {
+    ResponseHeader header;
+    std::string version;
+    std::int64_t db_size = 0;
+    std::uint64_t leader = 0;
+    std::uint64_t raft_index = 0;
+    std::uint64_t raft_term = 0;
+    std::vector<std::string> errors;
+};
+
+struct Alarm {
+    std::uint64_t member_id = 0;
+    std::string alarm;  // "NOSPACE", "CORRUPT"
+};
+
+// 16 lower-case hex digits, as etcdctl and Sensu print member IDs.
+std::string hex_id(std::uint64_t id);
+// Parses a hex member ID (1-16 hex digits); Code::InputInvalidValue naming `where` otherwise.
+std::uint64_t parse_hex_id(std::string_view text, std::string_view where);
+
+class EtcdClient {
+  public:
+    // Code::InputInvalidValue if an endpoint is not a valid URL; at least one endpoint is required.
+    explicit EtcdClient(ClientOptions options);
+
+    MemberList member_list();
+    MemberChange member_add(const std::vector<std::string>& peer_urls, bool is_learner = false);
+    MemberChange member_update(std::uint64_t id, const std::vector<std::string>& peer_urls);
+    MemberChange member_remove(std::uint64_t id);
+    Status status();  // of the endpoint that answers
+    std::vector<Alarm> alarms();
+    void put(std::string_view key, std::string_view value);
+    // Linearizable unless `serializable`; nullopt when the key does not exist.
+    std::optional<std::string> get(std::string_view key, bool serializable = false);
+
+    // One gateway call with failover: POST `path` with `body`, the parsed JSON answer.
+    nlohmann::json call(std::string_view path, const nlohmann::json& body);
+    // One gateway call on exactly one endpoint (no failover), e.g. to check a member on its own URL.
+    nlohmann::json call_on(const Url& endpoint, std::string_view path, const nlohmann::json& body);
+
+    const ClientOptions& options() const { return options_; }
+
+  private:
+    ClientOptions options_;
+    std::vector<Url> endpoints_;
+    std::size_t preferred_ = 0;  // the endpoint that answered last
+};
+
+// Decoders for the gateway's JSON (uint64/int64 arrive as strings), exposed for tests.
+ResponseHeader decode_header(const nlohmann::json& json);
+Member decode_member(const nlohmann::json& json);
+
+}  // namespace trellis::store

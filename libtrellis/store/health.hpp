@@ -1,0 +1,38 @@
+// Cluster health as Sensu reports it: every member checked on its own client URLs
+// (a linearizable read, so a member cut off from quorum is unhealthy), all in
+// parallel under one deadline, plus etcd's alarm list.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "store/etcd_client.hpp"
+
+namespace trellis::store {
+
+struct MemberHealth {
+    std::uint64_t id = 0;
+    std::string name;
+    std::string error;  // empty when healthy; otherwise why, e.g. "dial tcp 127.0.0.12:2379: connect: connection refused"
+    bool healthy = false;
+};
+
+struct ClusterHealth {
+    ResponseHeader header;
+    std::vector<MemberHealth> members;
+    std::vector<Alarm> alarms;
+    std::string error;  // set when no member list could be had at all
+    bool healthy() const;  // a member list, every member healthy, no alarm
+};
+
+// Checks one member on its own client URLs (with `options`' TLS files), bounded by `timeout`.
+MemberHealth check_member(const Member& member, const ClientOptions& options, std::chrono::milliseconds timeout);
+
+// The whole cluster: member list from `options.endpoints`, then every member and the alarm
+// list in parallel. Returns within `timeout` (plus scheduling noise) whatever etcd does;
+// checks still running at the deadline are reported unhealthy and left to finish on their own.
+ClusterHealth check_cluster_health(const ClientOptions& options, std::chrono::milliseconds timeout);
+
+}  // namespace trellis::store
