@@ -51,4 +51,9 @@ class PrivateKey {
     std::shared_ptr<EVP_PKEY> key_;
 };
 
+// The two RSA generators PrivateKey::generate chooses between; exposed so that
+// bench/keygen can measure them side by side in-process.
+PrivateKey generate_rsa_with_botan(int bits);
+PrivateKey generate_rsa_with_openssl(int bits);
+
 }  // namespace trellis::pki

@@ -57,6 +57,14 @@ struct SigningPolicy {
 
 // Parses ca-config.json strictly (unknown keys and usages are errors naming the key).
 SigningPolicy parse_signing_policy(std::string_view json, std::string_view source);
+// The same, reporting cfssl keys that are accepted but not acted on (remote signing, linting, ...) in `warnings`.
+SigningPolicy parse_signing_policy(std::string_view json, std::string_view source, Warnings& warnings);
+// RFC 3339 ("2024-01-02T03:04:05Z", "...+02:00", optional fraction) as Go's time.Time JSON reads it;
+// Code::PolicyInvalid naming `where` on bad input.
+std::chrono::system_clock::time_point parse_rfc3339(std::string_view text, std::string_view where);
+// The KeyUsage bits (KU_*) and ExtendedKeyUsage NIDs of a list of usage names (all must be known).
+int key_usage_bits(const std::vector<std::string>& usages);
+std::vector<int> ext_key_usage_nids(const std::vector<std::string>& usages);
 // cfssl's built-in policy when no -config is given.
 SigningPolicy default_signing_policy();
 // What `certgen print-defaults config` prints: default plus peer, server, client profiles.

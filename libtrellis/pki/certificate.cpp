@@ -1,0 +1,194 @@
+#include "pki/certificate.hpp"
+
+#include <arpa/inet.h>
+#include <openssl/pem.h>
+
+#include "core/error.hpp"
+#include "pki/openssl_util.hpp"
+
+namespace trellis::pki {
+namespace {
+
+using namespace detail;
+
+Clock::time_point to_time_point(const ASN1_TIME* t) {
+    struct tm tm {};
+    if (ASN1_TIME_to_tm(t, &tm) != 1) return Clock::time_point{};
+    return Clock::from_time_t(timegm(&tm));
+}
+
+bool has_pem_block(std::string_view pem, std::string_view label) {
+    return pem.find("-----BEGIN " + std::string(label) + "-----") != std::string_view::npos;
+}
+
+// Canonical text of an iPAddress SAN: 4 or 16 bytes.
+std::string ip_text(const ASN1_OCTET_STRING* ip) {
+    char buf[INET6_ADDRSTRLEN] = {};
+    const int len = ASN1_STRING_length(ip);
+    const unsigned char* data = ASN1_STRING_get0_data(ip);
+    if (len == 4) inet_ntop(AF_INET, data, buf, sizeof buf);
+    else if (len == 16) inet_ntop(AF_INET6, data, buf, sizeof buf);
+    return buf;
+}
+
+template <class F>
+void for_each_san(X509* cert, F&& f) {
+    GenNamesPtr names(static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
+    if (!names) return;
+    for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) f(sk_GENERAL_NAME_value(names.get(), i));
+}
+
+}  // namespace
+
+Certificate::Certificate(X509* cert) : cert_(cert, X509_free) {
+    if (cert == nullptr) throw Error(Code::Internal, "Certificate constructed from a null certificate");
+}
+
+Certificate Certificate::from_pem(std::string_view pem, std::string_view source) {
+    return all_from_pem(pem, source).front();
+}
+
+std::vector<Certificate> Certificate::all_from_pem(std::string_view pem, std::string_view source) {
+    if (!has_pem_block(pem, "CERTIFICATE"))
+        throw Error(Code::CertDecodeFailed,
+                    located(source, "no PEM certificate found (expected \"-----BEGIN CERTIFICATE-----\")"));
+    ERR_clear_error();
+    auto bio = memory_bio(pem);
+    std::vector<Certificate> out;
+    while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) out.emplace_back(cert);
+    const unsigned long err = ERR_peek_last_error();
+    // Running out of PEM blocks is how the loop ends; anything else is a broken certificate.
+    if (ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE) ERR_clear_error();
+    if (out.empty() || ERR_peek_error() != 0)
+        throw Error(Code::CertParseFailed, located(source, "cannot parse the certificate: " + openssl_error()));
+    return out;
+}
+
+std::string Certificate::pem() const {
+    BioPtr bio(BIO_new(BIO_s_mem()));
+    if (PEM_write_bio_X509(bio.get(), cert_.get()) != 1)
+        throw Error(Code::Internal, "writing a certificate failed: " + openssl_error());
+    return bio_contents(bio.get());
+}
+
+std::string Certificate::der() const {
+    unsigned char* buf = nullptr;
+    const int len = i2d_X509(cert_.get(), &buf);
+    if (len < 0) throw Error(Code::Internal, "encoding a certificate failed: " + openssl_error());
+    std::string out(reinterpret_cast<char*>(buf), static_cast<size_t>(len));
+    OPENSSL_free(buf);
+    return out;
+}
+
+std::string Certificate::common_name() const {
+    const X509_NAME* name = X509_get_subject_name(cert_.get());
+    const int i = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+    if (i < 0) return {};
+    const ASN1_STRING* s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i));
+    unsigned char* utf8 = nullptr;
+    const int len = ASN1_STRING_to_UTF8(&utf8, s);
+    if (len < 0) return {};
+    std::string out(reinterpret_cast<char*>(utf8), static_cast<size_t>(len));
+    OPENSSL_free(utf8);
+    return out;
+}
+
+bool Certificate::is_ca() const { return (X509_get_extension_flags(cert_.get()) & EXFLAG_CA) != 0; }
+
+bool Certificate::can_sign_certificates() const {
+    if (!is_ca()) return false;
+    const uint32_t flags = X509_get_extension_flags(cert_.get());
+    return !(flags & EXFLAG_KUSAGE) || (X509_get_key_usage(cert_.get()) & KU_KEY_CERT_SIGN);
+}
+
+Clock::time_point Certificate::not_before() const { return to_time_point(X509_get0_notBefore(cert_.get())); }
+Clock::time_point Certificate::not_after() const { return to_time_point(X509_get0_notAfter(cert_.get())); }
+
+std::vector<std::string> Certificate::dns_names() const {
+    std::vector<std::string> out;
+    for_each_san(cert_.get(), [&](const GENERAL_NAME* gn) {
+        if (gn->type != GEN_DNS) return;
+        const ASN1_STRING* s = gn->d.dNSName;
+        out.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)), static_cast<size_t>(ASN1_STRING_length(s)));
+    });
+    return out;
+}
+
+std::vector<std::string> Certificate::ip_addresses() const {
+    std::vector<std::string> out;
+    for_each_san(cert_.get(), [&](const GENERAL_NAME* gn) {
+        if (gn->type == GEN_IPADD) out.push_back(ip_text(gn->d.iPAddress));
+    });
+    return out;
+}
+
+bool Certificate::has_ext_key_usage(int nid) const {
+    auto* eku = static_cast<EXTENDED_KEY_USAGE*>(X509_get_ext_d2i(cert_.get(), NID_ext_key_usage, nullptr, nullptr));
+    if (eku == nullptr) return false;
+    bool found = false;
+    for (int i = 0; i < sk_ASN1_OBJECT_num(eku); ++i) found = found || OBJ_obj2nid(sk_ASN1_OBJECT_value(eku, i)) == nid;
+    EXTENDED_KEY_USAGE_free(eku);
+    return found;
+}
+
+bool Certificate::has_key_usage(int bit) const {
+    if (!(X509_get_extension_flags(cert_.get()) & EXFLAG_KUSAGE)) return false;
+    return (X509_get_key_usage(cert_.get()) & static_cast<uint32_t>(bit)) != 0;
+}
+
+bool Certificate::covers_host(std::string_view host) const {
+    const std::string h(host);
+    unsigned char buf[16];
+    if (inet_pton(AF_INET, h.c_str(), buf) == 1 || inet_pton(AF_INET6, h.c_str(), buf) == 1)
+        return X509_check_ip_asc(cert_.get(), h.c_str(), 0) == 1;
+    // Never fall back to the subject CN: browsers and Go stopped doing that, and so do we.
+    return X509_check_host(cert_.get(), h.data(), h.size(),
+                           X509_CHECK_FLAG_NEVER_CHECK_SUBJECT | X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, nullptr) == 1;
+}
+
+bool Certificate::matches(const PrivateKey& key) const {
+    const EVP_PKEY* pub = X509_get0_pubkey(cert_.get());
+    return pub != nullptr && EVP_PKEY_eq(pub, key.get()) == 1;
+}
+
+std::string Certificate::serial_decimal() const {
+    BnPtr bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert_.get()), nullptr));
+    if (!bn) return {};
+    char* dec = BN_bn2dec(bn.get());
+    std::string out(dec);
+    OPENSSL_free(dec);
+    return out;
+}
+
+Csr::Csr(X509_REQ* req) : req_(req, X509_REQ_free) {
+    if (req == nullptr) throw Error(Code::Internal, "Csr constructed from a null request");
+}
+
+Csr Csr::from_pem(std::string_view pem, std::string_view source) {
+    if (!has_pem_block(pem, "CERTIFICATE REQUEST") && !has_pem_block(pem, "NEW CERTIFICATE REQUEST"))
+        throw Error(Code::CsrParseFailed,
+                    located(source, "no PEM certificate request found (expected \"-----BEGIN CERTIFICATE REQUEST-----\")"));
+    ERR_clear_error();
+    auto bio = memory_bio(pem);
+    X509_REQ* req = PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr);
+    if (req == nullptr)
+        throw Error(Code::CsrParseFailed, located(source, "cannot parse the certificate request: " + openssl_error()));
+    return Csr(req);
+}
+
+std::string Csr::pem() const {
+    BioPtr bio(BIO_new(BIO_s_mem()));
+    if (PEM_write_bio_X509_REQ(bio.get(), req_.get()) != 1)
+        throw Error(Code::Internal, "writing a certificate request failed: " + openssl_error());
+    return bio_contents(bio.get());
+}
+
+void Csr::verify_self_signature(std::string_view source) const {
+    EVP_PKEY* pub = X509_REQ_get0_pubkey(req_.get());
+    ERR_clear_error();
+    if (pub == nullptr || X509_REQ_verify(req_.get(), pub) != 1)
+        throw Error(Code::CsrSignatureInvalid,
+                    located(source, "the certificate request is not signed by its own key (" + openssl_error() + ")"));
+}
+
+}  // namespace trellis::pki

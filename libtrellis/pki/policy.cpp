@@ -1,0 +1,338 @@
+#include "pki/policy.hpp"
+
+#include <openssl/obj_mac.h>
+#include <openssl/x509v3.h>
+
+#include <array>
+#include <cmath>
+#include <ctime>
+#include <regex>
+
+#include <nlohmann/json.hpp>
+
+#include "core/strict_json.hpp"
+
+namespace trellis::pki {
+namespace {
+
+// Every usage name cfssl's config.KeyUsage and config.ExtKeyUsage maps know, and what it sets.
+constexpr std::array<Usage, 23> kUsages{{
+    {"signing", KU_DIGITAL_SIGNATURE, 0},
+    {"digital signature", KU_DIGITAL_SIGNATURE, 0},
+    {"content commitment", KU_NON_REPUDIATION, 0},
+    {"key encipherment", KU_KEY_ENCIPHERMENT, 0},
+    {"key agreement", KU_KEY_AGREEMENT, 0},
+    {"data encipherment", KU_DATA_ENCIPHERMENT, 0},
+    {"cert sign", KU_KEY_CERT_SIGN, 0},
+    {"crl sign", KU_CRL_SIGN, 0},
+    {"encipher only", KU_ENCIPHER_ONLY, 0},
+    {"decipher only", KU_DECIPHER_ONLY, 0},
+    {"any", 0, NID_anyExtendedKeyUsage},
+    {"server auth", 0, NID_server_auth},
+    {"client auth", 0, NID_client_auth},
+    {"code signing", 0, NID_code_sign},
+    {"email protection", 0, NID_email_protect},
+    {"s/mime", 0, NID_email_protect},
+    {"ipsec end system", 0, NID_ipsecEndSystem},
+    {"ipsec tunnel", 0, NID_ipsecTunnel},
+    {"ipsec user", 0, NID_ipsecUser},
+    {"timestamping", 0, NID_time_stamp},
+    {"ocsp signing", 0, NID_OCSP_sign},
+    {"microsoft sgc", 0, NID_ms_sgc},
+    {"netscape sgc", 0, NID_ns_sgc},
+}};
+
+struct Unit {
+    std::string_view suffix;
+    long double nanoseconds;
+};
+// Go's time.ParseDuration units; longer suffixes first so "ms" is not read as "m" + "s".
+constexpr std::array<Unit, 8> kUnits{{
+    {"ns", 1.0L},
+    {"us", 1e3L},
+    {"\xc2\xb5s", 1e3L},  // U+00B5 micro sign
+    {"\xce\xbcs", 1e3L},  // U+03BC Greek mu
+    {"ms", 1e6L},
+    {"h", 3600e9L},
+    {"m", 60e9L},
+    {"s", 1e9L},
+}};
+
+// Keys cfssl's SigningProfile defines that certgen reads but does not act on: remote and
+// authenticated signing, linting, CT, certificate stores, policies, extension copying.
+constexpr std::array<std::string_view, 13> kIgnoredProfileKeys{
+    "ocsp_no_check", "auth_key",     "prev_auth_key",     "remote",         "auth_remote",
+    "copy_extensions", "ct_log_servers", "allowed_extensions", "cert_store",   "lint_error_level",
+    "ignored_lints", "ignored_lint_sources", "policies",
+};
+// Top-level keys of cfssl's Config besides "signing".
+constexpr std::array<std::string_view, 3> kIgnoredTopKeys{"ocsp", "auth_keys", "remotes"};
+
+bool is_set(const nlohmann::json& v) {
+    if (v.is_boolean()) return v.get<bool>();
+    if (v.is_string() || v.is_array() || v.is_object()) return !v.empty();
+    if (v.is_number()) return v != 0;
+    return false;
+}
+
+std::vector<std::string> usage_names() {
+    std::vector<std::string> out;
+    for (const auto& u : kUsages) out.emplace_back(u.name);
+    return out;
+}
+
+void tolerate(JsonObject& obj, std::span<const std::string_view> keys, Warnings& warnings) {
+    for (const auto key : keys) {
+        const nlohmann::json* v = obj.raw(key);
+        if (v != nullptr && is_set(*v))
+            warnings.push_back(located(obj.source(), obj.where(key) + ": accepted for cfssl compatibility but ignored"));
+    }
+}
+
+Profile parse_profile(JsonObject obj, std::string_view name, Warnings& warnings) {
+    Profile p;
+    const std::string label = name.empty() ? std::string("default profile") : "profile \"" + std::string(name) + "\"";
+    if (auto usages = obj.strings("usages")) {
+        for (const auto& u : *usages) {
+            if (find_usage(u) != nullptr) continue;
+            std::string why = label + " has unknown usage \"" + u + "\"";
+            if (auto guess = closest_match(u, usage_names())) why += " (did you mean \"" + *guess + "\"?)";
+            obj.fail(Code::PolicyUnknownUsage, "usages", why);
+        }
+        p.usages = std::move(*usages);
+    }
+    if (p.usages.empty())
+        obj.fail(Code::PolicyNoUsages, "usages",
+                 label + " lists no usages (for a TLS peer: [\"signing\", \"key encipherment\", \"server auth\", \"client auth\"])");
+    if (auto expiry = obj.string("expiry")) {
+        p.expiry = parse_duration(*expiry, obj.where("expiry"));
+        if (p.expiry.count() <= 0) obj.fail(Code::PolicyBadDuration, "expiry", "must be longer than 0s");
+    } else {
+        obj.fail(Code::PolicyBadDuration, "expiry", label + " has no expiry (cfssl requires one, e.g. \"8760h\")");
+    }
+    if (auto backdate = obj.string("backdate")) p.backdate = parse_duration(*backdate, obj.where("backdate"));
+    if (auto ca = obj.object("ca_constraint")) {
+        p.is_ca = ca->boolean("is_ca").value_or(false);
+        if (auto len = ca->integer("max_path_len")) {
+            if (*len < -1 || *len > 1000) ca->fail(Code::PolicyInvalid, "max_path_len", "must be between -1 and 1000");
+            p.max_path_len = static_cast<int>(*len);
+        }
+        p.max_path_len_zero = ca->boolean("max_path_len_zero").value_or(false);
+        ca->finish();
+    }
+    if (auto nb = obj.string("not_before")) p.not_before = parse_rfc3339(*nb, obj.where("not_before"));
+    if (auto na = obj.string("not_after")) p.not_after = parse_rfc3339(*na, obj.where("not_after"));
+    if (p.not_before && p.not_after && *p.not_after < *p.not_before)
+        obj.fail(Code::PolicyInvalid, "not_after", "is before not_before");
+    if (auto wl = obj.string("name_whitelist")) {
+        try {
+            std::regex check(*wl, std::regex::ECMAScript);
+        } catch (const std::regex_error& e) {
+            obj.fail(Code::PolicyInvalid, "name_whitelist", std::string("is not a valid regular expression: ") + e.what());
+        }
+        p.name_whitelist = std::move(*wl);
+    }
+    p.crl_url = obj.string("crl_url").value_or("");
+    p.ocsp_url = obj.string("ocsp_url").value_or("");
+    p.issuer_urls = obj.strings("issuer_urls").value_or(std::vector<std::string>{});
+    tolerate(obj, kIgnoredProfileKeys, warnings);
+    // Go's encoding/json matches field names case-insensitively; cfssl's Policies has no tag.
+    tolerate(obj, std::array<std::string_view, 1>{"Policies"}, warnings);
+    obj.finish();
+    return p;
+}
+
+bool consume(std::string_view& s, std::string_view prefix) {
+    if (!s.starts_with(prefix)) return false;
+    s.remove_prefix(prefix.size());
+    return true;
+}
+
+}  // namespace
+
+std::span<const Usage> usage_table() { return kUsages; }
+
+const Usage* find_usage(std::string_view name) {
+    for (const auto& u : kUsages)
+        if (u.name == name) return &u;
+    return nullptr;
+}
+
+int key_usage_bits(const std::vector<std::string>& usages) {
+    int bits = 0;
+    for (const auto& u : usages)
+        if (const Usage* found = find_usage(u)) bits |= found->key_usage;
+    return bits;
+}
+
+std::vector<int> ext_key_usage_nids(const std::vector<std::string>& usages) {
+    std::vector<int> out;
+    for (const auto& u : usages) {
+        const Usage* found = find_usage(u);
+        if (found == nullptr || found->ext_key_usage_nid == 0) continue;
+        if (std::find(out.begin(), out.end(), found->ext_key_usage_nid) == out.end()) out.push_back(found->ext_key_usage_nid);
+    }
+    return out;
+}
+
+Duration parse_duration(std::string_view text, std::string_view where) {
+    const auto bad = [&](std::string_view why) -> Duration {
+        throw Error(Code::PolicyBadDuration,
+                    located(where, "\"" + std::string(text) + "\" is not a duration: " + std::string(why) +
+                                       " (write it like \"8760h\", \"1h30m\" or \"90s\")"));
+    };
+    std::string_view s = text;
+    if (s.empty()) return bad("it is empty");
+    if (s.front() == '-') return bad("it is negative");
+    if (s.front() == '+') s.remove_prefix(1);
+    if (s == "0") return Duration{0};
+    if (s.empty()) return bad("no number");
+    long double total = 0;
+    while (!s.empty()) {
+        long double value = 0;
+        bool digits = false;
+        while (!s.empty() && std::isdigit(static_cast<unsigned char>(s.front()))) {
+            value = value * 10 + (s.front() - '0');
+            s.remove_prefix(1);
+            digits = true;
+        }
+        if (!s.empty() && s.front() == '.') {
+            s.remove_prefix(1);
+            long double scale = 0.1L;
+            while (!s.empty() && std::isdigit(static_cast<unsigned char>(s.front()))) {
+                value += scale * (s.front() - '0');
+                scale /= 10;
+                s.remove_prefix(1);
+                digits = true;
+            }
+        }
+        if (!digits) return bad("expected a number");
+        const Unit* unit = nullptr;
+        for (const auto& u : kUnits)
+            if (consume(s, u.suffix)) {
+                unit = &u;
+                break;
+            }
+        if (unit == nullptr) return bad(s.empty() ? "missing unit (h, m, s, ms, us, ns)" : "unknown unit");
+        total += value * unit->nanoseconds;
+        // Go's limit: durations are int64 nanoseconds (about 292 years).
+        if (total > 9.2233720368547758e18L) return bad("it is too long");
+    }
+    return Duration{static_cast<long long>(total / 1e9L)};
+}
+
+std::string format_duration(Duration d) {
+    long long s = d.count();
+    if (s == 0) return "0s";
+    std::string out;
+    if (s < 0) {
+        out = "-";
+        s = -s;
+    }
+    if (s < 60) return out + std::to_string(s) + "s";
+    const long long h = s / 3600, m = (s % 3600) / 60, sec = s % 60;
+    if (h > 0) out += std::to_string(h) + "h";
+    return out + std::to_string(m) + "m" + std::to_string(sec) + "s";
+}
+
+std::chrono::system_clock::time_point parse_rfc3339(std::string_view text, std::string_view where) {
+    const auto bad = [&]() -> std::chrono::system_clock::time_point {
+        throw Error(Code::PolicyInvalid, located(where, "\"" + std::string(text) +
+                                                            "\" is not an RFC 3339 time (write it like \"2025-01-02T03:04:05Z\")"));
+    };
+    const std::string s(text);
+    int y, mo, d, h, mi, sec, n = 0;
+    if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19) return bad();
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return bad();
+    std::string_view rest = std::string_view(s).substr(19);
+    if (!rest.empty() && rest.front() == '.') {
+        rest.remove_prefix(1);
+        size_t k = 0;
+        while (k < rest.size() && std::isdigit(static_cast<unsigned char>(rest[k]))) ++k;
+        if (k == 0) return bad();
+        rest.remove_prefix(k);  // sub-second precision is irrelevant to certificate times
+    }
+    long offset = 0;
+    if (rest == "Z" || rest == "z") {
+    } else if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':') {
+        int oh, om;
+        if (std::sscanf(std::string(rest.substr(1)).c_str(), "%2d:%2d", &oh, &om) != 2 || oh > 23 || om > 59) return bad();
+        offset = (oh * 3600L + om * 60L) * (rest[0] == '-' ? -1 : 1);
+    } else {
+        return bad();
+    }
+    struct tm tm {};
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = sec;
+    const time_t t = timegm(&tm);
+    return std::chrono::system_clock::from_time_t(t - offset);
+}
+
+const Profile& SigningPolicy::profile(std::string_view name, bool strict, Warnings& warnings) const {
+    if (name.empty() || name == "default") return default_profile;
+    if (auto it = profiles.find(name); it != profiles.end()) return it->second;
+    std::string known;
+    std::vector<std::string> names;
+    for (const auto& [n, _] : profiles) {
+        known += (known.empty() ? "" : ", ") + n;
+        names.push_back(n);
+    }
+    std::string msg = "profile \"" + std::string(name) + "\" is not in the signing configuration";
+    if (auto guess = closest_match(name, names)) msg += " (did you mean \"" + *guess + "\"?)";
+    msg += known.empty() ? "; it has only the default profile" : "; it has: default, " + known;
+    if (strict) throw Error(Code::PolicyUnknownProfile, msg);
+    warnings.push_back(msg + "; using the default profile, as cfssl does");
+    return default_profile;
+}
+
+SigningPolicy parse_signing_policy(std::string_view json, std::string_view source) {
+    Warnings ignored;
+    return parse_signing_policy(json, source, ignored);
+}
+
+SigningPolicy parse_signing_policy(std::string_view json, std::string_view source, Warnings& warnings) {
+    const nlohmann::json doc = parse_json(json, source);
+    JsonObject top(doc, std::string(source));
+    SigningPolicy policy;
+    auto signing = top.object("signing");
+    if (!signing) top.fail(Code::PolicyInvalid, "signing", "missing: a signing configuration needs a \"signing\" object");
+    if (auto def = signing->object("default")) {
+        policy.default_profile = parse_profile(std::move(*def), "", warnings);
+    } else {
+        policy.default_profile = default_signing_policy().default_profile;
+    }
+    for (auto& [name, obj] : signing->members("profiles"))
+        policy.profiles.emplace(name, parse_profile(std::move(obj), name, warnings));
+    signing->finish();
+    tolerate(top, kIgnoredTopKeys, warnings);
+    top.finish();
+    return policy;
+}
+
+SigningPolicy default_signing_policy() {
+    // cfssl's config.DefaultConfig(): a year, usable as both TLS server and client.
+    SigningPolicy policy;
+    policy.default_profile.usages = {"signing", "key encipherment", "server auth", "client auth"};
+    policy.default_profile.expiry = std::chrono::hours(8760);
+    return policy;
+}
+
+std::string default_signing_policy_json() {
+    // "peer" serves and dials (etcd members talk to each other both ways; etcd's gRPC gateway also
+    // dials back into its own client port with the server certificate, so etcd server certs want
+    // client auth too: give etcd members "peer"). "server" is for plain web servers only.
+    const nlohmann::json doc = {
+        {"signing",
+         {{"default", {{"expiry", "8760h"}, {"usages", {"signing", "key encipherment", "server auth", "client auth"}}}},
+          {"profiles",
+           {{"peer", {{"expiry", "8760h"}, {"usages", {"signing", "key encipherment", "server auth", "client auth"}}}},
+            {"server", {{"expiry", "8760h"}, {"usages", {"signing", "key encipherment", "server auth"}}}},
+            {"client", {{"expiry", "8760h"}, {"usages", {"signing", "key encipherment", "client auth"}}}}}}}}};
+    return doc.dump(4) + "\n";
+}
+
+}  // namespace trellis::pki
