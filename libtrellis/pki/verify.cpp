@@ -1,0 +1,127 @@
+#include "pki/verify.hpp"
+
+#include <arpa/inet.h>
+
+#include <array>
+#include <botan/ber_dec.h>
+#include <botan/certstor.h>
+#include <botan/data_src.h>
+#include <botan/x509cert.h>
+#include <botan/x509path.h>
+#include <cstring>
+
+#include "pki/openssl_util.hpp"
+
+namespace trellis::pki {
+namespace {
+
+using namespace detail;
+
+// Minimum security strength in bits: RSA-2048 is 112, so everything Trellis issues passes and
+// RSA-1024 (80) or SHA-1 signatures fail. OpenSSL's auth level 2 is the same 112-bit floor.
+constexpr size_t kMinimumStrength = 110;
+constexpr int kOpensslAuthLevel = 2;
+
+struct PurposeMap {
+    Purpose purpose;
+    int openssl;  // X509_PURPOSE_*, 0: leave unset
+    Botan::Usage_Type botan;
+};
+constexpr std::array<PurposeMap, 3> kPurposes{{
+    {Purpose::Any, 0, Botan::Usage_Type::UNSPECIFIED},
+    {Purpose::ServerAuth, X509_PURPOSE_SSL_SERVER, Botan::Usage_Type::TLS_SERVER_AUTH},
+    {Purpose::ClientAuth, X509_PURPOSE_SSL_CLIENT, Botan::Usage_Type::TLS_CLIENT_AUTH},
+}};
+
+const PurposeMap& purpose_of(Purpose p) {
+    for (const auto& m : kPurposes)
+        if (m.purpose == p) return m;
+    return kPurposes.front();
+}
+
+// The 4 or 16 bytes of an IP literal, or empty if `host` is a name.
+std::vector<uint8_t> ip_bytes(const std::string& host) {
+    unsigned char buf[16];
+    if (inet_pton(AF_INET, host.c_str(), buf) == 1) return {buf, buf + 4};
+    if (inet_pton(AF_INET6, host.c_str(), buf) == 1) return {buf, buf + 16};
+    return {};
+}
+
+Botan::X509_Certificate to_botan(const Certificate& cert) {
+    const std::string der = cert.der();
+    Botan::DataSource_Memory src(reinterpret_cast<const uint8_t*>(der.data()), der.size());
+    return Botan::X509_Certificate(src);
+}
+
+// Botan 2's AlternativeName keeps only IPv4 addresses, so read iPAddress entries from the raw extension.
+bool botan_covers_ip(const Botan::X509_Certificate& cert, const std::vector<uint8_t>& ip) {
+    const std::vector<uint8_t> bits = cert.v3_extensions().get_extension_bits(Botan::OID("2.5.29.17"));
+    if (bits.empty()) return false;
+    Botan::BER_Decoder outer(bits);
+    Botan::BER_Decoder names = outer.start_cons(Botan::SEQUENCE);
+    while (names.more_items()) {
+        const Botan::BER_Object obj = names.get_next_object();
+        if (obj.is_a(7, Botan::CONTEXT_SPECIFIC) && obj.length() == ip.size() &&
+            std::memcmp(obj.bits(), ip.data(), ip.size()) == 0)
+            return true;
+    }
+    return false;
+}
+
+// sk_X509_free is a macro; Owned needs a function.
+void free_x509_stack(STACK_OF(X509) * s) { sk_X509_free(s); }
+
+}  // namespace
+
+VerifyResult verify_with_openssl(const VerifyRequest& request) {
+    Owned<X509_STORE, X509_STORE_free> store(X509_STORE_new());
+    for (const auto& root : request.roots) X509_STORE_add_cert(store.get(), root.get());
+    Owned<STACK_OF(X509), free_x509_stack> chain(sk_X509_new_null());
+    for (const auto& c : request.intermediates) sk_X509_push(chain.get(), c.get());
+    Owned<X509_STORE_CTX, X509_STORE_CTX_free> ctx(X509_STORE_CTX_new());
+    if (X509_STORE_CTX_init(ctx.get(), store.get(), request.leaf.get(), chain.get()) != 1)
+        return {false, "cannot set up OpenSSL verification: " + openssl_error()};
+    X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
+    X509_VERIFY_PARAM_set_auth_level(param, kOpensslAuthLevel);
+    if (const int purpose = purpose_of(request.purpose).openssl) X509_STORE_CTX_set_purpose(ctx.get(), purpose);
+    if (request.at) X509_VERIFY_PARAM_set_time(param, Clock::to_time_t(*request.at));
+    if (request.host) {
+        if (!ip_bytes(*request.host).empty()) {
+            X509_VERIFY_PARAM_set1_ip_asc(param, request.host->c_str());
+        } else {
+            X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT | X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+            X509_VERIFY_PARAM_set1_host(param, request.host->c_str(), request.host->size());
+        }
+    }
+    ERR_clear_error();
+    if (X509_verify_cert(ctx.get()) == 1) return {true, {}};
+    const int err = X509_STORE_CTX_get_error(ctx.get());
+    ERR_clear_error();
+    return {false, std::string("OpenSSL: ") + X509_verify_cert_error_string(err)};
+}
+
+VerifyResult verify_with_botan(const VerifyRequest& request) {
+    try {
+        Botan::Certificate_Store_In_Memory store;
+        for (const auto& root : request.roots) store.add_certificate(to_botan(root));
+        std::vector<Botan::X509_Certificate> chain{to_botan(request.leaf)};
+        for (const auto& c : request.intermediates) chain.push_back(to_botan(c));
+        const Botan::Path_Validation_Restrictions restrictions(false, kMinimumStrength);
+        std::string hostname;
+        std::vector<uint8_t> ip;
+        if (request.host) {
+            ip = ip_bytes(*request.host);
+            if (ip.empty()) hostname = *request.host;
+        }
+        const auto result = Botan::x509_path_validate(chain, restrictions, store, hostname, purpose_of(request.purpose).botan,
+                                                      request.at.value_or(Clock::now()));
+        if (!result.successful_validation()) return {false, "Botan: " + result.result_string()};
+        if (!ip.empty() && !botan_covers_ip(chain.front(), ip))
+            return {false, "Botan: certificate does not cover IP address " + *request.host};
+        return {true, {}};
+    } catch (const std::exception& e) {
+        return {false, std::string("Botan: ") + e.what()};
+    }
+}
+
+}  // namespace trellis::pki
