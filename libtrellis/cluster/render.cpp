@@ -1,0 +1,275 @@
+#include "cluster/render.hpp"
+
+#include <kainjow/mustache.hpp>
+
+#include <algorithm>
+#include <map>
+
+#include "cluster/net.hpp"
+#include "cluster/templates.hpp"
+#include "core/files.hpp"
+
+namespace trellis::cluster {
+namespace {
+
+namespace mustache = kainjow::mustache;
+
+constexpr mode_t kScriptMode = 0755;
+constexpr std::string_view kDefaultBase = "/etc/trellis";
+
+std::string join(const std::vector<std::string>& values) {
+    std::string out;
+    for (const auto& v : values) out += (out.empty() ? "" : ",") + v;
+    return out;
+}
+
+std::string url(std::string_view scheme, std::string_view host, int port) {
+    return std::string(scheme) + "://" + host_for_url(host) + ":" + std::to_string(port);
+}
+
+// etcd binds listen URLs to IPs only; a node known by a host name listens on every address.
+std::string listen_host(const NodeSpec& node) { return is_ip(node.address) ? node.address : "0.0.0.0"; }
+
+std::string ref(const RenderOptions& options, const std::string& file) {
+    if (file.empty() || options.paths.empty()) return file;
+    return (std::filesystem::path(options.paths) / file).string();
+}
+
+std::string base_dir(const RenderOptions& options) {
+    return options.paths.empty() ? std::string(kDefaultBase) : options.paths;
+}
+
+std::string render_template(std::string_view name, const mustache::data& data) {
+    const auto source = template_source(name);
+    if (!source) throw Error(Code::Internal, "template \"" + std::string(name) + "\" is not compiled in");
+    mustache::mustache tmpl{std::string(*source)};
+    if (!tmpl.is_valid()) throw Error(Code::Internal, "templates/" + std::string(name) + ".mustache: " + tmpl.error_message());
+    // Not HTML: values are quoted for YAML, shell or systemd before they reach the template.
+    tmpl.set_custom_escape([](const std::string& s) { return s; });
+    std::string out = tmpl.render(data);
+    // Sections that render nothing can leave their blank separator lines behind: keep one.
+    for (size_t at; (at = out.find("\n\n\n")) != std::string::npos;) out.erase(at, 1);
+    return out;
+}
+
+// A shell word: single-quoted unless it is plainly safe.
+std::string shell_word(const std::string& s) {
+    const bool safe = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("-_=.,/:@[]+").find(c) != std::string_view::npos;
+    });
+    if (safe) return s;
+    std::string out = "'";
+    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
+// A systemd ExecStart word: '%' is a specifier, whitespace needs quotes.
+std::string systemd_word(const std::string& s) {
+    std::string out;
+    bool quote = s.empty();
+    for (char c : s) {
+        if (c == '%') out += "%%";
+        else if (c == '"' || c == '\\') out += std::string("\\") + c;
+        else out += c;
+        if (std::isspace(static_cast<unsigned char>(c)) || c == '"' || c == ';') quote = true;
+    }
+    return quote ? "\"" + out + "\"" : out;
+}
+
+mustache::data common_data(const Spec& spec, const NodeSpec& node, const RenderOptions& options) {
+    mustache::data d;
+    d.set("node", node.name);
+    d.set("address", node.address);
+    d.set("cluster", spec.name);
+    d.set("security", std::string(spec.security->name));
+    d.set("store", spec.store == StoreKind::External ? "external" : "embedded");
+    d.set("spec", std::filesystem::path(spec.source).filename().string());
+    d.set("base", base_dir(options));
+    d.set("relative", options.paths.empty());
+    d.set("embedded", spec.store == StoreKind::Embedded);
+    d.set("external", spec.store == StoreKind::External);
+    d.set("client_tls", spec.security->client_tls);
+    d.set("client_cert_auth", spec.security->client_tls && spec.security->client_cert_auth);
+    d.set("peer_tls", spec.security->peer_tls);
+    return d;
+}
+
+mustache::data args_data(const std::vector<std::string>& args) {
+    mustache::data list{mustache::data::type::list};
+    for (size_t i = 0; i < args.size(); ++i) {
+        mustache::data a;
+        a.set("shell", shell_word(args[i]));
+        a.set("systemd", systemd_word(args[i]));
+        a.set("last", i + 1 == args.size());
+        list.push_back(a);
+    }
+    return list;
+}
+
+}  // namespace
+
+NodeFiles node_files(const Spec& spec, const NodeSpec& node) {
+    NodeFiles f;
+    const SecurityLayout& s = *spec.security;
+    const bool server_cert = s.client_tls || (s.peer_tls && spec.shared_ca);
+    if (s.client_tls || (s.peer_tls && spec.shared_ca)) f.ca_cert = "ca.pem";
+    if (server_cert) {
+        f.cert = node.name + ".pem";
+        f.key = node.name + "-key.pem";
+    }
+    if (s.peer_tls) {
+        if (spec.shared_ca) {
+            f.peer_ca_cert = f.ca_cert;
+            f.peer_cert = f.cert;
+            f.peer_key = f.key;
+        } else {
+            f.peer_ca_cert = "peer-ca.pem";
+            f.peer_cert = node.name + "-peer.pem";
+            f.peer_key = node.name + "-peer-key.pem";
+        }
+    }
+    if (spec.store == StoreKind::External && s.client_tls && s.client_cert_auth) {
+        f.client_cert = node.name + "-client.pem";
+        f.client_key = node.name + "-client-key.pem";
+    }
+    return f;
+}
+
+ClientFiles client_files(const ClientSpec& client) {
+    ClientFiles f;
+    f.cert = client.name + ".pem";
+    f.key = client.name + "-key.pem";
+    return f;
+}
+
+std::vector<std::pair<std::string, std::vector<std::string>>> node_settings(const Spec& spec, const NodeSpec& node,
+                                                                            const std::vector<NodeSpec>& members,
+                                                                            const RenderOptions& options) {
+    const SecurityLayout& s = *spec.security;
+    const NodeFiles files = node_files(spec, node);
+    const std::string cs(client_scheme(spec));
+    std::vector<std::pair<std::string, std::vector<std::string>>> out;
+    auto put = [&](std::string key, std::string value) { out.push_back({std::move(key), {std::move(value)}}); };
+    put("state-dir", spec.state_dir);
+    // Like etcd's listen URLs: the node's own IP, or every address when it is known by name.
+    put("api-listen-address", host_for_url(is_ip(node.address) ? node.address : "::") + ":" + std::to_string(node.ports.api));
+    put("api-url", url(cs, node.address, node.ports.api));
+    if (s.client_tls) {
+        put("cert-file", ref(options, files.cert));
+        put("key-file", ref(options, files.key));
+    }
+    if (s.client_tls && s.client_cert_auth) put("trusted-ca-file", ref(options, files.ca_cert));
+    if (spec.store == StoreKind::Embedded) {
+        const BackendConfig member = member_config(spec, node, members, options);
+        // Keep the template's order (the table's), which the map in BackendConfig does not.
+        for (const auto& key : backend_keys()) {
+            if (key.key == "state-dir") continue;  // already first, as the backend's own
+            if (const Setting* set = member.find(key.key)) out.push_back({set->key, set->values});
+        }
+    } else {
+        put("no-embed-etcd", "true");
+        std::vector<std::string> urls;
+        for (const auto& m : members) urls.push_back(url(cs, m.address, m.ports.client));
+        out.push_back({"etcd-client-urls", urls});
+        if (s.client_tls) put("etcd-trusted-ca-file", ref(options, files.ca_cert));
+        if (!files.client_cert.empty()) {
+            put("etcd-client-cert-file", ref(options, files.client_cert));
+            put("etcd-client-key-file", ref(options, files.client_key));
+        }
+    }
+    return out;
+}
+
+BackendConfig member_config(const Spec& spec, const NodeSpec& node, const std::vector<NodeSpec>& members,
+                            const RenderOptions& options) {
+    const SecurityLayout& s = *spec.security;
+    const NodeFiles files = node_files(spec, node);
+    const std::string cs(client_scheme(spec)), ps(peer_scheme(spec));
+    BackendConfig c;
+    const Origin origin{"spec " + spec.source, 0};
+    auto put = [&](std::string_view key, std::vector<std::string> values) { c.set(key, values, origin); };
+    std::vector<std::string> initial;
+    for (const auto& m : members) initial.push_back(m.name + "=" + url(ps, m.address, m.ports.peer));
+    put("state-dir", {spec.state_dir});
+    put("etcd-advertise-client-urls", {url(cs, node.address, node.ports.client)});
+    put("etcd-listen-client-urls", {url(cs, listen_host(node), node.ports.client)});
+    put("etcd-listen-peer-urls", {url(ps, listen_host(node), node.ports.peer)});
+    put("etcd-initial-cluster", initial);
+    put("etcd-initial-advertise-peer-urls", {url(ps, node.address, node.ports.peer)});
+    put("etcd-initial-cluster-state", {options.joining ? "existing" : "new"});
+    put("etcd-initial-cluster-token", {spec.token});
+    put("etcd-name", {node.name});
+    if (s.client_tls) {
+        put("etcd-cert-file", {ref(options, files.cert)});
+        put("etcd-key-file", {ref(options, files.key)});
+        // etcd 3.4 demands client certs as soon as it has a trusted CA: only set it when they are wanted.
+        if (s.client_cert_auth) {
+            put("etcd-trusted-ca-file", {ref(options, files.ca_cert)});
+            put("etcd-client-cert-auth", {"true"});
+        }
+    }
+    if (s.peer_tls) {
+        put("etcd-peer-cert-file", {ref(options, files.peer_cert)});
+        put("etcd-peer-key-file", {ref(options, files.peer_key)});
+        put("etcd-peer-trusted-ca-file", {ref(options, files.peer_ca_cert)});
+        put("etcd-peer-client-cert-auth", {s.peer_cert_auth ? "true" : "false"});
+    }
+    return c;
+}
+
+std::string yaml_quote(std::string_view value) {
+    std::string out = "\"";
+    for (char c : value) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\t': out += "\\t"; break;
+            default: out += c;
+        }
+    }
+    return out + "\"";
+}
+
+std::vector<RenderedFile> render_node(const Spec& spec, const NodeSpec& node, const std::vector<NodeSpec>& members,
+                                      const RenderOptions& options) {
+    std::vector<RenderedFile> files;
+    const std::filesystem::path dir = node.name;
+    mustache::data d = common_data(spec, node, options);
+    const auto settings = node_settings(spec, node, members, options);
+    for (const auto& [key, values] : settings) {
+        std::string name = key;
+        std::replace(name.begin(), name.end(), '-', '_');
+        const BackendKey* info = find_backend_key(key);
+        // Booleans stay bare (true/false) so they read as YAML booleans; the rest quoted like the guide.
+        d.set(name, info && info->type == KeyType::Bool ? join(values) : yaml_quote(join(values)));
+    }
+    d.set("paths_note", options.paths.empty() ? "Relative file paths are relative to this file's directory."
+                                              : "Files are expected in " + options.paths + ".");
+    d.set("peer_ca_note", spec.shared_ca ? "peers are checked against the cluster's single CA (ca: shared)"
+                                         : "peers have a CA of their own, so a client certificate is refused here");
+    files.push_back({dir / "backend.yml", render_template("backend.yml", d), kPublicMode});
+
+    mustache::data unit = common_data(spec, node, options);
+    unit.set("config", (std::filesystem::path(base_dir(options)) / "backend.yml").string());
+    files.push_back({dir / "trellis-backend.service", render_template("trellis-backend.service", unit), kPublicMode});
+
+    if (spec.store == StoreKind::External) {
+        mustache::data e = common_data(spec, node, options);
+        e.set("args", args_data(member_config(spec, node, members, options).etcd_arguments()));
+        files.push_back({dir / "etcd.sh", render_template("etcd.sh", e), kScriptMode});
+        files.push_back({dir / "etcd.service", render_template("etcd.service", e), kPublicMode});
+    }
+    return files;
+}
+
+std::vector<RenderedFile> render_cluster(const Spec& spec, const RenderOptions& options) {
+    std::vector<RenderedFile> out;
+    for (const auto& node : spec.nodes) {
+        auto files = render_node(spec, node, spec.nodes, options);
+        std::move(files.begin(), files.end(), std::back_inserter(out));
+    }
+    return out;
+}
+
+}  // namespace trellis::cluster

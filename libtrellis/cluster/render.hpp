@@ -1,0 +1,68 @@
+// Rendering a cluster spec into each node's files: backend.yml always, and for
+// an external store the etcd command line and systemd units. Pure: returns the
+// files' contents; the caller writes them (as one FileSet).
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cluster/backend_config.hpp"
+#include "cluster/spec.hpp"
+
+namespace trellis::cluster {
+
+// The certificate files in one node's folder; empty when the layout needs none.
+struct NodeFiles {
+    std::string ca_cert;                   // client CA: verifies clients and etcd's server cert ("ca.pem")
+    std::string peer_ca_cert;              // peer CA ("peer-ca.pem"; "ca.pem" when the CA is shared)
+    std::string cert, key;                 // server cert of the client port and the API ("<node>.pem")
+    std::string peer_cert, peer_key;       // peer cert ("<node>-peer.pem"; the server cert when the CA is shared)
+    std::string client_cert, client_key;   // the backend's client cert for an external store ("<node>-client.pem")
+};
+NodeFiles node_files(const Spec& spec, const NodeSpec& node);
+
+// Files of a client certificate under clients/<name>/.
+struct ClientFiles {
+    std::string ca_cert = "ca.pem";
+    std::string cert, key;
+};
+ClientFiles client_files(const ClientSpec& client);
+
+struct RenderOptions {
+    // Where the node's files live on the node: "" (default) writes paths relative to backend.yml
+    // itself (BackendConfig resolves them against its directory); "/etc/trellis" writes absolute paths.
+    std::string paths;
+    // add-node: the node joins a running cluster (etcd-initial-cluster-state: existing).
+    bool joining = false;
+};
+
+struct RenderedFile {
+    std::filesystem::path path;  // relative to the output directory: "backend-1/backend.yml"
+    std::string content;
+    mode_t mode;
+};
+
+// backend.yml's settings for `node`, in file order: exactly what the rendered file holds.
+// `members` is the initial cluster (the spec's nodes, plus the new node for add-node).
+std::vector<std::pair<std::string, std::vector<std::string>>> node_settings(const Spec& spec, const NodeSpec& node,
+                                                                            const std::vector<NodeSpec>& members,
+                                                                            const RenderOptions& options);
+// The etcd member's own settings (the etcd-* keys) as a BackendConfig, for an external etcd's command line.
+BackendConfig member_config(const Spec& spec, const NodeSpec& node, const std::vector<NodeSpec>& members,
+                            const RenderOptions& options);
+
+// Every file of one node (backend.yml, and for an external store etcd.sh, etcd.service;
+// trellis-backend.service always).
+std::vector<RenderedFile> render_node(const Spec& spec, const NodeSpec& node, const std::vector<NodeSpec>& members,
+                                      const RenderOptions& options);
+// Every node's files.
+std::vector<RenderedFile> render_cluster(const Spec& spec, const RenderOptions& options);
+
+// A value as a double-quoted YAML scalar, as the guide writes them.
+std::string yaml_quote(std::string_view value);
+
+}  // namespace trellis::cluster

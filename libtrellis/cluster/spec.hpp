@@ -1,0 +1,98 @@
+// The cluster spec: the one YAML file an operator writes to describe a whole
+// cluster (nodes, ports, security layout, PKI). Parsing is strict and reports
+// every problem at once, each naming file:line and the field (docs/cluster-spec.md).
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.hpp"
+#include "pki/key.hpp"
+#include "pki/policy.hpp"
+
+namespace trellis::cluster {
+
+// One of the guide's security layouts: what is TLS and what demands client certs.
+struct SecurityLayout {
+    std::string_view name;
+    bool client_tls;        // https on the client port (and the backend API)
+    bool client_cert_auth;  // clients (and API callers) must present a cert of the client CA
+    bool peer_tls;          // https between members
+    bool peer_cert_auth;    // members must present a cert of the peer CA
+    std::string_view summary;
+};
+std::span<const SecurityLayout> security_layouts();
+const SecurityLayout* find_security_layout(std::string_view name);
+
+enum class StoreKind { Embedded, External };
+
+struct Ports {
+    int client = 2379;
+    int peer = 2380;
+    int api = 8080;
+};
+
+struct NodeSpec {
+    std::string name;
+    std::string address;             // IP literal or host name the others reach it on
+    std::vector<std::string> names;  // extra SANs (DNS names or IPs)
+    Ports ports;
+    int line = 0;
+};
+
+struct ClientSpec {
+    std::string name;  // becomes the certificate's CN and DIR/clients/<name>/
+    int line = 0;
+};
+
+struct Subject {
+    std::string cn = "Trellis CA";
+    std::string o, ou, c, st, l;
+};
+
+struct Spec {
+    std::string source;  // the spec file, for messages
+    std::string name;
+    std::string token;
+    StoreKind store = StoreKind::Embedded;
+    const SecurityLayout* security = nullptr;
+    bool shared_ca = false;  // ca: shared (the guide's single CA) vs separate (a peer CA of its own)
+    Ports ports;
+    std::string state_dir = "/var/lib/trellis";
+    pki::KeyRequest ca_key{pki::KeyAlgorithm::Ecdsa, 256};
+    pki::KeyRequest leaf_key{pki::KeyAlgorithm::Ecdsa, 256};
+    pki::Duration ca_validity{std::chrono::hours(87600)};
+    pki::Duration leaf_validity{std::chrono::hours(8760)};
+    pki::Duration renew_before{std::chrono::hours(720)};  // leaves expiring sooner are reissued
+    Subject ca_subject;
+    std::vector<NodeSpec> nodes;
+    std::vector<ClientSpec> clients;
+
+    const NodeSpec* find_node(std::string_view name) const;
+    // Does any part use TLS (and so need certificates)?
+    bool needs_client_ca() const { return security->client_tls; }
+    bool needs_peer_ca() const { return security->peer_tls && !shared_ca; }
+};
+
+struct SpecResult {
+    std::optional<Spec> spec;           // set when there are no errors
+    std::vector<std::string> errors;    // "spec.yml:12: nodes[1].address: why"
+    Warnings warnings;                  // same shape; even node count, ...
+};
+
+// Parses and checks a spec, collecting every problem. Pure: no I/O.
+SpecResult parse_spec(std::string_view text, std::string_view source);
+// parse_spec, but throws Code::SpecInvalid with all errors (one per line) if there are any.
+Spec load_spec(std::string_view text, std::string_view source, Warnings& warnings);
+
+// Checks one more node against a spec (add-node): same rules as the spec's own nodes.
+std::vector<std::string> check_new_node(const Spec& spec, const NodeSpec& node);
+
+// "https" or "http" for the client / peer URLs of a spec.
+std::string_view client_scheme(const Spec& spec);
+std::string_view peer_scheme(const Spec& spec);
+
+}  // namespace trellis::cluster
