@@ -1,0 +1,260 @@
+#include "client.hpp"
+
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
+#include <array>
+#include <chrono>
+#include <optional>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "core/files.hpp"
+
+namespace trellis::ctl {
+namespace {
+
+// What an OpenSSL reason string tells us about who refused the handshake. First match wins, so the
+// more specific alerts come before the generic ones.
+struct TlsReason {
+    std::string_view contains;
+    Failure failure;
+    std::string_view explanation;
+};
+constexpr std::array<TlsReason, 12> kTlsReasons{{
+    {"alert certificate required", Failure::ClientRefused,
+     "the server requires a client certificate and we sent none: set --cert-file and --key-file"},
+    {"alert unknown ca", Failure::ClientRefused,
+     "the server refused our client certificate: it is not signed by a CA the server trusts"},
+    {"alert certificate expired", Failure::ClientRefused, "the server refused our client certificate: it has expired"},
+    {"alert certificate revoked", Failure::ClientRefused, "the server refused our client certificate: it is revoked"},
+    {"alert unsupported certificate", Failure::ClientRefused,
+     "the server refused our client certificate: unsupported (does it have the clientAuth extended key usage?)"},
+    {"alert bad certificate", Failure::ClientRefused,
+     "the server refused our client certificate as bad (wrong key usage, or not valid for client auth?)"},
+    {"alert certificate unknown", Failure::ClientRefused,
+     "the server refused our client certificate (certificate unknown: is clientAuth in its extended key usage?)"},
+    {"alert handshake failure", Failure::ClientRefused,
+     "the server aborted the handshake: usually no client certificate was sent, or no cipher in common"},
+    {"alert protocol version", Failure::TlsOther, "no TLS version in common with the server"},
+    {"wrong version number", Failure::NotTls,
+     "the server does not speak TLS on this port: is it plain http, or the wrong port?"},
+    {"packet length too long", Failure::NotTls,
+     "the server does not speak TLS on this port: is it plain http, or the wrong port?"},
+    {"unexpected eof while reading", Failure::Closed, "the server closed the connection during the handshake"},
+}};
+
+std::string joined(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& item : items) out += (out.empty() ? "" : "; ") + item;
+    return out;
+}
+
+httplib::Result call(httplib::Client& client, Method method, const std::string& target) {
+    const httplib::Headers headers{{"Accept", "application/json"}};
+    switch (method) {
+        case Method::Get:
+            return client.Get(target.c_str(), headers);
+        case Method::Post:
+            return client.Post(target.c_str(), headers, "", "application/json");
+        case Method::Put:
+            return client.Put(target.c_str(), headers, "", "application/json");
+        case Method::Delete:
+            return client.Delete(target.c_str(), headers);
+    }
+    throw Error(Code::Internal, "unknown HTTP method");
+}
+
+std::vector<std::string> drain_openssl_errors() {
+    std::vector<std::string> reasons;
+    while (const unsigned long e = ERR_get_error()) {
+        const char* reason = ERR_reason_error_string(e);
+        reasons.emplace_back(reason != nullptr ? reason : "unknown OpenSSL error");
+    }
+    return reasons;
+}
+
+// The certificate and key must be readable before we blame the network for anything.
+void check_readable(const std::string& path, Key key, const Settings& settings) {
+    try {
+        (void)read_file(path);
+    } catch (const Error& e) {
+        const auto& origin = settings.origins.count(key) ? settings.origins.at(key) : std::string("default");
+        const std::string hint = origin == "default" ? " (set it with --" + std::string(key_info(key).name) + ", " +
+                                                           std::string(key_info(key).env) + " or `trellisctl configure`)"
+                                                     : "";
+        throw Error(e.code(), std::string(key_info(key).name) + " (from " + origin + "): " + e.what() + hint);
+    }
+}
+
+}  // namespace
+
+Attempt classify_failure(std::string url, bool https, int httplib_error, long verify_result,
+                         const std::vector<std::string>& openssl_errors, bool timed_out) {
+    Attempt a{std::move(url), Failure::Closed, {}, false};
+    const auto error = static_cast<httplib::Error>(httplib_error);
+    for (const auto& reason : openssl_errors)
+        for (const auto& known : kTlsReasons)
+            if (reason.find(known.contains) != std::string::npos) {
+                a.failure = known.failure;
+                a.reason = std::string(known.explanation) + " (TLS: " + reason + ")";
+                return a;  // a TLS refusal means the request was never processed
+            }
+    switch (error) {
+        case httplib::Error::Connection:
+        case httplib::Error::ConnectionTimeout:
+            a.failure = timed_out || error == httplib::Error::ConnectionTimeout ? Failure::TimedOut : Failure::Refused;
+            a.reason = a.failure == Failure::TimedOut ? "timed out connecting" : "connection refused or host unreachable";
+            return a;
+        case httplib::Error::SSLServerVerification:
+            if (verify_result != X509_V_OK) {
+                a.failure = Failure::ServerUntrusted;
+                a.reason = std::string("we do not trust the server's certificate: ") +
+                           X509_verify_cert_error_string(verify_result);
+            } else {
+                a.failure = Failure::ServerWrongName;
+                a.reason = "the server's certificate does not name this host (no matching IP or DNS subject alt name)";
+            }
+            return a;
+        case httplib::Error::SSLConnection:
+            a.failure = Failure::TlsOther;
+            a.reason = "TLS handshake failed" + (openssl_errors.empty() ? std::string() : ": " + joined(openssl_errors));
+            return a;
+        default:
+            break;
+    }
+    // Read/write errors: the connection was up, so the request may have reached the server.
+    a.request_may_have_arrived = true;
+    if (timed_out) {
+        a.failure = Failure::TimedOut;
+        a.reason = "no answer before the timeout";
+    } else {
+        a.failure = Failure::Closed;
+        a.reason = https ? "the connection closed without an answer"
+                         : "the connection closed without an answer (if the server uses TLS, use an https:// URL)";
+        if (!openssl_errors.empty()) a.reason += " (TLS: " + joined(openssl_errors) + ")";
+    }
+    return a;
+}
+
+std::string describe(const Attempt& attempt, const Settings& settings) {
+    std::string line = attempt.url + ": " + attempt.reason;
+    const auto origin = [&](Key key) {
+        const auto it = settings.origins.find(key);
+        return it == settings.origins.end() ? std::string("default") : it->second;
+    };
+    // Point at the setting the user would change.
+    switch (attempt.failure) {
+        case Failure::ServerUntrusted:
+            line += " (trusted-ca-file " + settings.trusted_ca_file + ", from " + origin(Key::TrustedCaFile) + ")";
+            break;
+        case Failure::ClientRefused:
+            line += " (cert-file " + settings.cert_file + ", from " + origin(Key::CertFile) + ")";
+            break;
+        default:
+            break;
+    }
+    return line;
+}
+
+Error unreachable_error(const std::vector<Attempt>& attempts, const Settings& settings) {
+    bool tls = false;
+    std::vector<std::string> lines;
+    for (const auto& a : attempts) {
+        lines.push_back(describe(a, settings));
+        tls = tls || (a.failure != Failure::Refused && a.failure != Failure::TimedOut && a.failure != Failure::Closed);
+    }
+    const std::string prefix = attempts.size() == 1 ? "cannot reach the backend: " : "no backend answered: ";
+    return Error(tls ? Code::TlsFailed : Code::ConnectFailed, prefix + joined(lines));
+}
+
+ApiClient::ApiClient(Settings settings, bool insecure_skip_tls_verify, std::function<void(const std::string&)> warn)
+    : settings_(std::move(settings)), insecure_(insecure_skip_tls_verify), warn_(std::move(warn)) {}
+
+void ApiClient::check_files() const {
+    bool any_https = false;
+    for (const auto& url : settings_.urls) any_https = any_https || url.rfind("https://", 0) == 0;
+    if (!any_https || checked_) return;
+    checked_ = true;
+    check_readable(settings_.cert_file, Key::CertFile, settings_);
+    check_readable(settings_.key_file, Key::KeyFile, settings_);
+    if (insecure_)
+        warn_("--insecure-skip-tls-verify: the backend's certificate is NOT verified; anyone on the path can "
+              "impersonate it");
+    else
+        check_readable(settings_.trusted_ca_file, Key::TrustedCaFile, settings_);
+}
+
+Response ApiClient::send(Method method, const std::string& target,
+                         const std::function<bool(const Response&)>& accept) const {
+    check_files();
+    using Clock = std::chrono::steady_clock;
+    const auto timeout = std::chrono::milliseconds(settings_.timeout_ms);
+    std::vector<Attempt> attempts;
+    std::optional<Response> refused;  // an HTTP answer `accept` turned down, kept in case nobody does better
+    for (std::size_t i = 0; i < settings_.urls.size(); ++i) {
+        const std::string& url = settings_.urls[i];
+        const bool https = url.rfind("https://", 0) == 0;
+        const bool last = i + 1 == settings_.urls.size();
+        httplib::Client client = https ? httplib::Client(url, settings_.cert_file, settings_.key_file)
+                                       : httplib::Client(url);
+        if (https) {
+            if (!client.is_valid())
+                throw Error(Code::TlsFailed, "cannot use client certificate " + settings_.cert_file + " with key " +
+                                                 settings_.key_file + ": " + joined(drain_openssl_errors()) +
+                                                 " (is the key the certificate's, and both PEM?)");
+            client.enable_server_certificate_verification(!insecure_);
+            if (!insecure_) client.set_ca_cert_path(settings_.trusted_ca_file.c_str());
+        }
+        client.set_connection_timeout(timeout);
+        client.set_read_timeout(timeout);
+        client.set_write_timeout(timeout);
+        client.set_keep_alive(false);
+
+        ERR_clear_error();
+        const auto started = Clock::now();
+        httplib::Result result = call(client, method, target);
+        if (result) {
+            Response response{result->status, result->body, url};
+            if (!accept || accept(response)) return response;
+            if (!last) warn_(url + ": answered " + std::to_string(response.status) + "; trying the next URL");
+            refused = std::move(response);
+            continue;
+        }
+        const bool timed_out = Clock::now() - started >= timeout - std::chrono::milliseconds(50);
+        Attempt attempt = classify_failure(url, https, static_cast<int>(result.error()),
+                                           https ? client.get_openssl_verify_result() : 0, drain_openssl_errors(),
+                                           timed_out);
+        if (method != Method::Get && attempt.request_may_have_arrived)
+            throw Error(Code::ConnectFailed, describe(attempt, settings_) +
+                                                 "; the change may or may not have been applied: check with "
+                                                 "`trellisctl cluster member-list` before retrying");
+        if (!last) warn_(describe(attempt, settings_) + "; trying the next URL");
+        attempts.push_back(std::move(attempt));
+    }
+    if (refused) return *refused;
+    throw unreachable_error(attempts, settings_);
+}
+
+Error api_error(const Response& response) {
+    std::string message;
+    try {
+        const auto body = nlohmann::json::parse(response.body);
+        if (body.is_object() && body.contains("message") && body["message"].is_string())
+            message = body["message"].get<std::string>();
+        else if (body.is_object() && body.contains("Error") && body["Error"].is_string())
+            message = body["Error"].get<std::string>();
+    } catch (const nlohmann::json::exception&) {
+    }
+    if (message.empty()) {
+        message = response.body.substr(0, 200);
+        while (!message.empty() && (message.back() == '\n' || message.back() == '\r')) message.pop_back();
+        if (message.find('\n') != std::string::npos) message = message.substr(0, message.find('\n'));
+    }
+    if (message.empty()) message = "the backend gave no reason";
+    const Code code = response.status == 404 ? Code::MemberNotFound : Code::HttpError;
+    return Error(code, response.url + ": " + message + " (HTTP " + std::to_string(response.status) + ")");
+}
+
+}  // namespace trellis::ctl

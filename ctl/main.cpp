@@ -1,0 +1,234 @@
+// trellisctl: the admin client of a Trellis cluster, the guide's `sensuctl cluster`
+// commands over the backend API (docs/trellisctl.md). Flags here; work in the ctl library.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "commands.hpp"
+#include "completion_scripts.hpp"
+#include "core/cli.hpp"
+#include "core/error.hpp"
+#include "core/files.hpp"
+#include "settings.hpp"
+#include "validate.hpp"
+
+namespace fs = std::filesystem;
+using namespace trellis;
+using namespace trellis::ctl;
+
+namespace {
+
+constexpr std::string_view kTool = "trellisctl";
+
+const char* getenv_fn(const char* name) { return std::getenv(name); }
+
+void warn(const std::string& line) { std::cerr << kTool << ": warning: " << line << '\n'; }
+
+struct Flags {
+    std::vector<std::string> url;
+    std::string trusted_ca_file, cert_file, key_file, timeout, config, format = "table";
+    bool insecure = false;
+    bool overwrite = false;
+};
+
+Layer flag_layer(const Flags& f) {
+    Layer layer;
+    if (!f.url.empty()) layer[Key::Url] = Value{f.url, "--url"};
+    const std::pair<Key, const std::string*> singles[] = {{Key::TrustedCaFile, &f.trusted_ca_file},
+                                                          {Key::CertFile, &f.cert_file},
+                                                          {Key::KeyFile, &f.key_file},
+                                                          {Key::Timeout, &f.timeout}};
+    for (const auto& [key, value] : singles)
+        if (!value->empty()) layer[key] = Value{{*value}, "--" + std::string(key_info(key).name)};
+    return layer;
+}
+
+fs::path config_path(const Flags& f) {
+    if (!f.config.empty()) return f.config;
+    if (const char* env = std::getenv("TRELLISCTL_CONFIG"); env != nullptr && *env != '\0') return env;
+    return default_config_path(getenv_fn);
+}
+
+// The config file's layer; a missing file is simply no layer, unless the user named it.
+Layer config_layer(const Flags& f) {
+    const fs::path path = config_path(f);
+    if (path.empty()) return {};
+    std::error_code ec;
+    if (!fs::exists(path, ec)) {
+        if (!f.config.empty()) throw Error(Code::FileReadFailed, "--config: " + path.string() + " does not exist");
+        return {};
+    }
+    return file_layer(read_file(path), path.string());
+}
+
+Settings settings_for(const Flags& f, bool with_env) {
+    std::vector<Layer> layers{flag_layer(f)};
+    if (with_env) layers.push_back(env_layer(getenv_fn));
+    layers.push_back(config_layer(f));
+    return resolve(layers);
+}
+
+int configure(const Flags& f, std::ostream& out) {
+    const fs::path path = config_path(f);
+    if (path.empty()) throw Error(Code::Usage, "configure: neither HOME nor XDG_CONFIG_HOME is set: pass --config FILE");
+    // The environment is for one shell; the file records flags on top of what it already had.
+    Settings settings = settings_for(f, false);
+    for (std::string* file : {&settings.trusted_ca_file, &settings.cert_file, &settings.key_file}) {
+        *file = fs::absolute(*file).lexically_normal().string();
+        std::error_code ec;
+        if (!fs::exists(*file, ec)) warn(*file + " does not exist (yet)");
+    }
+    const std::string text = render_config(settings);
+    std::error_code ec;
+    if (fs::exists(path, ec) && !f.overwrite && read_file(path) != text)
+        throw Error(Code::FileExists, path.string() + " exists with other settings: pass --overwrite to replace it");
+    fs::create_directories(path.parent_path(), ec);
+    if (ec) throw Error(Code::FileWriteFailed, "cannot create " + path.parent_path().string() + ": " + ec.message());
+    write_file_atomic(path, text, kSecretMode);
+    out << "wrote " << path.string() << '\n';
+    return 0;
+}
+
+int print_version(Format format, std::ostream& out) {
+    if (format == Format::Table)
+        out << "trellisctl version " << TRELLIS_VERSION << '\n';
+    else
+        out << render_document({{"component", "trellisctl"}, {"version", TRELLIS_VERSION}}, format);
+    return 0;
+}
+
+std::string examples(std::initializer_list<std::string_view> lines) {
+    std::string text = "\nExamples:\n";
+    for (const auto& line : lines) text += "  " + std::string(line) + "\n";
+    return text;
+}
+
+int run(int argc, char** argv) {
+    CLI::App app{"trellisctl: manage a Trellis cluster through its backends' API (mutual TLS)", std::string(kTool)};
+    app.fallthrough();
+    app.require_subcommand(1);
+    app.set_version_flag("--version", TRELLIS_VERSION);
+    app.footer(examples({"trellisctl cluster health", "trellisctl --url https://127.0.0.11:8080,https://127.0.0.12:8080 cluster member-list",
+                         "trellisctl configure --url https://127.0.0.11:8080 --trusted-ca-file out/ca/ca.pem \\",
+                         "    --cert-file out/clients/admin/admin.pem --key-file out/clients/admin/admin-key.pem",
+                         "", "Exit codes: 0 ok, 1 cluster error or unhealthy, 2 usage, 3 cannot connect or TLS refused.",
+                         "Connection settings: flag > TRELLISCTL_* environment > ~/.config/trellis/cli.yml > default."}));
+
+    Flags f;
+    const std::string conn = "Connection";
+    app.add_option("--url", f.url, std::string(key_info(Key::Url).help) + " [env TRELLISCTL_URL]")
+        ->allow_extra_args(false)
+        ->group(conn);
+    app.add_option("--trusted-ca-file", f.trusted_ca_file,
+                   std::string(key_info(Key::TrustedCaFile).help) + " [env TRELLISCTL_TRUSTED_CA_FILE]")
+        ->group(conn);
+    app.add_option("--cert-file", f.cert_file, std::string(key_info(Key::CertFile).help) + " [env TRELLISCTL_CERT_FILE]")
+        ->group(conn);
+    app.add_option("--key-file", f.key_file, std::string(key_info(Key::KeyFile).help) + " [env TRELLISCTL_KEY_FILE]")
+        ->group(conn);
+    app.add_option("--timeout", f.timeout, std::string(key_info(Key::Timeout).help) + " [env TRELLISCTL_TIMEOUT]")
+        ->group(conn);
+    app.add_flag("--insecure-skip-tls-verify", f.insecure,
+                 "do not verify the backend's certificate (prints a warning; for debugging only)")
+        ->group(conn);
+    app.add_option("--config", f.config, "settings file [env TRELLISCTL_CONFIG; default ~/.config/trellis/cli.yml]")
+        ->group(conn);
+    app.add_option("--format", f.format, "output: table (as the guide shows), json or yaml")->group("Output");
+
+    auto* cluster = app.add_subcommand("cluster", "cluster membership and health (the guide's sensuctl cluster commands)");
+    cluster->require_subcommand(1);
+    cluster->footer(examples({"trellisctl cluster health", "trellisctl cluster member-list --format json"}));
+
+    auto* health = cluster->add_subcommand("health", "show every member's health and the etcd alarms; exit 0 only if all are healthy");
+    health->footer(examples({"trellisctl cluster health",
+                             "trellisctl cluster health --format json | jq '.ClusterHealth[] | select(.Healthy|not)'",
+                             "trellisctl --url https://127.0.0.11:8080,https://127.0.0.12:8080 cluster health"}));
+
+    std::string add_name, add_peers, render_spec, render_out;
+    auto* add = cluster->add_subcommand("member-add", "add a member to the cluster and print the new node's etcd settings");
+    add->add_option("NAME", add_name, "the new member's name (its etcd-name)")->required();
+    add->add_option("PEER-URLS", add_peers, "its peer URL(s), comma separated: https://host:port")->required();
+    auto* render_opt = add->add_option("--render", render_spec, "cluster spec: also write the node's certs and backend.yml (cluster-config add-node)");
+    auto* out_opt = add->add_option("--out", render_out, "with --render: the directory cluster-config provision wrote");
+    render_opt->needs(out_opt);
+    out_opt->needs(render_opt);
+    add->footer(examples({"trellisctl cluster member-add backend-4 https://127.0.0.14:2380",
+                          "trellisctl cluster member-add backend-4 https://127.0.0.14:2380 --render examples/loopback-3.yml --out out"}));
+
+    auto* list = cluster->add_subcommand("member-list", "list the members: ID, name, peer URLs and client URLs");
+    list->footer(examples({"trellisctl cluster member-list", "trellisctl cluster member-list --format yaml"}));
+
+    std::string remove_id;
+    auto* remove = cluster->add_subcommand("member-remove", "remove a member by its hex ID (as member-list shows it)");
+    remove->add_option("ID", remove_id, "the member's ID, hex")->required();
+    remove->footer(examples({"trellisctl cluster member-remove 2f7ae42c315f8c2d"}));
+
+    std::string update_id, update_peers;
+    auto* update = cluster->add_subcommand("member-update", "change a member's peer URLs");
+    update->add_option("ID", update_id, "the member's ID, hex")->required();
+    update->add_option("PEER-URLS", update_peers, "its new peer URL(s), comma separated")->required();
+    update->footer(examples({"trellisctl cluster member-update c8f63ae435a5e6bf https://127.0.0.14:2380"}));
+
+    auto* configure_cmd = app.add_subcommand("configure", "write the connection flags given (over the current file) to ~/.config/trellis/cli.yml, mode 0600");
+    configure_cmd->add_flag("--overwrite", f.overwrite, "replace an existing settings file that differs");
+    configure_cmd->footer(examples({"trellisctl configure --url https://127.0.0.11:8080,https://127.0.0.12:8080 \\",
+                                    "    --trusted-ca-file out/ca/ca.pem --cert-file out/clients/admin/admin.pem \\",
+                                    "    --key-file out/clients/admin/admin-key.pem",
+                                    "trellisctl configure --timeout 5s --overwrite"}));
+
+    auto* version = app.add_subcommand("version", "print trellisctl's version");
+    version->footer(examples({"trellisctl version", "trellisctl version --format json"}));
+
+    std::string shell;
+    auto* completion = app.add_subcommand("completion", "print the shell completion script for bash or zsh");
+    completion->add_option("SHELL", shell, "bash or zsh")->required()->check(CLI::IsMember({"bash", "zsh"}));
+    completion->footer(examples({"source <(trellisctl completion bash)",
+                                 "trellisctl completion zsh > \"${fpath[1]}/_trellisctl\""}));
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() == 0) return app.exit(e);
+        throw Error(Code::Usage, std::string(e.what()) + " (see trellisctl --help)");
+    }
+
+    const Format format = parse_format(f.format);
+    if (*version) return print_version(format, std::cout);
+    if (*completion) {
+        std::cout << (shell == "bash" ? kBashCompletion : kZshCompletion);
+        return 0;
+    }
+    if (*configure_cmd) return configure(f, std::cout);
+
+    // Arguments are checked before any file or network is touched, so typos are always exit 2.
+    if (*add) {
+        check_member_name(add_name);
+        parse_peer_urls(add_peers);
+    }
+    if (*remove) parse_member_id(remove_id);
+    if (*update) {
+        parse_member_id(update_id);
+        parse_peer_urls(update_peers);
+    }
+    const ApiClient client(settings_for(f, true), f.insecure, warn);
+    if (*health) return cluster_health(client, format, std::cout);
+    if (*list) return member_list(client, format, std::cout);
+    if (*remove) return member_remove(client, remove_id, format, std::cout);
+    if (*update) return member_update(client, update_id, update_peers, format, std::cout);
+    if (*add) {
+        std::optional<RenderRequest> render;
+        if (!render_spec.empty()) render = RenderRequest{render_spec, render_out, fs::canonical("/proc/self/exe")};
+        return member_add(client, add_name, add_peers, render, format, std::cout);
+    }
+    throw Error(Code::Usage, "no command given (see trellisctl --help)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    return trellis::cli::run(kTool, trellis::cli::ErrorStyle::Plain, [&] { return run(argc, argv); });
+}

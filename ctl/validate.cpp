@@ -1,0 +1,163 @@
+#include "validate.hpp"
+
+#include <arpa/inet.h>
+
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+#include "core/error.hpp"
+#include "store/url.hpp"
+
+namespace trellis::ctl {
+namespace {
+
+[[noreturn]] void usage(std::string_view where, std::string_view what) {
+    throw Error(Code::Usage, located(where, what));
+}
+
+bool is_hostname(std::string_view host) {
+    if (host.empty() || host.size() > 253) return false;
+    std::size_t label = 0;
+    for (std::size_t i = 0; i < host.size(); ++i) {
+        const char c = host[i];
+        if (c == '.') {
+            if (label == 0) return false;
+            label = 0;
+            continue;
+        }
+        const bool edge = label == 0 || i + 1 == host.size() || host[i + 1] == '.';
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || (c == '-' && !edge))) return false;
+        if (++label > 63) return false;
+    }
+    return label != 0;
+}
+
+bool is_ip(const std::string& host) {
+    in_addr v4{};
+    in6_addr v6{};
+    return ::inet_pton(AF_INET, host.c_str(), &v4) == 1 || ::inet_pton(AF_INET6, host.c_str(), &v6) == 1;
+}
+
+// Parses through the store's URL reader (one definition of a valid endpoint URL in Trellis) and
+// re-labels its errors as usage errors, since here the URL came from the command line.
+store::Url parse_one(std::string_view text, std::string_view where) {
+    store::Url url;
+    try {
+        url = store::parse_url(text, where);
+    } catch (const Error& e) {
+        throw Error(Code::Usage, e.what());
+    }
+    // Anything that is neither an IP address nor a DNS name (say "127.0.0.300" or "a_b") cannot be dialled.
+    const bool digits_and_dots = url.host.find_first_not_of("0123456789.") == std::string::npos;
+    if (!is_ip(url.host) && (digits_and_dots || !is_hostname(url.host)))
+        usage(where, "\"" + std::string(text) + "\" is not a valid URL: \"" + url.host +
+                         "\" is neither an IP address nor a host name");
+    return url;
+}
+
+// "a,b" or "a b", as the guide writes URL lists.
+std::vector<std::string_view> split_list(std::string_view text) {
+    std::vector<std::string_view> out;
+    std::size_t start = 0;
+    for (std::size_t i = 0; i <= text.size(); ++i) {
+        if (i == text.size() || text[i] == ',' || std::isspace(static_cast<unsigned char>(text[i]))) {
+            if (i > start) out.push_back(text.substr(start, i - start));
+            start = i + 1;
+        }
+    }
+    return out;
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+    return s;
+}
+
+}  // namespace
+
+std::uint64_t parse_member_id(std::string_view text, std::string_view where) {
+    const std::string shown = "\"" + std::string(text) + "\"";
+    if (text.empty()) usage(where, "a member ID is required (16 hex digits, as member-list shows it)");
+    if (text.size() > 16)
+        usage(where, shown + " is not a member ID: more than 16 hex digits (IDs are 64-bit, as member-list shows them)");
+    std::uint64_t id = 0;
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id, 16);
+    if (ec != std::errc() || ptr != text.data() + text.size())
+        usage(where, shown + " is not a member ID: expected hex digits 0-9a-f, as member-list shows it");
+    if (id == 0) usage(where, shown + " is not a member ID: etcd never assigns ID 0");
+    return id;
+}
+
+std::string format_member_id(std::uint64_t id) {
+    std::array<char, 17> buf{};
+    std::snprintf(buf.data(), buf.size(), "%016llx", static_cast<unsigned long long>(id));
+    return buf.data();
+}
+
+std::vector<std::string> parse_peer_urls(std::string_view text, std::string_view where) {
+    std::vector<std::string> urls;
+    for (const auto& item : split_list(text)) {
+        std::string_view raw = trim(item);
+        if (raw.empty()) continue;
+        const store::Url url = parse_one(raw, where);
+        std::string_view bare = raw;
+        if (bare.back() == '/') bare.remove_suffix(1);
+        // etcd refuses peer URLs without an explicit port; say so here rather than after a round trip.
+        if (url.to_string() != bare)
+            usage(where, "\"" + std::string(raw) + "\" is not a valid peer URL: write the port explicitly, e.g. " +
+                             url.to_string());
+        urls.push_back(url.to_string());
+    }
+    if (urls.empty()) usage(where, "at least one peer URL is required, e.g. https://10.0.0.4:2380");
+    return urls;
+}
+
+std::vector<std::string> parse_api_urls(const std::vector<std::string>& values, std::string_view where) {
+    std::vector<std::string> urls;
+    for (const auto& value : values)
+        for (const auto& item : split_list(value)) {
+            const std::string_view raw = trim(item);
+            if (!raw.empty()) urls.push_back(parse_one(raw, where).to_string());
+        }
+    if (urls.empty()) usage(where, "at least one backend URL is required, e.g. https://127.0.0.1:8080");
+    return urls;
+}
+
+void check_member_name(std::string_view name, std::string_view where) {
+    if (name.empty()) usage(where, "the member name is empty");
+    // '=' and ',' would corrupt ETCD_INITIAL_CLUSTER ("name=url,..."); spaces and quotes would break the env lines.
+    for (const char c : name)
+        if (c == '=' || c == ',' || c == '"' || c == '\'' || c == '\\' || std::isspace(static_cast<unsigned char>(c)) ||
+            std::iscntrl(static_cast<unsigned char>(c)))
+            usage(where, "\"" + std::string(name) + "\" is not a valid member name: it must not contain '" +
+                             (std::isspace(static_cast<unsigned char>(c)) ? std::string("whitespace") : std::string(1, c)) +
+                             "'");
+}
+
+long long parse_timeout_ms(std::string_view text, std::string_view where) {
+    struct Unit {
+        std::string_view suffix;
+        double ms;
+    };
+    // Longest suffix first so "ms" is not read as "m".
+    static constexpr std::array<Unit, 4> kUnits{{{"ms", 1}, {"s", 1000}, {"m", 60000}, {"", 1000}}};
+    const std::string shown = "\"" + std::string(text) + "\"";
+    for (const auto& unit : kUnits) {
+        if (text.size() < unit.suffix.size() || text.substr(text.size() - unit.suffix.size()) != unit.suffix) continue;
+        const std::string_view number = text.substr(0, text.size() - unit.suffix.size());
+        double value = 0;
+        const auto [ptr, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
+        if (number.empty() || ec != std::errc() || ptr != number.data() + number.size() || !std::isfinite(value)) break;
+        const double ms = value * unit.ms;
+        if (ms < 1 || ms > 3600 * 1000)
+            usage(where, shown + " is out of range: give a timeout from 1ms to 1h, e.g. 10s");
+        return static_cast<long long>(std::llround(ms));
+    }
+    usage(where, shown + " is not a timeout: give seconds (10, 1.5) or a number with ms, s or m (500ms, 10s, 1m)");
+}
+
+}  // namespace trellis::ctl
