@@ -412,7 +412,7 @@ int run_certgen(int argc, char** argv, Warnings& warnings) {
             else
                 sub->add_option(spelt, o.*std::get<std::string Options::*>(f.field), std::string(f.help));
         }
-        if (c.max_args > 0) sub->add_option("args", o.args, std::string(c.arguments));
+        if (c.max_args > 0) sub->add_option("ARGS", o.args, std::string(c.arguments));
         sub->footer(std::string(c.examples));
         subs.emplace_back(sub, &c);
     }
@@ -422,9 +422,9 @@ int run_certgen(int argc, char** argv, Warnings& warnings) {
     try {
         app.parse(args);
     } catch (const CLI::CallForHelp&) {
-        std::cout << app.help("", CLI::AppFormatMode::Normal);
-        for (const auto& [sub, _] : subs)
-            if (sub->parsed()) return std::cout << "\n" << sub->help(), cli::kExitOk;
+        // CLI11 shows the selected subcommand's help, footer (examples) included.
+        const std::string help = app.help();
+        std::cout << help << (help.ends_with('\n') ? "" : "\n");
         return cli::kExitOk;
     } catch (const CLI::ParseError& e) {
         throw Error(Code::Usage, std::string(e.what()) + "; see certgen --help");
@@ -443,9 +443,14 @@ int run_certgen(int argc, char** argv, Warnings& warnings) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    Warnings warnings;
-    const int status = cli::run("certgen", cli::ErrorStyle::Json, [&] { return run_certgen(argc, argv, warnings); });
-    // Warnings gathered before a failure still explain it; they never go to stdout.
-    cli::print_warnings("certgen", warnings);
-    return status;
+    return cli::run("certgen", cli::ErrorStyle::Json, [&] {
+        // Warnings go to stderr, never stdout; those gathered before a failure still
+        // explain it, so they are printed while unwinding, before the error line.
+        Warnings warnings;
+        struct Flush {
+            Warnings& w;
+            ~Flush() { cli::print_warnings("certgen", w); }
+        } flush{warnings};
+        return run_certgen(argc, argv, warnings);
+    });
 }

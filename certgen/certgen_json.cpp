@@ -109,7 +109,8 @@ int main(int argc, char** argv) {
         try {
             app.parse(args);
         } catch (const CLI::CallForHelp&) {
-            std::cout << app.help();
+            const std::string help = app.help();
+            std::cout << help << (help.ends_with('\n') ? "" : "\n");
             return cli::kExitOk;
         } catch (const CLI::ParseError& e) {
             throw Error(Code::Usage, std::string(e.what()) + "; see certgen-json --help");

@@ -42,8 +42,6 @@ class BadInput : public ::testing::Test {
     static void expect_failure(const Case& c) {
         const fs::path work = dir_->path() / ("case-" + c.name);
         fs::create_directories(work);
-        std::string script;
-        for (const auto& a : c.args) script += "'" + a + "' ";
         auto r = certgen(c.args, c.input, work);
         EXPECT_EQ(r.exit_code, c.exit) << c.name << ": " << r.err;
         EXPECT_EQ(error_code(r), c.code) << c.name << ": " << r.err;
