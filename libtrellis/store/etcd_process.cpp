@@ -94,6 +94,11 @@ void EtcdProcess::start() {
         // hung shutdown would leave exactly the orphan this prevents. etcd's WAL makes it safe.
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (::getppid() != parent) ::_exit(127);  // the parent died before prctl took effect
+        // The supervisor blocks SIGTERM/SIGINT to take them synchronously; etcd must not inherit that.
+        sigset_t none;
+        sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        ::signal(SIGPIPE, SIG_DFL);
         // Own process group: a terminal's Ctrl-C reaches the backend, which then stops etcd in order.
         ::setpgid(0, 0);
         const int devnull = ::open("/dev/null", O_RDONLY);
@@ -144,6 +149,7 @@ std::optional<int> EtcdProcess::exit_status() {
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
         status_ = status;
+        ::kill(-pid_, SIGKILL);  // anything it left in its process group would hold the log pipe open
         if (reader_.joinable()) reader_.join();  // the child's end is closed: the reader drains and ends
     }
     return status_;
@@ -181,6 +187,7 @@ int EtcdProcess::stop(std::chrono::milliseconds grace) {
             while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
             }
             status_ = status;
+            ::kill(-pid_, SIGKILL);
         }
     }
     if (reader_.joinable()) reader_.join();

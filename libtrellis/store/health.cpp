@@ -71,7 +71,9 @@ MemberHealth check_member(const Member& member, const ClientOptions& options, mi
         try {
             const Url url = parse_url(text, "client URL of member " + hex_id(member.id));
             // Sensu's check: a linearizable Get of "health" needs the member to reach quorum.
-            EtcdClient client(bounded(options, left_until(deadline)));
+            ClientOptions own = bounded(options, left_until(deadline));
+            own.endpoints = {text};
+            EtcdClient client(own);
             client.call_on(url, "/v3/kv/range", {{"key", "aGVhbHRo"}});  // base64("health")
             health.healthy = true;
             health.error.clear();

@@ -1,0 +1,233 @@
+#include "api.hpp"
+
+#include <openssl/ssl.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <httplib.h>
+
+#include "core/error.hpp"
+#include "log.hpp"
+#include "store/url.hpp"
+
+namespace trellis::backend {
+namespace {
+
+using nlohmann::json;
+using store::GrpcCode;
+
+// Errors to HTTP statuses (docs/api.md). etcd's gRPC code decides first when etcd answered;
+// "unhealthy cluster" is etcd refusing a change that would cost quorum: a conflict, not an outage.
+struct GrpcStatus {
+    GrpcCode grpc;
+    std::string_view reason;  // empty: any reason
+    int http;
+};
+constexpr std::array kGrpcStatuses{
+    GrpcStatus{GrpcCode::Unavailable, "etcdserver: unhealthy cluster", 409},
+    GrpcStatus{GrpcCode::InvalidArgument, "", 400},
+    GrpcStatus{GrpcCode::NotFound, "", 404},
+    GrpcStatus{GrpcCode::AlreadyExists, "", 409},
+    GrpcStatus{GrpcCode::FailedPrecondition, "", 409},
+    GrpcStatus{GrpcCode::Unavailable, "", 503},
+    GrpcStatus{GrpcCode::DeadlineExceeded, "", 503},
+};
+
+struct CodeStatus {
+    Code code;
+    int http;
+};
+constexpr std::array kCodeStatuses{
+    CodeStatus{Code::InputInvalidValue, 400}, CodeStatus{Code::Usage, 400},         CodeStatus{Code::MemberNotFound, 404},
+    CodeStatus{Code::ConnectFailed, 503},     CodeStatus{Code::TlsFailed, 503},     CodeStatus{Code::StoreUnavailable, 503},
+};
+
+json error_json(const Error& e) { return {{"code", e.number()}, {"message", e.what()}}; }
+
+void reply(httplib::Response& res, int status, const json& body) {
+    res.status = status;
+    res.set_content(body.dump() + "\n", "application/json");
+}
+
+void reply_error(httplib::Response& res, const Error& e) { reply(res, http_status_for(e), error_json(e)); }
+
+std::vector<std::string> peer_addrs(const httplib::Request& req) {
+    if (!req.has_param("peer-addrs"))
+        throw Error(Code::InputInvalidValue, "peer-addrs: missing; give the member's peer URLs, e.g. ?peer-addrs=https://10.0.0.4:2380");
+    std::vector<std::string> urls;
+    std::string text = req.get_param_value("peer-addrs");
+    for (std::size_t start = 0; start <= text.size();) {
+        const auto comma = std::min(text.find(',', start), text.size());
+        if (comma > start) urls.push_back(text.substr(start, comma - start));
+        start = comma + 1;
+    }
+    if (urls.empty()) throw Error(Code::InputInvalidValue, "peer-addrs: empty; give at least one peer URL");
+    for (const auto& u : urls) store::parse_url(u, "peer-addrs");
+    return urls;
+}
+
+// Runs a handler body, turning errors into docs/api.md's JSON errors.
+template <typename F>
+httplib::Server::Handler guarded(std::string name, F body) {
+    return [name = std::move(name), body](const httplib::Request& req, httplib::Response& res) {
+        try {
+            body(req, res);
+        } catch (const Error& e) {
+            log(Level::Warn, name + ": " + e.what());
+            reply_error(res, e);
+        } catch (const std::exception& e) {
+            const Error internal(Code::Internal, std::string("unexpected internal error: ") + e.what());
+            log(Level::Error, name + ": " + internal.what());
+            reply_error(res, internal);
+        }
+    };
+}
+
+}  // namespace
+
+json header_json(const store::ResponseHeader& h) {
+    return {{"cluster_id", h.cluster_id},
+            {"cluster_id_hex", store::hex_id(h.cluster_id)},
+            {"member_id", h.member_id},
+            {"raft_term", h.raft_term}};
+}
+
+json member_json(const store::Member& m) {
+    return {{"ID", m.id},
+            {"IDHex", store::hex_id(m.id)},
+            {"Name", m.name},
+            {"PeerURLs", m.peer_urls},
+            {"ClientURLs", m.client_urls}};
+}
+
+json members_json(const store::ResponseHeader& header, const std::vector<store::Member>& members) {
+    json list = json::array();
+    for (const auto& m : members) list.push_back(member_json(m));
+    return {{"Header", header_json(header)}, {"Members", list}};
+}
+
+json health_json(const store::ClusterHealth& health) {
+    json alarms = json::array(), members = json::array();
+    for (const auto& a : health.alarms)
+        alarms.push_back({{"MemberID", a.member_id}, {"MemberIDHex", store::hex_id(a.member_id)}, {"Alarm", a.alarm}});
+    for (const auto& m : health.members)
+        members.push_back({{"MemberID", m.id},
+                           {"MemberIDHex", store::hex_id(m.id)},
+                           {"Name", m.name},
+                           {"Err", m.error},
+                           {"Healthy", m.healthy}});
+    json out{{"Alarms", alarms}, {"ClusterHealth", members}, {"Header", header_json(health.header)}};
+    if (!health.error.empty()) out["Error"] = health.error;
+    return out;
+}
+
+int http_status_for(const Error& error) {
+    if (const auto* se = dynamic_cast<const store::StoreError*>(&error)) {
+        for (const auto& s : kGrpcStatuses)
+            if (static_cast<int>(s.grpc) == se->grpc_code() && (s.reason.empty() || se->reason() == s.reason))
+                return s.http;
+    }
+    for (const auto& s : kCodeStatuses)
+        if (s.code == error.code()) return s.http;
+    return 500;
+}
+
+ApiServer::ApiServer(ApiOptions options) : options_(std::move(options)) {}
+
+ApiServer::~ApiServer() { stop(); }
+
+void ApiServer::start() {
+    const store::Url where = store::parse_url("http://" + options_.listen_address, "api-listen-address");
+    if (tls()) {
+        auto ssl = std::make_unique<httplib::SSLServer>(
+            options_.cert_file.c_str(), options_.key_file.c_str(),
+            options_.trusted_ca_file.empty() ? nullptr : options_.trusted_ca_file.c_str());
+        if (!ssl->is_valid())
+            throw Error(Code::TlsFailed, "cannot load the API's TLS files (cert-file " + options_.cert_file + ", key-file " +
+                                             options_.key_file + ", trusted-ca-file " + options_.trusted_ca_file + ")");
+        SSL_CTX_set_min_proto_version(ssl->ssl_context(), TLS1_2_VERSION);
+        server_ = std::move(ssl);
+    } else {
+        server_ = std::make_unique<httplib::Server>();
+    }
+    // A handful of workers is plenty for health probes and admin calls, and keeps memory small.
+    server_->new_task_queue = [] { return new httplib::ThreadPool(4); };
+    server_->set_read_timeout(10, 0);
+    server_->set_write_timeout(10, 0);
+
+    const ApiOptions& o = options_;
+    server_->Get("/health", guarded("GET /health", [&o](const httplib::Request& req, httplib::Response& res) {
+        auto timeout = o.default_health_timeout;
+        if (req.has_param("timeout")) {
+            const std::string t = req.get_param_value("timeout");
+            long long secs = 0;
+            const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), secs);
+            if (ec != std::errc() || ptr != t.data() + t.size() || secs < 1 || secs > o.max_health_timeout.count())
+                throw Error(Code::InputInvalidValue, "timeout: \"" + t + "\" must be whole seconds from 1 to " +
+                                                         std::to_string(o.max_health_timeout.count()));
+            timeout = std::chrono::seconds(secs);
+        }
+        // Leave a margin so the answer, not the probe, arrives within the timeout.
+        const auto budget = std::chrono::duration_cast<std::chrono::milliseconds>(timeout) - std::chrono::milliseconds(100);
+        const store::ClusterHealth health = store::check_cluster_health(o.store, budget);
+        reply(res, health.healthy() ? 200 : 503, health_json(health));
+    }));
+    server_->Get("/api/core/v2/cluster/members",
+                 guarded("GET members", [&o](const httplib::Request&, httplib::Response& res) {
+                     store::EtcdClient client(o.store);
+                     const auto list = client.member_list();
+                     reply(res, 200, members_json(list.header, list.members));
+                 }));
+    server_->Post("/api/core/v2/cluster/members",
+                  guarded("POST members", [&o](const httplib::Request& req, httplib::Response& res) {
+                      const auto urls = peer_addrs(req);
+                      const std::string name = req.has_param("name") ? req.get_param_value("name") : "";
+                      store::EtcdClient client(o.store);
+                      auto change = client.member_add(urls);
+                      // etcd learns a member's name only when it starts; echo the requested one so the
+                      // caller can print the new member's ETCD_INITIAL_CLUSTER as sensuctl does.
+                      for (auto& m : change.members)
+                          if (change.member && m.id == change.member->id && m.name.empty()) m.name = name;
+                      if (change.member && change.member->name.empty()) change.member->name = name;
+                      json out = members_json(change.header, change.members);
+                      if (change.member) out["Member"] = member_json(*change.member);
+                      log(Level::Info, "added member " + store::hex_id(change.member ? change.member->id : 0) +
+                                           " with peer URLs " + req.get_param_value("peer-addrs"));
+                      reply(res, 201, out);
+                  }));
+    server_->Put(R"(/api/core/v2/cluster/members/([^/]+))",
+                 guarded("PUT member", [&o](const httplib::Request& req, httplib::Response& res) {
+                     const auto id = store::parse_hex_id(req.matches[1].str(), "member ID");
+                     const auto urls = peer_addrs(req);
+                     store::EtcdClient client(o.store);
+                     const auto change = client.member_update(id, urls);
+                     log(Level::Info, "updated member " + store::hex_id(id));
+                     reply(res, 200, members_json(change.header, change.members));
+                 }));
+    server_->Delete(R"(/api/core/v2/cluster/members/([^/]+))",
+                    guarded("DELETE member", [&o](const httplib::Request& req, httplib::Response& res) {
+                        const auto id = store::parse_hex_id(req.matches[1].str(), "member ID");
+                        store::EtcdClient client(o.store);
+                        const auto change = client.member_remove(id);
+                        log(Level::Info, "removed member " + store::hex_id(id));
+                        reply(res, 200, members_json(change.header, change.members));
+                    }));
+    server_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+        if (res.status == 404 && res.body.empty())
+            reply(res, 404, error_json(Error(Code::Usage, "no such endpoint: " + req.method + " " + req.path +
+                                                              " (see docs/api.md)")));
+    });
+
+    if (!server_->bind_to_port(where.host, where.port))
+        throw Error(Code::ConnectFailed, "api-listen-address " + options_.listen_address +
+                                             ": cannot listen there (in use, or not an address of this host)");
+    thread_ = std::thread([this] { server_->listen_after_bind(); });
+}
+
+void ApiServer::stop() {
+    if (server_) server_->stop();
+    if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace trellis::backend

@@ -1,0 +1,56 @@
+// The backend's HTTP API (docs/api.md): cluster health for load balancers and
+// trellisctl, and member list/add/update/remove through etcd. HTTPS with client
+// certificates by default; plain HTTP only when no cert-file is configured.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "store/etcd_client.hpp"
+#include "store/health.hpp"
+
+namespace httplib {
+class Server;
+}
+
+namespace trellis::backend {
+
+struct ApiOptions {
+    std::string listen_address = "[::]:8080";  // host:port, IPv6 in brackets
+    std::string cert_file;                     // empty: plain HTTP
+    std::string key_file;
+    std::string trusted_ca_file;  // set: client certificates required and verified against it
+    store::ClientOptions store;   // how to reach etcd
+    std::chrono::seconds default_health_timeout{3};
+    std::chrono::seconds max_health_timeout{30};
+};
+
+// The JSON documents of docs/api.md, pure so tests can check them without a server.
+nlohmann::json header_json(const store::ResponseHeader& header);
+nlohmann::json member_json(const store::Member& member);
+nlohmann::json health_json(const store::ClusterHealth& health);
+nlohmann::json members_json(const store::ResponseHeader& header, const std::vector<store::Member>& members);
+// The HTTP status of an error per docs/api.md (400, 404, 409, 503, 500).
+int http_status_for(const Error& error);
+
+class ApiServer {
+  public:
+    explicit ApiServer(ApiOptions options);
+    ~ApiServer();
+    // Binds the listen address (Code::ConnectFailed naming it when it cannot) and serves
+    // on a background thread.
+    void start();
+    void stop();
+    bool tls() const { return !options_.cert_file.empty(); }
+
+  private:
+    ApiOptions options_;
+    std::unique_ptr<httplib::Server> server_;
+    std::thread thread_;
+};
+
+}  // namespace trellis::backend

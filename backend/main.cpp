@@ -1,0 +1,305 @@
+// trellis-backend: the process each cluster node runs. `start` reads backend.yml
+// (every key also a flag and an environment variable), checks the node before
+// anything starts, runs and supervises the embedded etcd (or joins an external
+// one), and serves the backend API until SIGTERM/SIGINT.
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <optional>
+
+#include "api.hpp"
+#include "cluster/backend_config.hpp"
+#include "core/cli.hpp"
+#include "core/error.hpp"
+#include "core/files.hpp"
+#include "log.hpp"
+#include "preflight.hpp"
+#include "store/etcd_process.hpp"
+#include "store/health.hpp"
+
+#ifndef TRELLIS_VERSION
+#define TRELLIS_VERSION "unknown"
+#endif
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace trellis::backend {
+namespace {
+
+constexpr const char* kDefaultConfig = "/etc/trellis/backend.yml";
+
+constexpr const char* kFooter = R"(
+Every backend.yml key is also a flag (--etcd-name backend-1) and an environment
+variable (TRELLIS_BACKEND_ETCD_NAME=backend-1). A flag beats the environment,
+which beats the file, which beats the default. URL lists take a YAML list or a
+comma/space separated string.
+
+Before anything starts, the node is linted (cluster-config lint): schemes that
+disagree, missing or unreadable files, keys that do not match certificates,
+SANs that miss the advertised hosts, missing EKUs, expired certificates, a name
+absent from etcd-initial-cluster. Any error stops the start (exit 1).
+
+Examples:
+  trellis-backend start                                   # /etc/trellis/backend.yml
+  trellis-backend start --config node/backend-1/backend.yml
+  trellis-backend start --config backend.yml --log-level info
+  trellis-backend start --no-embed-etcd --etcd-client-urls https://10.0.0.1:2379,https://10.0.0.2:2379 \
+      --etcd-trusted-ca-file ca.pem --etcd-cert-file client.pem --etcd-key-file client-key.pem
+
+Exit codes: 0 stopped by SIGTERM/SIGINT, 1 failed (bad config, preflight, etcd
+died), 2 bad command line, 3 cannot reach or authenticate to etcd.
+API: docs/api.md (GET /health answers 200 only when every member is healthy).)";
+
+// Values given on the command line for the table's keys, kept apart until layering.
+struct KeyFlags {
+    std::map<std::string, std::string> scalars;
+    std::map<std::string, std::vector<std::string>> lists;
+    std::map<std::string, bool> bools;
+    std::map<std::string, CLI::Option*> options;
+};
+
+bool is_list(cluster::KeyType t) { return t == cluster::KeyType::UrlList || t == cluster::KeyType::StringList; }
+
+// One flag per backend.yml key, generated from the table (no key is spelled here).
+void add_key_flags(CLI::App& app, KeyFlags& flags) {
+    for (const auto& k : cluster::backend_keys()) {
+        const std::string name = "--" + std::string(k.key);
+        std::string help(k.help);
+        if (!k.default_value.empty()) help += " [default: " + std::string(k.default_value) + "]";
+        CLI::Option* opt = nullptr;
+        if (k.type == cluster::KeyType::Bool)
+            opt = app.add_flag(name, flags.bools[std::string(k.key)], help);
+        else if (is_list(k.type))
+            opt = app.add_option(name, flags.lists[std::string(k.key)], help)->type_name("LIST");
+        else
+            opt = app.add_option(name, flags.scalars[std::string(k.key)], help);
+        opt->group(k.etcd_flag.empty() ? "Backend (backend.yml keys)" : "Store: etcd (backend.yml keys)");
+        flags.options[std::string(k.key)] = opt;
+    }
+}
+
+cluster::BackendConfig load_config(const std::string& path, bool explicit_path, const KeyFlags& flags) {
+    cluster::BackendConfig config;
+    std::error_code ec;
+    if (explicit_path || fs::exists(path, ec))
+        config = cluster::BackendConfig::from_yaml(read_file(path), path);
+    else
+        log(Level::Info, std::string("no ") + kDefaultConfig + "; using flags, environment and defaults");
+    config.apply_environment();
+    for (const auto& k : cluster::backend_keys()) {
+        const std::string key(k.key);
+        if (flags.options.at(key)->count() == 0) continue;
+        std::vector<std::string> values;
+        if (k.type == cluster::KeyType::Bool)
+            values = {flags.bools.at(key) ? "true" : "false"};
+        else if (is_list(k.type))
+            for (const auto& v : flags.lists.at(key))
+                for (auto& part : cluster::split_list(v)) values.push_back(std::move(part));
+        else
+            values = {flags.scalars.at(key)};
+        config.set(key, values, cluster::Origin{"flag --" + key, 0});
+    }
+    return config;
+}
+
+// SIGTERM/SIGINT are blocked in every thread and taken here, synchronously, so
+// shutdown happens in one place and in order (API, then etcd).
+class Signals {
+  public:
+    Signals() {
+        sigemptyset(&set_);
+        sigaddset(&set_, SIGTERM);
+        sigaddset(&set_, SIGINT);
+        pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+    }
+    // The signal received within `wait`, or 0.
+    int wait(std::chrono::milliseconds wait) {
+        timespec ts{static_cast<time_t>(wait.count() / 1000), static_cast<long>((wait.count() % 1000) * 1000000)};
+        const int sig = ::sigtimedwait(&set_, nullptr, &ts);
+        return sig > 0 ? sig : 0;
+    }
+
+  private:
+    sigset_t set_;
+};
+
+const char* signal_name(int sig) { return sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "signal"; }
+
+struct StartOptions {
+    std::string etcd_binary;
+    int ready_timeout = 120;
+    int stop_timeout = 10;
+};
+
+store::ClientOptions store_options(const cluster::BackendConfig& config) {
+    return {config.store_endpoints(),
+            {config.etcd_client_cert_file(), config.etcd_client_key_file(), config.get("etcd-trusted-ca-file")},
+            2000ms,
+            5000ms};
+}
+
+ApiOptions api_options(const cluster::BackendConfig& config) {
+    ApiOptions api;
+    api.listen_address = config.get("api-listen-address");
+    api.cert_file = config.get("cert-file");
+    api.key_file = config.get("key-file");
+    api.trusted_ca_file = config.get("trusted-ca-file");
+    api.store = store_options(config);
+    return api;
+}
+
+std::unique_ptr<ApiServer> start_api(const cluster::BackendConfig& config) {
+    auto api = std::make_unique<ApiServer>(api_options(config));
+    const std::string address = config.get("api-listen-address");
+    if (!api->tls())
+        log(Level::Warn, "the API on " + address + " is plain HTTP because no cert-file is set: anyone who reaches it can "
+                                                   "change cluster membership; set cert-file, key-file and trusted-ca-file");
+    else if (config.get("trusted-ca-file").empty())
+        log(Level::Warn, "the API on " + address + " accepts clients without certificates: set trusted-ca-file to require them");
+    api->start();
+    log(Level::Info, std::string("API listening on ") + (api->tls() ? "https://" : "http://") + address);
+    return api;
+}
+
+// Waits for SIGTERM/SIGINT (returning 0), or for etcd to die (throwing with its last lines).
+int supervise(Signals& signals, store::EtcdProcess* etcd, ApiServer& api, int stop_timeout) {
+    for (;;) {
+        if (const int sig = signals.wait(200ms)) {
+            log(Level::Info, std::string("received ") + signal_name(sig) + ", stopping");
+            api.stop();
+            if (etcd) {
+                const int status = etcd->stop(std::chrono::seconds(stop_timeout));
+                log(Level::Info, "etcd " + store::describe_status(status));
+            }
+            return cli::kExitOk;
+        }
+        if (etcd && !etcd->running()) {
+            api.stop();
+            throw Error(Code::StoreProcessFailed, "etcd died: it " + etcd->describe_exit());
+        }
+    }
+}
+
+int start(const cluster::BackendConfig& config, const StartOptions& options, Signals& signals) {
+    set_log_level(parse_level(config.get("log-level")));
+    const PreflightResult checks = preflight(config);
+    for (const auto& w : checks.warnings) log(Level::Warn, "preflight: " + w);
+    if (!checks.errors.empty()) {
+        for (const auto& e : checks.errors) std::cerr << "trellis-backend: error: " << e << '\n';
+        std::cerr << "trellis-backend: preflight found " << checks.errors.size()
+                  << " problem(s); nothing was started (fix them, or see `cluster-config lint`)\n";
+        return cli::kExitFailure;
+    }
+
+    if (config.get_bool("no-embed-etcd")) {
+        const auto store = store_options(config);
+        try {
+            store::EtcdClient client(store);
+            const auto list = client.member_list();
+            log(Level::Info, "connected to the external etcd cluster (" + std::to_string(list.members.size()) + " members)");
+        } catch (const Error& e) {
+            throw Error(e.code(), std::string("cannot use the external etcd cluster (no-embed-etcd): ") + e.what());
+        }
+        auto api = start_api(config);
+        return supervise(signals, nullptr, *api, options.stop_timeout);
+    }
+
+    const fs::path state_dir = config.get("state-dir");
+    std::error_code ec;
+    fs::create_directories(state_dir, ec);
+    if (ec) throw Error(Code::FileWriteFailed, "state-dir " + state_dir.string() + ": cannot create it: " + ec.message());
+    fs::permissions(state_dir, fs::perms::owner_all, ec);  // etcd's data is the cluster's secrets
+    if (!fs::exists(state_dir / "etcd" / "member")) write_file_atomic(cluster_record_path(config), cluster_record(config), kPublicMode);
+
+    char self[4096];
+    const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    const fs::path self_exe = n > 0 ? fs::path(std::string(self, static_cast<std::size_t>(n))) : fs::path();
+    store::ProcessOptions process;
+    process.binary = store::find_etcd_binary(options.etcd_binary, self_exe);
+    process.arguments = config.etcd_arguments();
+    process.on_line = [](std::string_view line) { log_raw(line); };
+    store::EtcdProcess etcd(process);
+    etcd.start();  // from the main thread: PR_SET_PDEATHSIG follows the forking thread
+    log(Level::Info, "started etcd " + process.binary.string() + " (pid " + std::to_string(etcd.pid()) + ")");
+
+    const auto store = store_options(config);
+    const store::Member self_member{0, config.get("etcd-name"), {}, config.get_list("etcd-advertise-client-urls"), false};
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(options.ready_timeout);
+    for (;;) {
+        if (!etcd.running()) throw Error(Code::StoreProcessFailed, "etcd failed to start: it " + etcd.describe_exit());
+        if (const int sig = signals.wait(100ms)) {
+            log(Level::Info, std::string("received ") + signal_name(sig) + " while etcd was starting, stopping");
+            etcd.stop(std::chrono::seconds(options.stop_timeout));
+            return cli::kExitOk;
+        }
+        if (store::check_member(self_member, store, 1000ms).healthy) break;
+        if (std::chrono::steady_clock::now() > deadline) {
+            etcd.stop(std::chrono::seconds(options.stop_timeout));
+            throw Error(Code::StoreProcessFailed,
+                        "etcd was not ready within " + std::to_string(options.ready_timeout) +
+                            " s (a new cluster needs a quorum of its members started; see its log above)");
+        }
+    }
+    log(Level::Info, "etcd is ready");
+    std::unique_ptr<ApiServer> api;
+    try {
+        api = start_api(config);
+    } catch (...) {
+        etcd.stop(std::chrono::seconds(options.stop_timeout));
+        throw;
+    }
+    return supervise(signals, &etcd, *api, options.stop_timeout);
+}
+
+int run_main(int argc, char** argv, Signals& signals) {
+    CLI::App app{"trellis-backend: a Trellis cluster node. It runs the bundled etcd store (or joins an external one) "
+                 "and serves the backend API.",
+                 "trellis-backend"};
+    app.require_subcommand(1);
+    app.footer(kFooter);
+    app.add_subcommand("version", "print the version")->callback([] { std::cout << "trellis-backend " TRELLIS_VERSION "\n"; });
+
+    CLI::App* start_cmd = app.add_subcommand("start", "start this node: preflight, etcd, then the API");
+    start_cmd->footer(kFooter);
+    std::string config_path = kDefaultConfig;
+    CLI::Option* config_opt =
+        start_cmd->add_option("-c,--config", config_path, std::string("backend.yml to read [default: ") + kDefaultConfig + "]");
+    StartOptions options;
+    start_cmd->add_option("--etcd-binary", options.etcd_binary,
+                          "etcd executable [default: etcd next to trellis-backend, else on PATH]");
+    start_cmd->add_option("--etcd-ready-timeout", options.ready_timeout,
+                          "seconds to wait for etcd to serve (a new cluster waits for quorum) [default: 120]")
+        ->check(CLI::Range(1, 3600));
+    start_cmd->add_option("--stop-timeout", options.stop_timeout,
+                          "seconds etcd gets to stop after SIGTERM before SIGKILL [default: 10]")
+        ->check(CLI::Range(1, 600));
+    KeyFlags flags;
+    add_key_flags(*start_cmd, flags);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int rc = app.exit(e);
+        return rc == 0 ? cli::kExitOk : cli::kExitUsage;
+    }
+    if (!start_cmd->parsed()) return cli::kExitOk;
+    const auto config = load_config(config_path, config_opt->count() > 0, flags);
+    return start(config, options, signals);
+}
+
+}  // namespace
+}  // namespace trellis::backend
+
+int main(int argc, char** argv) {
+    trellis::backend::Signals signals;  // before any thread exists, so all inherit the mask
+    ::signal(SIGPIPE, SIG_IGN);
+    return trellis::cli::run("trellis-backend", trellis::cli::ErrorStyle::Plain,
+                             [&] { return trellis::backend::run_main(argc, argv, signals); });
+}

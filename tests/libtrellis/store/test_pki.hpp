@@ -1,0 +1,30 @@
+// Test certificates made with the openssl CLI (a real peer, independent of our pki
+// code): a CA, leaves with chosen IP SANs and EKUs, so store and backend tests can
+// run mTLS etcd and API servers, including the wrong-CA and wrong-EKU cases.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace trellis::testing {
+
+struct TestCa {
+    std::filesystem::path cert;
+    std::filesystem::path key;
+};
+
+struct TestPair {
+    std::filesystem::path cert;
+    std::filesystem::path key;
+};
+
+// A self-signed ECDSA P-256 CA "<name>.pem"/"<name>-key.pem" in `dir`.
+TestCa make_test_ca(const std::filesystem::path& dir, const std::string& name);
+
+// A leaf signed by `ca`: "<name>.pem"/"<name>-key.pem" in `dir`, with IP SANs `ips`
+// and extendedKeyUsage `eku` ("serverAuth,clientAuth", "clientAuth", "serverAuth").
+TestPair issue_test_cert(const TestCa& ca, const std::filesystem::path& dir, const std::string& name,
+                         const std::vector<std::string>& ips, const std::string& eku);
+
+}  // namespace trellis::testing
