@@ -105,12 +105,12 @@ Profile parse_profile(JsonObject obj, std::string_view name, Warnings& warnings)
         obj.fail(Code::PolicyNoUsages, "usages",
                  label + " lists no usages (for a TLS peer: [\"signing\", \"key encipherment\", \"server auth\", \"client auth\"])");
     if (auto expiry = obj.string("expiry")) {
-        p.expiry = parse_duration(*expiry, obj.where("expiry"));
+        p.expiry = parse_duration(*expiry, located(obj.source(), obj.where("expiry")));
         if (p.expiry.count() <= 0) obj.fail(Code::PolicyBadDuration, "expiry", "must be longer than 0s");
     } else {
         obj.fail(Code::PolicyBadDuration, "expiry", label + " has no expiry (cfssl requires one, e.g. \"8760h\")");
     }
-    if (auto backdate = obj.string("backdate")) p.backdate = parse_duration(*backdate, obj.where("backdate"));
+    if (auto backdate = obj.string("backdate")) p.backdate = parse_duration(*backdate, located(obj.source(), obj.where("backdate")));
     if (auto ca = obj.object("ca_constraint")) {
         p.is_ca = ca->boolean("is_ca").value_or(false);
         if (auto len = ca->integer("max_path_len")) {
@@ -120,8 +120,8 @@ Profile parse_profile(JsonObject obj, std::string_view name, Warnings& warnings)
         p.max_path_len_zero = ca->boolean("max_path_len_zero").value_or(false);
         ca->finish();
     }
-    if (auto nb = obj.string("not_before")) p.not_before = parse_rfc3339(*nb, obj.where("not_before"));
-    if (auto na = obj.string("not_after")) p.not_after = parse_rfc3339(*na, obj.where("not_after"));
+    if (auto nb = obj.string("not_before")) p.not_before = parse_rfc3339(*nb, located(obj.source(), obj.where("not_before")));
+    if (auto na = obj.string("not_after")) p.not_after = parse_rfc3339(*na, located(obj.source(), obj.where("not_after")));
     if (p.not_before && p.not_after && *p.not_after < *p.not_before)
         obj.fail(Code::PolicyInvalid, "not_after", "is before not_before");
     if (auto wl = obj.string("name_whitelist")) {

@@ -147,10 +147,10 @@ CertificateRequest parse_certificate_request(std::string_view json, std::string_
         if (opts.pathlen != 0 && opts.pathlenzero)
             ca->fail(Code::CsrInvalid, "pathlenzero", "cannot be true when pathlen is " + std::to_string(opts.pathlen));
         opts.expiry = ca->string("expiry").value_or("");
-        if (!opts.expiry.empty() && parse_duration(opts.expiry, ca->where("expiry")).count() <= 0)
+        if (!opts.expiry.empty() && parse_duration(opts.expiry, located(ca->source(), ca->where("expiry"))).count() <= 0)
             ca->fail(Code::PolicyBadDuration, "expiry", "must be longer than 0s");
         opts.backdate = ca->string("backdate").value_or("");
-        if (!opts.backdate.empty()) parse_duration(opts.backdate, ca->where("backdate"));
+        if (!opts.backdate.empty()) parse_duration(opts.backdate, located(ca->source(), ca->where("backdate")));
         ca->finish();
         req.ca = std::move(opts);
     }
