@@ -156,8 +156,11 @@ CertificateRequest parse_certificate_request(std::string_view json, std::string_
     }
     req.serialnumber = top.string("serialnumber").value_or("");
     top.finish();
-    // Check the hosts now so a bad entry fails before any key is generated.
-    classify_hosts(req.hosts, std::string(source) + ": hosts", warnings);
+    // Check the hosts now so a bad entry fails before any key is generated. Warnings (blank entries,
+    // duplicates) are reported when the hosts are used: -hostname may replace them.
+    Warnings later;
+    classify_hosts(req.hosts, std::string(source) + ": hosts", later);
+    (void)warnings;
     return req;
 }
 
