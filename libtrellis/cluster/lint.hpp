@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -35,12 +36,18 @@ struct Finding {
 struct LintOptions {
     std::chrono::hours expiry_warning{24 * 30};  // certs expiring sooner are a warning
     bool check_files = true;                     // read and check the certs/keys named
+    std::optional<std::chrono::system_clock::time_point> now;  // expiry is judged at this time (default: now)
 };
+
+const FindingKind* find_finding_kind(std::string_view code_or_name);
 
 // Checks one node's configuration and the files it names (relative paths resolve against
 // the directory of the config's source file).
 std::vector<Finding> lint_node(const BackendConfig& config, const LintOptions& options = {});
 // Cross-node checks over a set of configs (initial-cluster agreement, duplicate names/URLs).
 std::vector<Finding> lint_cluster(std::span<const BackendConfig> configs, const LintOptions& options = {});
+// A cfssl ca-config.json (the guide's): profiles its commands ask for (-profile peer, client, server)
+// that the file lacks, which cfssl silently replaces with the default profile.
+std::vector<Finding> lint_signing_policy(std::string_view json, std::string_view source);
 
 }  // namespace trellis::cluster

@@ -1,0 +1,330 @@
+// cluster-config: one cluster spec in, every node's certificates and backend.yml out;
+// and lint of configurations that already exist. Thin: flags, files, exit codes.
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "cluster/backend_config.hpp"
+#include "cluster/lint.hpp"
+#include "cluster/net.hpp"
+#include "cluster/provision.hpp"
+#include "cluster/render.hpp"
+#include "cluster/spec.hpp"
+#include "core/cli.hpp"
+#include "core/files.hpp"
+#include "pki/policy.hpp"
+
+namespace fs = std::filesystem;
+using namespace trellis;
+using namespace trellis::cluster;
+
+namespace {
+
+constexpr std::string_view kTool = "cluster-config";
+
+constexpr const char* kFooter = R"(
+Examples:
+  cluster-config provision examples/loopback-3.yml --out cluster
+  cluster-config render examples/guide-10.0.0.yml --out rendered
+  cluster-config add-node examples/loopback-3.yml --name backend-4 --address 127.0.0.14 --out cluster
+  cluster-config lint cluster/backend-1/backend.yml cluster/backend-2 cluster/backend-3
+
+The spec format is in docs/cluster-spec.md, the commands in docs/cluster-config.md,
+lint's findings in docs/lint.md. Exit codes: 0 ok (lint: clean), 1 failure or lint
+findings, 2 bad command line.)";
+
+struct Options {
+    std::string spec;
+    std::string out;
+    std::string paths;
+    bool json = false;
+    bool check = false;
+    bool force = false;
+    bool force_new_ca = false;
+    unsigned threads = 0;
+    std::string name, address;
+    std::vector<std::string> names;
+    std::vector<std::string> lint_paths;
+    bool no_files = false;
+    std::string expiry_warning = "720h";
+};
+
+// Reads and checks the spec, printing every error but the last (cli::run prints that one).
+Spec load(const std::string& path, bool json, Warnings& warnings) {
+    const std::string text = read_file(path);
+    SpecResult r = parse_spec(text, path);
+    warnings.insert(warnings.end(), r.warnings.begin(), r.warnings.end());
+    if (!r.errors.empty()) {
+        if (!json) cli::print_warnings(kTool, r.warnings);
+        warnings.clear();
+        for (size_t i = 0; i + 1 < r.errors.size(); ++i) std::cerr << kTool << ": error: " << r.errors[i] << '\n';
+        throw Error(Code::SpecInvalid, r.errors.back());
+    }
+    return std::move(*r.spec);
+}
+
+RenderOptions render_options(const Options& o) {
+    if (!o.paths.empty() && !fs::path(o.paths).is_absolute())
+        throw Error(Code::Usage, "--paths " + o.paths + ": must be an absolute directory such as /etc/trellis");
+    return RenderOptions{o.paths, false};
+}
+
+// "issuing certificates 120/1000" on a terminal, once the work has taken more than a second.
+struct Progress {
+    bool tty = ::isatty(STDERR_FILENO) == 1;
+    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+    bool shown = false;
+    void operator()(size_t done, size_t total) {
+        if (!tty || std::chrono::steady_clock::now() - start < std::chrono::seconds(1)) return;
+        std::cerr << '\r' << kTool << ": issuing certificates " << done << '/' << total << std::flush;
+        shown = true;
+    }
+    ~Progress() {
+        if (shown) std::cerr << '\n';
+    }
+};
+
+int report(const ProvisionResult& r, const Options& o, Warnings& warnings) {
+    warnings.insert(warnings.end(), r.warnings.begin(), r.warnings.end());
+    if (o.json) {
+        std::cout << r.to_json() << '\n';
+        warnings.clear();  // they are in the JSON
+        return cli::kExitOk;
+    }
+    size_t written = 0;
+    for (const auto& f : r.files) {
+        if (f.action == FileAction::Unchanged) continue;
+        ++written;
+        std::cout << (o.check ? "would " : "") << action_name(f.action) << ' ' << (fs::path(o.out) / f.path).string()
+                  << (f.reason.empty() ? "" : " (" + f.reason + ")") << '\n';
+    }
+    std::cout << "changed: " << (r.changed ? "true" : "false") << " (" << written << " of " << r.files.size() << " files "
+              << (o.check ? "would change" : "written") << ", " << r.certificates_issued << " certificates "
+              << (o.check ? "to issue" : "issued") << ")\n";
+    return cli::kExitOk;
+}
+
+int cmd_provision(const Options& o, Warnings& warnings) {
+    const Spec spec = load(o.spec, o.json, warnings);
+    ProvisionOptions p;
+    p.render = render_options(o);
+    p.check = o.check;
+    p.force_new_ca = o.force_new_ca;
+    p.threads = o.threads;
+    Progress progress;
+    p.progress = [&](size_t d, size_t t) { progress(d, t); };
+    return report(provision(spec, o.out, p), o, warnings);
+}
+
+int cmd_add_node(const Options& o, Warnings& warnings) {
+    const Spec spec = load(o.spec, o.json, warnings);
+    NodeSpec node{o.name, o.address, o.names, spec.ports, 0};
+    const auto problems = check_new_node(spec, node);
+    if (!problems.empty()) {
+        for (size_t i = 0; i + 1 < problems.size(); ++i) std::cerr << kTool << ": error: " << problems[i] << '\n';
+        throw Error(Code::InputInvalidValue, problems.back());
+    }
+    ProvisionOptions p;
+    p.render = render_options(o);
+    p.check = o.check;
+    p.threads = o.threads;
+    p.only_node = node.name;
+    p.members = spec.nodes;
+    p.members.push_back(node);
+    const int rc = report(provision(spec, o.out, p), o, warnings);
+    if (!o.json && !o.check) {
+        const std::string scheme(peer_scheme(spec));
+        std::cerr << kTool << ": next: add \"- {name: " << node.name << ", address: " << node.address << "}\" to " << o.spec
+                  << ", run `trellisctl cluster member-add " << node.name << ' ' << scheme << "://"
+                  << host_for_url(node.address) << ':' << node.ports.peer << "`, then start the node with "
+                  << (fs::path(o.out) / node.name / "backend.yml").string() << '\n';
+    }
+    return rc;
+}
+
+int cmd_render(const Options& o, Warnings& warnings) {
+    const Spec spec = load(o.spec, o.json, warnings);
+    const auto files = render_cluster(spec, render_options(o));
+    FileSet set;
+    nlohmann::json listing = nlohmann::json::array();
+    bool changed = false;
+    for (const auto& f : files) {
+        const fs::path full = fs::path(o.out) / f.path;
+        std::error_code ec;
+        const bool exists = fs::exists(full, ec);
+        const bool same = exists && read_file(full) == f.content;
+        if (!same) {
+            set.add(full, f.content, f.mode);
+            changed = true;
+        }
+        listing.push_back({{"path", f.path.string()}, {"action", same ? "unchanged" : exists ? "update" : "create"}});
+        if (!o.json && !same) std::cout << (exists ? "update " : "create ") << full.string() << '\n';
+    }
+    // An existing file with other content is the user's until they say otherwise.
+    set.commit(o.force);
+    if (o.json) {
+        std::cout << nlohmann::json{{"changed", changed}, {"files", listing}, {"warnings", warnings}}.dump() << '\n';
+        warnings.clear();
+    } else {
+        std::cout << "changed: " << (changed ? "true" : "false") << '\n';
+    }
+    return cli::kExitOk;
+}
+
+// Every backend.yml a lint argument stands for: the file itself, DIR/backend.yml, or DIR/*/backend.yml.
+std::vector<fs::path> expand(const std::string& arg) {
+    std::error_code ec;
+    if (!fs::is_directory(arg, ec)) return {arg};
+    if (fs::exists(fs::path(arg) / "backend.yml", ec)) return {fs::path(arg) / "backend.yml"};
+    std::vector<fs::path> out;
+    for (const auto& e : fs::directory_iterator(arg, ec))
+        if (fs::exists(e.path() / "backend.yml", ec)) out.push_back(e.path() / "backend.yml");
+    std::sort(out.begin(), out.end());
+    if (out.empty()) throw Error(Code::FileReadFailed, located(arg, "no backend.yml in this directory or its subdirectories"));
+    return out;
+}
+
+int cmd_lint(const Options& o, Warnings&) {
+    LintOptions lo;
+    lo.check_files = !o.no_files;
+    lo.expiry_warning = std::chrono::duration_cast<std::chrono::hours>(pki::parse_duration(o.expiry_warning, "--expiry-warning"));
+    std::vector<Finding> findings;
+    std::vector<BackendConfig> configs;
+    for (const auto& arg : o.lint_paths) {
+        for (const auto& path : expand(arg)) {
+            const std::string text = read_file(path);
+            if (path.extension() == ".json") {
+                auto f = lint_signing_policy(text, path.string());
+                findings.insert(findings.end(), f.begin(), f.end());
+                continue;
+            }
+            configs.push_back(BackendConfig::from_yaml(text, path.string()));
+            auto f = lint_node(configs.back(), lo);
+            findings.insert(findings.end(), f.begin(), f.end());
+        }
+    }
+    auto cross = lint_cluster(configs, lo);
+    findings.insert(findings.end(), cross.begin(), cross.end());
+    size_t errors = 0;
+    for (const auto& f : findings) errors += f.kind->severity == Severity::Error;
+    if (o.json) {
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& f : findings)
+            list.push_back({{"code", f.kind->code},
+                            {"name", f.kind->name},
+                            {"severity", f.kind->severity == Severity::Error ? "error" : "warning"},
+                            {"file", f.file},
+                            {"line", f.line},
+                            {"message", f.message}});
+        std::cout << nlohmann::json{{"clean", findings.empty()}, {"files", configs.size()}, {"findings", list}}.dump() << '\n';
+    } else {
+        for (const auto& f : findings) std::cout << f.to_string() << '\n';
+        if (findings.empty())
+            std::cerr << kTool << ": " << configs.size() << " configuration(s) clean\n";
+        else
+            std::cerr << kTool << ": " << findings.size() << " finding(s): " << errors << " error(s), "
+                      << findings.size() - errors << " warning(s)\n";
+    }
+    return findings.empty() ? cli::kExitOk : cli::kExitFailure;
+}
+
+int run(int argc, char** argv, Warnings& warnings) {
+    Options o;
+    CLI::App app{"cluster-config -- render, provision and lint a Trellis cluster from one spec", std::string(kTool)};
+    app.footer(kFooter);
+    app.require_subcommand(1);
+
+    auto common = [&](CLI::App* sub, bool with_paths) {
+        sub->add_option("SPEC", o.spec, "the cluster spec (docs/cluster-spec.md)")->required();
+        sub->add_option("--out,-o", o.out, "output directory")->required();
+        if (with_paths)
+            sub->add_option("--paths", o.paths,
+                            "absolute directory the node's files will live in on the node (e.g. /etc/trellis); "
+                            "default: paths relative to backend.yml");
+        sub->add_flag("--json", o.json, "print a machine-readable summary on stdout (files, changed, warnings)");
+    };
+
+    CLI::App* render = app.add_subcommand("render", "write every node's backend.yml (and etcd/systemd files), no certificates");
+    common(render, true);
+    render->add_flag("--force", o.force, "overwrite rendered files that exist with other content");
+    render->footer(R"(
+Examples:
+  cluster-config render examples/guide-10.0.0.yml --out rendered
+  cluster-config render examples/external-etcd.yml --out rendered --paths /etc/trellis
+Writes DIR/<node>/backend.yml and DIR/<node>/trellis-backend.service; with store: external also
+DIR/<node>/etcd.sh and DIR/<node>/etcd.service. Existing files with other content are kept unless --force.)");
+
+    CLI::App* prov = app.add_subcommand("provision", "issue the CA(s) and every certificate, and render every config");
+    common(prov, true);
+    prov->add_flag("--check", o.check, "only say what would change; write nothing");
+    prov->add_flag("--force-new-ca", o.force_new_ca, "replace the CA key(s) in DIR/ca (reissues every certificate)");
+    prov->add_option("--threads", o.threads, "key generation threads (default: one per core)");
+    prov->footer(R"(
+Examples:
+  cluster-config provision examples/loopback-3.yml --out cluster
+  cluster-config provision examples/loopback-3.yml --out cluster --check --json
+  cluster-config provision cluster.yml --out cluster --paths /etc/trellis
+DIR/ca/ holds the CA keys and never leaves this machine; DIR/<node>/ holds exactly what that node
+needs (copy it to /etc/trellis on the node); DIR/clients/<name>/ the client certificates.
+Running it again changes nothing unless the spec changed (new node, new SAN) or a certificate
+is within pki.renew-before of expiring; only those are reissued.)");
+
+    CLI::App* add = app.add_subcommand("add-node", "issue a new node's certificates and render its backend.yml to join");
+    common(add, true);
+    add->add_option("--name", o.name, "the new node's name (its etcd member name)")->required();
+    add->add_option("--address", o.address, "the new node's IP address or host name")->required();
+    add->add_option("--names", o.names, "extra DNS names or IPs for its certificates")->delimiter(',');
+    add->add_flag("--check", o.check, "only say what would change; write nothing");
+    add->footer(R"(
+Examples:
+  cluster-config add-node examples/loopback-3.yml --name backend-4 --address 127.0.0.14 --out cluster
+Uses the CA in DIR/ca (run provision first). The new backend.yml has etcd-initial-cluster-state:
+existing and an initial cluster of the spec's nodes plus the new one. Then add the node to the
+spec, run `trellisctl cluster member-add NAME PEER-URL` and start the node.)");
+
+    CLI::App* lint = app.add_subcommand("lint", "check backend.yml files and the certificates and keys they name");
+    lint->add_option("PATH", o.lint_paths, "backend.yml files, node folders, a provisioned DIR, or a ca-config.json")->required();
+    lint->add_flag("--json", o.json, "print the findings as JSON on stdout");
+    lint->add_flag("--no-files", o.no_files, "check the configs only, not the certificates and keys they name");
+    lint->add_option("--expiry-warning", o.expiry_warning, "warn about certificates expiring within this (default 720h)");
+    lint->footer(R"(
+Examples:
+  cluster-config lint cluster                      (every DIR/*/backend.yml, plus cross-node checks)
+  cluster-config lint /etc/trellis/backend.yml
+  cluster-config lint --json cluster/backend-*/backend.yml
+Findings print as FILE:LINE: CODE NAME: MESSAGE; codes are stable (docs/lint.md).
+Exit 0 clean, 1 findings, 2 bad command line.)");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        throw Error(Code::Usage, std::string(e.what()) + "; see cluster-config --help");
+    }
+    if (render->parsed()) return cmd_render(o, warnings);
+    if (prov->parsed()) return cmd_provision(o, warnings);
+    if (add->parsed()) return cmd_add_node(o, warnings);
+    if (lint->parsed()) return cmd_lint(o, warnings);
+    throw Error(Code::Usage, "no command given; see cluster-config --help");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    return cli::run(kTool, cli::ErrorStyle::Plain, [&] {
+        Warnings warnings;
+        struct Flush {
+            Warnings& w;
+            ~Flush() { cli::print_warnings(kTool, w); }
+        } flush{warnings};
+        return run(argc, argv, warnings);
+    });
+}

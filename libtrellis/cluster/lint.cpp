@@ -1,0 +1,485 @@
+#include "cluster/lint.hpp"
+
+#include <openssl/x509v3.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <array>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "cluster/net.hpp"
+#include "core/files.hpp"
+#include "pki/certificate.hpp"
+#include "pki/key.hpp"
+#include "pki/policy.hpp"
+#include "pki/verify.hpp"
+
+namespace fs = std::filesystem;
+
+namespace trellis::cluster {
+namespace {
+
+// Stable codes and names: scripts and docs (docs/lint.md) match on them. Never renumber.
+constexpr std::array<FindingKind, 27> kKinds{{
+    {"L101", "scheme-mismatch", Severity::Error, "advertised and listen URLs use different schemes (http vs https)"},
+    {"L102", "tls-files-on-http", Severity::Error, "TLS files or client-cert auth set, but the URLs are plain http: traffic is in clear"},
+    {"L103", "https-without-cert", Severity::Error, "an https URL with no certificate or key file: etcd cannot start"},
+    {"L104", "san-mismatch", Severity::Error, "the certificate's SANs do not cover a host it is advertised (or reached) on"},
+    {"L105", "eku-missing", Severity::Error, "a server or peer certificate lacks the serverAuth or clientAuth extended key usage"},
+    {"L106", "key-mismatch", Severity::Error, "the private key does not belong to the certificate"},
+    {"L107", "chain-invalid", Severity::Error, "the certificate does not verify against its CA (OpenSSL or Botan)"},
+    {"L108", "cert-expired", Severity::Error, "a certificate has expired or is not valid yet"},
+    {"L109", "cert-expiring", Severity::Warning, "a certificate expires within the warning window (30 days by default)"},
+    {"L110", "initial-cluster-self", Severity::Error, "etcd-initial-cluster does not name this member with its advertised peer URLs"},
+    {"L111", "initial-cluster-differs", Severity::Error, "nodes disagree on etcd-initial-cluster"},
+    {"L112", "duplicate-name", Severity::Error, "two nodes use the same etcd-name"},
+    {"L113", "duplicate-url", Severity::Error, "two nodes advertise the same client or peer URL"},
+    {"L114", "empty-token", Severity::Error, "etcd-initial-cluster-token is empty: two clusters could merge"},
+    {"L115", "key-permissions", Severity::Error, "a private key file is readable by group or others"},
+    {"L116", "file-unreadable", Severity::Error, "a named file is missing, unreadable or not what it should be"},
+    {"L117", "invalid-value", Severity::Error, "a value etcd would refuse (initial-cluster entry, cluster state)"},
+    {"L118", "missing-profile", Severity::Warning, "ca-config.json lacks a profile the guide's cfssl commands ask for"},
+    {"L119", "trusted-ca-enforces-client-certs", Severity::Warning,
+     "etcd-trusted-ca-file without etcd-client-cert-auth: etcd 3.4 requires client certs anyway"},
+    {"L120", "shared-peer-ca", Severity::Warning, "peers trust the client CA: any client certificate is accepted on the peer port"},
+    {"L121", "no-client-auth", Severity::Warning, "https without client-cert auth: anyone who reaches the port is let in"},
+    {"L122", "advertise-wildcard", Severity::Error, "an advertised URL uses a wildcard address (0.0.0.0 or ::) nobody can connect to"},
+    {"L123", "ca-key-in-node-folder", Severity::Error, "a CA private key sits next to a node's configuration"},
+    {"L124", "token-differs", Severity::Error, "nodes use different etcd-initial-cluster-token values"},
+    {"L125", "policy-invalid", Severity::Error, "ca-config.json cannot be read as a signing policy"},
+    {"L126", "loopback-peer-san", Severity::Error,
+     "a loopback peer certificate lacks IP 127.0.0.1: etcd checks peers against their source address"},
+    {"L127", "not-a-ca", Severity::Error, "a trusted CA file holds a certificate that cannot sign certificates"},
+}};
+
+class Collector {
+  public:
+    explicit Collector(std::vector<Finding>& out) : out_(out) {}
+    void add(std::string_view code, const std::string& file, int line, std::string message) {
+        out_.push_back(Finding{find_finding_kind(code), file, line, std::move(message)});
+    }
+
+  private:
+    std::vector<Finding>& out_;
+};
+
+int line_of(const BackendConfig& c, std::string_view key) {
+    const Setting* s = c.find(key);
+    return s ? s->origin.line : 0;
+}
+
+std::string file_of(const BackendConfig& c) { return c.source().empty() ? "(flags)" : c.source(); }
+
+std::set<std::string> schemes(const std::vector<std::string>& urls) {
+    std::set<std::string> out;
+    for (const auto& u : urls)
+        if (auto p = parse_url(u)) out.insert(p->scheme);
+    return out;
+}
+
+bool all_http(const std::vector<std::string>& urls) {
+    const auto s = schemes(urls);
+    return !s.empty() && !s.contains("https") && !s.contains("unixs");
+}
+bool any_https(const std::vector<std::string>& urls) {
+    const auto s = schemes(urls);
+    return s.contains("https") || s.contains("unixs");
+}
+
+std::string join(const std::set<std::string>& s) {
+    std::string out;
+    for (const auto& v : s) out += (out.empty() ? "" : ", ") + v;
+    return out;
+}
+
+// The pairs of URL lists that must agree on their scheme.
+struct UrlPair {
+    std::string_view advertise, listen;
+};
+constexpr std::array<UrlPair, 2> kUrlPairs{{{"etcd-advertise-client-urls", "etcd-listen-client-urls"},
+                                            {"etcd-initial-advertise-peer-urls", "etcd-listen-peer-urls"}}};
+
+// A TLS identity a node presents, and where lint finds its parts.
+struct Identity {
+    std::string_view what;      // "client-port server certificate"
+    std::string_view cert_key, key_key, ca_key;
+    std::string_view hosts_key;  // URL list whose hosts the cert must cover ("" for client-only certs)
+    std::string_view urls_key;   // URLs that make TLS matter (https here means the cert is used)
+    bool server_auth;
+    bool verify_chain;
+    bool peer;
+};
+constexpr std::array<Identity, 4> kIdentities{{
+    {"client-port server certificate", "etcd-cert-file", "etcd-key-file", "etcd-trusted-ca-file",
+     "etcd-advertise-client-urls", "etcd-listen-client-urls", true, true, false},
+    {"peer certificate", "etcd-peer-cert-file", "etcd-peer-key-file", "etcd-peer-trusted-ca-file",
+     "etcd-initial-advertise-peer-urls", "etcd-listen-peer-urls", true, true, true},
+    {"API certificate", "cert-file", "key-file", "", "api-url", "api-url", true, false, false},
+    {"backend's etcd client certificate", "etcd-client-cert-file", "etcd-client-key-file", "etcd-trusted-ca-file", "", "",
+     false, true, false},
+}};
+
+// The side of the node a set of TLS keys belongs to, for the URL checks.
+struct TlsSide {
+    std::string_view name;
+    std::string_view listen_key;
+    std::array<std::string_view, 3> files;
+    std::string_view auth_key;  // the bool that demands client certs
+    std::string_view ca_key;
+};
+constexpr std::array<TlsSide, 2> kSides{{
+    {"client", "etcd-listen-client-urls", {"etcd-cert-file", "etcd-key-file", "etcd-trusted-ca-file"}, "etcd-client-cert-auth",
+     "etcd-trusted-ca-file"},
+    {"peer", "etcd-listen-peer-urls", {"etcd-peer-cert-file", "etcd-peer-key-file", "etcd-peer-trusted-ca-file"},
+     "etcd-peer-client-cert-auth", "etcd-peer-trusted-ca-file"},
+}};
+
+std::string host_of(const std::string& url) {
+    auto u = parse_url(url);
+    return u ? u->host : std::string();
+}
+
+bool is_loopback(const std::string& host) {
+    const auto ip = canonical_ip(host);
+    return ip && (ip->starts_with("127.") || *ip == "::1");
+}
+
+std::string hours_left(std::chrono::system_clock::duration d) {
+    const auto h = std::chrono::duration_cast<std::chrono::hours>(d).count();
+    return h >= 48 ? std::to_string(h / 24) + " days" : std::to_string(h) + " hours";
+}
+
+void check_expiry(Collector& c, const pki::Certificate& cert, const std::string& path, const std::string& file, int line,
+                  const LintOptions& o, pki::Clock::time_point now) {
+    if (cert.not_after() <= now) {
+        c.add("L108", file, line, path + " (" + cert.common_name() + ") expired " + hours_left(now - cert.not_after()) + " ago");
+    } else if (cert.not_before() > now) {
+        c.add("L108", file, line, path + " (" + cert.common_name() + ") is not valid for another " +
+                                      hours_left(cert.not_before() - now) + "; check the clocks");
+    } else if (cert.not_after() - now < o.expiry_warning) {
+        c.add("L109", file, line, path + " (" + cert.common_name() + ") expires in " + hours_left(cert.not_after() - now) +
+                                      "; run cluster-config provision again to renew it");
+    }
+}
+
+// Reads a certificate (or bundle) named by `key`; a problem becomes L116.
+std::vector<pki::Certificate> load_certs(Collector& c, const BackendConfig& cfg, std::string_view key) {
+    const std::string path = cfg.get(key);
+    try {
+        return pki::Certificate::all_from_pem(read_file(path), path);
+    } catch (const Error& e) {
+        c.add("L116", file_of(cfg), line_of(cfg, key), std::string(key) + ": " + e.what());
+        return {};
+    }
+}
+
+void check_identity(Collector& c, const BackendConfig& cfg, const Identity& id, const LintOptions& o,
+                    pki::Clock::time_point now) {
+    if (!cfg.has(id.cert_key) || cfg.get(id.cert_key).empty()) return;
+    const std::string file = file_of(cfg);
+    const int line = line_of(cfg, id.cert_key);
+    const std::string cert_path = cfg.get(id.cert_key);
+    const auto certs = load_certs(c, cfg, id.cert_key);
+    if (certs.empty()) return;
+    const pki::Certificate& cert = certs.front();
+
+    if (cfg.has(id.key_key) && !cfg.get(id.key_key).empty()) {
+        const std::string key_path = cfg.get(id.key_key);
+        struct stat st{};
+        if (::stat(key_path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+            char mode[8];
+            std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
+            c.add("L115", file, line_of(cfg, id.key_key),
+                  key_path + " has mode " + mode + ": a private key must be readable by its owner only (chmod 600)");
+        }
+        try {
+            const auto key = pki::PrivateKey::from_pem(read_file(key_path), key_path);
+            if (!cert.matches(key))
+                c.add("L106", file, line_of(cfg, id.key_key),
+                      key_path + " is not the key of " + cert_path + "; pair each certificate with its own key");
+        } catch (const Error& e) {
+            c.add("L116", file, line_of(cfg, id.key_key), std::string(id.key_key) + ": " + e.what());
+        }
+    }
+    check_expiry(c, cert, cert_path, file, line, o, now);
+
+    std::string missing;
+    if (id.server_auth && !cert.has_ext_key_usage(NID_server_auth)) missing += "serverAuth";
+    if (!cert.has_ext_key_usage(NID_client_auth)) missing += std::string(missing.empty() ? "" : " and ") + "clientAuth";
+    if (!missing.empty()) {
+        const std::string why = id.server_auth ? (id.peer ? "peers connect to and from each other with it"
+                                                          : "etcd's gateway dials back to itself with it")
+                                               : "it identifies the backend to etcd";
+        c.add("L105", file, line, cert_path + " (" + std::string(id.what) + ") lacks " + missing + "; " + why);
+    }
+
+    if (!id.hosts_key.empty()) {
+        std::set<std::string> hosts;
+        for (const auto& u : cfg.get_list(id.hosts_key)) {
+            const std::string h = host_of(u);
+            if (!h.empty() && !is_wildcard(h)) hosts.insert(h);
+        }
+        for (const auto& h : hosts)
+            if (!cert.covers_host(h))
+                c.add("L104", file, line, cert_path + " does not cover " + h + " (" + std::string(id.hosts_key) +
+                                              "); reissue it with " + h + " among its hosts");
+        // Peers dialing over loopback come from 127.0.0.1, whatever address they dial.
+        if (id.peer && std::any_of(hosts.begin(), hosts.end(), is_loopback) && !cert.covers_host("127.0.0.1"))
+            c.add("L126", file, line, cert_path + " lacks IP 127.0.0.1, the source address of peers on this host");
+    }
+
+    if (id.verify_chain && cfg.has(id.ca_key) && !cfg.get(id.ca_key).empty() && cert.not_after() > now &&
+        cert.not_before() <= now) {
+        const auto roots = load_certs(c, cfg, id.ca_key);
+        if (roots.empty()) return;
+        for (const auto& r : roots) {
+            if (!r.can_sign_certificates())
+                c.add("L127", file, line_of(cfg, id.ca_key), cfg.get(id.ca_key) + " (" + r.common_name() + ") is not a CA certificate");
+            check_expiry(c, r, cfg.get(id.ca_key), file, line_of(cfg, id.ca_key), o, now);
+        }
+        pki::VerifyRequest req{cert, {certs.begin() + 1, certs.end()}, roots, pki::Purpose::Any, std::nullopt, now};
+        const auto ossl = pki::verify_with_openssl(req);
+        const auto botan = pki::verify_with_botan(req);
+        if (!ossl.ok || !botan.ok) {
+            std::string why;
+            if (!ossl.ok) why += ossl.error;
+            if (!botan.ok) why += (why.empty() ? "" : "; ") + botan.error;
+            c.add("L107", file, line, cert_path + " does not verify against " + cfg.get(id.ca_key) + ": " + why);
+        }
+    }
+}
+
+struct Entry {
+    std::string name, url;
+};
+std::vector<Entry> initial_cluster(const BackendConfig& cfg, Collector* c) {
+    std::vector<Entry> out;
+    for (const auto& e : cfg.get_list("etcd-initial-cluster")) {
+        const size_t eq = e.find('=');
+        std::string why;
+        if (eq == std::string::npos || eq == 0 || !parse_url(e.substr(eq + 1), &why)) {
+            if (c)
+                c->add("L117", file_of(cfg), line_of(cfg, "etcd-initial-cluster"),
+                       "etcd-initial-cluster entry \"" + e + "\" is not name=URL" + (why.empty() ? "" : ": " + why));
+            continue;
+        }
+        out.push_back({e.substr(0, eq), e.substr(eq + 1)});
+    }
+    return out;
+}
+
+bool is_member(const BackendConfig& cfg) { return !cfg.get_bool("no-embed-etcd"); }
+
+}  // namespace
+
+std::span<const FindingKind> finding_kinds() { return kKinds; }
+
+const FindingKind* find_finding_kind(std::string_view code_or_name) {
+    for (const auto& k : kKinds)
+        if (k.code == code_or_name || k.name == code_or_name) return &k;
+    return nullptr;
+}
+
+std::string Finding::to_string() const {
+    std::string where = file;
+    if (line > 0) where += ":" + std::to_string(line);
+    return where + ": " + std::string(kind->code) + " " + std::string(kind->name) + ": " + message;
+}
+
+std::vector<Finding> lint_node(const BackendConfig& cfg, const LintOptions& options) {
+    std::vector<Finding> out;
+    Collector c(out);
+    const std::string file = file_of(cfg);
+    const auto now = options.now.value_or(pki::Clock::now());
+    const bool member = is_member(cfg);
+
+    if (member) {
+        // Store settings: what etcd itself would do with them.
+        for (const auto& p : kUrlPairs) {
+            const auto adv = schemes(cfg.get_list(p.advertise));
+            const auto lis = schemes(cfg.get_list(p.listen));
+            if (!adv.empty() && !lis.empty() && adv != lis) {
+                const std::string_view at = cfg.has(p.advertise) ? p.advertise : p.listen;
+                c.add("L101", file, line_of(cfg, at),
+                      std::string(p.advertise) + " uses " + join(adv) + " but " + std::string(p.listen) + " uses " +
+                          join(lis) + (cfg.has(p.advertise) && cfg.has(p.listen) ? "" : " (its default)") +
+                          "; clients would speak the wrong protocol: use the same scheme for both");
+            }
+            for (const auto& u : cfg.get_list(p.advertise))
+                if (is_wildcard(host_of(u)))
+                    c.add("L122", file, line_of(cfg, p.advertise),
+                          std::string(p.advertise) + " " + u + " is a wildcard; advertise the address others connect to");
+        }
+        for (const auto& side : kSides) {
+            const auto listen = cfg.get_list(side.listen_key);
+            std::vector<std::string_view> set_files;
+            for (const auto& f : side.files)
+                if (cfg.has(f) && !cfg.get(f).empty()) set_files.push_back(f);
+            const bool auth = cfg.get_bool(side.auth_key);
+            if (all_http(listen) && (!set_files.empty() || auth)) {
+                const std::string_view at = set_files.empty() ? side.auth_key : set_files.front();
+                c.add("L102", file, line_of(cfg, at),
+                      std::string(at) + " is set but " + std::string(side.listen_key) + " is http" +
+                          (cfg.has(side.listen_key) ? "" : " (its default)") + ": etcd ignores it and the " +
+                          std::string(side.name) + " traffic is in clear; use https URLs");
+            }
+            if (any_https(listen)) {
+                for (const auto& f : {side.files[0], side.files[1]})
+                    if (!cfg.has(f) || cfg.get(f).empty())
+                        c.add("L103", file, line_of(cfg, side.listen_key),
+                              std::string(side.listen_key) + " is https but " + std::string(f) + " is not set");
+                const bool has_ca = cfg.has(side.ca_key) && !cfg.get(side.ca_key).empty();
+                if (!has_ca && !auth)
+                    c.add("L121", file, line_of(cfg, side.listen_key),
+                          std::string(side.name) + " port is https without " + std::string(side.auth_key) +
+                              ": anyone who reaches it is let in; set " + std::string(side.ca_key) + " and " +
+                              std::string(side.auth_key) + ": true");
+                if (auth && !has_ca)
+                    c.add("L103", file, line_of(cfg, side.auth_key),
+                          std::string(side.auth_key) + " is true but " + std::string(side.ca_key) + " is not set");
+            }
+        }
+        if (cfg.has("etcd-trusted-ca-file") && !cfg.get("etcd-trusted-ca-file").empty() && !cfg.get_bool("etcd-client-cert-auth") &&
+            any_https(cfg.get_list("etcd-listen-client-urls")))
+            c.add("L119", file, line_of(cfg, "etcd-trusted-ca-file"),
+                  "etcd-trusted-ca-file is set without etcd-client-cert-auth: etcd 3.4 requires client certificates "
+                  "anyway; say etcd-client-cert-auth: true so the file says what happens");
+        if (cfg.has("etcd-peer-trusted-ca-file") && cfg.has("etcd-trusted-ca-file") &&
+            any_https(cfg.get_list("etcd-listen-peer-urls"))) {
+            const std::string a = cfg.get("etcd-peer-trusted-ca-file"), b = cfg.get("etcd-trusted-ca-file");
+            bool same = a == b;
+            if (!same && options.check_files) {
+                try {
+                    same = read_file(a) == read_file(b);
+                } catch (const Error&) {
+                }
+            }
+            if (same)
+                c.add("L120", file, line_of(cfg, "etcd-peer-trusted-ca-file"),
+                      "peers trust the same CA as clients, so any client certificate is accepted on the peer port; "
+                      "give peers a CA of their own (cluster spec: ca: separate)");
+        }
+        if (cfg.get("etcd-initial-cluster-token").empty())
+            c.add("L114", file, line_of(cfg, "etcd-initial-cluster-token"),
+                  "etcd-initial-cluster-token is empty: members of another cluster started the same way could join this "
+                  "one; set a token unique to this cluster");
+        const std::string state = cfg.get("etcd-initial-cluster-state");
+        if (state != "new" && state != "existing")
+            c.add("L117", file, line_of(cfg, "etcd-initial-cluster-state"),
+                  "etcd-initial-cluster-state is \"" + state + "\"; it must be new or existing");
+        const auto entries = initial_cluster(cfg, &c);
+        const std::string name = cfg.get("etcd-name");
+        std::set<std::string> mine;
+        for (const auto& e : entries)
+            if (e.name == name) mine.insert(e.url);
+        const auto adv = cfg.get_list("etcd-initial-advertise-peer-urls");
+        const std::set<std::string> want(adv.begin(), adv.end());
+        if (mine.empty())
+            c.add("L110", file, line_of(cfg, "etcd-initial-cluster"),
+                  "etcd-initial-cluster does not name this member \"" + name + "\"; add " + name + "=" +
+                      (adv.empty() ? "URL" : adv.front()));
+        else if (mine != want)
+            c.add("L110", file, line_of(cfg, "etcd-initial-cluster"),
+                  "etcd-initial-cluster gives " + name + " the peer URLs " + join(mine) +
+                      " but etcd-initial-advertise-peer-urls says " + join(want) + "; they must match");
+    }
+
+    // The backend API.
+    const std::string api = cfg.get("api-url");
+    if (!api.empty()) {
+        const bool https = api.starts_with("https://");
+        if (https && (!cfg.has("cert-file") || !cfg.has("key-file")))
+            c.add("L103", file, line_of(cfg, "api-url"), "api-url is https but cert-file or key-file is not set");
+        if (!https && cfg.has("cert-file"))
+            c.add("L102", file, line_of(cfg, "cert-file"), "cert-file is set but api-url is http; use https");
+    }
+
+    if (!options.check_files) return out;
+    for (const auto& id : kIdentities) {
+        if (id.urls_key.empty() && member) continue;  // the backend's own client cert matters with an external store
+        if (!id.urls_key.empty() && id.urls_key != "api-url" && !member) continue;
+        if (!id.urls_key.empty() && !any_https(id.urls_key == "api-url" ? std::vector<std::string>{api}
+                                                                          : cfg.get_list(id.urls_key)))
+            continue;  // L102 already says the files are unused
+        check_identity(c, cfg, id, options, now);
+    }
+    if (!cfg.source().empty()) {
+        std::error_code ec;
+        for (const auto& entry : fs::directory_iterator(cfg.base_dir().empty() ? fs::path(".") : cfg.base_dir(), ec)) {
+            const std::string n = entry.path().filename().string();
+            if (n.find("ca-key") != std::string::npos && n.ends_with(".pem"))
+                c.add("L123", file, 0,
+                      entry.path().string() + " is a CA key next to this node's configuration; keep CA keys off the nodes");
+        }
+    }
+    return out;
+}
+
+std::vector<Finding> lint_cluster(std::span<const BackendConfig> configs, const LintOptions& options) {
+    (void)options;
+    std::vector<Finding> out;
+    Collector c(out);
+    std::map<std::string, std::string> names, urls;  // value -> file that took it
+    const BackendConfig* first = nullptr;
+    std::set<std::string> first_cluster;
+    for (const auto& cfg : configs) {
+        if (!is_member(cfg)) continue;
+        const std::string file = file_of(cfg);
+        const std::string name = cfg.get("etcd-name");
+        if (auto [it, fresh] = names.emplace(name, file); !fresh)
+            c.add("L112", file, line_of(cfg, "etcd-name"), "etcd-name \"" + name + "\" is also the name in " + it->second);
+        for (const auto* key : {"etcd-advertise-client-urls", "etcd-initial-advertise-peer-urls"}) {
+            for (const auto& u : cfg.get_list(key)) {
+                if (auto [it, fresh] = urls.emplace(u, file); !fresh && it->second != file)
+                    c.add("L113", file, line_of(cfg, key), std::string(key) + " " + u + " is also advertised by " + it->second);
+            }
+        }
+        std::set<std::string> entries;
+        for (const auto& e : initial_cluster(cfg, nullptr)) entries.insert(e.name + "=" + e.url);
+        if (!first) {
+            first = &cfg;
+            first_cluster = entries;
+            continue;
+        }
+        if (entries != first_cluster) {
+            std::string diff;
+            for (const auto& e : entries)
+                if (!first_cluster.contains(e)) diff += (diff.empty() ? "" : ", ") + ("+" + e);
+            for (const auto& e : first_cluster)
+                if (!entries.contains(e)) diff += (diff.empty() ? "" : ", ") + ("-" + e);
+            c.add("L111", file, line_of(cfg, "etcd-initial-cluster"),
+                  "etcd-initial-cluster differs from " + file_of(*first) + " (" + diff + "); every member must list the same cluster");
+        }
+        if (cfg.get("etcd-initial-cluster-token") != first->get("etcd-initial-cluster-token"))
+            c.add("L124", file, line_of(cfg, "etcd-initial-cluster-token"),
+                  "etcd-initial-cluster-token \"" + cfg.get("etcd-initial-cluster-token") + "\" differs from \"" +
+                      first->get("etcd-initial-cluster-token") + "\" in " + file_of(*first));
+    }
+    return out;
+}
+
+std::vector<Finding> lint_signing_policy(std::string_view json, std::string_view source) {
+    std::vector<Finding> out;
+    Collector c(out);
+    pki::SigningPolicy policy;
+    try {
+        policy = pki::parse_signing_policy(json, source);
+    } catch (const Error& e) {
+        c.add("L125", std::string(source), 0, e.what());
+        return out;
+    }
+    // The guide runs `cfssl gencert -profile=peer` and `-profile=client`; cfssl quietly signs with the
+    // default profile when the name is missing, so the result is not what the command line says.
+    for (const char* profile : {"peer", "client"}) {
+        if (!policy.profiles.contains(profile))
+            c.add("L118", std::string(source), 0,
+                  std::string("no \"") + profile + "\" profile: `-profile=" + profile +
+                      "` silently falls back to the default profile; define signing.profiles." + profile);
+    }
+    return out;
+}
+
+}  // namespace trellis::cluster
