@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/files.hpp"
+#include "store/url.hpp"
+#include "tls_probe.hpp"
 
 namespace trellis::ctl {
 namespace {
@@ -226,6 +228,14 @@ Response ApiClient::send(Method method, const std::string& target,
         Attempt attempt = classify_failure(url, https, static_cast<int>(result.error()),
                                            https ? client.get_openssl_verify_result() : 0, drain_openssl_errors(),
                                            timed_out);
+        if (https && attempt.failure == Failure::Closed) {
+            // Possibly a TLS 1.3 refusal of our certificate that arrived after our write failed: look again.
+            const store::Url u = store::parse_url(url, "--url");
+            const auto reasons = probe_tls_refusal(u.host, u.port, settings_.cert_file, settings_.key_file,
+                                                   static_cast<int>(std::min<long long>(settings_.timeout_ms, 2000)));
+            const Attempt again = classify_failure(url, https, static_cast<int>(result.error()), 0, reasons, false);
+            if (again.failure == Failure::ClientRefused) attempt = again;
+        }
         if (method != Method::Get && attempt.request_may_have_arrived)
             throw Error(Code::ConnectFailed, describe(attempt, settings_) +
                                                  "; the change may or may not have been applied: check with "

@@ -1,5 +1,6 @@
 // trellisctl: the admin client of a Trellis cluster, the guide's `sensuctl cluster`
 // commands over the backend API (docs/trellisctl.md). Flags here; work in the ctl library.
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -186,7 +187,7 @@ int run(int argc, char** argv) {
     std::string shell;
     auto* completion = app.add_subcommand("completion", "print the shell completion script for bash or zsh");
     completion->add_option("SHELL", shell, "bash or zsh")->required()->check(CLI::IsMember({"bash", "zsh"}));
-    completion->footer(examples({"source <(trellisctl completion bash)",
+    completion->footer(examples({"trellisctl completion bash > /etc/bash_completion.d/trellisctl", "source <(trellisctl completion bash)",
                                  "trellisctl completion zsh > \"${fpath[1]}/_trellisctl\""}));
 
     try {
@@ -230,5 +231,7 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // A server that drops the connection (say, refusing our certificate) must give an error, not kill us.
+    ::signal(SIGPIPE, SIG_IGN);
     return trellis::cli::run(kTool, trellis::cli::ErrorStyle::Plain, [&] { return run(argc, argv); });
 }

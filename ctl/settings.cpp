@@ -143,7 +143,9 @@ std::string render_config(const Settings& settings) {
     out << YAML::Key << "trusted-ca-file" << YAML::Value << settings.trusted_ca_file;
     out << YAML::Key << "cert-file" << YAML::Value << settings.cert_file;
     out << YAML::Key << "key-file" << YAML::Value << settings.key_file;
-    out << YAML::Key << "timeout" << YAML::Value << (std::to_string(settings.timeout_ms) + "ms");
+    const long long ms = settings.timeout_ms;
+    out << YAML::Key << "timeout" << YAML::Value
+        << (ms % 1000 == 0 ? std::to_string(ms / 1000) + "s" : std::to_string(ms) + "ms");
     out << YAML::EndMap;
     return "# trellisctl connection settings, written by `trellisctl configure`.\n"
            "# Precedence: flags > TRELLISCTL_* environment > this file > defaults. See docs/trellisctl.md.\n" +

@@ -1,5 +1,7 @@
 #include "views.hpp"
 
+#include <charconv>
+
 #include <yaml-cpp/yaml.h>
 
 #include "core/error.hpp"
@@ -64,11 +66,13 @@ class Reader {
         }
         if (hex != nullptr) {
             if (!hex->is_string()) fail(hex_key, "expected a hex string");
-            try {
-                from_hex = parse_member_id(hex->get<std::string>(), hex_key);
-            } catch (const Error& e) {
-                fail(hex_key, "not a hex member ID");
-            }
+            // Not parse_member_id: a cluster ID of 0 is legitimate where no member answered.
+            const std::string text = hex->get<std::string>();
+            std::uint64_t value = 0;
+            const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value, 16);
+            if (text.empty() || text.size() > 16 || ec != std::errc() || ptr != text.data() + text.size())
+                fail(hex_key, "expected up to 16 hex digits");
+            from_hex = value;
         }
         if (!from_number && !from_hex) fail(key, "missing");
         if (from_number && from_hex && *from_number != *from_hex)

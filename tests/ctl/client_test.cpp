@@ -1,0 +1,243 @@
+// The API client's transport against real TLS servers (cpp-httplib's, in process, on 127.0.0.61-66):
+// mutual TLS, failover to the next URL, and each way a connection can be refused explained.
+#include "client.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <thread>
+
+#include <httplib.h>
+
+#include "core/cli.hpp"
+#include "core/error.hpp"
+#include "support.hpp"
+
+namespace trellis::ctl {
+namespace {
+
+std::string tls(const std::string& name) { return trellis::testing::data_path("ctl/tls/" + name).string(); }
+
+// A server on its own thread, stopped and joined when the guard goes away.
+class Running {
+  public:
+    Running(std::unique_ptr<httplib::Server> server, const std::string& host) : server_(std::move(server)) {
+        server_->Get("/ping", [](const httplib::Request&, httplib::Response& res) {
+            res.set_content(R"({"pong":true})", "application/json");
+        });
+        server_->Get("/busy", [](const httplib::Request&, httplib::Response& res) {
+            res.status = 503;
+            res.set_content(R"({"code":15001,"message":"etcd unreachable"})", "application/json");
+        });
+        server_->Post("/count", [this](const httplib::Request&, httplib::Response& res) {
+            ++posts;
+            res.status = 201;
+            res.set_content("{}", "application/json");
+        });
+        port_ = server_->bind_to_any_port(host);
+        if (port_ <= 0) throw std::runtime_error("cannot bind " + host);
+        thread_ = std::thread([this] { server_->listen_after_bind(); });
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while (!server_->is_running() && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        url = "https://" + host + ":" + std::to_string(port_);
+    }
+    ~Running() {
+        server_->stop();
+        thread_.join();
+    }
+    std::string url;
+    std::atomic<int> posts{0};
+
+  private:
+    std::unique_ptr<httplib::Server> server_;
+    std::thread thread_;
+    int port_ = 0;
+};
+
+std::unique_ptr<httplib::Server> mtls_server() {
+    auto s = std::make_unique<httplib::SSLServer>(tls("server.pem").c_str(), tls("server-key.pem").c_str(),
+                                                  tls("ca.pem").c_str());
+    if (!s->is_valid()) throw std::runtime_error("SSLServer not valid");
+    return s;
+}
+
+Settings settings(std::vector<std::string> urls, const std::string& ca = "ca.pem", const std::string& cert = "admin.pem",
+                  const std::string& key = "admin-key.pem") {
+    Settings s;
+    s.urls = std::move(urls);
+    s.trusted_ca_file = tls(ca);
+    s.cert_file = tls(cert);
+    s.key_file = tls(key);
+    s.timeout_ms = 3000;
+    s.origins = {{Key::Url, "--url"}, {Key::TrustedCaFile, "--trusted-ca-file"}, {Key::CertFile, "--cert-file"},
+                 {Key::KeyFile, "--key-file"}, {Key::Timeout, "default"}};
+    return s;
+}
+
+struct Outcome {
+    int exit_code = 0;
+    std::string message;
+    std::vector<std::string> warnings;
+    Response response;
+};
+
+Outcome send(const Settings& s, Method method = Method::Get, const std::string& target = "/ping",
+             bool insecure = false, const std::function<bool(const Response&)>& accept = {}) {
+    Outcome out;
+    const ApiClient client(s, insecure, [&](const std::string& w) { out.warnings.push_back(w); });
+    try {
+        out.response = client.send(method, target, accept);
+    } catch (const Error& e) {
+        out.exit_code = cli::exit_code_for(e);
+        out.message = e.what();
+    }
+    return out;
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+constexpr const char* kNobody = "https://127.0.0.62:1";  // nothing listens on port 1
+
+TEST(ApiClient, MutualTlsRoundTrip) {
+    Running server(mtls_server(), "127.0.0.61");
+    const Outcome o = send(settings({server.url}));
+    ASSERT_EQ(o.exit_code, 0) << o.message;
+    EXPECT_EQ(o.response.status, 200);
+    EXPECT_EQ(o.response.body, R"({"pong":true})");
+    EXPECT_EQ(o.response.url, server.url);
+    EXPECT_TRUE(o.warnings.empty());
+}
+
+TEST(ApiClient, RefusedConnectionIsExitThreeAndNamesTheUrl) {
+    const Outcome o = send(settings({kNobody}));
+    EXPECT_EQ(o.exit_code, 3);
+    EXPECT_EQ(o.message, std::string("cannot reach the backend: ") + kNobody + ": connection refused or host unreachable");
+}
+
+TEST(ApiClient, NextUrlIsTriedWhenOneIsDown) {
+    Running server(mtls_server(), "127.0.0.61");
+    const Outcome o = send(settings({kNobody, server.url}));
+    ASSERT_EQ(o.exit_code, 0) << o.message;
+    EXPECT_EQ(o.response.url, server.url);
+    ASSERT_EQ(o.warnings.size(), 1u);
+    EXPECT_TRUE(contains(o.warnings[0], kNobody)) << o.warnings[0];
+    EXPECT_TRUE(contains(o.warnings[0], "trying the next URL")) << o.warnings[0];
+}
+
+TEST(ApiClient, EveryUrlDownListsEachReason) {
+    const Outcome o = send(settings({kNobody, "https://127.0.0.63:1"}));
+    EXPECT_EQ(o.exit_code, 3);
+    EXPECT_TRUE(contains(o.message, "no backend answered: https://127.0.0.62:1: connection refused")) << o.message;
+    EXPECT_TRUE(contains(o.message, "; https://127.0.0.63:1: connection refused")) << o.message;
+}
+
+TEST(ApiClient, ServerNotTrustedByOurCaIsOurSideRefusing) {
+    Running server(mtls_server(), "127.0.0.61");
+    const Outcome o = send(settings({server.url}, "other-ca.pem"));
+    EXPECT_EQ(o.exit_code, 3);
+    EXPECT_TRUE(contains(o.message, "we do not trust the server's certificate")) << o.message;
+    EXPECT_TRUE(contains(o.message, "trusted-ca-file " + tls("other-ca.pem") + ", from --trusted-ca-file")) << o.message;
+}
+
+TEST(ApiClient, ClientCertOfAnotherCaIsTheServerRefusing) {
+    Running server(mtls_server(), "127.0.0.61");
+    const Outcome o = send(settings({server.url}, "ca.pem", "stranger.pem", "stranger-key.pem"));
+    EXPECT_EQ(o.exit_code, 3);
+    EXPECT_TRUE(contains(o.message, "the server refused our client certificate: it is not signed by a CA the server trusts"))
+        << o.message;
+    EXPECT_TRUE(contains(o.message, "cert-file " + tls("stranger.pem"))) << o.message;
+}
+
+TEST(ApiClient, ServerCertificateNotNamingTheHostIsRefused) {
+    Running server(mtls_server(), "127.0.0.65");  // server.pem names 127.0.0.61-64 only
+    const Outcome o = send(settings({server.url}));
+    EXPECT_EQ(o.exit_code, 3);
+    EXPECT_TRUE(contains(o.message, "does not name this host")) << o.message;
+}
+
+TEST(ApiClient, PlainHttpServerOnAnHttpsUrlIsExplained) {
+    Running server(std::make_unique<httplib::Server>(), "127.0.0.66");
+    const Outcome o = send(settings({server.url}));
+    EXPECT_EQ(o.exit_code, 3);
+    EXPECT_TRUE(contains(o.message, "does not speak TLS")) << o.message;
+}
+
+TEST(ApiClient, InsecureSkipVerifyWarnsAndStillSendsOurCertificate) {
+    Running server(mtls_server(), "127.0.0.61");
+    const Outcome o = send(settings({server.url}, "other-ca.pem"), Method::Get, "/ping", true);
+    ASSERT_EQ(o.exit_code, 0) << o.message;
+    ASSERT_EQ(o.warnings.size(), 1u);
+    EXPECT_TRUE(contains(o.warnings[0], "NOT verified")) << o.warnings[0];
+}
+
+TEST(ApiClient, UnreadableClientFilesAreNamedWithTheirOrigin) {
+    Settings s = settings({kNobody});
+    s.cert_file = "/nonexistent/admin.pem";
+    const Outcome o = send(s);
+    EXPECT_EQ(o.exit_code, 1);
+    EXPECT_EQ(o.message.rfind("cert-file (from --cert-file): ", 0), 0u) << o.message;
+    EXPECT_TRUE(contains(o.message, "/nonexistent/admin.pem")) << o.message;
+}
+
+TEST(ApiClient, KeyNotMatchingCertificateIsReported) {
+    const Outcome o = send(settings({kNobody}, "ca.pem", "admin.pem", "stranger-key.pem"));
+    EXPECT_EQ(o.exit_code, 3);
+    EXPECT_TRUE(contains(o.message, "cannot use client certificate")) << o.message;
+}
+
+TEST(ApiClient, RejectedAnswerMovesOnAndTheLastAnswerIsKept) {
+    Running a(mtls_server(), "127.0.0.61");
+    Running b(mtls_server(), "127.0.0.64");
+    const auto not_busy = [](const Response& r) { return r.status != 503; };
+    const Outcome o = send(settings({a.url, b.url}), Method::Get, "/busy", false, not_busy);
+    ASSERT_EQ(o.exit_code, 0) << o.message;
+    EXPECT_EQ(o.response.status, 503);
+    EXPECT_EQ(o.response.url, b.url);
+    EXPECT_EQ(o.warnings.size(), 1u);
+    const Error e = api_error(o.response);
+    EXPECT_EQ(e.code(), Code::HttpError);
+    EXPECT_EQ(std::string(e.what()), b.url + ": etcd unreachable (HTTP 503)");
+}
+
+TEST(ApiClient, MutationIsSentOnceWhenTheFirstBackendAnswers) {
+    Running a(mtls_server(), "127.0.0.61");
+    Running b(mtls_server(), "127.0.0.64");
+    const Outcome o = send(settings({a.url, b.url}), Method::Post, "/count");
+    ASSERT_EQ(o.exit_code, 0) << o.message;
+    EXPECT_EQ(o.response.status, 201);
+    EXPECT_EQ(a.posts.load() + b.posts.load(), 1);
+}
+
+TEST(ApiErrors, NotFoundIsMemberNotFound) {
+    const Error e = api_error({404, R"({"code":15004,"message":"member 2f7ae42c315f8c2d not found"})", "https://h:1"});
+    EXPECT_EQ(e.code(), Code::MemberNotFound);
+    EXPECT_EQ(cli::exit_code_for(e), 1);
+    EXPECT_EQ(std::string(e.what()), "https://h:1: member 2f7ae42c315f8c2d not found (HTTP 404)");
+    const Error quorum = api_error({409, R"({"code":15002,"message":"etcdserver: re-configuration failed due to not enough started members"})", "https://h:1"});
+    EXPECT_EQ(cli::exit_code_for(quorum), 1);
+    EXPECT_TRUE(contains(quorum.what(), "not enough started members (HTTP 409)"));
+    EXPECT_EQ(std::string(api_error({500, "oops\nmore", "u"}).what()), "u: oops (HTTP 500)");
+    EXPECT_EQ(std::string(api_error({502, "", "u"}).what()), "u: the backend gave no reason (HTTP 502)");
+}
+
+TEST(Classify, TlsAlertsTellWhichSideRefused) {
+    const int ssl = static_cast<int>(httplib::Error::SSLConnection);
+    EXPECT_EQ(classify_failure("u", true, ssl, 0, {"tlsv13 alert certificate required"}, false).failure, Failure::ClientRefused);
+    EXPECT_EQ(classify_failure("u", true, ssl, 0, {"sslv3 alert bad certificate"}, false).failure, Failure::ClientRefused);
+    EXPECT_EQ(classify_failure("u", true, ssl, 0, {"wrong version number"}, false).failure, Failure::NotTls);
+    EXPECT_EQ(classify_failure("u", true, ssl, 0, {"something new"}, false).failure, Failure::TlsOther);
+    const Attempt untrusted = classify_failure("u", true, static_cast<int>(httplib::Error::SSLServerVerification), 10, {}, false);
+    EXPECT_EQ(untrusted.failure, Failure::ServerUntrusted);
+    EXPECT_TRUE(contains(untrusted.reason, "certificate has expired")) << untrusted.reason;
+    const Attempt read = classify_failure("u", true, static_cast<int>(httplib::Error::Read), 0, {}, true);
+    EXPECT_EQ(read.failure, Failure::TimedOut);
+    EXPECT_TRUE(read.request_may_have_arrived);
+    EXPECT_FALSE(classify_failure("u", true, static_cast<int>(httplib::Error::Read), 0,
+                                  {"tlsv1 alert unknown ca"}, false).request_may_have_arrived);
+}
+
+}  // namespace
+}  // namespace trellis::ctl

@@ -1,0 +1,88 @@
+#include "validate.hpp"
+
+#include <gtest/gtest.h>
+
+#include "core/error.hpp"
+
+namespace trellis::ctl {
+namespace {
+
+Code code_of(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const Error& e) {
+        return e.code();
+    }
+    return Code::Internal;
+}
+
+std::string message_of(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "(no error)";
+}
+
+TEST(MemberId, ParsesHexAsEtcdPrintsIt) {
+    EXPECT_EQ(parse_member_id("2f7ae42c315f8c2d"), 0x2f7ae42c315f8c2dULL);
+    EXPECT_EQ(parse_member_id("a32e8f613b529ad4"), 11758493324880812756ULL);  // above 2^63: must stay exact
+    EXPECT_EQ(parse_member_id("FFFFFFFFFFFFFFFF"), 0xFFFFFFFFFFFFFFFFULL);
+    EXPECT_EQ(parse_member_id("4d2"), 1234u);
+}
+
+TEST(MemberId, RejectsWhatIsNotAnIdAsUsage) {
+    for (const char* bad : {"", "xyz", "2f7ae42c315f8c2dz", "12345678901234567", "-1", "0x12", " 12", "0", "0000"})
+        EXPECT_EQ(code_of([&] { parse_member_id(bad); }), Code::Usage) << bad;
+    EXPECT_NE(message_of([] { parse_member_id("xyz", "ID"); }).find("ID: \"xyz\" is not a member ID"), std::string::npos);
+}
+
+TEST(MemberId, FormatsAs16LowerHexDigits) {
+    EXPECT_EQ(format_member_id(0x4d2), "00000000000004d2");
+    EXPECT_EQ(format_member_id(11758493324880812756ULL), "a32e8f613b529ad4");
+}
+
+TEST(PeerUrls, AcceptsListsSeparatedByCommasOrSpaces) {
+    EXPECT_EQ(parse_peer_urls("https://10.0.0.4:2380"), std::vector<std::string>{"https://10.0.0.4:2380"});
+    EXPECT_EQ(parse_peer_urls("https://10.0.0.4:2380,http://[::1]:2380 https://node-4.example:2380/"),
+              (std::vector<std::string>{"https://10.0.0.4:2380", "http://[::1]:2380", "https://node-4.example:2380"}));
+}
+
+TEST(PeerUrls, RejectsWhatEtcdWouldRefuseAsUsage) {
+    for (const char* bad : {"", ",", "10.0.0.4:2380", "ftp://10.0.0.4:2380", "https://10.0.0.4", "https://10.0.0.4:99999",
+                            "https://10.0.0.4:2380/path", "https://::1:2380", "https://10.0.0.300:2380",
+                            "https://bad_host:2380", "https://:2380"})
+        EXPECT_EQ(code_of([&] { parse_peer_urls(bad); }), Code::Usage) << bad;
+    EXPECT_NE(message_of([] { parse_peer_urls("https://10.0.0.4"); }).find("write the port explicitly"),
+              std::string::npos);
+}
+
+TEST(ApiUrls, NormaliseAndSplitRepeatedValues) {
+    EXPECT_EQ(parse_api_urls({"https://127.0.0.11:8080,https://127.0.0.12:8080", "https://127.0.0.13:8080/"}, "--url"),
+              (std::vector<std::string>{"https://127.0.0.11:8080", "https://127.0.0.12:8080", "https://127.0.0.13:8080"}));
+    EXPECT_EQ(parse_api_urls({"https://backend.example"}, "--url"), std::vector<std::string>{"https://backend.example:443"});
+    EXPECT_EQ(code_of([] { parse_api_urls({"127.0.0.11:8080"}, "--url"); }), Code::Usage);
+    EXPECT_EQ(code_of([] { parse_api_urls({""}, "--url"); }), Code::Usage);
+    EXPECT_NE(message_of([] { parse_api_urls({"htp://x:1"}, "TRELLISCTL_URL"); }).find("TRELLISCTL_URL: "),
+              std::string::npos);
+}
+
+TEST(MemberName, RefusesCharactersThatBreakInitialCluster) {
+    EXPECT_NO_THROW(check_member_name("backend-4"));
+    for (const char* bad : {"", "a=b", "a,b", "a b", "a\"b", "a\tb"})
+        EXPECT_EQ(code_of([&] { check_member_name(bad); }), Code::Usage) << bad;
+}
+
+TEST(Timeout, AcceptsSecondsAndSuffixes) {
+    EXPECT_EQ(parse_timeout_ms("10", "--timeout"), 10000);
+    EXPECT_EQ(parse_timeout_ms("1.5", "--timeout"), 1500);
+    EXPECT_EQ(parse_timeout_ms("500ms", "--timeout"), 500);
+    EXPECT_EQ(parse_timeout_ms("15s", "--timeout"), 15000);
+    EXPECT_EQ(parse_timeout_ms("2m", "--timeout"), 120000);
+    for (const char* bad : {"", "s", "ten", "0", "-1s", "2h", "61m", "1e9", "nan", "5 s"})
+        EXPECT_EQ(code_of([&] { parse_timeout_ms(bad, "--timeout"); }), Code::Usage) << bad;
+}
+
+}  // namespace
+}  // namespace trellis::ctl
