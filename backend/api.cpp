@@ -155,6 +155,8 @@ void ApiServer::start() {
     server_->new_task_queue = [] { return new httplib::ThreadPool(4); };
     server_->set_read_timeout(10, 0);
     server_->set_write_timeout(10, 0);
+    // Idle keep-alive connections hold a worker, and stop() waits for them: keep them short.
+    server_->set_keep_alive_timeout(1);
 
     const ApiOptions& o = options_;
     server_->Get("/health", guarded("GET /health", [&o](const httplib::Request& req, httplib::Response& res) {

@@ -1,0 +1,197 @@
+// The issue's proofs on 127.0.0.11-13: three backends form a healthy cluster, etcdctl works
+// on every node, a killed node is reported and rejoins with everything written meanwhile,
+// the API refuses clients it should, and SIGTERM leaves no etcd behind.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <thread>
+
+#include "cluster_fixture.hpp"
+
+namespace trellis::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+bool all_healthy(const nlohmann::json& body, std::size_t n) {
+    if (!body.contains("ClusterHealth") || body["ClusterHealth"].size() != n) return false;
+    for (const auto& m : body["ClusterHealth"])
+        if (!m.value("Healthy", false)) return false;
+    return true;
+}
+
+// Waits (bounded) until node i's /health reports n healthy members.
+bool wait_healthy(const ClusterLayout& layout, std::size_t i, std::size_t n, std::chrono::seconds limit) {
+    const auto deadline = Clock::now() + limit;
+    auto client = layout.api(i);
+    while (Clock::now() < deadline) {
+        const auto [status, body] = get_health(*client, 2);
+        if (status == 200 && all_healthy(body, n)) return true;
+        std::this_thread::sleep_for(200ms);
+    }
+    return false;
+}
+
+class ThreeBackends : public ::testing::Test {
+  protected:
+    static void SetUpTestSuite() {
+        lock_ = new LoopbackLock();
+        layout_ = new ClusterLayout({{"backend-1", "127.0.0.11"}, {"backend-2", "127.0.0.12"}, {"backend-3", "127.0.0.13"}});
+        start_ = Clock::now();
+        for (std::size_t i = 0; i < 3; ++i) nodes_[i] = layout_->start(i).release();
+    }
+    static void TearDownTestSuite() {
+        for (auto*& n : nodes_) {
+            delete n;
+            n = nullptr;
+        }
+        delete layout_;
+        delete lock_;
+    }
+    void TearDown() override {
+        if (HasFailure())
+            for (std::size_t i = 0; i < 3; ++i)
+                if (nodes_[i]) std::cerr << "---- " << layout_->nodes()[i].name << " log:\n" << nodes_[i]->log();
+    }
+    static inline LoopbackLock* lock_ = nullptr;
+    static inline ClusterLayout* layout_ = nullptr;
+    static inline ChildProcess* nodes_[3] = {};
+    static inline Clock::time_point start_;
+};
+
+TEST_F(ThreeBackends, HealthReportsThreeHealthyMembersWithin30Seconds) {
+    ASSERT_TRUE(wait_healthy(*layout_, 0, 3, 30s)) << "not healthy within 30 s";
+    std::cerr << "cluster healthy " << std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start_).count()
+              << " ms after start\n";
+    auto client = layout_->api(1);
+    const auto [status, body] = get_health(*client);
+    EXPECT_EQ(status, 200);
+    std::set<std::string> names;
+    for (const auto& m : body["ClusterHealth"]) {
+        names.insert(m["Name"].get<std::string>());
+        EXPECT_EQ(m["Err"], "");
+        EXPECT_TRUE(m["MemberID"].is_number_unsigned());
+        char hex[17];
+        std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(m["MemberID"].get<std::uint64_t>()));
+        EXPECT_EQ(m["MemberIDHex"], hex);
+    }
+    EXPECT_EQ(names, (std::set<std::string>{"backend-1", "backend-2", "backend-3"}));
+    EXPECT_TRUE(body["Alarms"].is_array());
+    EXPECT_NE(body["Header"]["cluster_id"].get<std::uint64_t>(), 0u);
+}
+
+TEST_F(ThreeBackends, EtcdctlWithTheClientCertPutsAndReadsBackOnEveryNode) {
+    ASSERT_TRUE(wait_healthy(*layout_, 0, 3, 30s));
+    for (std::size_t i = 0; i < 3; ++i) {
+        const std::string key = "/trellis/test/node-" + std::to_string(i);
+        const auto put = layout_->etcdctl(i, {"put", key, "value-" + std::to_string(i)});
+        ASSERT_EQ(put.exit_code, 0) << put.err;
+        const auto get = layout_->etcdctl(i, {"get", key, "--print-value-only"});
+        ASSERT_EQ(get.exit_code, 0) << get.err;
+        EXPECT_EQ(get.out, "value-" + std::to_string(i) + "\n");
+    }
+}
+
+TEST_F(ThreeBackends, ApiRefusesNoCertAnotherCaAndAServerOnlyCert) {
+    ASSERT_TRUE(wait_healthy(*layout_, 0, 3, 30s));
+    TempDir dir;
+    const auto other_ca = make_test_ca(dir.path(), "other-ca");
+    const auto stranger = issue_test_cert(other_ca, dir.path(), "stranger", {}, "clientAuth");
+    const auto server_only = issue_test_cert(layout_->ca(), dir.path(), "server-only", {"127.0.0.11"}, "serverAuth");
+    const auto attempt = [&](const std::string& cert, const std::string& key) {
+        httplib::Client c("https://127.0.0.11:8080", cert, key);
+        c.set_ca_cert_path(layout_->ca().cert.string());
+        c.enable_server_certificate_verification(true);
+        c.set_connection_timeout(2, 0);
+        c.set_read_timeout(5, 0);
+        auto res = c.Get("/api/core/v2/cluster/members");
+        return res ? res->status : 0;
+    };
+    EXPECT_EQ(attempt("", ""), 0) << "no client certificate was accepted";
+    EXPECT_EQ(attempt(stranger.cert.string(), stranger.key.string()), 0) << "another CA's cert was accepted";
+    EXPECT_EQ(attempt(server_only.cert.string(), server_only.key.string()), 0) << "a server-only cert was accepted";
+    EXPECT_EQ(attempt(layout_->admin().cert.string(), layout_->admin().key.string()), 200);
+}
+
+TEST_F(ThreeBackends, MembersApiListsAndMapsEtcdRefusalsToHttpCodes) {
+    ASSERT_TRUE(wait_healthy(*layout_, 0, 3, 30s));
+    auto client = layout_->api(0);
+    auto list = client->Get("/api/core/v2/cluster/members");
+    ASSERT_TRUE(list);
+    ASSERT_EQ(list->status, 200);
+    const auto body = nlohmann::json::parse(list->body);
+    ASSERT_EQ(body["Members"].size(), 3u);
+    const std::string some_id = body["Members"][0]["IDHex"];
+    EXPECT_EQ(body["Members"][0]["PeerURLs"].size(), 1u);
+
+    auto missing = client->Delete("/api/core/v2/cluster/members/00000000000004d2");
+    ASSERT_TRUE(missing);
+    EXPECT_EQ(missing->status, 404);
+    EXPECT_NE(missing->body.find("member not found"), std::string::npos) << missing->body;
+    auto bad_id = client->Delete("/api/core/v2/cluster/members/not-hex");
+    ASSERT_TRUE(bad_id);
+    EXPECT_EQ(bad_id->status, 400);
+    auto bad_url = client->Post("/api/core/v2/cluster/members?peer-addrs=127.0.0.14:2380", "", "text/plain");
+    ASSERT_TRUE(bad_url);
+    EXPECT_EQ(bad_url->status, 400);
+    EXPECT_NE(bad_url->body.find("peer-addrs"), std::string::npos) << bad_url->body;
+    const std::string taken = body["Members"][0]["PeerURLs"][0];
+    auto dup = client->Post("/api/core/v2/cluster/members?peer-addrs=" + taken, "", "text/plain");
+    ASSERT_TRUE(dup);
+    EXPECT_EQ(dup->status, 409) << dup->body;
+    auto same = client->Put("/api/core/v2/cluster/members/" + some_id + "?peer-addrs=" + taken, "", "text/plain");
+    ASSERT_TRUE(same);
+    EXPECT_EQ(same->status, 200) << same->body;
+    auto bad_timeout = client->Get("/health?timeout=99");
+    ASSERT_TRUE(bad_timeout);
+    EXPECT_EQ(bad_timeout->status, 400);
+}
+
+TEST_F(ThreeBackends, KilledNodeIsReportedOthersWriteAndItRejoinsWithEverything) {
+    ASSERT_TRUE(wait_healthy(*layout_, 0, 3, 30s));
+    const std::string dir = (layout_->root() / "backend-3").string();
+    ASSERT_EQ(etcd_pids_mentioning(dir).size(), 1u);
+    nodes_[2]->signal(SIGKILL);
+    ASSERT_EQ(nodes_[2]->wait_exit(5), 128 + SIGKILL);
+    // PR_SET_PDEATHSIG: the killed backend's etcd goes with it.
+    for (int i = 0; i < 50 && !etcd_pids_mentioning(dir).empty(); ++i) std::this_thread::sleep_for(100ms);
+    EXPECT_TRUE(etcd_pids_mentioning(dir).empty()) << "etcd outlived its killed backend";
+
+    auto client = layout_->api(0);
+    const auto t0 = Clock::now();
+    const auto [status, body] = get_health(*client, 3);
+    EXPECT_LT(Clock::now() - t0, 3500ms);
+    EXPECT_EQ(status, 503);
+    ASSERT_EQ(body["ClusterHealth"].size(), 3u) << body.dump();
+    for (const auto& m : body["ClusterHealth"]) {
+        if (m["Name"] == "backend-3") {
+            EXPECT_FALSE(m["Healthy"].get<bool>());
+            EXPECT_EQ(m["Err"], "dial tcp 127.0.0.13:2379: connect: connection refused");
+        } else {
+            EXPECT_TRUE(m["Healthy"].get<bool>()) << m.dump();
+        }
+    }
+    for (std::size_t i = 0; i < 2; ++i) {
+        const auto put = layout_->etcdctl(i, {"put", "/trellis/test/while-down-" + std::to_string(i), "yes"});
+        EXPECT_EQ(put.exit_code, 0) << put.err;
+    }
+
+    delete nodes_[2];
+    nodes_[2] = layout_->start(2).release();
+    ASSERT_TRUE(wait_healthy(*layout_, 2, 3, 30s)) << "the restarted node did not rejoin";
+    for (std::size_t i = 0; i < 2; ++i) {
+        const auto get = layout_->etcdctl(2, {"get", "/trellis/test/while-down-" + std::to_string(i), "--print-value-only"});
+        EXPECT_EQ(get.out, "yes\n") << get.err;
+    }
+}
+
+TEST_F(ThreeBackends, SigtermStopsEveryBackendAndLeavesNoEtcd) {
+    for (auto* n : nodes_) n->signal(SIGTERM);
+    for (auto* n : nodes_) EXPECT_EQ(n->wait_exit(20), 0) << n->log();
+    EXPECT_TRUE(etcd_pids_mentioning(layout_->root().string()).empty());
+}
+
+}  // namespace
+}  // namespace trellis::testing
