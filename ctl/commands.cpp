@@ -80,7 +80,7 @@ int member_add(const ApiClient& client, const std::string& name, const std::stri
 
     // Render first: a spec or certificate problem must not leave the cluster with a member that cannot start.
     std::optional<RenderedNode> rendered;
-    if (render) rendered = render_node(render->spec, render->out, name, urls.front(), render->self);
+    if (render) rendered = render_node(render->spec, render->out, name, urls.front());
 
     const std::string target = httplib::append_query_params(members_path(), {{"name", name}, {"peer-addrs", joined}});
     json doc;
@@ -97,9 +97,9 @@ int member_add(const ApiClient& client, const std::string& name, const std::stri
     if (format == Format::Table) {
         std::string text = member_added_text(answer, name);
         if (rendered)
-            text += "\nwrote " + rendered->dir.string() + "/ (" + std::to_string(rendered->files.size()) +
-                    " files); start the node with: trellis-backend start --config " +
-                    (rendered->dir / "backend.yml").string() + "\n";
+            text += "\nwrote " + std::to_string(rendered->files.size()) + " files for " + name +
+                    "; start it with: trellis-backend start --config " + (rendered->dir / "backend.yml").string() +
+                    "\n";
         print(out, text);
     } else {
         doc["Environment"] = {{"ETCD_NAME", env.name},

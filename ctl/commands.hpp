@@ -19,7 +19,6 @@ int member_list(const ApiClient& client, Format format, std::ostream& out);
 struct RenderRequest {
     std::filesystem::path spec;  // cluster spec (cluster-config's YAML)
     std::filesystem::path out;   // the directory `cluster-config provision` wrote
-    std::filesystem::path self;  // trellisctl's own path, to find cluster-config next to it
 };
 int member_add(const ApiClient& client, const std::string& name, const std::string& peer_urls,
                const std::optional<RenderRequest>& render, Format format, std::ostream& out);

@@ -114,7 +114,7 @@ int run(int argc, char** argv) {
     app.require_subcommand(1);
     app.set_version_flag("--version", TRELLIS_VERSION);
     app.footer(examples({"trellisctl cluster health", "trellisctl --url https://127.0.0.11:8080,https://127.0.0.12:8080 cluster member-list",
-                         "trellisctl configure --url https://127.0.0.11:8080 --trusted-ca-file out/ca/ca.pem \\",
+                         "trellisctl configure --url https://127.0.0.11:8080 --trusted-ca-file out/clients/admin/ca.pem \\",
                          "    --cert-file out/clients/admin/admin.pem --key-file out/clients/admin/admin-key.pem",
                          "", "Exit codes: 0 ok, 1 cluster error or unhealthy, 2 usage, 3 cannot connect or TLS refused.",
                          "Connection settings: flag > TRELLISCTL_* environment > ~/.config/trellis/cli.yml > default."}));
@@ -177,7 +177,7 @@ int run(int argc, char** argv) {
     auto* configure_cmd = app.add_subcommand("configure", "write the connection flags given (over the current file) to ~/.config/trellis/cli.yml, mode 0600");
     configure_cmd->add_flag("--overwrite", f.overwrite, "replace an existing settings file that differs");
     configure_cmd->footer(examples({"trellisctl configure --url https://127.0.0.11:8080,https://127.0.0.12:8080 \\",
-                                    "    --trusted-ca-file out/ca/ca.pem --cert-file out/clients/admin/admin.pem \\",
+                                    "    --trusted-ca-file out/clients/admin/ca.pem --cert-file out/clients/admin/admin.pem \\",
                                     "    --key-file out/clients/admin/admin-key.pem",
                                     "trellisctl configure --timeout 5s --overwrite"}));
 
@@ -222,7 +222,7 @@ int run(int argc, char** argv) {
     if (*update) return member_update(client, update_id, update_peers, format, std::cout);
     if (*add) {
         std::optional<RenderRequest> render;
-        if (!render_spec.empty()) render = RenderRequest{render_spec, render_out, fs::canonical("/proc/self/exe")};
+        if (!render_spec.empty()) render = RenderRequest{render_spec, render_out};
         return member_add(client, add_name, add_peers, render, format, std::cout);
     }
     throw Error(Code::Usage, "no command given (see trellisctl --help)");

@@ -1,6 +1,6 @@
-// `member-add --render SPEC --out DIR`: writes the new node's certificates and
-// backend.yml with cluster-config's add-node before the member is added, and
-// can take them back if the cluster then refuses the member.
+// `member-add --render SPEC --out DIR`: issues the new node's certificates and
+// renders its backend.yml (cluster-config add-node, through the library) before
+// the member is added, and can take them back if the cluster then refuses it.
 #pragma once
 
 #include <filesystem>
@@ -11,18 +11,15 @@ namespace trellis::ctl {
 
 struct RenderedNode {
     std::filesystem::path dir;                 // DIR/<name>
-    std::vector<std::filesystem::path> files;  // what is in it now
-    bool created = false;                      // dir did not exist before we rendered
-    // Removes the node's folder if this render created it (nothing the user had is touched).
+    std::vector<std::filesystem::path> files;  // every file written or updated, under DIR
+    std::vector<std::filesystem::path> created;  // those that did not exist before
+    // Removes what this render created (nothing the user had is touched).
     void undo() const;
 };
 
-// Runs `cluster-config add-node SPEC --name NAME --address HOST --out DIR`, HOST taken from the first peer URL.
-// cluster-config is looked for next to `self`, then in the build tree's cluster-config/ beside it, then on PATH.
+// As `cluster-config add-node SPEC --name NAME --address HOST --out DIR`, with HOST and the peer port taken
+// from the first peer URL, whose scheme must be the spec's peer scheme (Code::Usage otherwise).
 RenderedNode render_node(const std::filesystem::path& spec, const std::filesystem::path& out, const std::string& name,
-                         const std::string& peer_url, const std::filesystem::path& self);
-
-// Where cluster-config was found, or empty.
-std::filesystem::path find_cluster_config(const std::filesystem::path& self);
+                         const std::string& peer_url);
 
 }  // namespace trellis::ctl

@@ -11,12 +11,13 @@ namespace fs = std::filesystem;
 namespace trellis::ctl {
 namespace {
 
-// The defaults are the files `cluster-config provision SPEC --out out` writes for the `admin` client,
-// relative to the directory provision ran in; `trellisctl configure` records absolute paths instead.
+// The defaults are the files `cluster-config provision SPEC --out out` writes for the `admin` client
+// (out/clients/admin/: its cert, key and the client CA), relative to the directory provision ran in;
+// `trellisctl configure` records absolute paths instead.
 constexpr std::array<KeyInfo, 5> kKeys{{
     {Key::Url, "url", "TRELLISCTL_URL", "https://127.0.0.1:8080",
      "backend API URL(s); repeat or separate with commas: the next is tried when one is down"},
-    {Key::TrustedCaFile, "trusted-ca-file", "TRELLISCTL_TRUSTED_CA_FILE", "out/ca/ca.pem",
+    {Key::TrustedCaFile, "trusted-ca-file", "TRELLISCTL_TRUSTED_CA_FILE", "out/clients/admin/ca.pem",
      "CA certificate that signed the backends' API certificates"},
     {Key::CertFile, "cert-file", "TRELLISCTL_CERT_FILE", "out/clients/admin/admin.pem",
      "client certificate presented to the backend"},

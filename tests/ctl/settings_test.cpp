@@ -36,7 +36,7 @@ const std::string kFile =
 TEST(Settings, DefaultsPointAtProvisionsAdminFiles) {
     const Settings s = resolve({});
     EXPECT_EQ(s.urls, std::vector<std::string>{"https://127.0.0.1:8080"});
-    EXPECT_EQ(s.trusted_ca_file, "out/ca/ca.pem");
+    EXPECT_EQ(s.trusted_ca_file, "out/clients/admin/ca.pem");
     EXPECT_EQ(s.cert_file, "out/clients/admin/admin.pem");
     EXPECT_EQ(s.key_file, "out/clients/admin/admin-key.pem");
     EXPECT_EQ(s.timeout_ms, 15000);
