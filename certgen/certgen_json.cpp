@@ -2,7 +2,6 @@
 // prints into PREFIX.pem, PREFIX-key.pem, PREFIX.csr, ... written as one
 // all-or-nothing set, keys 0600 and everything else 0644 whatever the umask.
 #include <CLI/CLI.hpp>
-#include <botan/base64.h>
 
 #include <array>
 #include <filesystem>
@@ -65,10 +64,7 @@ int split(const Options& o) {
 
     if (o.to_stdout) {
         for (const auto& f : files)
-            std::cout << (f.binary ? Botan::base64_encode(reinterpret_cast<const uint8_t*>(f.contents.data()),
-                                                          f.contents.size())
-                                   : f.contents)
-                      << '\n';
+            std::cout << (f.binary ? certgen::base64_encode(f.contents) : f.contents) << '\n';
         return cli::kExitOk;
     }
     // cfssljson overwrites silently; we refuse to replace what the user had unless

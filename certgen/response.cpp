@@ -1,8 +1,9 @@
 #include "response.hpp"
 
-#include <botan/base64.h>
+#include <openssl/evp.h>
 
 #include <array>
+#include <memory>
 
 #include "core/error.hpp"
 #include "core/files.hpp"
@@ -38,12 +39,16 @@ std::string string_member(const json& object, std::string_view key, std::string_
 }
 
 std::string decode(const std::string& text, std::string_view key, std::string_view where) {
-    try {
-        const auto bytes = Botan::base64_decode(text);
-        return std::string(bytes.begin(), bytes.end());
-    } catch (const std::exception&) {
-        throw Error(Code::InputInvalidValue, located(where, std::string(key) + ": not valid base64"));
-    }
+    std::unique_ptr<EVP_ENCODE_CTX, decltype(&EVP_ENCODE_CTX_free)> ctx(EVP_ENCODE_CTX_new(), EVP_ENCODE_CTX_free);
+    std::string out(text.size() + 4, '\0');
+    int n = 0, tail = 0;
+    EVP_DecodeInit(ctx.get());
+    const bool ok = EVP_DecodeUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &n,
+                                     reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size())) >= 0 &&
+                    EVP_DecodeFinal(ctx.get(), reinterpret_cast<unsigned char*>(out.data()) + n, &tail) == 1;
+    if (!ok || text.empty()) throw Error(Code::InputInvalidValue, located(where, std::string(key) + ": not valid base64"));
+    out.resize(static_cast<size_t>(n + tail));
+    return out;
 }
 
 const json& unwrap(const json& doc, std::string_view source) {
@@ -69,6 +74,14 @@ const json& unwrap(const json& doc, std::string_view source) {
 }
 
 }  // namespace
+
+std::string base64_encode(std::string_view bytes) {
+    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                  reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+    out.resize(static_cast<size_t>(n));
+    return out;
+}
 
 std::vector<OutputFile> files_from_response(std::string_view text, bool bare, std::string_view source,
                                             std::string_view prefix) {

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): the guide's five certificates (CA, 3 peers, client)
+# made with certgen | certgen-json and with Debian's cfssl | cfssljson, side by
+# side, for RSA-2048 (the guide) and ECDSA P-256. Prints ms per full run and the
+# ratio; exits 1 if certgen is not faster.
+#   bash bench/guide-certs.sh [BUILD_DIR]      (BENCH_RUNS=N to change the rounds)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "${1:-$root/build}" && pwd)
+runs=${BENCH_RUNS:-10}
+for tool in "$build/certgen/certgen" "$build/certgen/certgen-json"; do
+  [[ -x $tool ]] || { echo "missing $tool: build first (ninja -C $build)" >&2; exit 1; }
+done
+command -v cfssl >/dev/null && command -v cfssljson >/dev/null || { echo "cfssl/cfssljson not installed (apt-get install golang-cfssl)" >&2; exit 1; }
+if ! command -v hyperfine >/dev/null && [[ ${EUID} -eq 0 ]]; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine >/dev/null || true
+fi
+
+work=$(mktemp -d)
+guide=$root/tests/data/certgen/guide-cfssl.sh
+path="$build/certgen:$PATH"
+
+# "wall cpu" ms per run of `bash SCRIPT` in a fresh directory under $place:
+# hyperfine if present, else a timed loop (wall only; cpu printed as "-").
+measure() {  # name script place
+  local name=$1 script=$2 place=$3
+  local out=$place/out-$name
+  if command -v hyperfine >/dev/null; then
+    hyperfine --style none --warmup 1 --runs "$runs" --export-json "$work/$name.json" \
+      --prepare "rm -rf '$out' && mkdir -p '$out'" \
+      "cd '$out' && PATH='$path' bash -euo pipefail '$script' 2>/dev/null" >/dev/null 2>>"$work/hyperfine.log"
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.1f %.1f" % (r["mean"]*1000, (r["user"]+r["system"])*1000))' "$work/$name.json"
+  else
+    local start end i
+    start=$(date +%s%N)
+    for ((i = 0; i < runs; i++)); do
+      rm -rf "$out" && mkdir -p "$out"
+      (cd "$out" && PATH=$path bash -euo pipefail "$script" 2>/dev/null)
+    done
+    end=$(date +%s%N)
+    python3 -c 'import sys; print("%.1f -" % ((int(sys.argv[2]) - int(sys.argv[1])) / 1e6 / int(sys.argv[3])))' "$start" "$end" "$runs"
+  fi
+  rm -rf "$out"
+}
+
+# Where the files go matters: certgen-json makes every file durable (temp file,
+# sync, rename, directory sync) and cfssljson does not, so on a busy disk the
+# sync dominates. Both places are reported: a disk directory (what users get)
+# and tmpfs (where syncing is free, so only the tools' own work is compared).
+places=("disk:$work")
+[[ -d /dev/shm && -w /dev/shm ]] && places+=("tmpfs:$(mktemp -d /dev/shm/trellis-bench-XXXXXX)")
+cleanup() { rm -rf "$work"; for p in "${places[@]}"; do [[ ${p%%:*} == tmpfs ]] && rm -rf "${p#*:}"; done; }
+trap cleanup EXIT
+
+echo "the guide's certificates (CA + 3 peers + client), $runs rounds each; ms per full run (wall / cpu = user+sys)"
+printf '%-9s %-6s %18s %18s %12s\n' variant place "certgen wall/cpu" "cfssl wall/cpu" "ratio wall"
+status=0
+for variant in rsa2048 ecdsa256; do
+  key='"algo":"rsa","size":2048'
+  [[ $variant == ecdsa256 ]] && key='"algo":"ecdsa","size":256'
+  sed -e "s/\"algo\":\"rsa\",\"size\":2048/$key/g" "$guide" > "$work/cfssl-$variant.sh"
+  sed -e 's/cfssljson/certgen-json/g; s/cfssl gencert/certgen gencert/g' "$work/cfssl-$variant.sh" > "$work/certgen-$variant.sh"
+  # Both must actually work before their time means anything.
+  for tool in cfssl certgen; do
+    mkdir -p "$work/check-$tool-$variant"
+    (cd "$work/check-$tool-$variant" && PATH=$path bash -euo pipefail "$work/$tool-$variant.sh" 2>/dev/null) \
+      || { echo "$tool failed the $variant guide run" >&2; exit 1; }
+    rm -rf "$work/check-$tool-$variant"
+  done
+  for entry in "${places[@]}"; do
+    place=${entry%%:*} dir=${entry#*:}
+    read -r ours ours_cpu < <(measure "certgen-$variant-$place" "$work/certgen-$variant.sh" "$dir")
+    read -r theirs theirs_cpu < <(measure "cfssl-$variant-$place" "$work/cfssl-$variant.sh" "$dir")
+    ratio=$(python3 -c 'import sys; print("%.2fx" % (float(sys.argv[2]) / float(sys.argv[1])))' "$ours" "$theirs")
+    printf '%-9s %-6s %18s %18s %12s\n' "$variant" "$place" "$ours / $ours_cpu" "$theirs / $theirs_cpu" "$ratio"
+    python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) < float(sys.argv[2]) else 1)' "$ours" "$theirs" \
+      || { echo "  certgen is NOT faster than cfssl for $variant on $place" >&2; status=1; }
+  done
+done
+echo "ratio = cfssl wall time / certgen wall time (above 1: certgen is faster)"
+exit $status
