@@ -1,0 +1,262 @@
+// One trellis-backend at a time on its own addresses (127.0.0.21-34, ports of our own),
+// so these run in parallel with other tests: preflight refusals (one per lint finding
+// class), flag > env > file precedence, a dying etcd, and the external-store mode.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <map>
+#include <thread>
+
+#include "backend_process.hpp"
+#include "support.hpp"
+#include "test_etcd.hpp"
+#include "test_pki.hpp"
+
+namespace trellis::testing {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+std::string backend() { return build_path("backend/trellis-backend").string(); }
+
+using Yaml = std::map<std::string, std::string>;
+
+std::string to_yaml(const Yaml& y) {
+    std::string out;
+    for (const auto& [k, v] : y) out += k + ": \"" + v + "\"\n";
+    return out;
+}
+
+// A valid single-node mTLS config on `ip`, certificates beside it.
+struct Node {
+    TempDir ca_dir;  // CA keys never sit next to a node's configuration (lint L123)
+    TempDir dir;
+    TestCa ca;
+    TestPair cert;
+    Yaml yaml;
+    explicit Node(const std::string& ip, int port_base = 24000) {
+        ca = make_test_ca(ca_dir.path(), "ca");
+        cert = issue_test_cert(ca, dir.path(), "node", {ip, "127.0.0.1"}, "serverAuth,clientAuth");
+        const std::string c = "https://" + ip + ":" + std::to_string(port_base + 1);
+        const std::string p = "https://" + ip + ":" + std::to_string(port_base + 2);
+        yaml = {{"state-dir", (dir.path() / "state").string()},
+                {"api-listen-address", ip + ":" + std::to_string(port_base)},
+                {"cert-file", cert.cert.string()},
+                {"key-file", cert.key.string()},
+                {"trusted-ca-file", ca.cert.string()},
+                {"etcd-advertise-client-urls", c},
+                {"etcd-listen-client-urls", c},
+                {"etcd-listen-peer-urls", p},
+                {"etcd-initial-advertise-peer-urls", p},
+                {"etcd-initial-cluster", "node=" + p},
+                {"etcd-initial-cluster-token", "node-test"},
+                {"etcd-name", "node"},
+                {"etcd-cert-file", cert.cert.string()},
+                {"etcd-key-file", cert.key.string()},
+                {"etcd-trusted-ca-file", ca.cert.string()},
+                {"etcd-client-cert-auth", "true"},
+                {"etcd-peer-cert-file", cert.cert.string()},
+                {"etcd-peer-key-file", cert.key.string()},
+                {"etcd-peer-trusted-ca-file", ca.cert.string()},
+                {"etcd-peer-client-cert-auth", "true"}};
+    }
+    fs::path write() const {
+        spit(dir / "backend.yml", to_yaml(yaml));
+        return dir / "backend.yml";
+    }
+};
+
+struct PreflightCase {
+    const char* finding;  // the lint code and name the message must carry
+    std::function<void(Node&)> break_it;
+};
+
+TEST(Preflight, EachFindingStopsTheStartWithItsMessageAndStartsNothing) {
+    const std::vector<PreflightCase> cases{
+        {"L101 scheme-mismatch", [](Node& n) { n.yaml["etcd-listen-client-urls"] = "http://127.0.0.21:24001"; }},
+        {"L103 https-without-cert", [](Node& n) { n.yaml.erase("etcd-cert-file"), n.yaml.erase("etcd-key-file"); }},
+        {"L104 san-mismatch",
+         [](Node& n) {
+             for (auto key : {"etcd-advertise-client-urls", "etcd-listen-client-urls"}) n.yaml[key] = "https://127.0.0.22:24001";
+         }},
+        {"L105 eku-missing",
+         [](Node& n) {
+             const auto server_only = issue_test_cert(n.ca, n.dir.path(), "server-only", {"127.0.0.21", "127.0.0.1"}, "serverAuth");
+             n.yaml["etcd-peer-cert-file"] = server_only.cert.string();
+             n.yaml["etcd-peer-key-file"] = server_only.key.string();
+         }},
+        {"L106 key-mismatch",
+         [](Node& n) {
+             const auto other = issue_test_cert(n.ca, n.dir.path(), "other", {"127.0.0.21", "127.0.0.1"}, "serverAuth,clientAuth");
+             n.yaml["etcd-key-file"] = other.key.string();
+         }},
+        {"L110 initial-cluster-self", [](Node& n) { n.yaml["etcd-initial-cluster"] = "someone-else=https://127.0.0.21:24002"; }},
+        {"L114 empty-token", [](Node& n) { n.yaml["etcd-initial-cluster-token"] = ""; }},
+        {"L115 key-permissions", [](Node& n) { ::chmod(n.cert.key.c_str(), 0644); }},
+        {"L116 file-unreadable", [](Node& n) { n.yaml["etcd-trusted-ca-file"] = (n.dir / "missing-ca.pem").string(); }},
+    };
+    for (const auto& c : cases) {
+        Node node("127.0.0.21");
+        c.break_it(node);
+        const auto config = node.write();
+        const auto r = run({backend(), "start", "--config", config.string()}, {}, {}, 30);
+        EXPECT_EQ(r.exit_code, 1) << c.finding << "\n" << r.err;
+        EXPECT_NE(r.err.find(c.finding), std::string::npos) << c.finding << " not in:\n" << r.err;
+        EXPECT_NE(r.err.find("nothing was started"), std::string::npos) << r.err;
+        EXPECT_FALSE(fs::exists(node.dir / "state" / "etcd")) << c.finding << ": etcd data appeared";
+        EXPECT_TRUE(etcd_pids_mentioning(node.dir.path().string()).empty());
+    }
+}
+
+TEST(Preflight, TheGuidesFirstExampleIsRefusedWithAnExplanation) {
+    // Verbatim from running-a-sensu-cluster.md (backend-1): https advertised, http listened.
+    TempDir dir;
+    spit(dir / "backend.yml", R"(##
+# store configuration for backend-1/10.0.0.1
+##
+etcd-advertise-client-urls: "https://10.0.0.1:2379"
+etcd-listen-client-urls: "http://10.0.0.1:2379"
+etcd-listen-peer-urls: "http://0.0.0.0:2380"
+etcd-initial-cluster: "backend-1=http://10.0.0.1:2380,backend-2=http://10.0.0.2:2380,backend-3=http://10.0.0.3:2380"
+etcd-initial-advertise-peer-urls: "http://10.0.0.1:2380"
+etcd-initial-cluster-state: "new"
+etcd-initial-cluster-token: ""
+etcd-name: "backend-1"
+)");
+    const auto r = run({backend(), "start", "--config", (dir / "backend.yml").string(), "--state-dir",
+                        (dir / "state").string()},
+                       {}, {}, 30);
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("L101 scheme-mismatch"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("backend.yml:4"), std::string::npos) << "the finding should name the file and line:\n" << r.err;
+    EXPECT_NE(r.err.find("L114 empty-token"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(dir / "state" / "etcd"));
+}
+
+TEST(Config, FlagBeatsEnvironmentBeatsFile) {
+    Node node("127.0.0.23");
+    node.yaml["log-level"] = "from-file";
+    const auto config = node.write();
+    const auto file = run({backend(), "start", "--config", config.string()}, {}, {}, 30);
+    EXPECT_EQ(file.exit_code, 1);
+    EXPECT_NE(file.err.find("\"from-file\""), std::string::npos) << file.err;
+
+    const std::string env_bin = "/usr/bin/env";
+    const auto env = run({env_bin, "TRELLIS_BACKEND_LOG_LEVEL=from-env", backend(), "start", "--config", config.string()}, {}, {}, 30);
+    EXPECT_NE(env.err.find("\"from-env\""), std::string::npos) << env.err;
+
+    const auto flag = run({env_bin, "TRELLIS_BACKEND_LOG_LEVEL=from-env", backend(), "start", "--config", config.string(),
+                           "--log-level", "from-flag"},
+                          {}, {}, 30);
+    EXPECT_NE(flag.err.find("\"from-flag\""), std::string::npos) << flag.err;
+
+    const auto typo = run({backend(), "start", "--config", config.string(), "--etcd-nam", "x"}, {}, {}, 30);
+    EXPECT_EQ(typo.exit_code, 2) << typo.err;
+    const auto missing = run({backend(), "start", "--config", (node.dir / "nope.yml").string()}, {}, {}, 30);
+    EXPECT_EQ(missing.exit_code, 1);
+    EXPECT_NE(missing.err.find("nope.yml"), std::string::npos) << missing.err;
+}
+
+TEST(Cli, VersionAndHelpTeach) {
+    const auto v = run({backend(), "version"});
+    EXPECT_EQ(v.exit_code, 0);
+    EXPECT_EQ(v.out.rfind("trellis-backend ", 0), 0u) << v.out;
+    const auto h = run({backend(), "start", "--help"});
+    EXPECT_EQ(h.exit_code, 0);
+    for (const char* must : {"--etcd-name", "--etcd-initial-cluster", "--no-embed-etcd", "--etcd-peer-client-cert-auth",
+                             "TRELLIS_BACKEND_ETCD_NAME", "Examples:", "--etcd-binary"})
+        EXPECT_NE(h.out.find(must), std::string::npos) << must;
+}
+
+TEST(Supervision, WhenEtcdDiesTheBackendReportsItsLastLinesAndExitsNonZero) {
+    Node node("127.0.0.24");
+    const auto config = node.write();
+    ChildProcess b({backend(), "start", "--config", config.string(), "--log-level", "info"}, node.dir / "backend.log");
+    std::vector<pid_t> etcd;
+    httplib::Client api("https://127.0.0.24:24000", node.cert.cert.string(), node.cert.key.string());
+    api.set_ca_cert_path(node.ca.cert.string());
+    api.enable_server_certificate_verification(true);
+    api.set_connection_timeout(1, 0);
+    bool up = false;
+    for (int i = 0; i < 150 && !up; ++i) {
+        auto res = api.Get("/health");
+        up = res && res->status == 200;
+        if (!up) std::this_thread::sleep_for(100ms);
+    }
+    ASSERT_TRUE(up) << b.log();
+    EXPECT_TRUE(fs::exists(node.dir / "state" / "trellis-cluster.json"));
+    etcd = etcd_pids_mentioning(node.dir.path().string());
+    ASSERT_EQ(etcd.size(), 1u);
+    ::kill(etcd[0], SIGKILL);
+    EXPECT_EQ(b.wait_exit(10), 1) << b.log();
+    const std::string log = b.log();
+    EXPECT_NE(log.find("etcd died: it was killed by signal 9"), std::string::npos) << log;
+    EXPECT_NE(log.find("its last lines:"), std::string::npos) << log;
+}
+
+TEST(Supervision, StateDirOfAnotherClusterIsWarnedAbout) {
+    Node node("127.0.0.25");
+    fs::create_directories(node.dir / "state" / "etcd" / "member");
+    spit(node.dir / "state" / "trellis-cluster.json",
+         R"({"etcd-initial-cluster":"old=https://127.0.0.25:24002","etcd-initial-cluster-token":"old","etcd-name":"old"})");
+    node.yaml["etcd-initial-cluster-token"] = "node-test";
+    const auto config = node.write();
+    ChildProcess b({backend(), "start", "--config", config.string(), "--etcd-ready-timeout", "5"}, node.dir / "backend.log");
+    for (int i = 0; i < 100 && b.log().find("preflight:") == std::string::npos; ++i) std::this_thread::sleep_for(100ms);
+    b.signal(SIGTERM);
+    b.wait_exit(10);
+    EXPECT_NE(b.log().find("already holds etcd data of a different cluster"), std::string::npos) << b.log();
+}
+
+TEST(ExternalStore, ABackendWithNoEmbedEtcdJoinsThreePlainEtcds) {
+    TempDir dir;
+    const std::string cluster = "x1=http://127.0.0.31:24012,x2=http://127.0.0.32:24012,x3=http://127.0.0.33:24012";
+    std::vector<std::unique_ptr<TestEtcd>> etcds;
+    std::string clients;
+    for (const auto& [name, ip] : {std::pair{"x1", "127.0.0.31"}, {"x2", "127.0.0.32"}, {"x3", "127.0.0.33"}}) {
+        TestEtcdSpec spec;
+        spec.name = name;
+        spec.ip = ip;
+        spec.client_port = 24011;
+        spec.peer_port = 24012;
+        spec.initial_cluster = cluster;
+        spec.token = "external-test";
+        etcds.push_back(std::make_unique<TestEtcd>(dir.path() / name, spec));
+        etcds.back()->start();
+        clients += (clients.empty() ? "" : ",") + etcds.back()->client_url();
+    }
+    for (auto& e : etcds) e->wait_ready();
+    ChildProcess b({backend(), "start", "--config", (dir / "none.yml").string(), "--no-embed-etcd",
+                    "--etcd-client-urls", clients, "--api-listen-address", "127.0.0.34:24010", "--state-dir",
+                    (dir / "state").string(), "--log-level", "info"},
+                   dir / "backend.log");
+    spit(dir / "none.yml", "# everything on the command line\n");
+    httplib::Client api("http://127.0.0.34:24010");
+    api.set_connection_timeout(1, 0);
+    int status = 0;
+    std::string body;
+    for (int i = 0; i < 100 && status != 200; ++i) {
+        if (auto res = api.Get("/health")) status = res->status, body = res->body;
+        if (status != 200) std::this_thread::sleep_for(100ms);
+    }
+    ASSERT_EQ(status, 200) << b.log();
+    EXPECT_EQ(nlohmann::json::parse(body)["ClusterHealth"].size(), 3u);
+    EXPECT_NE(b.log().find("plain HTTP"), std::string::npos) << "no warning about the plain-HTTP API";
+    EXPECT_TRUE(etcd_pids_mentioning((dir / "state").string()).empty()) << "the backend started its own etcd";
+    b.signal(SIGTERM);
+    EXPECT_EQ(b.wait_exit(10), 0);
+
+    const auto r = run({backend(), "start", "--no-embed-etcd", "--etcd-client-urls", "http://127.0.0.31:24099",
+                        "--api-listen-address", "127.0.0.34:24010", "--state-dir", (dir / "state").string()},
+                       {}, {}, 30);
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_NE(r.err.find("cannot use the external etcd cluster"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("connection refused"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace trellis::testing
