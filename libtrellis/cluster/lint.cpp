@@ -303,9 +303,10 @@ std::vector<Finding> lint_node(const BackendConfig& cfg, const LintOptions& opti
             const auto lis = schemes(cfg.get_list(p.listen));
             if (!adv.empty() && !lis.empty() && adv != lis) {
                 const std::string_view at = cfg.has(p.advertise) ? p.advertise : p.listen;
+                const auto defaulted = [&](std::string_view key) { return cfg.has(key) ? "" : " (its default)"; };
                 c.add("L101", file, line_of(cfg, at),
-                      std::string(p.advertise) + " uses " + join(adv) + " but " + std::string(p.listen) + " uses " +
-                          join(lis) + (cfg.has(p.advertise) && cfg.has(p.listen) ? "" : " (its default)") +
+                      std::string(p.advertise) + " uses " + join(adv) + defaulted(p.advertise) + " but " +
+                          std::string(p.listen) + " uses " + join(lis) + defaulted(p.listen) +
                           "; clients would speak the wrong protocol: use the same scheme for both");
             }
             for (const auto& u : cfg.get_list(p.advertise))

@@ -1,0 +1,30 @@
+#!/bin/sh
+##
+# etcd member etcd-1/10.0.1.1 of cluster "store" (external store)
+# Rendered by cluster-config from spec.yml; the same flags as etcd.service.
+##
+
+exec /usr/bin/etcd \
+  --advertise-client-urls=https://10.0.1.1:2379 \
+  --listen-client-urls=https://10.0.1.1:2379 \
+  --listen-peer-urls=https://10.0.1.1:2380 \
+  --initial-cluster=etcd-1=https://10.0.1.1:2380,etcd-2=https://10.0.1.2:2380,etcd-3=https://10.0.1.3:2380 \
+  --initial-advertise-peer-urls=https://10.0.1.1:2380 \
+  --initial-cluster-state=new \
+  --initial-cluster-token=trellis-store-1 \
+  --name=etcd-1 \
+  --cert-file=/etc/trellis/etcd-1.pem \
+  --key-file=/etc/trellis/etcd-1-key.pem \
+  --trusted-ca-file=/etc/trellis/ca.pem \
+  --client-cert-auth=true \
+  --peer-cert-file=/etc/trellis/etcd-1-peer.pem \
+  --peer-key-file=/etc/trellis/etcd-1-peer-key.pem \
+  --peer-trusted-ca-file=/etc/trellis/peer-ca.pem \
+  --peer-client-cert-auth=true \
+  --heartbeat-interval=100 \
+  --election-timeout=1000 \
+  --quota-backend-bytes=4294967296 \
+  --max-request-bytes=1572864 \
+  --log-level=warn \
+  --logger=zap \
+  --data-dir=/var/lib/trellis/etcd
