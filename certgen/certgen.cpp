@@ -89,9 +89,9 @@ pki::CertificateRequest read_request(const std::string& arg, Warnings& warnings)
     return pki::parse_certificate_request(read_input(arg), source_name(arg), warnings);
 }
 
-pki::SigningPolicy read_policy(const Options& o) {
+pki::SigningPolicy read_policy(const Options& o, Warnings& warnings) {
     if (o.config.empty()) return pki::default_signing_policy();
-    return pki::parse_signing_policy(read_file(o.config), o.config);
+    return pki::parse_signing_policy(read_file(o.config), o.config, warnings);
 }
 
 pki::Signer load_signer(const Options& o) {
@@ -137,7 +137,7 @@ int gencert(const Options& o, Warnings& w) {
         issued = pki::init_ca(request, w);
     } else {
         reject_ca_section(request, arg(o, 0));
-        const auto policy = read_policy(o);
+        const auto policy = read_policy(o, w);
         const auto& profile = policy.profile(o.profile, o.strict, w);
         const auto signer = load_signer(o);
         issued = pki::issue(request, signer, profile, overrides(o), w);
@@ -178,7 +178,7 @@ int sign(const Options& o, Warnings& w) {
         if (!subject.cn.empty()) over.cn = subject.cn;
     }
     const std::string csr_pem = read_input(csr_arg);
-    const auto policy = read_policy(o);
+    const auto policy = read_policy(o, w);
     const auto& profile = policy.profile(o.profile, o.strict, w);
     const auto signer = load_signer(o);
     pki::Issued issued;
@@ -212,7 +212,7 @@ int selfsign(const Options& o, Warnings& w) {
     // profile shortened to 2190h (never the config's own default).
     pki::Profile profile = pki::default_signing_policy().default_profile;
     profile.expiry = std::chrono::hours(2190);
-    if (!o.config.empty() && !o.profile.empty()) profile = read_policy(o).profile(o.profile, o.strict, w);
+    if (!o.config.empty() && !o.profile.empty()) profile = read_policy(o, w).profile(o.profile, o.strict, w);
     auto issued = pki::self_sign(request, profile, w);
     maybe_encrypt(o, issued);
     std::cerr << "*** WARNING ***\n\nSelf-signed certificates are dangerous. Use this self-signed\n"
