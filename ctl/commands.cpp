@@ -21,8 +21,14 @@ constexpr std::string_view kMembers = "/api/core/v2/cluster/members";
 bool accept_read(const Response& r) { return r.status < 500; }
 bool accept_write(const Response& r) { return r.status != 503; }
 
-MembersAnswer members_or_throw(const Response& response, json& doc) {
-    if (response.status < 200 || response.status >= 300) throw api_error(response);
+MembersAnswer members_or_throw(const Response& response, json& doc, std::uint64_t member = 0) {
+    if (response.status < 200 || response.status >= 300) {
+        const Error e = api_error(response);
+        if (e.code() == Code::MemberNotFound && member != 0)
+            throw Error(e.code(), "no member " + format_member_id(member) +
+                                      " in the cluster (see `trellisctl cluster member-list`): " + e.what());
+        throw e;
+    }
     doc = parse_body(response.body, response.url);
     return parse_members(doc, response.url);
 }
@@ -118,7 +124,7 @@ int member_add(const ApiClient& client, const std::string& name, const std::stri
 int member_remove(const ApiClient& client, const std::string& id_text, Format format, std::ostream& out) {
     const std::uint64_t id = parse_member_id(id_text);
     json doc;
-    members_or_throw(client.send(Method::Delete, member_path(id), accept_write), doc);
+    members_or_throw(client.send(Method::Delete, member_path(id), accept_write), doc, id);
     print(out, format == Format::Table ? member_removed_text(id) : render_document(doc, format));
     return 0;
 }
@@ -131,7 +137,7 @@ int member_update(const ApiClient& client, const std::string& id_text, const std
     for (const auto& u : urls) joined += (joined.empty() ? "" : ",") + u;
     const std::string target = httplib::append_query_params(member_path(id), {{"peer-addrs", joined}});
     json doc;
-    members_or_throw(client.send(Method::Put, target, accept_write), doc);
+    members_or_throw(client.send(Method::Put, target, accept_write), doc, id);
     print(out, format == Format::Table ? member_updated_text(id) : render_document(doc, format));
     return 0;
 }

@@ -1,0 +1,232 @@
+// trellisctl against real trellis-backend processes (and their etcd) on 127.0.0.11-14:
+// examples/loopback-3.yml provisioned with cluster-config, every wait bounded.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <memory>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "backend_node.hpp"
+#include "support.hpp"
+
+namespace {
+
+using nlohmann::json;
+using trellis::ctl::testing::Process;
+using trellis::testing::RunResult;
+
+constexpr int kStartSeconds = 60;  // three etcd members electing a leader on 2 shared cores
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+std::vector<std::string> lines(const std::string& text) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    for (std::size_t nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1)
+        out.push_back(text.substr(start, nl - start));
+    return out;
+}
+
+class LoopbackCluster : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        for (const char* name : {"TRELLISCTL_URL", "TRELLISCTL_TRUSTED_CA_FILE", "TRELLISCTL_CERT_FILE",
+                                 "TRELLISCTL_KEY_FILE", "TRELLISCTL_TIMEOUT", "TRELLISCTL_CONFIG", "XDG_CONFIG_HOME"})
+            ::unsetenv(name);
+        ::setenv("HOME", dir.path().c_str(), 1);
+        const RunResult r = trellis::testing::run({trellis::testing::build_path("cluster-config/cluster-config").string(),
+                                                   "provision", spec(), "--out", "out"},
+                                                  {}, dir.path(), 120);
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+    }
+
+    static std::string spec() { return trellis::testing::source_path("examples/loopback-3.yml").string(); }
+    static std::string api(int n) { return "https://127.0.0." + std::to_string(10 + n) + ":8080"; }
+
+    std::unique_ptr<Process> start(int n, const std::vector<std::string>& extra = {}) {
+        const std::string name = "backend-" + std::to_string(n);
+        std::vector<std::string> argv{trellis::testing::build_path("backend/trellis-backend").string(), "start",
+                                      "--config", (dir.path() / "out" / name / "backend.yml").string(),
+                                      "--state-dir", (dir.path() / ("state-" + name)).string()};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        return std::make_unique<Process>(argv, dir.path() / (name + ".log"));
+    }
+
+    // trellisctl run in the folder provision ran in: the default certificate paths are the admin's there.
+    RunResult ctl(std::vector<std::string> args) {
+        args.insert(args.begin(), trellis::testing::build_path("ctl/trellisctl").string());
+        return trellis::testing::run(args, {}, dir.path(), 60);
+    }
+
+    // Polls `cluster health` until `done` holds for its result, for at most `seconds`.
+    RunResult health_until(const std::string& urls, const std::function<bool(const RunResult&, const json&)>& done,
+                           int seconds = kStartSeconds) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+        RunResult last;
+        while (std::chrono::steady_clock::now() < deadline) {
+            last = ctl({"--url", urls, "--timeout", "5s", "cluster", "health", "--format", "json"});
+            json doc;
+            try {
+                doc = json::parse(last.out);
+            } catch (const json::exception&) {
+            }
+            if (doc.is_object() && done(last, doc)) return last;
+            std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        }
+        ADD_FAILURE() << "health never reached the expected state within " << seconds << " s; last: exit "
+                      << last.exit_code << " " << last.out << last.err;
+        return last;
+    }
+
+    static std::function<bool(const RunResult&, const json&)> all_healthy(std::size_t n) {
+        return [n](const RunResult& r, const json& doc) {
+            return r.exit_code == 0 && doc["ClusterHealth"].size() == n;
+        };
+    }
+
+    static std::string all_urls() { return api(1) + "," + api(2) + "," + api(3); }
+
+    // Declared first: held until every process below is gone.
+    trellis::testing::LoopbackLock lock;
+    trellis::testing::TempDir dir;
+};
+
+TEST_F(LoopbackCluster, MembershipLifecycleThroughTrellisctl) {
+    std::vector<std::unique_ptr<Process>> nodes;
+    for (int n = 1; n <= 3; ++n) nodes.push_back(start(n));
+    health_until(all_urls(), all_healthy(3));
+
+    // The guide's table: title, header, rule, three healthy rows; exit 0.
+    RunResult r = ctl({"--url", all_urls(), "cluster", "health"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto table = lines(r.out);
+    ASSERT_EQ(table.size(), 6u) << r.out;
+    EXPECT_EQ(table[0].rfind("=== Etcd Cluster ID: ", 0), 0u);
+    for (int i = 3; i < 6; ++i) EXPECT_EQ(table[i].substr(table[i].size() - 4), "true") << table[i];
+
+    // member-add with --render writes the node's files and prints the guide's environment lines. etcd refuses
+    // new members ("unhealthy cluster") until every member has been connected for 5 s: retry, bounded.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    do {
+        r = ctl({"--url", all_urls(), "cluster", "member-add", "backend-4", "https://127.0.0.14:2380", "--render", spec(),
+                 "--out", "out"});
+        if (r.exit_code == 0 || !contains(r.err, "unhealthy cluster")) break;
+        EXPECT_FALSE(std::filesystem::exists(dir.path() / "out" / "backend-4" / "backend.yml")) << "not taken back";
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+    } while (std::chrono::steady_clock::now() < deadline);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto added = lines(r.out);
+    ASSERT_GE(added.size(), 5u) << r.out;
+    ASSERT_EQ(added[0].rfind("added member ", 0), 0u) << r.out;
+    const std::string id4 = added[0].substr(13, 16);
+    EXPECT_EQ(added[0], "added member " + id4 + " to cluster");
+    EXPECT_EQ(added[1], "");
+    EXPECT_EQ(added[2], "ETCD_NAME=\"backend-4\"");
+    EXPECT_TRUE(contains(added[3], "backend-4=https://127.0.0.14:2380")) << added[3];
+    for (int n = 1; n <= 3; ++n)
+        EXPECT_TRUE(contains(added[3], "backend-" + std::to_string(n) + "=https://127.0.0.1" + std::to_string(n) + ":2380"))
+            << added[3];
+    EXPECT_EQ(added[4], "ETCD_INITIAL_CLUSTER_STATE=\"existing\"");
+    const auto node4 = dir.path() / "out" / "backend-4";
+    ASSERT_TRUE(std::filesystem::exists(node4 / "backend.yml"));
+    EXPECT_TRUE(contains(trellis::testing::slurp(node4 / "backend.yml"), "existing"));
+    struct stat st {};
+    ASSERT_EQ(::stat((node4 / "backend-4-key.pem").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    for (const auto& entry : std::filesystem::directory_iterator(node4))
+        EXPECT_FALSE(contains(entry.path().filename().string(), "ca-key")) << entry.path();
+
+    // Started from the rendered files, backend-4 joins: four healthy members, four in the list.
+    auto node_4 = start(4);
+    const std::string urls4 = all_urls() + "," + api(4);
+    health_until(urls4, all_healthy(4));
+    r = ctl({"--url", urls4, "cluster", "member-list", "--format", "json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    json list = json::parse(r.out);
+    ASSERT_EQ(list["Members"].size(), 4u) << r.out;
+    bool found = false;
+    for (const auto& m : list["Members"])
+        if (m["IDHex"] == id4) {
+            found = true;
+            EXPECT_EQ(m["Name"], "backend-4");
+            EXPECT_EQ(m["ClientURLs"], json::array({"https://127.0.0.14:2379"}));
+            // The number and the hex are the same 64-bit ID.
+            EXPECT_EQ(m["ID"].get<std::uint64_t>(), std::stoull(id4, nullptr, 16));
+        }
+    EXPECT_TRUE(found) << r.out;
+    r = ctl({"--url", urls4, "cluster", "member-list"});
+    EXPECT_EQ(lines(r.out).size(), 6u) << r.out;
+    EXPECT_TRUE(contains(r.out, id4 + "   backend-4   https://127.0.0.14:2380   https://127.0.0.14:2379")) << r.out;
+
+    // member-update moves its peer URL to port 2390; restarted there, it stays healthy.
+    r = ctl({"--url", urls4, "cluster", "member-update", id4, "https://127.0.0.14:2390"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "Updated member with ID " + id4 + " in cluster\n");
+    r = ctl({"--url", urls4, "cluster", "member-list"});
+    EXPECT_TRUE(contains(r.out, id4 + "   backend-4   https://127.0.0.14:2390")) << r.out;
+    node_4.reset();  // SIGTERM, bounded
+    node_4 = start(4, {"--etcd-listen-peer-urls", "https://127.0.0.14:2390", "--etcd-initial-advertise-peer-urls",
+                       "https://127.0.0.14:2390", "--etcd-initial-cluster",
+                       "backend-1=https://127.0.0.11:2380,backend-2=https://127.0.0.12:2380,"
+                       "backend-3=https://127.0.0.13:2380,backend-4=https://127.0.0.14:2390"});
+    health_until(urls4, all_healthy(4));
+    EXPECT_FALSE(node_4->wait_exit(0).has_value()) << node_4->log_tail();
+
+    // member-remove: three members again, and the removed backend exits on its own.
+    r = ctl({"--url", all_urls(), "cluster", "member-remove", id4});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "Removed member " + id4 + " from cluster\n");
+    r = ctl({"--url", all_urls(), "cluster", "member-list", "--format", "json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(json::parse(r.out)["Members"].size(), 3u) << r.out;
+    EXPECT_TRUE(node_4->wait_exit(30).has_value()) << "backend-4 still runs after its removal: " << node_4->log_tail();
+    health_until(all_urls(), all_healthy(3));
+}
+
+TEST_F(LoopbackCluster, KilledBackendIsReportedAndAnotherUrlAnswers) {
+    std::vector<std::unique_ptr<Process>> nodes;
+    for (int n = 1; n <= 3; ++n) nodes.push_back(start(n));
+    health_until(all_urls(), all_healthy(3));
+
+    nodes[1]->kill_now();  // backend-2, SIGKILL: its etcd must go with it
+    const std::string urls = api(2) + "," + api(1);  // the dead one first
+    health_until(urls, [](const RunResult& r, const json& doc) {
+        return r.exit_code == 1 && doc["ClusterHealth"].size() == 3 &&
+               std::any_of(doc["ClusterHealth"].begin(), doc["ClusterHealth"].end(),
+                           [](const json& m) { return m["Name"] == "backend-2" && m["Healthy"] == false; });
+    });
+    RunResult r = ctl({"--url", urls, "cluster", "health"});
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    std::string row;
+    for (const auto& line : lines(r.out))
+        if (contains(line, "backend-2")) row = line;
+    EXPECT_EQ(row.substr(row.size() - 5), "false") << r.out;
+    EXPECT_TRUE(contains(row, "127.0.0.12:2379")) << "the connection error names the member's client URL: " << row;
+    EXPECT_TRUE(contains(r.err, "warning: " + api(2) + ": connection refused")) << r.err;
+    EXPECT_TRUE(contains(r.err, "error: cluster unhealthy: backend-2 (")) << r.err;
+
+    // Adding a member while one of three is down would risk quorum: etcd refuses, we say why, and
+    // the files --render wrote for it are taken back.
+    r = ctl({"--url", urls, "cluster", "member-add", "backend-4", "https://127.0.0.14:2380", "--render", spec(), "--out",
+             "out"});
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_TRUE(contains(r.err, "etcdserver: unhealthy cluster (HTTP 409)")) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(dir.path() / "out" / "backend-4" / "backend.yml"));
+
+    // Unknown member: a cluster error naming the ID.
+    r = ctl({"--url", urls, "cluster", "member-remove", "0123456789abcdef"});
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_TRUE(contains(r.err, "error: no member 0123456789abcdef in the cluster")) << r.err;
+    EXPECT_TRUE(contains(r.err, "(HTTP 404)")) << r.err;
+
+    // Only the dead backend: a connection error.
+    r = ctl({"--url", api(2), "cluster", "member-list"});
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_EQ(r.err, "trellisctl: error: cannot reach the backend: " + api(2) +
+                         ": connection refused or host unreachable\n");
+}
+
+}  // namespace
