@@ -91,11 +91,12 @@ struct Progress {
     }
 };
 
-int report(const ProvisionResult& r, const Options& o, Warnings& warnings) {
+int report(ProvisionResult r, const Options& o, Warnings& warnings) {
     warnings.insert(warnings.end(), r.warnings.begin(), r.warnings.end());
     if (o.json) {
+        r.warnings = warnings;  // the spec's and provisioning's, all in the JSON
         std::cout << r.to_json() << '\n';
-        warnings.clear();  // they are in the JSON
+        warnings.clear();
         return cli::kExitOk;
     }
     size_t written = 0;

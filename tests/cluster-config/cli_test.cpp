@@ -1,0 +1,251 @@
+// cluster-config's commands end to end: provision is idempotent and minimal,
+// --check and --json tell Ansible what would happen, add-node joins, and bad
+// input fails with every problem named and nothing half-written.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "cluster/backend_config.hpp"
+#include "support.hpp"
+
+namespace trellis::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+std::string cc() { return build_path("cluster-config/cluster-config").string(); }
+
+RunResult cli(std::vector<std::string> args) {
+    args.insert(args.begin(), cc());
+    return run(args, {}, {}, 120);
+}
+
+// path -> (content, mtime) of every file under root.
+std::map<std::string, std::pair<std::string, fs::file_time_type>> snapshot(const fs::path& root) {
+    std::map<std::string, std::pair<std::string, fs::file_time_type>> out;
+    for (const auto& e : fs::recursive_directory_iterator(root))
+        if (e.is_regular_file()) out[fs::relative(e.path(), root).string()] = {slurp(e.path()), fs::last_write_time(e.path())};
+    return out;
+}
+
+std::set<std::string> changed_files(const nlohmann::json& j) {
+    std::set<std::string> out;
+    for (const auto& f : j["files"])
+        if (f["action"] != "unchanged") out.insert(f["path"].get<std::string>());
+    return out;
+}
+
+const std::string kSpec = R"(cluster: {name: t3, token: t3-token}
+nodes:
+  - {name: n1, address: 127.0.0.41}
+  - {name: n2, address: 127.0.0.42}
+  - {name: n3, address: 127.0.0.43}
+clients:
+  - name: admin
+)";
+
+TEST(Provision, SecondRunChangesNothingAndKeepsMtimes) {
+    TempDir tmp;
+    spit(tmp / "spec.yml", kSpec);
+    RunResult r = cli({"provision", (tmp / "spec.yml").string(), "--out", (tmp / "out").string(), "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto first = nlohmann::json::parse(r.out);
+    EXPECT_TRUE(first["changed"].get<bool>());
+    EXPECT_EQ(first["certificates_issued"], 7);  // 3 server + 3 peer + admin
+    const auto before = snapshot(tmp / "out");
+    r = cli({"provision", (tmp / "spec.yml").string(), "--out", (tmp / "out").string(), "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto second = nlohmann::json::parse(r.out);
+    EXPECT_FALSE(second["changed"].get<bool>());
+    EXPECT_EQ(second["certificates_issued"], 0);
+    EXPECT_TRUE(changed_files(second).empty());
+    EXPECT_EQ(snapshot(tmp / "out"), before);
+}
+
+TEST(Provision, LayoutKeysAndCaKeyPlacement) {
+    TempDir tmp;
+    spit(tmp / "spec.yml", kSpec);
+    ASSERT_EQ(cli({"provision", (tmp / "spec.yml").string(), "--out", (tmp / "out").string()}).exit_code, 0);
+    const std::string ca_key = slurp(tmp / "out/ca/ca-key.pem"), peer_ca_key = slurp(tmp / "out/ca/peer-ca-key.pem");
+    std::set<std::string> n1;
+    for (const auto& e : fs::recursive_directory_iterator(tmp / "out")) {
+        if (!e.is_regular_file()) continue;
+        const std::string rel = fs::relative(e.path(), tmp / "out").string();
+        struct stat st{};
+        ASSERT_EQ(::stat(e.path().c_str(), &st), 0);
+        const bool key = rel.ends_with("-key.pem");
+        EXPECT_EQ(st.st_mode & 0777, key ? 0600u : 0644u) << rel;
+        if (!rel.starts_with("ca/")) {
+            const std::string content = slurp(e.path());
+            EXPECT_NE(content, ca_key) << rel << " is a copy of the CA key";
+            EXPECT_NE(content, peer_ca_key) << rel << " is a copy of the peer CA key";
+        }
+        if (rel.starts_with("n1/")) n1.insert(rel);
+    }
+    EXPECT_EQ(n1, (std::set<std::string>{"n1/backend.yml", "n1/ca.pem", "n1/peer-ca.pem", "n1/n1.pem", "n1/n1-key.pem",
+                                         "n1/n1-peer.pem", "n1/n1-peer-key.pem", "n1/trellis-backend.service"}));
+    EXPECT_TRUE(fs::exists(tmp / "out/clients/admin/admin.pem"));
+    // The node folder works wherever it is copied: backend.yml's paths are relative to it.
+    fs::copy(tmp / "out/n1", tmp / "elsewhere", fs::copy_options::recursive);
+    const auto c = cluster::BackendConfig::from_yaml(slurp(tmp / "elsewhere/backend.yml"), (tmp / "elsewhere/backend.yml").string());
+    EXPECT_EQ(c.get("etcd-peer-key-file"), (tmp / "elsewhere/n1-peer-key.pem").string());
+    EXPECT_TRUE(fs::exists(c.get("etcd-peer-key-file")));
+    const RunResult lint = cli({"lint", (tmp / "elsewhere").string()});
+    EXPECT_EQ(lint.exit_code, 0) << lint.out;
+}
+
+TEST(Provision, ChangedSpecReissuesOnlyWhatItAffects) {
+    TempDir tmp;
+    spit(tmp / "spec.yml", kSpec);
+    ASSERT_EQ(cli({"provision", (tmp / "spec.yml").string(), "--out", (tmp / "out").string()}).exit_code, 0);
+    // A new SAN on n2.
+    std::string spec = kSpec;
+    spec.replace(spec.find("{name: n2, address: 127.0.0.42}"), 31, "{name: n2, address: 127.0.0.42, names: [n2.example.test]}");
+    spit(tmp / "spec.yml", spec);
+    RunResult r = cli({"provision", (tmp / "spec.yml").string(), "--out", (tmp / "out").string(), "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(changed_files(j), (std::set<std::string>{"n2/n2.pem", "n2/n2-key.pem", "n2/n2-peer.pem", "n2/n2-peer-key.pem"}));
+    EXPECT_THAT(j.dump(), HasSubstr("SANs changed: +n2.example.test"));
+    // A fourth node (a warning: even count) changes everyone's initial cluster but no one else's certs.
+    spec += "";
+    spec.insert(spec.find("clients:"), "  - {name: n4, address: 127.0.0.44}\n");
+    spit(tmp / "spec.yml", spec);
+    r = cli({"provision", (tmp / "spec.yml").string(), "--out", (tmp / "out").string(), "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    j = nlohmann::json::parse(r.out);
+    const auto changed = changed_files(j);
+    for (const auto* f : {"n1/backend.yml", "n2/backend.yml", "n3/backend.yml", "n4/backend.yml", "n4/n4.pem", "n4/n4-peer.pem",
+                          "n4/ca.pem", "n4/peer-ca.pem"})
+        EXPECT_TRUE(changed.contains(f)) << f;
+    EXPECT_FALSE(changed.contains("n1/n1.pem"));
+    EXPECT_FALSE(changed.contains("ca/ca.pem"));
+    EXPECT_EQ(j["certificates_issued"], 2);
+    EXPECT_THAT(j["warnings"].dump(), HasSubstr("4 nodes: an even count"));
+}
+
+TEST(Provision, CheckWritesNothing) {
+    TempDir tmp;
+    spit(tmp / "spec.yml", kSpec);
+    RunResult r = cli({"provision", (tmp / "spec.yml").string(), "--out", (tmp / "out").string(), "--check"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(r.out, HasSubstr("would create"));
+    EXPECT_THAT(r.out, HasSubstr("changed: true"));
+    EXPECT_FALSE(fs::exists(tmp / "out"));
+    ASSERT_EQ(cli({"provision", (tmp / "spec.yml").string(), "--out", (tmp / "out").string()}).exit_code, 0);
+    r = cli({"provision", (tmp / "spec.yml").string(), "--out", (tmp / "out").string(), "--check", "--json"});
+    EXPECT_FALSE(nlohmann::json::parse(r.out)["changed"].get<bool>());
+}
+
+TEST(Provision, CaKeyIsNeverReplacedWithoutForce) {
+    TempDir tmp;
+    spit(tmp / "spec.yml", kSpec);
+    ASSERT_EQ(cli({"provision", (tmp / "spec.yml").string(), "--out", (tmp / "out").string()}).exit_code, 0);
+    const std::string ca = slurp(tmp / "out/ca/ca.pem"), ca_key = slurp(tmp / "out/ca/ca-key.pem");
+    fs::remove(tmp / "out/n1/n1.pem");
+    RunResult r = cli({"provision", (tmp / "spec.yml").string(), "--out", (tmp / "out").string(), "--json"});
+    ASSERT_EQ(r.exit_code, 0);
+    EXPECT_EQ(changed_files(nlohmann::json::parse(r.out)), (std::set<std::string>{"n1/n1.pem", "n1/n1-key.pem"}));
+    EXPECT_EQ(slurp(tmp / "out/ca/ca-key.pem"), ca_key);
+    // A CA certificate whose key is gone: refuse rather than silently make a new CA.
+    fs::remove(tmp / "out/ca/ca-key.pem");
+    r = cli({"provision", (tmp / "spec.yml").string(), "--out", (tmp / "out").string()});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_THAT(r.err, HasSubstr("ca/ca-key.pem: missing, but its CA certificate"));
+    EXPECT_THAT(r.err, HasSubstr("--force-new-ca"));
+    EXPECT_EQ(slurp(tmp / "out/ca/ca.pem"), ca);
+    r = cli({"provision", (tmp / "spec.yml").string(), "--out", (tmp / "out").string(), "--force-new-ca", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(slurp(tmp / "out/ca/ca.pem"), ca);
+    EXPECT_EQ(nlohmann::json::parse(r.out)["certificates_issued"], 7);
+}
+
+TEST(Provision, AFailedWriteLeavesNothingBehind) {
+    TempDir tmp;
+    spit(tmp / "spec.yml", kSpec);
+    fs::create_directories(tmp / "out");
+    spit(tmp / "out/n3", "a file where a folder must go");
+    const RunResult r = cli({"provision", (tmp / "spec.yml").string(), "--out", (tmp / "out").string()});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_THAT(r.err, HasSubstr("cluster-config: error: "));
+    for (const auto& e : fs::recursive_directory_iterator(tmp / "out"))
+        if (e.is_regular_file()) {
+            EXPECT_EQ(e.path(), tmp / "out/n3") << "left behind: " << e.path();
+        }
+}
+
+TEST(Provision, SpecErrorsAreAllPrintedWithFileLineAndField) {
+    TempDir tmp;
+    spit(tmp / "spec.yml", "cluster: {name: x}\nnodes:\n  - {name: a, address: 10.0.0.999}\n  - {name: a, adress: 10.0.0.2}\n");
+    const RunResult r = cli({"provision", (tmp / "spec.yml").string(), "--out", (tmp / "out").string()});
+    EXPECT_EQ(r.exit_code, 1);
+    const std::string s = (tmp / "spec.yml").string();
+    EXPECT_THAT(r.err, HasSubstr("cluster-config: error: " + s + ":3: nodes[0].address: \"10.0.0.999\" is not a valid"));
+    EXPECT_THAT(r.err, HasSubstr("cluster-config: error: " + s + ":4: nodes[1].adress: unknown key \"adress\" (did you mean \"address\"?)"));
+    EXPECT_THAT(r.err, HasSubstr("cluster-config: error: " + s + ":4: nodes[1].name: \"a\" is already the name of nodes[0]"));
+    EXPECT_THAT(r.err, HasSubstr("cluster-config: warning: " + s + ":3: nodes: 2 nodes"));
+    EXPECT_FALSE(fs::exists(tmp / "out"));
+}
+
+TEST(Cli, UsageErrorsExitTwoAndHelpTeaches) {
+    EXPECT_EQ(cli({}).exit_code, 2);
+    EXPECT_EQ(cli({"provision"}).exit_code, 2);
+    EXPECT_EQ(cli({"provision", "x.yml"}).exit_code, 2);  // --out missing
+    EXPECT_EQ(cli({"frobnicate"}).exit_code, 2);
+    EXPECT_EQ(cli({"provision", "x.yml", "--out", "d", "--paths", "relative"}).exit_code, 1);  // missing spec first
+    const RunResult help = cli({"provision", "--help"});
+    EXPECT_EQ(help.exit_code, 0);
+    EXPECT_THAT(help.out, HasSubstr("cluster-config provision examples/loopback-3.yml --out cluster"));
+    for (const char* sub : {"render", "add-node", "lint"}) EXPECT_THAT(cli({sub, "--help"}).out, HasSubstr("Examples:")) << sub;
+}
+
+TEST(Render, KeepsTheUsersFilesUnlessForced) {
+    TempDir tmp;
+    const std::string spec = source_path("examples/guide-10.0.0.yml").string();
+    ASSERT_EQ(cli({"render", spec, "--out", tmp.path().string()}).exit_code, 0);
+    spit(tmp / "backend-1/backend.yml", "# mine\n");
+    RunResult r = cli({"render", spec, "--out", tmp.path().string()});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_THAT(r.err, HasSubstr("backend-1/backend.yml: already exists"));
+    EXPECT_EQ(slurp(tmp / "backend-1/backend.yml"), "# mine\n");
+    r = cli({"render", spec, "--out", tmp.path().string(), "--force"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(slurp(tmp / "backend-1/backend.yml"), HasSubstr("etcd-name: \"backend-1\""));
+    EXPECT_FALSE(fs::exists(tmp / "backend-1/backend-1.pem"));  // render issues no certificates
+}
+
+TEST(AddNode, IssuesTheNewNodeAndJoinsWithStateExisting) {
+    TempDir tmp;
+    spit(tmp / "spec.yml", kSpec);
+    const std::string out = (tmp / "out").string();
+    // Without a CA there is nothing to sign with.
+    RunResult r = cli({"add-node", (tmp / "spec.yml").string(), "--name", "n4", "--address", "127.0.0.44", "--out", out});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_THAT(r.err, HasSubstr("run `cluster-config provision` first"));
+    ASSERT_EQ(cli({"provision", (tmp / "spec.yml").string(), "--out", out}).exit_code, 0);
+    const auto before = snapshot(tmp / "out");
+    r = cli({"add-node", (tmp / "spec.yml").string(), "--name", "n4", "--address", "127.0.0.44", "--names", "n4.example.test",
+             "--out", out, "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    for (const auto& f : changed_files(nlohmann::json::parse(r.out))) EXPECT_TRUE(f.starts_with("n4/")) << f;
+    for (const auto& [path, v] : before) EXPECT_EQ(snapshot(tmp / "out")[path], v) << path << " was touched";
+    const auto c = cluster::BackendConfig::from_yaml(slurp(tmp / "out/n4/backend.yml"), (tmp / "out/n4/backend.yml").string());
+    EXPECT_EQ(c.get("etcd-initial-cluster-state"), "existing");
+    EXPECT_EQ(c.get("etcd-initial-cluster"),
+              "n1=https://127.0.0.41:2380,n2=https://127.0.0.42:2380,n3=https://127.0.0.43:2380,n4=https://127.0.0.44:2380");
+    EXPECT_EQ(c.get("etcd-name"), "n4");
+    const RunResult lint = cli({"lint", (tmp / "out/n4").string()});
+    EXPECT_EQ(lint.exit_code, 0) << lint.out;
+    // Names and addresses already taken are refused.
+    r = cli({"add-node", (tmp / "spec.yml").string(), "--name", "n2", "--address", "127.0.0.43", "--out", out});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_THAT(r.err, HasSubstr("already a node"));
+    EXPECT_THAT(r.err, HasSubstr("already used by node n3"));
+}
+
+}  // namespace
+}  // namespace trellis::testing
