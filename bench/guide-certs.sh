@@ -3,45 +3,18 @@
 # made with certgen | certgen-json and with Debian's cfssl | cfssljson, side by
 # side, for RSA-2048 (the guide) and ECDSA P-256. Prints ms per full run and the
 # ratio; exits 1 if certgen is not faster.
-#   bash bench/guide-certs.sh [BUILD_DIR]      (BENCH_RUNS=N to change the rounds)
+#   bash bench/guide-certs.sh [BUILD_DIR]      (BENCH_RUNS=N to change the rounds, default 15)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
-runs=${BENCH_RUNS:-10}
+runs=${BENCH_RUNS:-15}
 for tool in "$build/certgen/certgen" "$build/certgen/certgen-json"; do
   [[ -x $tool ]] || { echo "missing $tool: build first (ninja -C $build)" >&2; exit 1; }
 done
 command -v cfssl >/dev/null && command -v cfssljson >/dev/null || { echo "cfssl/cfssljson not installed (apt-get install golang-cfssl)" >&2; exit 1; }
-if ! command -v hyperfine >/dev/null && [[ ${EUID} -eq 0 ]]; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine >/dev/null || true
-fi
-
 work=$(mktemp -d)
 guide=$root/tests/data/certgen/guide-cfssl.sh
 path="$build/certgen:$PATH"
-
-# "wall cpu" ms per run of `bash SCRIPT` in a fresh directory under $place:
-# hyperfine if present, else a timed loop (wall only; cpu printed as "-").
-measure() {  # name script place
-  local name=$1 script=$2 place=$3
-  local out=$place/out-$name
-  if command -v hyperfine >/dev/null; then
-    hyperfine --style none --warmup 1 --runs "$runs" --export-json "$work/$name.json" \
-      --prepare "rm -rf '$out' && mkdir -p '$out'" \
-      "cd '$out' && PATH='$path' bash -euo pipefail '$script' 2>/dev/null" >/dev/null 2>>"$work/hyperfine.log"
-    python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.1f %.1f" % (r["mean"]*1000, (r["user"]+r["system"])*1000))' "$work/$name.json"
-  else
-    local start end i
-    start=$(date +%s%N)
-    for ((i = 0; i < runs; i++)); do
-      rm -rf "$out" && mkdir -p "$out"
-      (cd "$out" && PATH=$path bash -euo pipefail "$script" 2>/dev/null)
-    done
-    end=$(date +%s%N)
-    python3 -c 'import sys; print("%.1f -" % ((int(sys.argv[2]) - int(sys.argv[1])) / 1e6 / int(sys.argv[3])))' "$start" "$end" "$runs"
-  fi
-  rm -rf "$out"
-}
 
 # Where the files go matters: certgen-json makes every file durable (temp file,
 # sync, rename, directory sync) and cfssljson does not, so on a busy disk the
@@ -52,7 +25,7 @@ places=("disk:$work")
 cleanup() { rm -rf "$work"; for p in "${places[@]}"; do [[ ${p%%:*} == tmpfs ]] && rm -rf "${p#*:}"; done; }
 trap cleanup EXIT
 
-echo "the guide's certificates (CA + 3 peers + client), $runs rounds each; ms per full run (wall / cpu = user+sys)"
+echo "the guide's certificates (CA + 3 peers + client), $runs alternating rounds; median ms per full run (wall / cpu = user+sys)"
 printf '%-9s %-6s %18s %18s %12s\n' variant place "certgen wall/cpu" "cfssl wall/cpu" "ratio wall"
 status=0
 for variant in rsa2048 ecdsa256; do
@@ -69,8 +42,11 @@ for variant in rsa2048 ecdsa256; do
   done
   for entry in "${places[@]}"; do
     place=${entry%%:*} dir=${entry#*:}
-    read -r ours ours_cpu < <(measure "certgen-$variant-$place" "$work/certgen-$variant.sh" "$dir")
-    read -r theirs theirs_cpu < <(measure "cfssl-$variant-$place" "$work/cfssl-$variant.sh" "$dir")
+    # Alternating rounds (certgen, cfssl, certgen, ...), medians: fair on a shared, loaded machine.
+    results=$(PATH=$path python3 "$root/bench/interleave.py" "$runs" "$dir" \
+      "certgen=$work/certgen-$variant.sh" "cfssl=$work/cfssl-$variant.sh")
+    read -r _ ours ours_cpu < <(grep '^certgen ' <<< "$results")
+    read -r _ theirs theirs_cpu < <(grep '^cfssl ' <<< "$results")
     ratio=$(python3 -c 'import sys; print("%.2fx" % (float(sys.argv[2]) / float(sys.argv[1])))' "$ours" "$theirs")
     printf '%-9s %-6s %18s %18s %12s\n' "$variant" "$place" "$ours / $ours_cpu" "$theirs / $theirs_cpu" "$ratio"
     python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) < float(sys.argv[2]) else 1)' "$ours" "$theirs" \

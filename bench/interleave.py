@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+"""Times shell scripts in alternation (A, B, A, B, ...) so that load from other
+work on a shared machine hits both alike; prints, per script, the median wall
+and median CPU (user+sys of the whole process tree) in ms.
+   interleave.py ROUNDS WORKDIR NAME=SCRIPT [NAME=SCRIPT ...]
+Each round runs SCRIPT with bash in a fresh WORKDIR/NAME directory."""
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+
+def once(script, workdir):
+    shutil.rmtree(workdir, ignore_errors=True)
+    os.makedirs(workdir)
+    start = time.perf_counter()
+    proc = subprocess.Popen(["bash", "-euo", "pipefail", script], cwd=workdir,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{script} failed in {workdir}")
+    # wait4's usage covers the script and every child it waited for.
+    return wall * 1000, (usage.ru_utime + usage.ru_stime) * 1000
+
+
+def main():
+    rounds, base = int(sys.argv[1]), sys.argv[2]
+    scripts = [arg.split("=", 1) for arg in sys.argv[3:]]
+    for name, script in scripts:  # warm-up: page cache, binaries
+        once(script, os.path.join(base, name))
+    samples = {name: [] for name, _ in scripts}
+    for _ in range(rounds):
+        for name, script in scripts:
+            samples[name].append(once(script, os.path.join(base, name)))
+    for name, _ in scripts:
+        shutil.rmtree(os.path.join(base, name), ignore_errors=True)
+        wall = statistics.median(s[0] for s in samples[name])
+        cpu = statistics.median(s[1] for s in samples[name])
+        print(f"{name} {wall:.1f} {cpu:.1f}")
+
+
+if __name__ == "__main__":
+    main()
