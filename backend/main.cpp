@@ -234,7 +234,8 @@ int start(const cluster::BackendConfig& config, const StartOptions& options, Sig
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(options.ready_timeout);
     for (;;) {
         if (!etcd.running()) throw Error(Code::StoreProcessFailed, "etcd failed to start: it " + etcd.describe_exit());
-        if (const int sig = signals.wait(100ms)) {
+        // Poll often: the time from etcd serving to the API answering is the backend's whole overhead.
+        if (const int sig = signals.wait(20ms)) {
             log(Level::Info, std::string("received ") + signal_name(sig) + " while etcd was starting, stopping");
             etcd.stop(std::chrono::seconds(options.stop_timeout));
             return cli::kExitOk;

@@ -1,0 +1,128 @@
+// Benchmark: time from starting three trellis-backends to every /health being 200,
+// side by side with starting the same three etcd processes by hand with the same
+// flags (BackendConfig::etcd_arguments()) until each serves a linearizable read;
+// plus each backend's resident memory, etcd excluded. Uses 127.0.0.51-53.
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <thread>
+
+#include "backend_process.hpp"
+#include "cluster/backend_config.hpp"
+#include "cluster_fixture.hpp"
+#include "core/files.hpp"
+#include "store/health.hpp"
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+namespace t = trellis::testing;
+
+namespace {
+
+const std::vector<t::NodeSpec> kNodes{{"backend-1", "127.0.0.51"}, {"backend-2", "127.0.0.52"}, {"backend-3", "127.0.0.53"}};
+
+double ms_since(Clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+// Polls every probe on its own thread (so one slow probe never delays seeing another
+// node ready) and returns when all have succeeded: the latest success, in ms since `start`.
+double time_until_all(Clock::time_point start, const std::vector<std::function<bool()>>& probes) {
+    std::vector<double> done(probes.size(), -1);
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < probes.size(); ++i)
+        threads.emplace_back([&, i] {
+            while (ms_since(start) < 60000) {
+                if (probes[i]()) {
+                    done[i] = ms_since(start);
+                    return;
+                }
+                std::this_thread::sleep_for(5ms);
+            }
+        });
+    for (auto& t : threads) t.join();
+    return *std::max_element(done.begin(), done.end());
+}
+
+long rss_kib(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    return -1;
+}
+
+double etcd_by_hand(const t::ClusterLayout& layout, int round) {
+    std::vector<std::unique_ptr<t::ChildProcess>> etcds;
+    std::vector<trellis::store::Member> members;
+    trellis::store::ClientOptions options;
+    const auto start = Clock::now();
+    for (std::size_t i = 0; i < kNodes.size(); ++i) {
+        auto config = trellis::cluster::BackendConfig::from_yaml(trellis::read_file(layout.config(i)), layout.config(i).string());
+        config.set("state-dir", {(layout.root() / ("hand-" + std::to_string(round) + "-" + kNodes[i].name)).string()}, {"bench", 0});
+        std::vector<std::string> argv{"/usr/bin/etcd"};
+        for (auto& a : config.etcd_arguments()) argv.push_back(a);
+        etcds.push_back(std::make_unique<t::ChildProcess>(argv, layout.root() / ("hand-" + kNodes[i].name + ".log")));
+        members.push_back({0, kNodes[i].name, {}, config.get_list("etcd-advertise-client-urls"), false});
+        options.tls = {config.etcd_client_cert_file(), config.etcd_client_key_file(), config.get("etcd-trusted-ca-file")};
+    }
+    std::vector<std::function<bool()>> probes;
+    for (std::size_t i = 0; i < kNodes.size(); ++i)
+        probes.push_back([&, i] { return trellis::store::check_member(members[i], options, 100ms).healthy; });
+    const double elapsed = time_until_all(start, probes);
+    for (auto& e : etcds) e->signal(SIGTERM);
+    for (auto& e : etcds) e->wait_exit(15);
+    return elapsed;
+}
+
+std::pair<double, std::vector<long>> backends(const t::ClusterLayout& layout) {
+    std::vector<std::unique_ptr<t::ChildProcess>> nodes;
+    const auto start = Clock::now();
+    for (std::size_t i = 0; i < kNodes.size(); ++i) nodes.push_back(layout.start(i, {"--log-level", "warn"}));
+    std::vector<std::unique_ptr<httplib::Client>> clients;
+    std::vector<std::function<bool()>> probes;
+    for (std::size_t i = 0; i < kNodes.size(); ++i) {
+        clients.push_back(layout.api(i));
+        clients.back()->set_connection_timeout(0, 100000);
+        probes.push_back([&, i] {
+            auto res = clients[i]->Get("/health?timeout=1");
+            return res && res->status == 200;
+        });
+    }
+    const double elapsed = time_until_all(start, probes);
+    std::vector<long> rss;
+    for (auto& n : nodes) rss.push_back(rss_kib(n->pid()));
+    for (auto& n : nodes) n->signal(SIGTERM);
+    for (auto& n : nodes) n->wait_exit(20);
+    return {elapsed, rss};
+}
+
+}  // namespace
+
+int main() {
+    const int rounds = 3;
+    std::vector<double> hand, backend;
+    std::vector<long> rss;
+    for (int r = 0; r < rounds; ++r) {
+        t::ClusterLayout a(kNodes, "bench-hand-" + std::to_string(r));
+        hand.push_back(etcd_by_hand(a, r));
+        t::ClusterLayout b(kNodes, "bench-backend-" + std::to_string(r));
+        auto [ms, kib] = backends(b);
+        backend.push_back(ms);
+        rss.insert(rss.end(), kib.begin(), kib.end());
+    }
+    std::sort(hand.begin(), hand.end());
+    std::sort(backend.begin(), backend.end());
+    const double h = hand[rounds / 2], b = backend[rounds / 2];
+    std::cout << "three etcd by hand, start to all serving (median of " << rounds << "): " << h << " ms\n"
+              << "three trellis-backends, start to all /health 200 (median): " << b << " ms\n"
+              << "backend overhead: " << (b - h) << " ms (" << (100.0 * (b - h) / h) << "%)\n"
+              << "backend RSS, etcd excluded (max over " << rss.size()
+              << " processes): " << *std::max_element(rss.begin(), rss.end()) / 1024.0 << " MiB\n";
+    const bool ok = (b - h) < 100.0 || (b - h) < 0.1 * h;
+    std::cout << (ok ? "PASS" : "OVER TARGET") << " (target: under 100 ms or 10%)\n";
+    return 0;
+}
