@@ -83,9 +83,10 @@ void check_readable(const std::string& path, Key key, const Settings& settings) 
         (void)read_file(path);
     } catch (const Error& e) {
         const auto& origin = settings.origins.count(key) ? settings.origins.at(key) : std::string("default");
-        const std::string hint = origin == "default" ? " (set it with --" + std::string(key_info(key).name) + ", " +
-                                                           std::string(key_info(key).env) + " or `trellisctl configure`)"
-                                                     : "";
+        const std::string hint = origin == "default"
+                                     ? " (set it with --" + std::string(key_info(key).name) + ", " +
+                                           std::string(key_info(key).env) + " or `trellisctl configure`)"
+                                     : "";
         throw Error(e.code(), std::string(key_info(key).name) + " (from " + origin + "): " + e.what() + hint);
     }
 }
@@ -107,7 +108,8 @@ Attempt classify_failure(std::string url, bool https, int httplib_error, long ve
         case httplib::Error::Connection:
         case httplib::Error::ConnectionTimeout:
             a.failure = timed_out || error == httplib::Error::ConnectionTimeout ? Failure::TimedOut : Failure::Refused;
-            a.reason = a.failure == Failure::TimedOut ? "timed out connecting" : "connection refused or host unreachable";
+            a.reason =
+                a.failure == Failure::TimedOut ? "timed out connecting" : "connection refused or host unreachable";
             return a;
         case httplib::Error::SSLServerVerification:
             if (verify_result != X509_V_OK) {
@@ -121,7 +123,8 @@ Attempt classify_failure(std::string url, bool https, int httplib_error, long ve
             return a;
         case httplib::Error::SSLConnection:
             a.failure = Failure::TlsOther;
-            a.reason = "TLS handshake failed" + (openssl_errors.empty() ? std::string() : ": " + joined(openssl_errors));
+            a.reason =
+                "TLS handshake failed" + (openssl_errors.empty() ? std::string() : ": " + joined(openssl_errors));
             return a;
         default:
             break;
@@ -182,8 +185,9 @@ void ApiClient::check_files() const {
     check_readable(settings_.cert_file, Key::CertFile, settings_);
     check_readable(settings_.key_file, Key::KeyFile, settings_);
     if (insecure_)
-        warn_("--insecure-skip-tls-verify: the backend's certificate is NOT verified; anyone on the path can "
-              "impersonate it");
+        warn_(
+            "--insecure-skip-tls-verify: the backend's certificate is NOT verified; anyone on the path can "
+            "impersonate it");
     else
         check_readable(settings_.trusted_ca_file, Key::TrustedCaFile, settings_);
 }
@@ -199,8 +203,8 @@ Response ApiClient::send(Method method, const std::string& target,
         const std::string& url = settings_.urls[i];
         const bool https = url.rfind("https://", 0) == 0;
         const bool last = i + 1 == settings_.urls.size();
-        httplib::Client client = https ? httplib::Client(url, settings_.cert_file, settings_.key_file)
-                                       : httplib::Client(url);
+        httplib::Client client =
+            https ? httplib::Client(url, settings_.cert_file, settings_.key_file) : httplib::Client(url);
         if (https) {
             if (!client.is_valid())
                 throw Error(Code::TlsFailed, "cannot use client certificate " + settings_.cert_file + " with key " +
@@ -225,9 +229,9 @@ Response ApiClient::send(Method method, const std::string& target,
             continue;
         }
         const bool timed_out = Clock::now() - started >= timeout - std::chrono::milliseconds(50);
-        Attempt attempt = classify_failure(url, https, static_cast<int>(result.error()),
-                                           https ? client.get_openssl_verify_result() : 0, drain_openssl_errors(),
-                                           timed_out);
+        Attempt attempt =
+            classify_failure(url, https, static_cast<int>(result.error()),
+                             https ? client.get_openssl_verify_result() : 0, drain_openssl_errors(), timed_out);
         if (https && attempt.failure == Failure::Closed) {
             // Possibly a TLS 1.3 refusal of our certificate that arrived after our write failed: look again.
             const store::Url u = store::parse_url(url, "--url");

@@ -24,20 +24,20 @@ struct Response {
 
 // What went wrong on the way to one backend, before any HTTP answer.
 enum class Failure {
-    Refused,         // could not open a TCP connection
-    TimedOut,        // connected or connecting, but no answer in time
-    ServerUntrusted, // the server's certificate did not verify against our CA file
-    ServerWrongName, // the server's certificate does not name the host we dialled
-    ClientRefused,   // the server refused our client certificate (TLS alert)
-    NotTls,          // the other end does not speak TLS (plain http?)
-    TlsOther,        // any other handshake failure
-    Closed,          // the connection closed without an answer
+    Refused,          // could not open a TCP connection
+    TimedOut,         // connected or connecting, but no answer in time
+    ServerUntrusted,  // the server's certificate did not verify against our CA file
+    ServerWrongName,  // the server's certificate does not name the host we dialled
+    ClientRefused,    // the server refused our client certificate (TLS alert)
+    NotTls,           // the other end does not speak TLS (plain http?)
+    TlsOther,         // any other handshake failure
+    Closed,           // the connection closed without an answer
 };
 
 struct Attempt {
     std::string url;
     Failure failure;
-    std::string reason;  // one line, from OpenSSL or the socket layer
+    std::string reason;                     // one line, from OpenSSL or the socket layer
     bool request_may_have_arrived = false;  // a mutation may have been applied
 };
 

@@ -55,8 +55,8 @@ int cluster_health(const ApiClient& client, Format format, std::ostream& out) {
         if (r.status != 503) return false;
         try {
             const json doc = json::parse(r.body);
-            return doc.is_object() && !(doc.contains("Error") && doc["Error"].is_string() &&
-                                        !doc["Error"].get<std::string>().empty());
+            return doc.is_object() &&
+                   !(doc.contains("Error") && doc["Error"].is_string() && !doc["Error"].get<std::string>().empty());
         } catch (const json::exception&) {
             return false;
         }

@@ -75,7 +75,8 @@ Settings settings_for(const Flags& f, bool with_env) {
 
 int configure(const Flags& f, std::ostream& out) {
     const fs::path path = config_path(f);
-    if (path.empty()) throw Error(Code::Usage, "configure: neither HOME nor XDG_CONFIG_HOME is set: pass --config FILE");
+    if (path.empty())
+        throw Error(Code::Usage, "configure: neither HOME nor XDG_CONFIG_HOME is set: pass --config FILE");
     // The environment is for one shell; the file records flags on top of what it already had.
     Settings settings = settings_for(f, false);
     for (std::string* file : {&settings.trusted_ca_file, &settings.cert_file, &settings.key_file}) {
@@ -113,11 +114,13 @@ int run(int argc, char** argv) {
     app.fallthrough();
     app.require_subcommand(1);
     app.set_version_flag("--version", TRELLIS_VERSION);
-    app.footer(examples({"trellisctl cluster health", "trellisctl --url https://127.0.0.11:8080,https://127.0.0.12:8080 cluster member-list",
-                         "trellisctl configure --url https://127.0.0.11:8080 --trusted-ca-file out/clients/admin/ca.pem \\",
-                         "    --cert-file out/clients/admin/admin.pem --key-file out/clients/admin/admin-key.pem",
-                         "", "Exit codes: 0 ok, 1 cluster error or unhealthy, 2 usage, 3 cannot connect or TLS refused.",
-                         "Connection settings: flag > TRELLISCTL_* environment > ~/.config/trellis/cli.yml > default."}));
+    app.footer(
+        examples({"trellisctl cluster health",
+                  "trellisctl --url https://127.0.0.11:8080,https://127.0.0.12:8080 cluster member-list",
+                  "trellisctl configure --url https://127.0.0.11:8080 --trusted-ca-file out/clients/admin/ca.pem \\",
+                  "    --cert-file out/clients/admin/admin.pem --key-file out/clients/admin/admin-key.pem", "",
+                  "Exit codes: 0 ok, 1 cluster error or unhealthy, 2 usage, 3 cannot connect or TLS refused.",
+                  "Connection settings: flag > TRELLISCTL_* environment > ~/.config/trellis/cli.yml > default."}));
 
     Flags f;
     const std::string conn = "Connection";
@@ -127,7 +130,8 @@ int run(int argc, char** argv) {
     app.add_option("--trusted-ca-file", f.trusted_ca_file,
                    std::string(key_info(Key::TrustedCaFile).help) + " [env TRELLISCTL_TRUSTED_CA_FILE]")
         ->group(conn);
-    app.add_option("--cert-file", f.cert_file, std::string(key_info(Key::CertFile).help) + " [env TRELLISCTL_CERT_FILE]")
+    app.add_option("--cert-file", f.cert_file,
+                   std::string(key_info(Key::CertFile).help) + " [env TRELLISCTL_CERT_FILE]")
         ->group(conn);
     app.add_option("--key-file", f.key_file, std::string(key_info(Key::KeyFile).help) + " [env TRELLISCTL_KEY_FILE]")
         ->group(conn);
@@ -140,25 +144,30 @@ int run(int argc, char** argv) {
         ->group(conn);
     app.add_option("--format", f.format, "output: table (as the guide shows), json or yaml")->group("Output");
 
-    auto* cluster = app.add_subcommand("cluster", "cluster membership and health (the guide's sensuctl cluster commands)");
+    auto* cluster =
+        app.add_subcommand("cluster", "cluster membership and health (the guide's sensuctl cluster commands)");
     cluster->require_subcommand(1);
     cluster->footer(examples({"trellisctl cluster health", "trellisctl cluster member-list --format json"}));
 
-    auto* health = cluster->add_subcommand("health", "show every member's health and the etcd alarms; exit 0 only if all are healthy");
+    auto* health = cluster->add_subcommand(
+        "health", "show every member's health and the etcd alarms; exit 0 only if all are healthy");
     health->footer(examples({"trellisctl cluster health",
                              "trellisctl cluster health --format json | jq '.ClusterHealth[] | select(.Healthy|not)'",
                              "trellisctl --url https://127.0.0.11:8080,https://127.0.0.12:8080 cluster health"}));
 
     std::string add_name, add_peers, render_spec, render_out;
-    auto* add = cluster->add_subcommand("member-add", "add a member to the cluster and print the new node's etcd settings");
+    auto* add =
+        cluster->add_subcommand("member-add", "add a member to the cluster and print the new node's etcd settings");
     add->add_option("NAME", add_name, "the new member's name (its etcd-name)")->required();
     add->add_option("PEER-URLS", add_peers, "its peer URL(s), comma separated: https://host:port")->required();
-    auto* render_opt = add->add_option("--render", render_spec, "cluster spec: also write the node's certs and backend.yml (cluster-config add-node)");
+    auto* render_opt = add->add_option(
+        "--render", render_spec, "cluster spec: also write the node's certs and backend.yml (cluster-config add-node)");
     auto* out_opt = add->add_option("--out", render_out, "with --render: the directory cluster-config provision wrote");
     render_opt->needs(out_opt);
     out_opt->needs(render_opt);
     add->footer(examples({"trellisctl cluster member-add backend-4 https://127.0.0.14:2380",
-                          "trellisctl cluster member-add backend-4 https://127.0.0.14:2380 --render examples/loopback-3.yml --out out"}));
+                          "trellisctl cluster member-add backend-4 https://127.0.0.14:2380 --render "
+                          "examples/loopback-3.yml --out out"}));
 
     auto* list = cluster->add_subcommand("member-list", "list the members: ID, name, peer URLs and client URLs");
     list->footer(examples({"trellisctl cluster member-list", "trellisctl cluster member-list --format yaml"}));
@@ -174,12 +183,14 @@ int run(int argc, char** argv) {
     update->add_option("PEER-URLS", update_peers, "its new peer URL(s), comma separated")->required();
     update->footer(examples({"trellisctl cluster member-update c8f63ae435a5e6bf https://127.0.0.14:2380"}));
 
-    auto* configure_cmd = app.add_subcommand("configure", "write the connection flags given (over the current file) to ~/.config/trellis/cli.yml, mode 0600");
+    auto* configure_cmd = app.add_subcommand(
+        "configure",
+        "write the connection flags given (over the current file) to ~/.config/trellis/cli.yml, mode 0600");
     configure_cmd->add_flag("--overwrite", f.overwrite, "replace an existing settings file that differs");
-    configure_cmd->footer(examples({"trellisctl configure --url https://127.0.0.11:8080,https://127.0.0.12:8080 \\",
-                                    "    --trusted-ca-file out/clients/admin/ca.pem --cert-file out/clients/admin/admin.pem \\",
-                                    "    --key-file out/clients/admin/admin-key.pem",
-                                    "trellisctl configure --timeout 5s --overwrite"}));
+    configure_cmd->footer(
+        examples({"trellisctl configure --url https://127.0.0.11:8080,https://127.0.0.12:8080 \\",
+                  "    --trusted-ca-file out/clients/admin/ca.pem --cert-file out/clients/admin/admin.pem \\",
+                  "    --key-file out/clients/admin/admin-key.pem", "trellisctl configure --timeout 5s --overwrite"}));
 
     auto* version = app.add_subcommand("version", "print trellisctl's version");
     version->footer(examples({"trellisctl version", "trellisctl version --format json"}));
@@ -187,8 +198,9 @@ int run(int argc, char** argv) {
     std::string shell;
     auto* completion = app.add_subcommand("completion", "print the shell completion script for bash or zsh");
     completion->add_option("SHELL", shell, "bash or zsh")->required()->check(CLI::IsMember({"bash", "zsh"}));
-    completion->footer(examples({"trellisctl completion bash > /etc/bash_completion.d/trellisctl", "source <(trellisctl completion bash)",
-                                 "trellisctl completion zsh > \"${fpath[1]}/_trellisctl\""}));
+    completion->footer(
+        examples({"trellisctl completion bash > /etc/bash_completion.d/trellisctl",
+                  "source <(trellisctl completion bash)", "trellisctl completion zsh > \"${fpath[1]}/_trellisctl\""}));
 
     try {
         app.parse(argc, argv);

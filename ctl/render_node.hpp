@@ -10,8 +10,8 @@
 namespace trellis::ctl {
 
 struct RenderedNode {
-    std::filesystem::path dir;                 // DIR/<name>
-    std::vector<std::filesystem::path> files;  // every file written or updated, under DIR
+    std::filesystem::path dir;                   // DIR/<name>
+    std::vector<std::filesystem::path> files;    // every file written or updated, under DIR
     std::vector<std::filesystem::path> created;  // those that did not exist before
     // Removes what this render created (nothing the user had is touched).
     void undo() const;

@@ -23,8 +23,7 @@ constexpr std::array<KeyInfo, 5> kKeys{{
      "client certificate presented to the backend"},
     {Key::KeyFile, "key-file", "TRELLISCTL_KEY_FILE", "out/clients/admin/admin-key.pem",
      "private key of the client certificate"},
-    {Key::Timeout, "timeout", "TRELLISCTL_TIMEOUT", "15s",
-     "per-request timeout: seconds or a number with ms, s or m"},
+    {Key::Timeout, "timeout", "TRELLISCTL_TIMEOUT", "15s", "per-request timeout: seconds or a number with ms, s or m"},
 }};
 
 std::string file_origin(const std::string& source, const YAML::Node& node) {
@@ -65,7 +64,8 @@ Layer file_layer(std::string_view yaml, const std::string& source) {
     }
     Layer layer;
     if (root.IsNull()) return layer;  // an empty file sets nothing
-    if (!root.IsMap()) bad_config(file_origin(source, root), "expected a mapping of settings (url: ..., cert-file: ...)");
+    if (!root.IsMap())
+        bad_config(file_origin(source, root), "expected a mapping of settings (url: ..., cert-file: ...)");
     const fs::path dir = fs::path(source).parent_path();
     std::vector<std::string> names;
     for (const auto& k : kKeys) names.emplace_back(k.name);
@@ -89,8 +89,8 @@ Layer file_layer(std::string_view yaml, const std::string& source) {
                 value.values.push_back(item.Scalar());
             }
         } else {
-            bad_config(where, std::string(info->name) +
-                                  (info->key == Key::Url ? ": expected a URL or a list of URLs" : ": expected a string"));
+            bad_config(where, std::string(info->name) + (info->key == Key::Url ? ": expected a URL or a list of URLs"
+                                                                               : ": expected a string"));
         }
         if (value.values.empty() || value.values.front().empty())
             bad_config(where, std::string(info->name) + ": the value is empty: remove the key to use the default");

@@ -18,8 +18,8 @@ enum class Key { Url, TrustedCaFile, CertFile, KeyFile, Timeout };
 
 struct KeyInfo {
     Key key;
-    std::string_view name;     // in cli.yml and as the flag: "trusted-ca-file" / --trusted-ca-file
-    std::string_view env;      // "TRELLISCTL_TRUSTED_CA_FILE"
+    std::string_view name;      // in cli.yml and as the flag: "trusted-ca-file" / --trusted-ca-file
+    std::string_view env;       // "TRELLISCTL_TRUSTED_CA_FILE"
     std::string_view fallback;  // the default; paths are where `cluster-config provision --out out` puts admin's files
     std::string_view help;
 };

@@ -61,9 +61,12 @@ int drive(SSL* ssl, int fd, Clock::time_point deadline, F&& call) {
         if (rc > 0) return rc;
         const int err = SSL_get_error(ssl, rc);
         short events = 0;
-        if (err == SSL_ERROR_WANT_READ) events = POLLIN;
-        else if (err == SSL_ERROR_WANT_WRITE) events = POLLOUT;
-        else return rc;
+        if (err == SSL_ERROR_WANT_READ)
+            events = POLLIN;
+        else if (err == SSL_ERROR_WANT_WRITE)
+            events = POLLOUT;
+        else
+            return rc;
         pollfd p{fd, events, 0};
         const int wait = remaining_ms(deadline);
         if (wait == 0 || ::poll(&p, 1, wait) != 1) return 0;

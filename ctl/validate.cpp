@@ -83,7 +83,8 @@ std::uint64_t parse_member_id(std::string_view text, std::string_view where) {
     const std::string shown = "\"" + std::string(text) + "\"";
     if (text.empty()) usage(where, "a member ID is required (16 hex digits, as member-list shows it)");
     if (text.size() > 16)
-        usage(where, shown + " is not a member ID: more than 16 hex digits (IDs are 64-bit, as member-list shows them)");
+        usage(where,
+              shown + " is not a member ID: more than 16 hex digits (IDs are 64-bit, as member-list shows them)");
     std::uint64_t id = 0;
     const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id, 16);
     if (ec != std::errc() || ptr != text.data() + text.size())
@@ -133,9 +134,10 @@ void check_member_name(std::string_view name, std::string_view where) {
     for (const char c : name)
         if (c == '=' || c == ',' || c == '"' || c == '\'' || c == '\\' || std::isspace(static_cast<unsigned char>(c)) ||
             std::iscntrl(static_cast<unsigned char>(c)))
-            usage(where, "\"" + std::string(name) + "\" is not a valid member name: it must not contain '" +
-                             (std::isspace(static_cast<unsigned char>(c)) ? std::string("whitespace") : std::string(1, c)) +
-                             "'");
+            usage(where,
+                  "\"" + std::string(name) + "\" is not a valid member name: it must not contain '" +
+                      (std::isspace(static_cast<unsigned char>(c)) ? std::string("whitespace") : std::string(1, c)) +
+                      "'");
 }
 
 long long parse_timeout_ms(std::string_view text, std::string_view where) {

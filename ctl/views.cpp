@@ -17,7 +17,8 @@ struct FormatName {
     std::string_view name;
     Format format;
 };
-constexpr std::array<FormatName, 3> kFormats{{{"table", Format::Table}, {"json", Format::Json}, {"yaml", Format::Yaml}}};
+constexpr std::array<FormatName, 3> kFormats{
+    {{"table", Format::Table}, {"json", Format::Json}, {"yaml", Format::Yaml}}};
 
 // Typed access to an API document with errors naming the backend and the field path.
 class Reader {
@@ -28,7 +29,9 @@ class Reader {
     }
 
     [[noreturn]] void fail(std::string_view key, std::string_view why) const {
-        const std::string field = path_.empty() ? std::string(key) : key.empty() ? path_ : path_ + "." + std::string(key);
+        const std::string field = path_.empty() ? std::string(key)
+                                  : key.empty() ? path_
+                                                : path_ + "." + std::string(key);
         throw Error(Code::HttpError, source_ + ": unexpected answer from the backend: " +
                                          (field.empty() ? "" : field + ": ") + std::string(why));
     }
@@ -98,8 +101,8 @@ class Reader {
         if (v == nullptr) return;
         if (!v->is_array()) fail(key, "expected a list");
         for (std::size_t i = 0; i < v->size(); ++i)
-            f(Reader((*v)[i], source_, (path_.empty() ? "" : path_ + ".") + std::string(key) + "[" +
-                                          std::to_string(i) + "]"));
+            f(Reader((*v)[i], source_,
+                     (path_.empty() ? "" : path_ + ".") + std::string(key) + "[" + std::to_string(i) + "]"));
     }
 
     std::optional<Reader> object(std::string_view key) const {
@@ -201,7 +204,8 @@ Health parse_health(const json& doc, std::string_view source) {
     health.cluster_id = cluster_id(r);
     health.error = r.string("Error");
     r.each("ClusterHealth", [&](const Reader& m) {
-        health.members.push_back({m.id("MemberID", "MemberIDHex"), m.string("Name"), m.string("Err"), m.boolean("Healthy")});
+        health.members.push_back(
+            {m.id("MemberID", "MemberIDHex"), m.string("Name"), m.string("Err"), m.boolean("Healthy")});
     });
     r.each("Alarms", [&](const Reader& a) {
         health.alarms.push_back({a.id("MemberID", "MemberIDHex"), a.string("Alarm", true)});
@@ -267,7 +271,9 @@ std::string member_added_text(const MembersAnswer& answer, const std::string& ne
            "ETCD_INITIAL_CLUSTER_STATE=\"" + env.state + "\"\n";
 }
 
-std::string member_removed_text(std::uint64_t id) { return "Removed member " + format_member_id(id) + " from cluster\n"; }
+std::string member_removed_text(std::uint64_t id) {
+    return "Removed member " + format_member_id(id) + " from cluster\n";
+}
 
 std::string member_updated_text(std::uint64_t id) {
     return "Updated member with ID " + format_member_id(id) + " in cluster\n";

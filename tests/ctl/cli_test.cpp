@@ -29,7 +29,8 @@ class Ctl : public ::testing::Test {
     }
     std::string tls(const std::string& name) { return trellis::testing::data_path("ctl/tls/" + name).string(); }
     std::vector<std::string> creds() {
-        return {"--trusted-ca-file", tls("ca.pem"), "--cert-file", tls("admin.pem"), "--key-file", tls("admin-key.pem")};
+        return {"--trusted-ca-file", tls("ca.pem"), "--cert-file",
+                tls("admin.pem"),    "--key-file",  tls("admin-key.pem")};
     }
     TempDir home;
 };
@@ -43,11 +44,13 @@ TEST_F(Ctl, UsageErrorsExitTwoWithOneLine) {
     const std::vector<UsageCase> cases{
         {{"cluster", "member-remove", "xyz"}, "ID: \"xyz\" is not a member ID"},
         {{"cluster", "member-remove", "12345678901234567"}, "more than 16 hex digits"},
-        {{"cluster", "member-update", "2f7ae42c315f8c2d", "10.0.0.4:2380"}, "PEER-URLS: \"10.0.0.4:2380\" is not a valid URL"},
+        {{"cluster", "member-update", "2f7ae42c315f8c2d", "10.0.0.4:2380"},
+         "PEER-URLS: \"10.0.0.4:2380\" is not a valid URL"},
         {{"cluster", "member-add", "backend-4", "https://127.0.0.14"}, "write the port explicitly"},
         {{"cluster", "member-add", "a=b", "https://127.0.0.14:2380"}, "NAME: \"a=b\" is not a valid member name"},
         {{"cluster", "member-add", "backend-4"}, "PEER-URLS is required"},
-        {{"cluster", "member-add", "backend-4", "https://127.0.0.14:2380", "--render", "spec.yml"}, "--render requires --out"},
+        {{"cluster", "member-add", "backend-4", "https://127.0.0.14:2380", "--render", "spec.yml"},
+         "--render requires --out"},
         {{"--url", "127.0.0.11:8080", "cluster", "health"}, "--url: \"127.0.0.11:8080\" is not a valid URL"},
         {{"--timeout", "soon", "cluster", "health"}, "--timeout: \"soon\" is not a timeout"},
         {{"--format", "xml", "cluster", "health"}, "--format: \"xml\" is not a format"},
@@ -76,7 +79,9 @@ TEST_F(Ctl, UnreachableBackendIsExitThree) {
     args.insert(args.end(), {"--url", "https://127.0.0.62:1", "cluster", "health"});
     const RunResult r = ctl(args);
     EXPECT_EQ(r.exit_code, 3) << r.err;
-    EXPECT_EQ(r.err, "trellisctl: error: cannot reach the backend: https://127.0.0.62:1: connection refused or host unreachable\n");
+    EXPECT_EQ(
+        r.err,
+        "trellisctl: error: cannot reach the backend: https://127.0.0.62:1: connection refused or host unreachable\n");
 }
 
 TEST_F(Ctl, MissingCertificateNamesTheSettingAndHowToSetIt) {
@@ -141,15 +146,21 @@ TEST_F(Ctl, BrokenConfigFileIsNamedWithItsLine) {
     trellis::testing::spit(path, "url: https://127.0.0.62:1\ncert_file: x\n");
     const RunResult r = ctl({"--config", path.string(), "cluster", "health"});
     EXPECT_EQ(r.exit_code, 1);
-    EXPECT_EQ(r.err, "trellisctl: error: " + path.string() +
-                         ":2: unknown key \"cert_file\" (did you mean \"cert-file\"?)\n");
+    EXPECT_EQ(r.err,
+              "trellisctl: error: " + path.string() + ":2: unknown key \"cert_file\" (did you mean \"cert-file\"?)\n");
 }
 
 TEST_F(Ctl, HelpOfEveryCommandHasExamples) {
-    const std::vector<std::vector<std::string>> commands{
-        {},           {"cluster"},   {"cluster", "health"},        {"cluster", "member-add"},
-        {"cluster", "member-list"}, {"cluster", "member-remove"}, {"cluster", "member-update"},
-        {"configure"}, {"version"},  {"completion"}};
+    const std::vector<std::vector<std::string>> commands{{},
+                                                         {"cluster"},
+                                                         {"cluster", "health"},
+                                                         {"cluster", "member-add"},
+                                                         {"cluster", "member-list"},
+                                                         {"cluster", "member-remove"},
+                                                         {"cluster", "member-update"},
+                                                         {"configure"},
+                                                         {"version"},
+                                                         {"completion"}};
     for (auto args : commands) {
         args.push_back("--help");
         const RunResult r = ctl(args);
@@ -175,10 +186,11 @@ TEST_F(Ctl, CompletionScriptsArePrintedAsShipped) {
 
 // Drives the bash completion function as bash would on <TAB>.
 std::string complete_bash(const std::string& line) {
-    const std::string script = "source '" + trellis::testing::source_path("ctl/completion/trellisctl.bash").string() +
-                               "'\nCOMP_LINE='" + line + "'\nread -ra COMP_WORDS <<< \"$COMP_LINE\"\n" +
-                               "[[ \"$COMP_LINE\" == *' ' ]] && COMP_WORDS+=('')\nCOMP_CWORD=$((${#COMP_WORDS[@]} - 1))\n" +
-                               "_trellisctl\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n";
+    const std::string script =
+        "source '" + trellis::testing::source_path("ctl/completion/trellisctl.bash").string() + "'\nCOMP_LINE='" +
+        line + "'\nread -ra COMP_WORDS <<< \"$COMP_LINE\"\n" +
+        "[[ \"$COMP_LINE\" == *' ' ]] && COMP_WORDS+=('')\nCOMP_CWORD=$((${#COMP_WORDS[@]} - 1))\n" +
+        "_trellisctl\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n";
     return trellis::testing::run({"bash", "--norc", "--noprofile", "-c", script}, {}, {}, 10).out;
 }
 

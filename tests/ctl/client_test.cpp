@@ -64,16 +64,19 @@ std::unique_ptr<httplib::Server> mtls_server() {
     return s;
 }
 
-Settings settings(std::vector<std::string> urls, const std::string& ca = "ca.pem", const std::string& cert = "admin.pem",
-                  const std::string& key = "admin-key.pem") {
+Settings settings(std::vector<std::string> urls, const std::string& ca = "ca.pem",
+                  const std::string& cert = "admin.pem", const std::string& key = "admin-key.pem") {
     Settings s;
     s.urls = std::move(urls);
     s.trusted_ca_file = tls(ca);
     s.cert_file = tls(cert);
     s.key_file = tls(key);
     s.timeout_ms = 3000;
-    s.origins = {{Key::Url, "--url"}, {Key::TrustedCaFile, "--trusted-ca-file"}, {Key::CertFile, "--cert-file"},
-                 {Key::KeyFile, "--key-file"}, {Key::Timeout, "default"}};
+    s.origins = {{Key::Url, "--url"},
+                 {Key::TrustedCaFile, "--trusted-ca-file"},
+                 {Key::CertFile, "--cert-file"},
+                 {Key::KeyFile, "--key-file"},
+                 {Key::Timeout, "default"}};
     return s;
 }
 
@@ -84,8 +87,8 @@ struct Outcome {
     Response response;
 };
 
-Outcome send(const Settings& s, Method method = Method::Get, const std::string& target = "/ping",
-             bool insecure = false, const std::function<bool(const Response&)>& accept = {}) {
+Outcome send(const Settings& s, Method method = Method::Get, const std::string& target = "/ping", bool insecure = false,
+             const std::function<bool(const Response&)>& accept = {}) {
     Outcome out;
     const ApiClient client(s, insecure, [&](const std::string& w) { out.warnings.push_back(w); });
     try {
@@ -114,7 +117,8 @@ TEST(ApiClient, MutualTlsRoundTrip) {
 TEST(ApiClient, RefusedConnectionIsExitThreeAndNamesTheUrl) {
     const Outcome o = send(settings({kNobody}));
     EXPECT_EQ(o.exit_code, 3);
-    EXPECT_EQ(o.message, std::string("cannot reach the backend: ") + kNobody + ": connection refused or host unreachable");
+    EXPECT_EQ(o.message,
+              std::string("cannot reach the backend: ") + kNobody + ": connection refused or host unreachable");
 }
 
 TEST(ApiClient, NextUrlIsTriedWhenOneIsDown) {
@@ -139,14 +143,16 @@ TEST(ApiClient, ServerNotTrustedByOurCaIsOurSideRefusing) {
     const Outcome o = send(settings({server.url}, "other-ca.pem"));
     EXPECT_EQ(o.exit_code, 3);
     EXPECT_TRUE(contains(o.message, "we do not trust the server's certificate")) << o.message;
-    EXPECT_TRUE(contains(o.message, "trusted-ca-file " + tls("other-ca.pem") + ", from --trusted-ca-file")) << o.message;
+    EXPECT_TRUE(contains(o.message, "trusted-ca-file " + tls("other-ca.pem") + ", from --trusted-ca-file"))
+        << o.message;
 }
 
 TEST(ApiClient, ClientCertOfAnotherCaIsTheServerRefusing) {
     Running server(mtls_server(), "127.0.0.61");
     const Outcome o = send(settings({server.url}, "ca.pem", "stranger.pem", "stranger-key.pem"));
     EXPECT_EQ(o.exit_code, 3);
-    EXPECT_TRUE(contains(o.message, "the server refused our client certificate: it is not signed by a CA the server trusts"))
+    EXPECT_TRUE(
+        contains(o.message, "the server refused our client certificate: it is not signed by a CA the server trusts"))
         << o.message;
     EXPECT_TRUE(contains(o.message, "cert-file " + tls("stranger.pem"))) << o.message;
 }
@@ -216,7 +222,9 @@ TEST(ApiErrors, NotFoundIsMemberNotFound) {
     EXPECT_EQ(e.code(), Code::MemberNotFound);
     EXPECT_EQ(cli::exit_code_for(e), 1);
     EXPECT_EQ(std::string(e.what()), "https://h:1: member 2f7ae42c315f8c2d not found (HTTP 404)");
-    const Error quorum = api_error({409, R"({"code":15002,"message":"etcdserver: re-configuration failed due to not enough started members"})", "https://h:1"});
+    const Error quorum = api_error(
+        {409, R"({"code":15002,"message":"etcdserver: re-configuration failed due to not enough started members"})",
+         "https://h:1"});
     EXPECT_EQ(cli::exit_code_for(quorum), 1);
     EXPECT_TRUE(contains(quorum.what(), "not enough started members (HTTP 409)"));
     EXPECT_EQ(std::string(api_error({500, "oops\nmore", "u"}).what()), "u: oops (HTTP 500)");
@@ -225,18 +233,22 @@ TEST(ApiErrors, NotFoundIsMemberNotFound) {
 
 TEST(Classify, TlsAlertsTellWhichSideRefused) {
     const int ssl = static_cast<int>(httplib::Error::SSLConnection);
-    EXPECT_EQ(classify_failure("u", true, ssl, 0, {"tlsv13 alert certificate required"}, false).failure, Failure::ClientRefused);
-    EXPECT_EQ(classify_failure("u", true, ssl, 0, {"sslv3 alert bad certificate"}, false).failure, Failure::ClientRefused);
+    EXPECT_EQ(classify_failure("u", true, ssl, 0, {"tlsv13 alert certificate required"}, false).failure,
+              Failure::ClientRefused);
+    EXPECT_EQ(classify_failure("u", true, ssl, 0, {"sslv3 alert bad certificate"}, false).failure,
+              Failure::ClientRefused);
     EXPECT_EQ(classify_failure("u", true, ssl, 0, {"wrong version number"}, false).failure, Failure::NotTls);
     EXPECT_EQ(classify_failure("u", true, ssl, 0, {"something new"}, false).failure, Failure::TlsOther);
-    const Attempt untrusted = classify_failure("u", true, static_cast<int>(httplib::Error::SSLServerVerification), 10, {}, false);
+    const Attempt untrusted =
+        classify_failure("u", true, static_cast<int>(httplib::Error::SSLServerVerification), 10, {}, false);
     EXPECT_EQ(untrusted.failure, Failure::ServerUntrusted);
     EXPECT_TRUE(contains(untrusted.reason, "certificate has expired")) << untrusted.reason;
     const Attempt read = classify_failure("u", true, static_cast<int>(httplib::Error::Read), 0, {}, true);
     EXPECT_EQ(read.failure, Failure::TimedOut);
     EXPECT_TRUE(read.request_may_have_arrived);
-    EXPECT_FALSE(classify_failure("u", true, static_cast<int>(httplib::Error::Read), 0,
-                                  {"tlsv1 alert unknown ca"}, false).request_may_have_arrived);
+    EXPECT_FALSE(
+        classify_failure("u", true, static_cast<int>(httplib::Error::Read), 0, {"tlsv1 alert unknown ca"}, false)
+            .request_may_have_arrived);
 }
 
 }  // namespace

@@ -37,9 +37,10 @@ class LoopbackCluster : public ::testing::Test {
                                  "TRELLISCTL_KEY_FILE", "TRELLISCTL_TIMEOUT", "TRELLISCTL_CONFIG", "XDG_CONFIG_HOME"})
             ::unsetenv(name);
         ::setenv("HOME", dir.path().c_str(), 1);
-        const RunResult r = trellis::testing::run({trellis::testing::build_path("cluster-config/cluster-config").string(),
-                                                   "provision", spec(), "--out", "out"},
-                                                  {}, dir.path(), 120);
+        const RunResult r =
+            trellis::testing::run({trellis::testing::build_path("cluster-config/cluster-config").string(), "provision",
+                                   spec(), "--out", "out"},
+                                  {}, dir.path(), 120);
         ASSERT_EQ(r.exit_code, 0) << r.err;
     }
 
@@ -48,9 +49,12 @@ class LoopbackCluster : public ::testing::Test {
 
     std::unique_ptr<Process> start(int n, const std::vector<std::string>& extra = {}) {
         const std::string name = "backend-" + std::to_string(n);
-        std::vector<std::string> argv{trellis::testing::build_path("backend/trellis-backend").string(), "start",
-                                      "--config", (dir.path() / "out" / name / "backend.yml").string(),
-                                      "--state-dir", (dir.path() / ("state-" + name)).string()};
+        std::vector<std::string> argv{trellis::testing::build_path("backend/trellis-backend").string(),
+                                      "start",
+                                      "--config",
+                                      (dir.path() / "out" / name / "backend.yml").string(),
+                                      "--state-dir",
+                                      (dir.path() / ("state-" + name)).string()};
         argv.insert(argv.end(), extra.begin(), extra.end());
         return std::make_unique<Process>(argv, dir.path() / (name + ".log"));
     }
@@ -82,9 +86,8 @@ class LoopbackCluster : public ::testing::Test {
     }
 
     static std::function<bool(const RunResult&, const json&)> all_healthy(std::size_t n) {
-        return [n](const RunResult& r, const json& doc) {
-            return r.exit_code == 0 && doc["ClusterHealth"].size() == n;
-        };
+        return
+            [n](const RunResult& r, const json& doc) { return r.exit_code == 0 && doc["ClusterHealth"].size() == n; };
     }
 
     static std::string all_urls() { return api(1) + "," + api(2) + "," + api(3); }
@@ -111,8 +114,8 @@ TEST_F(LoopbackCluster, MembershipLifecycleThroughTrellisctl) {
     // new members ("unhealthy cluster") until every member has been connected for 5 s: retry, bounded.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     do {
-        r = ctl({"--url", all_urls(), "cluster", "member-add", "backend-4", "https://127.0.0.14:2380", "--render", spec(),
-                 "--out", "out"});
+        r = ctl({"--url", all_urls(), "cluster", "member-add", "backend-4", "https://127.0.0.14:2380", "--render",
+                 spec(), "--out", "out"});
         if (r.exit_code == 0 || !contains(r.err, "unhealthy cluster")) break;
         EXPECT_FALSE(std::filesystem::exists(dir.path() / "out" / "backend-4" / "backend.yml")) << "not taken back";
         std::this_thread::sleep_for(std::chrono::seconds(1));
@@ -127,7 +130,8 @@ TEST_F(LoopbackCluster, MembershipLifecycleThroughTrellisctl) {
     EXPECT_EQ(added[2], "ETCD_NAME=\"backend-4\"");
     EXPECT_TRUE(contains(added[3], "backend-4=https://127.0.0.14:2380")) << added[3];
     for (int n = 1; n <= 3; ++n)
-        EXPECT_TRUE(contains(added[3], "backend-" + std::to_string(n) + "=https://127.0.0.1" + std::to_string(n) + ":2380"))
+        EXPECT_TRUE(
+            contains(added[3], "backend-" + std::to_string(n) + "=https://127.0.0.1" + std::to_string(n) + ":2380"))
             << added[3];
     EXPECT_EQ(added[4], "ETCD_INITIAL_CLUSTER_STATE=\"existing\"");
     const auto node4 = dir.path() / "out" / "backend-4";
@@ -191,7 +195,7 @@ TEST_F(LoopbackCluster, KilledBackendIsReportedAndAnotherUrlAnswers) {
     for (int n = 1; n <= 3; ++n) nodes.push_back(start(n));
     health_until(all_urls(), all_healthy(3));
 
-    nodes[1]->kill_now();  // backend-2, SIGKILL: its etcd must go with it
+    nodes[1]->kill_now();                            // backend-2, SIGKILL: its etcd must go with it
     const std::string urls = api(2) + "," + api(1);  // the dead one first
     health_until(urls, [](const RunResult& r, const json& doc) {
         return r.exit_code == 1 && doc["ClusterHealth"].size() == 3 &&
@@ -210,8 +214,8 @@ TEST_F(LoopbackCluster, KilledBackendIsReportedAndAnotherUrlAnswers) {
 
     // Adding a member while one of three is down would risk quorum: etcd refuses, we say why, and
     // the files --render wrote for it are taken back.
-    r = ctl({"--url", urls, "cluster", "member-add", "backend-4", "https://127.0.0.14:2380", "--render", spec(), "--out",
-             "out"});
+    r = ctl({"--url", urls, "cluster", "member-add", "backend-4", "https://127.0.0.14:2380", "--render", spec(),
+             "--out", "out"});
     EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
     EXPECT_TRUE(contains(r.err, "etcdserver: unhealthy cluster (HTTP 409)")) << r.err;
     EXPECT_FALSE(std::filesystem::exists(dir.path() / "out" / "backend-4" / "backend.yml"));
@@ -225,8 +229,8 @@ TEST_F(LoopbackCluster, KilledBackendIsReportedAndAnotherUrlAnswers) {
     // Only the dead backend: a connection error.
     r = ctl({"--url", api(2), "cluster", "member-list"});
     EXPECT_EQ(r.exit_code, 3) << r.err;
-    EXPECT_EQ(r.err, "trellisctl: error: cannot reach the backend: " + api(2) +
-                         ": connection refused or host unreachable\n");
+    EXPECT_EQ(r.err,
+              "trellisctl: error: cannot reach the backend: " + api(2) + ": connection refused or host unreachable\n");
 }
 
 }  // namespace

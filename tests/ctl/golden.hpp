@@ -18,10 +18,12 @@ inline void expect_golden(const std::string& name, const std::string& actual) {
         trellis::testing::spit(path, actual);
         return;
     }
-    EXPECT_EQ(trellis::testing::slurp(path), actual) << "golden file " << path
-                                                     << " differs (TRELLIS_UPDATE_GOLDEN=1 rewrites it)";
+    EXPECT_EQ(trellis::testing::slurp(path), actual)
+        << "golden file " << path << " differs (TRELLIS_UPDATE_GOLDEN=1 rewrites it)";
 }
 
-inline std::string fixture(const std::string& name) { return trellis::testing::slurp(trellis::testing::data_path("ctl/api/" + name)); }
+inline std::string fixture(const std::string& name) {
+    return trellis::testing::slurp(trellis::testing::data_path("ctl/api/" + name));
+}
 
 }  // namespace trellis::ctl::testing

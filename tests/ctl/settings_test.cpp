@@ -50,10 +50,10 @@ TEST(Settings, FlagBeatsEnvironmentBeatsFileBeatsDefault) {
     const Layer file = file_layer(kFile, "/home/u/.config/trellis/cli.yml");
     const Layer flag = flags({{Key::Timeout, "250ms"}});
     const Settings s = resolve({flag, env_layer(getenv_from(env)), file});
-    EXPECT_EQ(s.timeout_ms, 250);                                             // flag
+    EXPECT_EQ(s.timeout_ms, 250);                                                                         // flag
     EXPECT_EQ(s.urls, (std::vector<std::string>{"https://127.0.0.21:8080", "https://127.0.0.22:8080"}));  // env
-    EXPECT_EQ(s.cert_file, "/env/admin.pem");                                 // env
-    EXPECT_EQ(s.trusted_ca_file, "/etc/trellis/ca.pem");                      // file
+    EXPECT_EQ(s.cert_file, "/env/admin.pem");                                                             // env
+    EXPECT_EQ(s.trusted_ca_file, "/etc/trellis/ca.pem");                                                  // file
     EXPECT_EQ(s.origins.at(Key::Timeout), "--timeout");
     EXPECT_EQ(s.origins.at(Key::Url), "TRELLISCTL_URL");
     EXPECT_EQ(s.origins.at(Key::TrustedCaFile), "/home/u/.config/trellis/cli.yml:4");
@@ -97,7 +97,8 @@ struct BadFile {
 
 TEST(Settings, ConfigFileIsStrictAndNamesTheLine) {
     const std::vector<BadFile> cases{
-        {"url: https://127.0.0.11:8080\ncert_file: a.pem\n", "cli.yml:2: unknown key \"cert_file\" (did you mean \"cert-file\"?)"},
+        {"url: https://127.0.0.11:8080\ncert_file: a.pem\n",
+         "cli.yml:2: unknown key \"cert_file\" (did you mean \"cert-file\"?)"},
         {"colour: red\n", "cli.yml:1: unknown key \"colour\""},
         {"url: [\n", "cli.yml:2: not valid YAML"},
         {"- a\n- b\n", "cli.yml:1: expected a mapping"},
@@ -137,8 +138,10 @@ TEST(Settings, RenderedConfigReadsBackToTheSameSettings) {
 
 TEST(Settings, ConfigPathFollowsXdgThenHome) {
     EXPECT_EQ(default_config_path(getenv_from({{"HOME", "/home/u"}})), "/home/u/.config/trellis/cli.yml");
-    EXPECT_EQ(default_config_path(getenv_from({{"HOME", "/home/u"}, {"XDG_CONFIG_HOME", "/cfg"}})), "/cfg/trellis/cli.yml");
-    EXPECT_EQ(default_config_path(getenv_from({{"XDG_CONFIG_HOME", "relative"}, {"HOME", "/h"}})), "/h/.config/trellis/cli.yml");
+    EXPECT_EQ(default_config_path(getenv_from({{"HOME", "/home/u"}, {"XDG_CONFIG_HOME", "/cfg"}})),
+              "/cfg/trellis/cli.yml");
+    EXPECT_EQ(default_config_path(getenv_from({{"XDG_CONFIG_HOME", "relative"}, {"HOME", "/h"}})),
+              "/h/.config/trellis/cli.yml");
     EXPECT_TRUE(default_config_path(getenv_from({})).empty());
 }
 

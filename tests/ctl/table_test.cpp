@@ -8,11 +8,12 @@ namespace {
 TEST(Table, LaysOutLikeTheGuide) {
     // The guide's own first row and header: centred headers, a rule of width+2 per column, cells after two spaces.
     const std::string out = render_table({"ID", "Name"}, {{"a32e8f613b529ad4", "backend-1"}});
-    EXPECT_EQ(out,
-              "         ID            Name\n"
-              " \u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500"
-              " \u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\n"
-              "  a32e8f613b529ad4   backend-1\n");
+    EXPECT_EQ(
+        out,
+        "         ID            Name\n"
+        " \u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500"
+        " \u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\n"
+        "  a32e8f613b529ad4   backend-1\n");
 }
 
 TEST(Table, WidestCellSetsTheColumnAndTrailingSpacesAreTrimmed) {

@@ -35,7 +35,8 @@ TEST(MemberId, ParsesHexAsEtcdPrintsIt) {
 TEST(MemberId, RejectsWhatIsNotAnIdAsUsage) {
     for (const char* bad : {"", "xyz", "2f7ae42c315f8c2dz", "12345678901234567", "-1", "0x12", " 12", "0", "0000"})
         EXPECT_EQ(code_of([&] { parse_member_id(bad); }), Code::Usage) << bad;
-    EXPECT_NE(message_of([] { parse_member_id("xyz", "ID"); }).find("ID: \"xyz\" is not a member ID"), std::string::npos);
+    EXPECT_NE(message_of([] { parse_member_id("xyz", "ID"); }).find("ID: \"xyz\" is not a member ID"),
+              std::string::npos);
 }
 
 TEST(MemberId, FormatsAs16LowerHexDigits) {
@@ -50,18 +51,20 @@ TEST(PeerUrls, AcceptsListsSeparatedByCommasOrSpaces) {
 }
 
 TEST(PeerUrls, RejectsWhatEtcdWouldRefuseAsUsage) {
-    for (const char* bad : {"", ",", "10.0.0.4:2380", "ftp://10.0.0.4:2380", "https://10.0.0.4", "https://10.0.0.4:99999",
-                            "https://10.0.0.4:2380/path", "https://::1:2380", "https://10.0.0.300:2380",
-                            "https://bad_host:2380", "https://:2380"})
+    for (const char* bad : {"", ",", "10.0.0.4:2380", "ftp://10.0.0.4:2380", "https://10.0.0.4",
+                            "https://10.0.0.4:99999", "https://10.0.0.4:2380/path", "https://::1:2380",
+                            "https://10.0.0.300:2380", "https://bad_host:2380", "https://:2380"})
         EXPECT_EQ(code_of([&] { parse_peer_urls(bad); }), Code::Usage) << bad;
     EXPECT_NE(message_of([] { parse_peer_urls("https://10.0.0.4"); }).find("write the port explicitly"),
               std::string::npos);
 }
 
 TEST(ApiUrls, NormaliseAndSplitRepeatedValues) {
-    EXPECT_EQ(parse_api_urls({"https://127.0.0.11:8080,https://127.0.0.12:8080", "https://127.0.0.13:8080/"}, "--url"),
-              (std::vector<std::string>{"https://127.0.0.11:8080", "https://127.0.0.12:8080", "https://127.0.0.13:8080"}));
-    EXPECT_EQ(parse_api_urls({"https://backend.example"}, "--url"), std::vector<std::string>{"https://backend.example:443"});
+    EXPECT_EQ(
+        parse_api_urls({"https://127.0.0.11:8080,https://127.0.0.12:8080", "https://127.0.0.13:8080/"}, "--url"),
+        (std::vector<std::string>{"https://127.0.0.11:8080", "https://127.0.0.12:8080", "https://127.0.0.13:8080"}));
+    EXPECT_EQ(parse_api_urls({"https://backend.example"}, "--url"),
+              std::vector<std::string>{"https://backend.example:443"});
     EXPECT_EQ(code_of([] { parse_api_urls({"127.0.0.11:8080"}, "--url"); }), Code::Usage);
     EXPECT_EQ(code_of([] { parse_api_urls({""}, "--url"); }), Code::Usage);
     EXPECT_NE(message_of([] { parse_api_urls({"htp://x:1"}, "TRELLISCTL_URL"); }).find("TRELLISCTL_URL: "),

@@ -23,7 +23,8 @@ TEST(HealthView, DegradedClusterAsTheGuideShowsIt) {
     ASSERT_EQ(h.members.size(), 3u);
     EXPECT_EQ(h.members[0].id, 11758493324880812756ULL);
     EXPECT_FALSE(h.ok());
-    EXPECT_EQ(h.problems(), "backend-2 (c3d9f4b8d0dd1ac9) unhealthy: dial tcp 10.0.0.2:2379: connect: connection refused");
+    EXPECT_EQ(h.problems(),
+              "backend-2 (c3d9f4b8d0dd1ac9) unhealthy: dial tcp 10.0.0.2:2379: connect: connection refused");
     expect_golden("health-degraded.txt", health_table(h));
 }
 
@@ -104,7 +105,8 @@ TEST(ApiAnswers, UnexpectedShapesAreNamedErrors) {
         {R"([1])", "u/health: unexpected answer from the backend: expected an object"},
         {R"({"ClusterHealth": 1})", "u/health: unexpected answer from the backend: ClusterHealth: expected a list"},
         {R"({"ClusterHealth": [{"MemberID": -1, "Name": "a", "Err": "", "Healthy": true}]})",
-         "u/health: unexpected answer from the backend: ClusterHealth[0].MemberID: expected an unsigned 64-bit integer"},
+         "u/health: unexpected answer from the backend: ClusterHealth[0].MemberID: expected an unsigned 64-bit "
+         "integer"},
         {R"({"ClusterHealth": [{"MemberID": 1, "MemberIDHex": "0000000000000002", "Healthy": true}]})",
          "u/health: unexpected answer from the backend: ClusterHealth[0].MemberIDHex: does not match MemberID 1"},
         {R"({"ClusterHealth": [{"MemberIDHex": "0000000000000002", "Healthy": "yes"}]})",
