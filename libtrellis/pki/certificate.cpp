@@ -26,8 +26,10 @@ std::string ip_text(const ASN1_OCTET_STRING* ip) {
     char buf[INET6_ADDRSTRLEN] = {};
     const int len = ASN1_STRING_length(ip);
     const unsigned char* data = ASN1_STRING_get0_data(ip);
-    if (len == 4) inet_ntop(AF_INET, data, buf, sizeof buf);
-    else if (len == 16) inet_ntop(AF_INET6, data, buf, sizeof buf);
+    if (len == 4)
+        inet_ntop(AF_INET, data, buf, sizeof buf);
+    else if (len == 16)
+        inet_ntop(AF_INET6, data, buf, sizeof buf);
     return buf;
 }
 
@@ -109,7 +111,8 @@ std::vector<std::string> Certificate::dns_names() const {
     for_each_san(cert_.get(), [&](const GENERAL_NAME* gn) {
         if (gn->type != GEN_DNS) return;
         const ASN1_STRING* s = gn->d.dNSName;
-        out.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)), static_cast<size_t>(ASN1_STRING_length(s)));
+        out.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                         static_cast<size_t>(ASN1_STRING_length(s)));
     });
     return out;
 }
@@ -166,8 +169,9 @@ Csr::Csr(X509_REQ* req) : req_(req, X509_REQ_free) {
 
 Csr Csr::from_pem(std::string_view pem, std::string_view source) {
     if (!has_pem_block(pem, "CERTIFICATE REQUEST") && !has_pem_block(pem, "NEW CERTIFICATE REQUEST"))
-        throw Error(Code::CsrParseFailed,
-                    located(source, "no PEM certificate request found (expected \"-----BEGIN CERTIFICATE REQUEST-----\")"));
+        throw Error(
+            Code::CsrParseFailed,
+            located(source, "no PEM certificate request found (expected \"-----BEGIN CERTIFICATE REQUEST-----\")"));
     ERR_clear_error();
     auto bio = memory_bio(pem);
     X509_REQ* req = PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr);

@@ -44,11 +44,16 @@ const SigAlg& sig_alg(int nid) {
 // Go's x509.PublicKeyAlgorithm enum.
 int go_public_key_algorithm(const EVP_PKEY* key) {
     switch (EVP_PKEY_get_base_id(key)) {
-        case EVP_PKEY_RSA: return 1;
-        case EVP_PKEY_DSA: return 2;
-        case EVP_PKEY_EC: return 3;
-        case EVP_PKEY_ED25519: return 4;
-        default: return 0;
+        case EVP_PKEY_RSA:
+            return 1;
+        case EVP_PKEY_DSA:
+            return 2;
+        case EVP_PKEY_EC:
+            return 3;
+        case EVP_PKEY_ED25519:
+            return 4;
+        default:
+            return 0;
     }
 }
 
@@ -112,8 +117,10 @@ std::string rfc3339(const ASN1_TIME* t) {
 std::string ip_text(const ASN1_OCTET_STRING* ip) {
     char buf[INET6_ADDRSTRLEN] = {};
     const int len = ASN1_STRING_length(ip);
-    if (len == 4) inet_ntop(AF_INET, ASN1_STRING_get0_data(ip), buf, sizeof buf);
-    else if (len == 16) inet_ntop(AF_INET6, ASN1_STRING_get0_data(ip), buf, sizeof buf);
+    if (len == 4)
+        inet_ntop(AF_INET, ASN1_STRING_get0_data(ip), buf, sizeof buf);
+    else if (len == 16)
+        inet_ntop(AF_INET6, ASN1_STRING_get0_data(ip), buf, sizeof buf);
     return buf;
 }
 
@@ -126,11 +133,20 @@ std::vector<std::string> san_list(Get get_names) {
     for (int i = 0; names && i < sk_GENERAL_NAME_num(names.get()); ++i) {
         const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names.get(), i);
         switch (gn->type) {
-            case GEN_DNS: dns.push_back(utf8(gn->d.dNSName)); break;
-            case GEN_IPADD: ips.push_back(ip_text(gn->d.iPAddress)); break;
-            case GEN_EMAIL: rest.push_back(utf8(gn->d.rfc822Name)); break;
-            case GEN_URI: rest.push_back(utf8(gn->d.uniformResourceIdentifier)); break;
-            default: break;
+            case GEN_DNS:
+                dns.push_back(utf8(gn->d.dNSName));
+                break;
+            case GEN_IPADD:
+                ips.push_back(ip_text(gn->d.iPAddress));
+                break;
+            case GEN_EMAIL:
+                rest.push_back(utf8(gn->d.rfc822Name));
+                break;
+            case GEN_URI:
+                rest.push_back(utf8(gn->d.uniformResourceIdentifier));
+                break;
+            default:
+                break;
         }
     }
     dns.insert(dns.end(), ips.begin(), ips.end());
@@ -225,7 +241,8 @@ nlohmann::json certificate_info(const Certificate& cert) {
     out["subject"] = name_info(X509_get_subject_name(x));
     out["issuer"] = name_info(X509_get_issuer_name(x));
     out["serial_number"] = cert.serial_decimal();
-    const auto sans = san_list([&] { return static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(x, NID_subject_alt_name, nullptr, nullptr)); });
+    const auto sans = san_list(
+        [&] { return static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(x, NID_subject_alt_name, nullptr, nullptr)); });
     if (!sans.empty()) out["sans"] = sans;
     out["not_before"] = rfc3339(X509_get0_notBefore(x));
     out["not_after"] = rfc3339(X509_get0_notAfter(x));

@@ -12,10 +12,10 @@
 #include <openssl/pkcs12.h>
 #include <openssl/rand.h>
 
-#include <array>
 #include <botan/auto_rng.h>
 #include <botan/pkcs8.h>
 #include <botan/rsa.h>
+#include <array>
 
 #include "core/error.hpp"
 #include "pki/openssl_util.hpp"
@@ -54,8 +54,10 @@ PrivateKey from_pkcs8_der(const uint8_t* der, size_t len) {
 }
 
 PrivateKey keygen(const char* type, const char* param) {
-    EVP_PKEY* key = param ? EVP_PKEY_Q_keygen(nullptr, nullptr, type, param) : EVP_PKEY_Q_keygen(nullptr, nullptr, type);
-    if (key == nullptr) throw Error(Code::KeyGenerationFailed, std::string("generating a ") + type + " key failed: " + openssl_error());
+    EVP_PKEY* key =
+        param ? EVP_PKEY_Q_keygen(nullptr, nullptr, type, param) : EVP_PKEY_Q_keygen(nullptr, nullptr, type);
+    if (key == nullptr)
+        throw Error(Code::KeyGenerationFailed, std::string("generating a ") + type + " key failed: " + openssl_error());
     return PrivateKey(key);
 }
 
@@ -95,17 +97,18 @@ bool looks_encrypted(std::string_view pem) {
            pem.find("Proc-Type: 4,ENCRYPTED") != std::string_view::npos;
 }
 
-std::string supported_text() {
-    return "supported: rsa 2048-8192, ecdsa 256/384/521, ed25519";
-}
+std::string supported_text() { return "supported: rsa 2048-8192, ecdsa 256/384/521, ed25519"; }
 
 }  // namespace
 
 std::string_view algorithm_name(KeyAlgorithm algo) {
     switch (algo) {
-        case KeyAlgorithm::Rsa: return "rsa";
-        case KeyAlgorithm::Ecdsa: return "ecdsa";
-        case KeyAlgorithm::Ed25519: return "ed25519";
+        case KeyAlgorithm::Rsa:
+            return "rsa";
+        case KeyAlgorithm::Ecdsa:
+            return "ecdsa";
+        case KeyAlgorithm::Ed25519:
+            return "ed25519";
     }
     return "unknown";
 }
@@ -114,15 +117,16 @@ void validate(const KeyRequest& request) {
     switch (request.algo) {
         case KeyAlgorithm::Rsa:
             if (request.size < kRsaMin || request.size > kRsaMax)
-                throw Error(Code::KeyUnsupported,
-                            "rsa key size " + std::to_string(request.size) + " is not allowed (" + supported_text() + ")");
+                throw Error(Code::KeyUnsupported, "rsa key size " + std::to_string(request.size) + " is not allowed (" +
+                                                      supported_text() + ")");
             return;
         case KeyAlgorithm::Ecdsa:
             if (find_curve(request.size) == nullptr)
-                throw Error(Code::KeyUnsupported,
-                            "ecdsa key size " + std::to_string(request.size) + " is not allowed (" + supported_text() + ")");
+                throw Error(Code::KeyUnsupported, "ecdsa key size " + std::to_string(request.size) +
+                                                      " is not allowed (" + supported_text() + ")");
             return;
-        case KeyAlgorithm::Ed25519: return;
+        case KeyAlgorithm::Ed25519:
+            return;
     }
     throw Error(Code::KeyUnsupported, "unknown key algorithm (" + supported_text() + ")");
 }
@@ -152,8 +156,10 @@ PrivateKey PrivateKey::generate(const KeyRequest& request) {
             //   Botan 2.19.3 74.6 ms/key, OpenSSL 3.0.22 184.5 ms/key (2.5x). Botan's key is handed
             //   to OpenSSL as PKCS#8 DER, which costs well under a millisecond.
             return generate_rsa_with_botan(request.size);
-        case KeyAlgorithm::Ecdsa: return generate_ec(find_curve(request.size)->nid);
-        case KeyAlgorithm::Ed25519: return keygen("ED25519", nullptr);
+        case KeyAlgorithm::Ecdsa:
+            return generate_ec(find_curve(request.size)->nid);
+        case KeyAlgorithm::Ed25519:
+            return keygen("ED25519", nullptr);
     }
     throw Error(Code::KeyUnsupported, "unknown key algorithm (" + supported_text() + ")");
 }
@@ -165,7 +171,8 @@ PrivateKey::PrivateKey(EVP_PKEY* key) : key_(key, EVP_PKEY_free) {
 PrivateKey PrivateKey::from_pem(std::string_view pem, std::string_view source,
                                 const std::optional<std::string>& passphrase) {
     if (pem.find("-----BEGIN") == std::string_view::npos || pem.find("PRIVATE KEY-----") == std::string_view::npos)
-        throw Error(Code::KeyDecodeFailed, located(source, "no PEM private key found (expected \"-----BEGIN ... PRIVATE KEY-----\")"));
+        throw Error(Code::KeyDecodeFailed,
+                    located(source, "no PEM private key found (expected \"-----BEGIN ... PRIVATE KEY-----\")"));
     const bool encrypted = looks_encrypted(pem);
     if (encrypted && !passphrase)
         throw Error(Code::KeyEncrypted, located(source, "the private key is encrypted: give its passphrase"));
@@ -175,7 +182,9 @@ PrivateKey PrivateKey::from_pem(std::string_view pem, std::string_view source,
     EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, passphrase_callback, &data);
     if (key == nullptr) {
         const std::string why = openssl_error();
-        if (encrypted) throw Error(Code::KeyBadPassphrase, located(source, "cannot decrypt the private key: wrong passphrase (" + why + ")"));
+        if (encrypted)
+            throw Error(Code::KeyBadPassphrase,
+                        located(source, "cannot decrypt the private key: wrong passphrase (" + why + ")"));
         throw Error(Code::KeyParseFailed, located(source, "cannot parse the private key: " + why));
     }
     PrivateKey out(key);
@@ -193,9 +202,10 @@ std::string PrivateKey::pem() const {
     BioPtr bio(BIO_new(BIO_s_mem()));
     // cfssl writes RSA as PKCS#1 and ECDSA as SEC1 ("traditional"); Ed25519 has only PKCS#8.
     const int id = EVP_PKEY_get_base_id(key_.get());
-    const int ok = (id == EVP_PKEY_RSA || id == EVP_PKEY_EC)
-                       ? PEM_write_bio_PrivateKey_traditional(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr)
-                       : PEM_write_bio_PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr);
+    const int ok =
+        (id == EVP_PKEY_RSA || id == EVP_PKEY_EC)
+            ? PEM_write_bio_PrivateKey_traditional(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr)
+            : PEM_write_bio_PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr);
     if (ok != 1) throw Error(Code::Internal, "writing a private key failed: " + openssl_error());
     return bio_contents(bio.get());
 }
@@ -226,9 +236,12 @@ std::string PrivateKey::encrypted_pem(std::string_view passphrase) const {
 KeyRequest PrivateKey::describe() const {
     const int id = EVP_PKEY_get_base_id(key_.get());
     switch (id) {
-        case EVP_PKEY_RSA: return {KeyAlgorithm::Rsa, EVP_PKEY_get_bits(key_.get())};
-        case EVP_PKEY_EC: return {KeyAlgorithm::Ecdsa, EVP_PKEY_get_bits(key_.get())};
-        case EVP_PKEY_ED25519: return {KeyAlgorithm::Ed25519, 256};
+        case EVP_PKEY_RSA:
+            return {KeyAlgorithm::Rsa, EVP_PKEY_get_bits(key_.get())};
+        case EVP_PKEY_EC:
+            return {KeyAlgorithm::Ecdsa, EVP_PKEY_get_bits(key_.get())};
+        case EVP_PKEY_ED25519:
+            return {KeyAlgorithm::Ed25519, 256};
         default:
             throw Error(Code::KeyUnsupported,
                         std::string("key type ") + OBJ_nid2sn(id) + " is not supported (" + supported_text() + ")");
@@ -244,7 +257,8 @@ const EVP_MD* PrivateKey::signature_digest() const {
             const Curve* c = find_curve(kind.size);
             return c ? c->digest() : EVP_sha512();
         }
-        case KeyAlgorithm::Ed25519: return nullptr;
+        case KeyAlgorithm::Ed25519:
+            return nullptr;
     }
     return EVP_sha256();
 }

@@ -13,9 +13,7 @@ std::string openssl_error() {
     return reason != nullptr ? std::string(reason) : std::string(buf);
 }
 
-BioPtr memory_bio(std::string_view data) {
-    return BioPtr(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
-}
+BioPtr memory_bio(std::string_view data) { return BioPtr(BIO_new_mem_buf(data.data(), static_cast<int>(data.size()))); }
 
 std::string bio_contents(BIO* bio) {
     char* data = nullptr;

@@ -61,9 +61,10 @@ constexpr std::array<Unit, 8> kUnits{{
 // Keys cfssl's SigningProfile defines that certgen reads but does not act on: remote and
 // authenticated signing, linting, CT, certificate stores, policies, extension copying.
 constexpr std::array<std::string_view, 13> kIgnoredProfileKeys{
-    "ocsp_no_check", "auth_key",     "prev_auth_key",     "remote",         "auth_remote",
-    "copy_extensions", "ct_log_servers", "allowed_extensions", "cert_store",   "lint_error_level",
-    "ignored_lints", "ignored_lint_sources", "policies",
+    "ocsp_no_check", "auth_key",         "prev_auth_key",  "remote",
+    "auth_remote",   "copy_extensions",  "ct_log_servers", "allowed_extensions",
+    "cert_store",    "lint_error_level", "ignored_lints",  "ignored_lint_sources",
+    "policies",
 };
 // Top-level keys of cfssl's Config besides "signing".
 constexpr std::array<std::string_view, 3> kIgnoredTopKeys{"ocsp", "auth_keys", "remotes"};
@@ -85,7 +86,8 @@ void tolerate(JsonObject& obj, std::span<const std::string_view> keys, Warnings&
     for (const auto key : keys) {
         const nlohmann::json* v = obj.raw(key);
         if (v != nullptr && is_set(*v))
-            warnings.push_back(located(obj.source(), obj.where(key) + ": accepted for cfssl compatibility but ignored"));
+            warnings.push_back(
+                located(obj.source(), obj.where(key) + ": accepted for cfssl compatibility but ignored"));
     }
 }
 
@@ -103,14 +105,17 @@ Profile parse_profile(JsonObject obj, std::string_view name, Warnings& warnings)
     }
     if (p.usages.empty())
         obj.fail(Code::PolicyNoUsages, "usages",
-                 label + " lists no usages (for a TLS peer: [\"signing\", \"key encipherment\", \"server auth\", \"client auth\"])");
+                 label +
+                     " lists no usages (for a TLS peer: [\"signing\", \"key encipherment\", \"server auth\", \"client "
+                     "auth\"])");
     if (auto expiry = obj.string("expiry")) {
         p.expiry = parse_duration(*expiry, located(obj.source(), obj.where("expiry")));
         if (p.expiry.count() <= 0) obj.fail(Code::PolicyBadDuration, "expiry", "must be longer than 0s");
     } else {
         obj.fail(Code::PolicyBadDuration, "expiry", label + " has no expiry (cfssl requires one, e.g. \"8760h\")");
     }
-    if (auto backdate = obj.string("backdate")) p.backdate = parse_duration(*backdate, located(obj.source(), obj.where("backdate")));
+    if (auto backdate = obj.string("backdate"))
+        p.backdate = parse_duration(*backdate, located(obj.source(), obj.where("backdate")));
     if (auto ca = obj.object("ca_constraint")) {
         p.is_ca = ca->boolean("is_ca").value_or(false);
         if (auto len = ca->integer("max_path_len")) {
@@ -120,15 +125,18 @@ Profile parse_profile(JsonObject obj, std::string_view name, Warnings& warnings)
         p.max_path_len_zero = ca->boolean("max_path_len_zero").value_or(false);
         ca->finish();
     }
-    if (auto nb = obj.string("not_before")) p.not_before = parse_rfc3339(*nb, located(obj.source(), obj.where("not_before")));
-    if (auto na = obj.string("not_after")) p.not_after = parse_rfc3339(*na, located(obj.source(), obj.where("not_after")));
+    if (auto nb = obj.string("not_before"))
+        p.not_before = parse_rfc3339(*nb, located(obj.source(), obj.where("not_before")));
+    if (auto na = obj.string("not_after"))
+        p.not_after = parse_rfc3339(*na, located(obj.source(), obj.where("not_after")));
     if (p.not_before && p.not_after && *p.not_after < *p.not_before)
         obj.fail(Code::PolicyInvalid, "not_after", "is before not_before");
     if (auto wl = obj.string("name_whitelist")) {
         try {
             std::regex check(*wl, std::regex::ECMAScript);
         } catch (const std::regex_error& e) {
-            obj.fail(Code::PolicyInvalid, "name_whitelist", std::string("is not a valid regular expression: ") + e.what());
+            obj.fail(Code::PolicyInvalid, "name_whitelist",
+                     std::string("is not a valid regular expression: ") + e.what());
         }
         p.name_whitelist = std::move(*wl);
     }
@@ -170,7 +178,8 @@ std::vector<int> ext_key_usage_nids(const std::vector<std::string>& usages) {
     for (const auto& u : usages) {
         const Usage* found = find_usage(u);
         if (found == nullptr || found->ext_key_usage_nid == 0) continue;
-        if (std::find(out.begin(), out.end(), found->ext_key_usage_nid) == out.end()) out.push_back(found->ext_key_usage_nid);
+        if (std::find(out.begin(), out.end(), found->ext_key_usage_nid) == out.end())
+            out.push_back(found->ext_key_usage_nid);
     }
     return out;
 }
@@ -237,12 +246,14 @@ std::string format_duration(Duration d) {
 
 std::chrono::system_clock::time_point parse_rfc3339(std::string_view text, std::string_view where) {
     const auto bad = [&]() -> std::chrono::system_clock::time_point {
-        throw Error(Code::PolicyInvalid, located(where, "\"" + std::string(text) +
-                                                            "\" is not an RFC 3339 time (write it like \"2025-01-02T03:04:05Z\")"));
+        throw Error(Code::PolicyInvalid,
+                    located(where, "\"" + std::string(text) +
+                                       "\" is not an RFC 3339 time (write it like \"2025-01-02T03:04:05Z\")"));
     };
     const std::string s(text);
     int y, mo, d, h, mi, sec, n = 0;
-    if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19) return bad();
+    if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19)
+        return bad();
     if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return bad();
     std::string_view rest = std::string_view(s).substr(19);
     if (!rest.empty() && rest.front() == '.') {
@@ -256,7 +267,8 @@ std::chrono::system_clock::time_point parse_rfc3339(std::string_view text, std::
     if (rest == "Z" || rest == "z") {
     } else if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':') {
         int oh, om;
-        if (std::sscanf(std::string(rest.substr(1)).c_str(), "%2d:%2d", &oh, &om) != 2 || oh > 23 || om > 59) return bad();
+        if (std::sscanf(std::string(rest.substr(1)).c_str(), "%2d:%2d", &oh, &om) != 2 || oh > 23 || om > 59)
+            return bad();
         offset = (oh * 3600L + om * 60L) * (rest[0] == '-' ? -1 : 1);
     } else {
         return bad();
@@ -299,7 +311,8 @@ SigningPolicy parse_signing_policy(std::string_view json, std::string_view sourc
     JsonObject top(doc, std::string(source));
     SigningPolicy policy;
     auto signing = top.object("signing");
-    if (!signing) top.fail(Code::PolicyInvalid, "signing", "missing: a signing configuration needs a \"signing\" object");
+    if (!signing)
+        top.fail(Code::PolicyInvalid, "signing", "missing: a signing configuration needs a \"signing\" object");
     if (auto def = signing->object("default")) {
         policy.default_profile = parse_profile(std::move(*def), "", warnings);
     } else {

@@ -31,7 +31,12 @@ struct NameField {
     std::string Name::*field;
 };
 constexpr std::array<NameField, 6> kNameFields{{
-    {"C", &Name::C}, {"ST", &Name::ST}, {"L", &Name::L}, {"O", &Name::O}, {"OU", &Name::OU}, {"E", &Name::E},
+    {"C", &Name::C},
+    {"ST", &Name::ST},
+    {"L", &Name::L},
+    {"O", &Name::O},
+    {"OU", &Name::OU},
+    {"E", &Name::E},
 }};
 
 KeyRequest parse_key(JsonObject obj) {
@@ -46,7 +51,8 @@ KeyRequest parse_key(JsonObject obj) {
     key.algo = found->algo;
     key.size = found->default_size;
     if (auto size = obj.integer("size")) {
-        if (key.algo != KeyAlgorithm::Ed25519) key.size = static_cast<int>(std::clamp<std::int64_t>(*size, -1, 1 << 20));
+        if (key.algo != KeyAlgorithm::Ed25519)
+            key.size = static_cast<int>(std::clamp<std::int64_t>(*size, -1, 1 << 20));
     }
     obj.finish();
     try {
@@ -57,9 +63,7 @@ KeyRequest parse_key(JsonObject obj) {
     return key;
 }
 
-bool is_dns_char(char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
-}
+bool is_dns_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'; }
 
 // RFC 1035 shape (letters, digits, hyphen; underscore as SRV-style names use it), optional leading "*." wildcard.
 std::optional<std::string> dns_problem(std::string_view name) {
@@ -69,7 +73,8 @@ std::optional<std::string> dns_problem(std::string_view name) {
     size_t start = 0;
     while (true) {
         const size_t dot = rest.find('.', start);
-        const std::string_view label = rest.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+        const std::string_view label =
+            rest.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
         if (label.empty()) return "has an empty label";
         if (label.size() > 63) return "has a label longer than 63 characters";
         for (char c : label)
@@ -97,14 +102,15 @@ bool is_uri(std::string_view s) {
     for (char c : s.substr(0, colon))
         if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.') return false;
     const std::string_view rest = s.substr(colon + 1);
-    if (std::all_of(rest.begin(), rest.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) return false;
+    if (std::all_of(rest.begin(), rest.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+        return false;
     return rest.find_first_of(" \t") == std::string_view::npos;
 }
 
 bool is_email(std::string_view s) {
     const size_t at = s.find('@');
-    return at != std::string_view::npos && at > 0 && at + 1 < s.size() && s.find('@', at + 1) == std::string_view::npos &&
-           s.find_first_of(" \t<>") == std::string_view::npos;
+    return at != std::string_view::npos && at > 0 && at + 1 < s.size() &&
+           s.find('@', at + 1) == std::string_view::npos && s.find_first_of(" \t<>") == std::string_view::npos;
 }
 
 std::string lower(std::string_view s) {
@@ -147,7 +153,8 @@ CertificateRequest parse_certificate_request(std::string_view json, std::string_
         if (opts.pathlen != 0 && opts.pathlenzero)
             ca->fail(Code::CsrInvalid, "pathlenzero", "cannot be true when pathlen is " + std::to_string(opts.pathlen));
         opts.expiry = ca->string("expiry").value_or("");
-        if (!opts.expiry.empty() && parse_duration(opts.expiry, located(ca->source(), ca->where("expiry"))).count() <= 0)
+        if (!opts.expiry.empty() &&
+            parse_duration(opts.expiry, located(ca->source(), ca->where("expiry"))).count() <= 0)
             ca->fail(Code::PolicyBadDuration, "expiry", "must be longer than 0s");
         opts.backdate = ca->string("backdate").value_or("");
         if (!opts.backdate.empty()) parse_duration(opts.backdate, located(ca->source(), ca->where("backdate")));
@@ -189,7 +196,8 @@ SubjectAltNames classify_hosts(const std::vector<std::string>& hosts, std::strin
             bucket = &sans.ips;
             value = *ip;
             if (value == "::" || value == "0.0.0.0")
-                warnings.push_back(located(source, "host \"" + host + "\" is the unspecified address; no client connects to it"));
+                warnings.push_back(
+                    located(source, "host \"" + host + "\" is the unspecified address; no client connects to it"));
         } else if (is_email(host)) {
             bucket = &sans.emails;
             value = host;
@@ -198,7 +206,8 @@ SubjectAltNames classify_hosts(const std::vector<std::string>& hosts, std::strin
             value = host;
         } else {
             if (auto why = dns_problem(host))
-                throw Error(Code::CsrBadHost, located(source, "host \"" + host + "\" is not a valid DNS name: it " + *why));
+                throw Error(Code::CsrBadHost,
+                            located(source, "host \"" + host + "\" is not a valid DNS name: it " + *why));
             bucket = &sans.dns;
             value = host;
         }
@@ -218,7 +227,8 @@ std::vector<std::string> split_hostnames(std::string_view flag) {
     size_t start = 0;
     while (true) {
         const size_t comma = flag.find(',', start);
-        out.push_back(trim(flag.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start)));
+        out.push_back(
+            trim(flag.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start)));
         if (comma == std::string_view::npos) break;
         start = comma + 1;
     }

@@ -2,12 +2,12 @@
 
 #include <arpa/inet.h>
 
-#include <array>
 #include <botan/ber_dec.h>
 #include <botan/certstor.h>
 #include <botan/data_src.h>
 #include <botan/x509cert.h>
 #include <botan/x509path.h>
+#include <array>
 #include <cstring>
 
 #include "pki/openssl_util.hpp"
@@ -89,7 +89,8 @@ VerifyResult verify_with_openssl(const VerifyRequest& request) {
         if (!ip_bytes(*request.host).empty()) {
             X509_VERIFY_PARAM_set1_ip_asc(param, request.host->c_str());
         } else {
-            X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT | X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+            X509_VERIFY_PARAM_set_hostflags(param,
+                                            X509_CHECK_FLAG_NEVER_CHECK_SUBJECT | X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
             X509_VERIFY_PARAM_set1_host(param, request.host->c_str(), request.host->size());
         }
     }
@@ -113,8 +114,8 @@ VerifyResult verify_with_botan(const VerifyRequest& request) {
             ip = ip_bytes(*request.host);
             if (ip.empty()) hostname = *request.host;
         }
-        const auto result = Botan::x509_path_validate(chain, restrictions, store, hostname, purpose_of(request.purpose).botan,
-                                                      request.at.value_or(Clock::now()));
+        const auto result = Botan::x509_path_validate(
+            chain, restrictions, store, hostname, purpose_of(request.purpose).botan, request.at.value_or(Clock::now()));
         if (!result.successful_validation()) return {false, "Botan: " + result.result_string()};
         if (!ip.empty() && !botan_covers_ip(chain.front(), ip))
             return {false, "Botan: certificate does not cover IP address " + *request.host};

@@ -14,7 +14,8 @@ const std::regex kKeyId("^([0-9A-F]{2}:){19}[0-9A-F]{2}$");
 const std::regex kTime("^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z$");
 
 struct Fixture {
-    test::TestCa ca = test::make_ca(R"({"CN":"Info CA","key":{"algo":"rsa","size":2048},"names":[{"C":"DE","O":"Trellis"}]})");
+    test::TestCa ca =
+        test::make_ca(R"({"CN":"Info CA","key":{"algo":"rsa","size":2048},"names":[{"C":"DE","O":"Trellis"}]})");
     Issued leaf;
     Fixture() {
         Warnings w;
@@ -60,7 +61,9 @@ TEST(CertInfo, MatchesCfsslCertinfo) {
     for (const char* key : {"subject", "issuer", "serial_number", "not_before", "not_after", "sigalg", "pem"})
         EXPECT_EQ(ours[key], theirs[key]) << key;
     // cfssl 1.2 prints key id bytes with %X ("FE:4:6E"); we always print two digits, as later cfssl does.
-    const auto unpadded = [](std::string id) { return std::regex_replace(":" + id, std::regex(":0([0-9A-F])"), ":$1").substr(1); };
+    const auto unpadded = [](std::string id) {
+        return std::regex_replace(":" + id, std::regex(":0([0-9A-F])"), ":$1").substr(1);
+    };
     for (const char* key : {"authority_key_id", "subject_key_id"})
         EXPECT_EQ(unpadded(ours[key].get<std::string>()), theirs[key].get<std::string>()) << key;
     // cfssl 1.2 lists only DNS names and IPs; we append emails and URIs after them.
@@ -88,8 +91,9 @@ TEST(CertInfo, DescribesCsrsLikeGosCertificateRequest) {
     const auto r = trellis::testing::run({"cfssl", "certinfo", "-csr", (dir / "x.csr").string()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const nlohmann::json theirs = nlohmann::json::parse(r.out);
-    for (const char* key : {"Raw", "RawTBSCertificateRequest", "RawSubjectPublicKeyInfo", "RawSubject", "Version",
-                            "Signature", "SignatureAlgorithm", "PublicKeyAlgorithm", "Extensions", "DNSNames", "IPAddresses"})
+    for (const char* key :
+         {"Raw", "RawTBSCertificateRequest", "RawSubjectPublicKeyInfo", "RawSubject", "Version", "Signature",
+          "SignatureAlgorithm", "PublicKeyAlgorithm", "Extensions", "DNSNames", "IPAddresses"})
         EXPECT_EQ(info[key], theirs[key]) << key;
     EXPECT_EQ(info["Subject"]["CommonName"], theirs["Subject"]["CommonName"]);
     EXPECT_EQ(info["Subject"]["Names"], theirs["Subject"]["Names"]);

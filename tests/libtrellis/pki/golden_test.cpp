@@ -27,7 +27,8 @@ std::string name_text(const X509_NAME* name) {
 std::string extension_text(X509_EXTENSION* ext) {
     const int nid = OBJ_obj2nid(X509_EXTENSION_get_object(ext));
     if (nid == NID_subject_key_identifier || nid == NID_authority_key_identifier)
-        return "<" + std::to_string(ASN1_STRING_length(X509_EXTENSION_get_data(ext))) + "-byte extension, key id masked>";
+        return "<" + std::to_string(ASN1_STRING_length(X509_EXTENSION_get_data(ext))) +
+               "-byte extension, key id masked>";
     BIO* bio = BIO_new(BIO_s_mem());
     X509V3_EXT_print(bio, ext, 0, 0);
     char* data = nullptr;
@@ -51,7 +52,8 @@ std::string dump(const std::string& pem) {
     out << "validity: <dates masked> " << secs / 3600 << "h" << (secs % 3600) / 60 << "m"
         << " not-before-on-a-minute=" << (Clock::to_time_t(cert.not_before()) % 60 == 0) << "\n";
     const EVP_PKEY* pub = X509_get0_pubkey(x);
-    out << "public key: " << OBJ_nid2sn(EVP_PKEY_get_base_id(pub)) << " " << EVP_PKEY_get_bits(pub) << " bits <masked>\n";
+    out << "public key: " << OBJ_nid2sn(EVP_PKEY_get_base_id(pub)) << " " << EVP_PKEY_get_bits(pub)
+        << " bits <masked>\n";
     out << "signature: " << OBJ_nid2ln(X509_get_signature_nid(x)) << " <masked>\n";
     for (int i = 0; i < X509_get_ext_count(x); ++i) {
         X509_EXTENSION* ext = X509_get_ext(x, i);
@@ -91,8 +93,8 @@ TEST(Golden, TheGuidesCertificates) {
     Overrides peer;
     peer.hosts = split_hostnames("10.0.0.1,backend-1,127.0.0.1,::");
     check_golden("guide-backend-1",
-                 issue(test::request_json(R"({"CN":"backend-1","hosts":[""],"key":{"algo":"rsa","size":2048}})"), signer,
-                       policy.profile("peer", false, w), peer, w)
+                 issue(test::request_json(R"({"CN":"backend-1","hosts":[""],"key":{"algo":"rsa","size":2048}})"),
+                       signer, policy.profile("peer", false, w), peer, w)
                      .cert);
     Overrides client;
     client.hosts = split_hostnames("");
@@ -105,13 +107,15 @@ TEST(Golden, TheGuidesCertificates) {
 TEST(Golden, EcdsaAndEd25519WithEveryExtension) {
     Warnings w;
     const Issued ca = init_ca(test::request_json(R"({"CN":"Ed CA","key":{"algo":"ed25519"},"ca":{"pathlen":1},
-        "names":[{"C":"DE","ST":"Berlin","L":"Berlin","O":"Trellis","OU":"PKI","E":"pki@example.com"}],"serialnumber":"7"})"), w);
+        "names":[{"C":"DE","ST":"Berlin","L":"Berlin","O":"Trellis","OU":"PKI","E":"pki@example.com"}],"serialnumber":"7"})"),
+                              w);
     check_golden("ed25519-ca", ca.cert);
     const Signer signer(Certificate::from_pem(ca.cert, "ca"), PrivateKey::from_pem(ca.key, "ca-key"));
     const SigningPolicy policy = parse_signing_policy(R"({"signing":{"profiles":{"intermediate":{
         "usages":["cert sign","crl sign"],"expiry":"8760h","ca_constraint":{"is_ca":true,"max_path_len_zero":true}},
         "web":{"usages":["signing","key encipherment","server auth"],"expiry":"720h","crl_url":"http://127.0.0.1:8888/crl",
-        "ocsp_url":"http://127.0.0.1:8888/ocsp","issuer_urls":["http://127.0.0.1:8888/ca"]}}}})", "c.json");
+        "ocsp_url":"http://127.0.0.1:8888/ocsp","issuer_urls":["http://127.0.0.1:8888/ca"]}}}})",
+                                                      "c.json");
     check_golden("ecdsa-intermediate",
                  issue(test::request_json(R"({"CN":"Intermediate","key":{"algo":"ecdsa","size":384}})"), signer,
                        policy.profile("intermediate", true, w), {}, w)

@@ -20,8 +20,8 @@ inline ::testing::AssertionResult throws_code(const std::function<void()>& body,
         body();
     } catch (const Error& e) {
         if (e.code() == expected) return ::testing::AssertionSuccess() << e.what();
-        return ::testing::AssertionFailure() << "threw " << code_name(e.code()) << " (" << e.number() << "): " << e.what()
-                                             << "; expected " << code_name(expected);
+        return ::testing::AssertionFailure() << "threw " << code_name(e.code()) << " (" << e.number()
+                                             << "): " << e.what() << "; expected " << code_name(expected);
     } catch (const std::exception& e) {
         return ::testing::AssertionFailure() << "threw a non-trellis exception: " << e.what();
     }
@@ -71,8 +71,12 @@ inline std::string verify_both(const VerifyRequest& req) {
 
 inline VerifyRequest chain(const std::string& leaf_pem, const std::string& root_pem, Purpose purpose = Purpose::Any,
                            std::optional<std::string> host = std::nullopt) {
-    return VerifyRequest{Certificate::from_pem(leaf_pem, "leaf"), {}, {Certificate::from_pem(root_pem, "root")},
-                         purpose, std::move(host), std::nullopt};
+    return VerifyRequest{Certificate::from_pem(leaf_pem, "leaf"),
+                         {},
+                         {Certificate::from_pem(root_pem, "root")},
+                         purpose,
+                         std::move(host),
+                         std::nullopt};
 }
 
 }  // namespace trellis::pki::test

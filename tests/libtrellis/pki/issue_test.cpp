@@ -1,11 +1,13 @@
 #include "pki/issue.hpp"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <openssl/sha.h>
 #include <openssl/x509v3.h>
+#include <nlohmann/json.hpp>
 
 #include <cstdlib>
+#include <set>
+#include <thread>
 
 #include "helpers.hpp"
 #include "support.hpp"
@@ -98,8 +100,8 @@ TEST(Issue, TheGuidesCertificatesVerifyWithBothStacks) {
     // The client: -hostname="" means no SANs at all, never an empty DNS name.
     Overrides none;
     none.hosts = split_hostnames("");
-    const Issued client = issue(test::request_json(R"({"CN":"client","hosts":[""],"key":{"algo":"rsa","size":2048}})"), ca,
-                                policy.profile("client", false, w), none, leaf_warnings);
+    const Issued client = issue(test::request_json(R"({"CN":"client","hosts":[""],"key":{"algo":"rsa","size":2048}})"),
+                                ca, policy.profile("client", false, w), none, leaf_warnings);
     const Certificate client_cert = Certificate::from_pem(client.cert, "client.pem");
     EXPECT_TRUE(client_cert.dns_names().empty());
     EXPECT_TRUE(client_cert.ip_addresses().empty());
@@ -182,7 +184,8 @@ TEST(Issue, CaOptionsSetPathLengthAndValidity) {
         init_ca(test::request_json(R"({"CN":"CA","ca":{"pathlen":1,"expiry":"2h","backdate":"1m"}})"), w).cert, "ca");
     EXPECT_EQ(pathlen(one), 1);
     EXPECT_EQ(one.not_after() - one.not_before(), hours(2));
-    const auto zero = Certificate::from_pem(init_ca(test::request_json(R"({"CN":"CA","ca":{"pathlenzero":true}})"), w).cert, "ca");
+    const auto zero =
+        Certificate::from_pem(init_ca(test::request_json(R"({"CN":"CA","ca":{"pathlenzero":true}})"), w).cert, "ca");
     EXPECT_EQ(pathlen(zero), 0);
 }
 
@@ -208,7 +211,8 @@ TEST(Issue, SignCsrTakesSansFromTheRequestUnlessOverridden) {
     const auto ca = test::make_ca();
     Warnings w;
     const Issued key_and_csr = generate_key(test::request_json(R"({"CN":"svc","hosts":["svc.example","127.0.0.3"],
-        "names":[{"O":"Trellis","OU":"ops"}]})"), w);
+        "names":[{"O":"Trellis","OU":"ops"}]})"),
+                                            w);
     EXPECT_TRUE(key_and_csr.cert.empty());
     const Profile profile = test::profile_with({"signing", "server auth"});
     const Certificate a = Certificate::from_pem(sign_csr(key_and_csr.csr, "svc.csr", ca.signer, profile, {}, w), "a");
@@ -242,7 +246,8 @@ TEST(Issue, SignCsrRefusesBadRequests) {
     X509_REQ_get0_signature(csr.get(), &sig, nullptr);
     const_cast<unsigned char*>(ASN1_STRING_get0_data(sig))[10] ^= 0x01;
     const std::string tampered = Csr(X509_REQ_dup(csr.get())).pem();
-    EXPECT_TRUE(throws_code([&] { sign_csr(tampered, "x.csr", ca.signer, profile, {}, w); }, Code::CsrSignatureInvalid));
+    EXPECT_TRUE(
+        throws_code([&] { sign_csr(tampered, "x.csr", ca.signer, profile, {}, w); }, Code::CsrSignatureInvalid));
     // An RSA-1024 request is refused like an RSA-1024 key.
     EVP_PKEY* weak = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{1024});
     X509_REQ* req = X509_REQ_new();
@@ -258,10 +263,11 @@ TEST(Issue, NameWhitelistAppliesToCnAndEverySan) {
     Profile p = test::profile_with({"signing", "server auth"});
     p.name_whitelist = R"(^(backend-\d+|127\.0\.0\.\d+)$)";
     Warnings w;
-    EXPECT_NO_THROW(issue(test::request_json(R"({"CN":"backend-1","hosts":["backend-1","127.0.0.1"]})"), ca.signer, p, {}, w));
-    EXPECT_TRUE(throws_code(
-        [&] { issue(test::request_json(R"({"CN":"evil","hosts":["backend-1"]})"), ca.signer, p, {}, w); },
-        Code::PolicyNameNotAllowed));
+    EXPECT_NO_THROW(
+        issue(test::request_json(R"({"CN":"backend-1","hosts":["backend-1","127.0.0.1"]})"), ca.signer, p, {}, w));
+    EXPECT_TRUE(
+        throws_code([&] { issue(test::request_json(R"({"CN":"evil","hosts":["backend-1"]})"), ca.signer, p, {}, w); },
+                    Code::PolicyNameNotAllowed));
     EXPECT_TRUE(throws_code(
         [&] { issue(test::request_json(R"({"CN":"backend-2","hosts":["10.0.0.1"]})"), ca.signer, p, {}, w); },
         Code::PolicyNameNotAllowed));
@@ -276,7 +282,8 @@ TEST(Issue, ProfileUrlsAndFixedValidityAreWritten) {
     p.not_before = Clock::from_time_t(1700000000);
     p.not_after = Clock::from_time_t(4000000000);
     Warnings w;
-    const Certificate c = Certificate::from_pem(issue(test::request_json(R"({"CN":"x"})"), ca.signer, p, {}, w).cert, "c");
+    const Certificate c =
+        Certificate::from_pem(issue(test::request_json(R"({"CN":"x"})"), ca.signer, p, {}, w).cert, "c");
     EXPECT_EQ(Clock::to_time_t(c.not_before()), 1700000000);
     EXPECT_EQ(Clock::to_time_t(c.not_after()), 4000000000);
     EXPECT_GE(X509_get_ext_by_NID(c.get(), NID_crl_distribution_points, -1), 0);
@@ -333,7 +340,8 @@ TEST(Signer, LoadsFromPathsFileAndEnvAndChecksTheCa) {
 
     // A leaf and its own key: not a CA.
     Warnings w;
-    const Issued leaf = issue(test::request_json(R"({"CN":"leaf"})"), ca.signer, test::profile_with({"signing"}), {}, w);
+    const Issued leaf =
+        issue(test::request_json(R"({"CN":"leaf"})"), ca.signer, test::profile_with({"signing"}), {}, w);
     EXPECT_TRUE(throws_code(
         [&] { Signer(Certificate::from_pem(leaf.cert, "leaf"), PrivateKey::from_pem(leaf.key, "leaf-key")); },
         Code::CertNotCA));
@@ -394,6 +402,69 @@ TEST(Crl, IsBase64DerListingTheSerials) {
     EXPECT_EQ(serials, (std::vector<std::string>{"12345", "340282366920938463463374607431768211455"}));
     X509_CRL_free(crl);
     EXPECT_TRUE(throws_code([&] { generate_crl({"12ab"}, ca.signer, hours(1)); }, Code::InputInvalidValue));
+}
+
+}  // namespace
+}  // namespace trellis::pki
+
+namespace trellis::pki {
+namespace {
+
+using test::chain;
+using test::throws_code;
+
+TEST(Signer, CaWithoutCertSignIsNotACa) {
+    const auto root = test::make_ca();
+    Profile p = test::profile_with({"signing", "server auth"});
+    p.is_ca = true;
+    Warnings w;
+    const Issued odd = issue(test::request_json(R"({"CN":"CA:TRUE but no certSign"})"), root.signer, p, {}, w);
+    const Certificate cert = Certificate::from_pem(odd.cert, "odd");
+    EXPECT_TRUE(cert.is_ca());
+    EXPECT_FALSE(cert.can_sign_certificates());
+    EXPECT_TRUE(throws_code([&] { Signer(cert, PrivateKey::from_pem(odd.key, "odd-key")); }, Code::CertNotCA));
+}
+
+TEST(Certificate, CoversHostsByIpAndDnsWithWildcards) {
+    const auto ca = test::make_ca();
+    Warnings w;
+    const Certificate c = Certificate::from_pem(
+        issue(test::request_json(
+                  R"({"CN":"not-a-san.example","hosts":["*.web.example","api.example","127.0.0.9","::1"]})"),
+              ca.signer, test::profile_with({"signing", "server auth"}), {}, w)
+            .cert,
+        "c");
+    EXPECT_TRUE(c.covers_host("a.web.example"));
+    EXPECT_FALSE(c.covers_host("a.b.web.example"));
+    EXPECT_FALSE(c.covers_host("web.example"));
+    EXPECT_TRUE(c.covers_host("API.example"));
+    EXPECT_TRUE(c.covers_host("127.0.0.9"));
+    EXPECT_TRUE(c.covers_host("::1"));
+    EXPECT_TRUE(c.covers_host("0:0::1"));
+    EXPECT_FALSE(c.covers_host("127.0.0.1"));
+    EXPECT_FALSE(c.covers_host("not-a-san.example"));  // never the CN
+}
+
+// Provisioning issues from several threads with one Signer: the results must all verify.
+TEST(Issue, ConcurrentIssuanceWithOneSigner) {
+    const auto ca = test::make_ca();
+    const Profile p = test::profile_with({"signing", "client auth"});
+    std::vector<std::string> certs(2 * 100);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 2; ++t)
+        threads.emplace_back([&, t] {
+            Warnings w;
+            for (int i = 0; i < 100; ++i)
+                certs[static_cast<size_t>(t * 100 + i)] =
+                    issue(test::request_json(R"({"CN":"n"})"), ca.signer, p, {}, w).cert;
+        });
+    for (auto& th : threads) th.join();
+    std::set<std::string> serials;
+    for (const auto& pem : certs) {
+        ASSERT_EQ(verify_with_openssl(chain(pem, ca.issued.cert, Purpose::ClientAuth)).error, "");
+        serials.insert(Certificate::from_pem(pem, "c").serial_decimal());
+    }
+    EXPECT_EQ(serials.size(), certs.size());
 }
 
 }  // namespace

@@ -121,7 +121,8 @@ TEST(PrivateKey, EncryptedPkcs8RoundTripsWithScrypt) {
     // The openssl CLI must agree on the format (PBES2, scrypt, AES-256-CBC).
     trellis::testing::TempDir dir;
     trellis::testing::spit(dir / "k.pem", pem);
-    const auto r = trellis::testing::run({"openssl", "pkey", "-in", (dir / "k.pem").string(), "-passin", "pass:s3cret", "-noout"});
+    const auto r =
+        trellis::testing::run({"openssl", "pkey", "-in", (dir / "k.pem").string(), "-passin", "pass:s3cret", "-noout"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     const auto info = trellis::testing::run({"openssl", "asn1parse", "-in", (dir / "k.pem").string()});
     EXPECT_NE(info.out.find(":scrypt"), std::string::npos) << info.out;
@@ -133,8 +134,8 @@ TEST(PrivateKey, ReadsLegacyEncryptedPem) {
     BIO* bio = BIO_new(BIO_s_mem());
     const std::string pass = "legacy";
     PEM_write_bio_PrivateKey_traditional(bio, key.get(), EVP_aes_256_cbc(),
-                                         reinterpret_cast<const unsigned char*>(pass.data()), static_cast<int>(pass.size()),
-                                         nullptr, nullptr);
+                                         reinterpret_cast<const unsigned char*>(pass.data()),
+                                         static_cast<int>(pass.size()), nullptr, nullptr);
     char* data = nullptr;
     const long len = BIO_get_mem_data(bio, &data);
     const std::string pem(data, static_cast<size_t>(len));

@@ -21,17 +21,17 @@ constexpr const char* kGuideConfig =
 
 TEST(Duration, ParsesGoSyntax) {
     const std::pair<const char*, Duration> cases[] = {
-        {"43800h", hours(43800)},  {"8760h0m0s", hours(8760)}, {"1h30m", minutes(90)},
-        {"90s", seconds(90)},      {"1.5h", minutes(90)},      {"0", seconds(0)},
-        {"5m", minutes(5)},        {"1500ms", seconds(1)},     {"+2h", hours(2)},
-        {"1h1m1s", seconds(3661)}, {".5m", seconds(30)},
+        {"43800h", hours(43800)}, {"8760h0m0s", hours(8760)}, {"1h30m", minutes(90)}, {"90s", seconds(90)},
+        {"1.5h", minutes(90)},    {"0", seconds(0)},          {"5m", minutes(5)},     {"1500ms", seconds(1)},
+        {"+2h", hours(2)},        {"1h1m1s", seconds(3661)},  {".5m", seconds(30)},
     };
     for (const auto& [text, expected] : cases) EXPECT_EQ(parse_duration(text, "t"), expected) << text;
 }
 
 TEST(Duration, RejectsWhatGoRejects) {
     for (const char* bad : {"", "1", "h", "1d", "-5m", "1.h5", "1hh", "ten minutes", "1 h", "9999999999h"})
-        EXPECT_TRUE(throws_code([&] { parse_duration(bad, "signing.default.expiry"); }, Code::PolicyBadDuration)) << bad;
+        EXPECT_TRUE(throws_code([&] { parse_duration(bad, "signing.default.expiry"); }, Code::PolicyBadDuration))
+            << bad;
     const std::string msg = test::error_message([] { parse_duration("1y", "ca-config.json: signing.default.expiry"); });
     EXPECT_TRUE(msg.starts_with("ca-config.json: signing.default.expiry: \"1y\"")) << msg;
 }
@@ -45,11 +45,29 @@ TEST(Duration, FormatsLikeGo) {
 }
 
 TEST(Usages, OneTableCoversEveryCfsslName) {
-    const std::set<std::string> cfssl = {
-        "signing", "digital signature", "content commitment", "key encipherment", "key agreement", "data encipherment",
-        "cert sign", "crl sign", "encipher only", "decipher only", "any", "server auth", "client auth", "code signing",
-        "email protection", "s/mime", "ipsec end system", "ipsec tunnel", "ipsec user", "timestamping", "ocsp signing",
-        "microsoft sgc", "netscape sgc"};
+    const std::set<std::string> cfssl = {"signing",
+                                         "digital signature",
+                                         "content commitment",
+                                         "key encipherment",
+                                         "key agreement",
+                                         "data encipherment",
+                                         "cert sign",
+                                         "crl sign",
+                                         "encipher only",
+                                         "decipher only",
+                                         "any",
+                                         "server auth",
+                                         "client auth",
+                                         "code signing",
+                                         "email protection",
+                                         "s/mime",
+                                         "ipsec end system",
+                                         "ipsec tunnel",
+                                         "ipsec user",
+                                         "timestamping",
+                                         "ocsp signing",
+                                         "microsoft sgc",
+                                         "netscape sgc"};
     std::set<std::string> ours;
     for (const auto& u : usage_table()) {
         ours.emplace(u.name);
@@ -59,7 +77,8 @@ TEST(Usages, OneTableCoversEveryCfsslName) {
     EXPECT_EQ(find_usage("server auth")->ext_key_usage_nid, NID_server_auth);
     EXPECT_EQ(find_usage("cert sign")->key_usage, KU_KEY_CERT_SIGN);
     EXPECT_EQ(find_usage("Server Auth"), nullptr);
-    EXPECT_EQ(key_usage_bits({"signing", "key encipherment", "server auth"}), KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT);
+    EXPECT_EQ(key_usage_bits({"signing", "key encipherment", "server auth"}),
+              KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT);
     EXPECT_EQ(ext_key_usage_nids({"server auth", "client auth", "server auth"}),
               (std::vector<int>{NID_server_auth, NID_client_auth}));
 }
@@ -110,7 +129,8 @@ TEST(SigningPolicy, ReadsEveryProfileField) {
 }
 
 TEST(SigningPolicy, ToleratesCfsslKeysItDoesNotActOnWithAWarning) {
-    const char* json = R"({"signing":{"default":{"expiry":"1h","usages":["signing"],"auth_key":"k","ocsp_no_check":false,
+    const char* json =
+        R"({"signing":{"default":{"expiry":"1h","usages":["signing"],"auth_key":"k","ocsp_no_check":false,
         "copy_extensions":true,"lint_error_level":0}}, "auth_keys":{"k":{"type":"standard","key":"0123"}}, "remotes":{}})";
     Warnings w;
     parse_signing_policy(json, "c.json", w);
@@ -133,7 +153,8 @@ TEST(SigningPolicy, BadInputHasStableCodes) {
          "did you mean \"server auth\""},
         {R"({"signing":{"profiles":{"peer":{"expiry":"1h","usages":["sigining"]}}}})", Code::PolicyUnknownUsage,
          "profile \"peer\""},
-        {R"({"signing":{"profiles":{"peer":{"expiry":"1h","usages":[]}}}})", Code::PolicyNoUsages, "signing.profiles.peer.usages"},
+        {R"({"signing":{"profiles":{"peer":{"expiry":"1h","usages":[]}}}})", Code::PolicyNoUsages,
+         "signing.profiles.peer.usages"},
         {R"({"signing":{"profiles":{"peer":{"expiry":"1h"}}}})", Code::PolicyNoUsages, "peer"},
         {R"({"signing":{"default":{"expiry":"1 year","usages":["signing"]}}})", Code::PolicyBadDuration, "expiry"},
         {R"({"signing":{"default":{"usages":["signing"]}}})", Code::PolicyBadDuration, "no expiry"},
@@ -144,13 +165,15 @@ TEST(SigningPolicy, BadInputHasStableCodes) {
         {R"({"signing":{"default":{"expiry":"1h","usages":"signing"}}})", Code::InputWrongType, "usages"},
         {R"({"signing":{"default":{"expiry":"1h","usages":["signing"],"name_whitelist":"(["}}})", Code::PolicyInvalid,
          "name_whitelist"},
-        {R"({"signing":{"default":{"expiry":"1h","usages":["signing"],"not_before":"yesterday"}}})", Code::PolicyInvalid,
-         "not_before"},
+        {R"({"signing":{"default":{"expiry":"1h","usages":["signing"],"not_before":"yesterday"}}})",
+         Code::PolicyInvalid, "not_before"},
         {R"({"signing":{"default":{"expiry":"1h","usages":["signing"],"not_before":"2025-01-02T00:00:00Z",
-            "not_after":"2024-01-02T00:00:00Z"}}})", Code::PolicyInvalid, "not_after"},
+            "not_after":"2024-01-02T00:00:00Z"}}})",
+         Code::PolicyInvalid, "not_after"},
         {R"({"signing":{"default":{"expiry":"1h","usages":["signing"],"ca_constraint":{"is_ca":"yes"}}}})",
          Code::InputWrongType, "ca_constraint.is_ca"},
-        {R"({"signing":{"default":{"expiry":"1h","usages":["signing"]}},"signin":{}})", Code::InputUnknownKey, "signin"},
+        {R"({"signing":{"default":{"expiry":"1h","usages":["signing"]}},"signin":{}})", Code::InputUnknownKey,
+         "signin"},
     };
     for (const auto& c : cases) {
         SCOPED_TRACE(c.json);

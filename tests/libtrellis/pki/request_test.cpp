@@ -17,7 +17,8 @@ TEST(CertificateRequest, ReadsTheGuidesRequests) {
     EXPECT_EQ(ca.key.size, 2048);
     EXPECT_TRUE(w.empty());
 
-    const auto peer = parse_certificate_request(R"({"CN":"backend-1","hosts":[""],"key":{"algo":"rsa","size":2048}})", "-", w);
+    const auto peer =
+        parse_certificate_request(R"({"CN":"backend-1","hosts":[""],"key":{"algo":"rsa","size":2048}})", "-", w);
     EXPECT_EQ(peer.cn, "backend-1");
     EXPECT_EQ(peer.hosts, std::vector<std::string>{""});
     EXPECT_TRUE(w.empty());  // the blank host is reported when it is used (-hostname may replace it)
@@ -31,7 +32,8 @@ TEST(CertificateRequest, ReadsEveryField) {
     Warnings w;
     const auto r = parse_certificate_request(R"({"CN":"x","hosts":["a.example"],"key":{"algo":"ecdsa","size":384},
         "names":[{"C":"US","ST":"CA","L":"SF","O":"Org","OU":"Unit","E":"ops@example.com"}],
-        "ca":{"pathlen":1,"pathlenzero":false,"expiry":"1h","backdate":"2m"},"serialnumber":"42"})", "r.json", w);
+        "ca":{"pathlen":1,"pathlenzero":false,"expiry":"1h","backdate":"2m"},"serialnumber":"42"})",
+                                             "r.json", w);
     EXPECT_EQ(r.key.size, 384);
     ASSERT_EQ(r.names.size(), 1u);
     EXPECT_EQ(r.names[0].OU, "Unit");
