@@ -2,8 +2,8 @@
 // as a drop-in for the guide's commands. Flags and arguments are cfssl's; every
 // certificate decision is libtrellis/pki's; this file only reads inputs, calls
 // the library and prints what cfssl prints.
-#include <CLI/CLI.hpp>
 #include <openssl/crypto.h>
+#include <CLI/CLI.hpp>
 
 #include <array>
 #include <cstdlib>
@@ -78,8 +78,8 @@ std::optional<std::string> passphrase(const std::string& file, const std::string
     if (file.empty() && env.empty()) return std::nullopt;
     std::string value = strip_newline(file.empty() ? read_source("env:" + env) : read_file(file));
     if (value.empty())
-        throw Error(Code::InputInvalidValue,
-                    located(file.empty() ? "$" + env : file, "the passphrase is empty; an empty passphrase protects nothing"));
+        throw Error(Code::InputInvalidValue, located(file.empty() ? "$" + env : file,
+                                                     "the passphrase is empty; an empty passphrase protects nothing"));
     return value;
 }
 
@@ -96,7 +96,8 @@ pki::SigningPolicy read_policy(const Options& o, Warnings& warnings) {
 
 pki::Signer load_signer(const Options& o) {
     // cfssl logs "need a CA certificate" and exits 0; a missing CA is a usage error here.
-    if (o.ca.empty()) throw Error(Code::Usage, "need a CA certificate: provide one with -ca (or use -initca to make one)");
+    if (o.ca.empty())
+        throw Error(Code::Usage, "need a CA certificate: provide one with -ca (or use -initca to make one)");
     if (o.ca_key.empty()) throw Error(Code::Usage, "need the CA's private key: provide it with -ca-key");
     return pki::Signer::load(o.ca, o.ca_key, passphrase(o.ca_key_passphrase_file, o.ca_key_passphrase_env, "ca-key"));
 }
@@ -130,9 +131,11 @@ int gencert(const Options& o, Warnings& w) {
     pki::Issued issued;
     if (o.initca) {
         if (!o.ca_key.empty())
-            throw Error(Code::Usage, "-initca with -ca-key (re-making a CA from its old key) is not supported; "
-                                     "drop -ca-key to make a new CA");
-        if (!o.hostname.empty()) w.push_back("-hostname is ignored with -initca (as cfssl does); put hosts in the CSR JSON");
+            throw Error(Code::Usage,
+                        "-initca with -ca-key (re-making a CA from its old key) is not supported; "
+                        "drop -ca-key to make a new CA");
+        if (!o.hostname.empty())
+            w.push_back("-hostname is ignored with -initca (as cfssl does); put hosts in the CSR JSON");
         if (!o.cn.empty()) request.cn = o.cn;
         issued = pki::init_ca(request, w);
     } else {
@@ -173,8 +176,9 @@ int sign(const Options& o, Warnings& w) {
         const auto subject = pki::parse_certificate_request(read_file(rest[0]), rest[0], w);
         if (!subject.names.empty() || !subject.serialnumber.empty() || !subject.hosts.empty())
             throw Error(Code::InputInvalidValue,
-                        located(rest[0], "only \"CN\" can be replaced by a SUBJECT file (names, hosts and "
-                                         "serialnumber are not supported); use -hostname for SANs"));
+                        located(rest[0],
+                                "only \"CN\" can be replaced by a SUBJECT file (names, hosts and "
+                                "serialnumber are not supported); use -hostname for SANs"));
         if (!subject.cn.empty()) over.cn = subject.cn;
     }
     const std::string csr_pem = read_input(csr_arg);
@@ -190,8 +194,9 @@ int sign(const Options& o, Warnings& w) {
 
 int certinfo(const Options& o, Warnings&) {
     if (!o.domain.empty())
-        throw Error(Code::Usage, "-domain is not supported: certgen never uses the network; save the certificate "
-                                 "and use -cert FILE");
+        throw Error(Code::Usage,
+                    "-domain is not supported: certgen never uses the network; save the certificate "
+                    "and use -cert FILE");
     if (!o.args.empty()) throw Error(Code::Usage, "certinfo takes no arguments: use -cert FILE or -csr FILE");
     nlohmann::json info;
     if (!o.cert.empty()) {
@@ -262,8 +267,7 @@ int gencrl(const Options& o, Warnings&) {
             if (used != text.size()) seconds = -1;
         } catch (const std::exception&) {
         }
-        if (seconds < 0)
-            throw Error(Code::InputInvalidValue, "TIME: '" + text + "' is not a number of seconds");
+        if (seconds < 0) throw Error(Code::InputInvalidValue, "TIME: '" + text + "' is not a number of seconds");
         if (seconds > 0) expiry = pki::Duration(seconds);
     }
     std::cout << pki::generate_crl(serials, signer, expiry) << '\n';
@@ -287,8 +291,8 @@ int print_defaults(const Options& o, Warnings&) {
 }
 
 int version(const Options&, Warnings&) {
-    std::cout << "Version: " << TRELLIS_VERSION << "\nRevision: certgen (cfssl 1.2 compatible)\nRuntime: "
-              << OpenSSL_version(OPENSSL_VERSION) << '\n';
+    std::cout << "Version: " << TRELLIS_VERSION
+              << "\nRevision: certgen (cfssl 1.2 compatible)\nRuntime: " << OpenSSL_version(OPENSSL_VERSION) << '\n';
     return cli::kExitOk;
 }
 
@@ -306,7 +310,11 @@ struct Command {
 
 const std::vector<Command>& commands() {
     static const std::vector<Command> table{
-        {"gencert", "generate a new key and a certificate signed by a CA (or a new CA with -initca)", "CSRJSON", 1, 1,
+        {"gencert",
+         "generate a new key and a certificate signed by a CA (or a new CA with -initca)",
+         "CSRJSON",
+         1,
+         1,
          {"initca", "ca", "ca-key", "ca-key-passphrase-file", "ca-key-passphrase-env", "config", "profile", "hostname",
           "cn", "strict", "key-passphrase-file", "key-passphrase-env"},
          R"(Arguments:
@@ -327,7 +335,11 @@ Examples:
 
 Prints {"cert":..,"csr":..,"key":..} on one line; warnings go to stderr.)",
          gencert},
-        {"genkey", "generate a new key and CSR (or a new CA with -initca)", "CSRJSON", 1, 1,
+        {"genkey",
+         "generate a new key and CSR (or a new CA with -initca)",
+         "CSRJSON",
+         1,
+         1,
          {"initca", "config", "key-passphrase-file", "key-passphrase-env"},
          R"(Arguments:
   CSRJSON   JSON file with the request, '-' for stdin
@@ -336,7 +348,11 @@ Examples:
   certgen print-defaults csr > req.json && certgen genkey req.json | certgen-json -bare web
   certgen genkey -initca ca-csr.json | certgen-json -bare ca)",
          genkey},
-        {"sign", "sign a PEM certificate request with a CA", "CSR [SUBJECT]", 0, 2,
+        {"sign",
+         "sign a PEM certificate request with a CA",
+         "CSR [SUBJECT]",
+         0,
+         2,
          {"ca", "ca-key", "ca-key-passphrase-file", "ca-key-passphrase-env", "config", "profile", "hostname", "csr",
           "strict"},
          R"(Arguments:
@@ -347,14 +363,23 @@ Examples:
   certgen sign -ca ca.pem -ca-key ca-key.pem -config ca-config.json -profile server \
     -hostname 10.0.0.1,web web.csr | certgen-json -bare web)",
          sign},
-        {"certinfo", "print a certificate or CSR as cfssl's JSON", "", 0, 0, {"cert", "csr", "domain"},
+        {"certinfo",
+         "print a certificate or CSR as cfssl's JSON",
+         "",
+         0,
+         0,
+         {"cert", "csr", "domain"},
          R"(Examples:
   certgen certinfo -cert backend-1.pem
   certgen certinfo -csr backend-1.csr
   cat ca.pem | certgen certinfo -cert -)",
          certinfo},
-        {"selfsign", "generate a new key and a self-signed (non-CA) certificate; for tests only", "HOSTNAME CSRJSON",
-         2, 2, {"config", "profile", "strict", "key-passphrase-file", "key-passphrase-env"},
+        {"selfsign",
+         "generate a new key and a self-signed (non-CA) certificate; for tests only",
+         "HOSTNAME CSRJSON",
+         2,
+         2,
+         {"config", "profile", "strict", "key-passphrase-file", "key-passphrase-env"},
          R"(Arguments:
   HOSTNAME  comma-separated SANs of the certificate
   CSRJSON   JSON file with the request, '-' for stdin
@@ -362,7 +387,11 @@ Examples:
 Examples:
   certgen selfsign 127.0.0.1,localhost req.json | certgen-json -bare test)",
          selfsign},
-        {"gencrl", "generate a CRL revoking the given serial numbers", "SERIALS CERT KEY [TIME]", 3, 4,
+        {"gencrl",
+         "generate a CRL revoking the given serial numbers",
+         "SERIALS CERT KEY [TIME]",
+         3,
+         4,
          {"ca-key-passphrase-file", "ca-key-passphrase-env"},
          R"(Arguments:
   SERIALS   text file with one decimal serial number per line, '-' for stdin
@@ -375,7 +404,12 @@ Examples:
   certgen gencrl revoked.txt ca.pem ca-key.pem 86400 | base64 -d > ca.crl
 Prints the CRL as base64 DER on one line, as cfssl does.)",
          gencrl},
-        {"print-defaults", "print a default CSR JSON or ca-config.json to start from", "TYPE", 1, 1, {},
+        {"print-defaults",
+         "print a default CSR JSON or ca-config.json to start from",
+         "TYPE",
+         1,
+         1,
+         {},
          R"(Arguments:
   TYPE      csr, config or list
 

@@ -55,7 +55,8 @@ int split(const Options& o) {
     // cfssljson reads one name; the guide ends with a "-" that Go ignores, and so do we.
     std::vector<std::string> names = o.positional;
     if (names.size() == 2 && names[1] == "-") names.pop_back();
-    if (names.size() > 1) throw Error(Code::Usage, "expected at most one PREFIX, got '" + names[1] + "' too; see --help");
+    if (names.size() > 1)
+        throw Error(Code::Usage, "expected at most one PREFIX, got '" + names[1] + "' too; see --help");
     const std::string prefix = names.empty() ? "cert" : names[0];
     if (prefix.empty() || prefix == "-") throw Error(Code::Usage, "PREFIX must name files, got '" + prefix + "'");
 
@@ -63,8 +64,7 @@ int split(const Options& o) {
     const auto files = certgen::files_from_response(read_input(o.input), o.bare, source, prefix);
 
     if (o.to_stdout) {
-        for (const auto& f : files)
-            std::cout << (f.binary ? certgen::base64_encode(f.contents) : f.contents) << '\n';
+        for (const auto& f : files) std::cout << (f.binary ? certgen::base64_encode(f.contents) : f.contents) << '\n';
         return cli::kExitOk;
     }
     // cfssljson overwrites silently; we refuse to replace what the user had unless
@@ -75,8 +75,9 @@ int split(const Options& o) {
             if (!std::filesystem::exists(f.name, ec)) continue;
             if (std::filesystem::is_regular_file(f.name, ec) && read_file(f.name) == f.contents) continue;
             throw Error(Code::FileExists,
-                        located(f.name, "already exists with different content; pass -overwrite to replace it "
-                                        "(nothing was written)"));
+                        located(f.name,
+                                "already exists with different content; pass -overwrite to replace it "
+                                "(nothing was written)"));
         }
     }
     FileSet set;
@@ -92,7 +93,8 @@ int main(int argc, char** argv) {
         Options o;
         CLI::App app{"certgen-json -- split certgen/cfssl JSON output into PEM files (cfssljson drop-in)",
                      "certgen-json"};
-        app.add_flag("--bare", o.bare, "the input is the bare JSON (certgen/cfssl gencert output), not an API response");
+        app.add_flag("--bare", o.bare,
+                     "the input is the bare JSON (certgen/cfssl gencert output), not an API response");
         app.add_option("-f", o.input, "JSON input file, '-' for stdin")->capture_default_str();
         app.add_flag("--stdout", o.to_stdout, "print the contents instead of writing files");
         app.add_flag("--overwrite", o.overwrite, "replace existing files whose content differs");

@@ -34,7 +34,8 @@ constexpr std::array<Member, 6> kMembers{{
 std::string string_member(const json& object, std::string_view key, std::string_view where) {
     const json& value = object.at(std::string(key));
     if (!value.is_string())
-        throw Error(Code::InputWrongType, located(where, std::string(key) + ": expected a string, got " + value.type_name()));
+        throw Error(Code::InputWrongType,
+                    located(where, std::string(key) + ": expected a string, got " + value.type_name()));
     return value.get<std::string>();
 }
 
@@ -43,10 +44,12 @@ std::string decode(const std::string& text, std::string_view key, std::string_vi
     std::string out(text.size() + 4, '\0');
     int n = 0, tail = 0;
     EVP_DecodeInit(ctx.get());
-    const bool ok = EVP_DecodeUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &n,
-                                     reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size())) >= 0 &&
-                    EVP_DecodeFinal(ctx.get(), reinterpret_cast<unsigned char*>(out.data()) + n, &tail) == 1;
-    if (!ok || text.empty()) throw Error(Code::InputInvalidValue, located(where, std::string(key) + ": not valid base64"));
+    const bool ok =
+        EVP_DecodeUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &n,
+                         reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size())) >= 0 &&
+        EVP_DecodeFinal(ctx.get(), reinterpret_cast<unsigned char*>(out.data()) + n, &tail) == 1;
+    if (!ok || text.empty())
+        throw Error(Code::InputInvalidValue, located(where, std::string(key) + ": not valid base64"));
     out.resize(static_cast<size_t>(n + tail));
     return out;
 }
@@ -54,8 +57,9 @@ std::string decode(const std::string& text, std::string_view key, std::string_vi
 const json& unwrap(const json& doc, std::string_view source) {
     if (!doc.contains("success")) {
         throw Error(Code::InputMissingKey,
-                    located(source, "no \"success\" key: this is not a cfssl API response; pass -bare for the output "
-                                    "of certgen or cfssl gencert"));
+                    located(source,
+                            "no \"success\" key: this is not a cfssl API response; pass -bare for the output "
+                            "of certgen or cfssl gencert"));
     }
     if (!doc["success"].is_boolean())
         throw Error(Code::InputWrongType, located(source, "success: expected true or false"));

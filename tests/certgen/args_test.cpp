@@ -49,9 +49,7 @@ TEST(NormalizeArgs, OneLetterFlagsStaySingleDash) {
     EXPECT_EQ(norm({"-h"}), (V{"-h"}));
 }
 
-TEST(NormalizeArgs, EverythingAfterDoubleDashIsPositional) {
-    EXPECT_EQ(norm({"--", "-ca"}), (V{"--", "-ca"}));
-}
+TEST(NormalizeArgs, EverythingAfterDoubleDashIsPositional) { EXPECT_EQ(norm({"--", "-ca"}), (V{"--", "-ca"})); }
 
 TEST(NormalizeArgs, UnknownLongSingleDashFlagIsAUsageErrorNamingTheClosest) {
     try {

@@ -67,7 +67,8 @@ TEST_F(BadInput, MalformedJson) { expect_failure({"malformed", {"gencert", "-ini
 TEST_F(BadInput, WrongTypes) {
     expect_failure({"cn-number", {"gencert", "-initca", "-"}, R"({"CN":42})", 12002});
     expect_failure({"hosts-string-object", sign_with({"-"}), R"({"CN":"x","hosts":{"a":1}})", 12002});
-    expect_failure({"key-size-string", {"gencert", "-initca", "-"}, R"({"CN":"x","key":{"algo":"rsa","size":"big"}})", 12002});
+    expect_failure(
+        {"key-size-string", {"gencert", "-initca", "-"}, R"({"CN":"x","key":{"algo":"rsa","size":"big"}})", 12002});
 }
 
 TEST_F(BadInput, UnknownKeyInCsrJson) {
@@ -85,7 +86,8 @@ TEST_F(BadInput, WeakKeySizes) {
 }
 
 TEST_F(BadInput, KeyDoesNotMatchTheCaCertificate) {
-    expect_failure({"mismatch", {"gencert", "-ca=../ca.pem", "-ca-key=../other-key.pem", "-"}, guide_request("x"), 2103});
+    expect_failure(
+        {"mismatch", {"gencert", "-ca=../ca.pem", "-ca-key=../other-key.pem", "-"}, guide_request("x"), 2103});
 }
 
 TEST_F(BadInput, UnreadableFiles) {
@@ -96,20 +98,23 @@ TEST_F(BadInput, UnreadableFiles) {
         expect_failure({"unreadable-csr", {"gencert", "-initca", "../unreadable.pem"}, {}, 13001});
     }
     expect_failure({"missing-csr", {"gencert", "-initca", "../nope.json"}, {}, 13001});
-    expect_failure({"missing-ca", {"gencert", "-ca=../nope.pem", "-ca-key=../ca-key.pem", "-"}, guide_request("x"), 13001});
-    expect_failure({"missing-env", {"gencert", "-ca=env:TRELLIS_NO_SUCH_VAR", "-ca-key=../ca-key.pem", "-"},
-                    guide_request("x"), 13001});
+    expect_failure(
+        {"missing-ca", {"gencert", "-ca=../nope.pem", "-ca-key=../ca-key.pem", "-"}, guide_request("x"), 13001});
+    expect_failure({"missing-env",
+                    {"gencert", "-ca=env:TRELLIS_NO_SUCH_VAR", "-ca-key=../ca-key.pem", "-"},
+                    guide_request("x"),
+                    13001});
     expect_failure({"missing-config", sign_with({"-config=../nope.json", "-"}), guide_request("x"), 13001});
 }
 
 TEST_F(BadInput, NotPemWhereACertificateBelongs) {
-    expect_failure({"config-as-ca", {"gencert", "-ca=../ca-config.json", "-ca-key=../ca-key.pem", "-"},
-                    guide_request("x"), 1002});
+    expect_failure(
+        {"config-as-ca", {"gencert", "-ca=../ca-config.json", "-ca-key=../ca-key.pem", "-"}, guide_request("x"), 1002});
 }
 
 TEST_F(BadInput, CaCertificateThatIsNotACa) {
-    expect_failure({"leaf-as-ca", {"gencert", "-ca=../leaf.pem", "-ca-key=../leaf-key.pem", "-"}, guide_request("x"),
-                    1100});
+    expect_failure(
+        {"leaf-as-ca", {"gencert", "-ca=../leaf.pem", "-ca-key=../leaf-key.pem", "-"}, guide_request("x"), 1100});
 }
 
 TEST_F(BadInput, UnknownProfileWithStrict) {
@@ -118,8 +123,9 @@ TEST_F(BadInput, UnknownProfileWithStrict) {
 }
 
 TEST_F(BadInput, MisspeltUsageInConfig) {
-    testing::spit(dir_->path() / "typo-config.json",
-                  R"({"signing":{"default":{"expiry":"8760h","usages":["signing","key encipherment","server auht"]}}})");
+    testing::spit(
+        dir_->path() / "typo-config.json",
+        R"({"signing":{"default":{"expiry":"8760h","usages":["signing","key encipherment","server auht"]}}})");
     expect_failure({"usage-typo", sign_with({"-config=../typo-config.json", "-"}), guide_request("x"), 5003});
 }
 
@@ -130,8 +136,10 @@ TEST_F(BadInput, BadDurationInConfig) {
 }
 
 TEST_F(BadInput, InvalidDnsName) {
-    expect_failure({"bad-host", {"gencert", "-ca=../ca.pem", "-ca-key=../ca-key.pem", "-hostname=bad_host..name", "-"},
-                    guide_request("x"), 9002});
+    expect_failure({"bad-host",
+                    {"gencert", "-ca=../ca.pem", "-ca-key=../ca-key.pem", "-hostname=bad_host..name", "-"},
+                    guide_request("x"),
+                    9002});
 }
 
 TEST_F(BadInput, CaSectionWithoutInitca) {
@@ -140,7 +148,8 @@ TEST_F(BadInput, CaSectionWithoutInitca) {
 
 TEST_F(BadInput, EmptyPassphrase) {
     testing::spit(dir_->path() / "empty.pass", "\n");
-    expect_failure({"empty-pass", {"gencert", "-initca", "-key-passphrase-file=../empty.pass", "-"}, kCaRequest, 12005});
+    expect_failure(
+        {"empty-pass", {"gencert", "-initca", "-key-passphrase-file=../empty.pass", "-"}, kCaRequest, 12005});
 }
 
 TEST_F(BadInput, UsageErrorsExit2) {

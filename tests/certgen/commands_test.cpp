@@ -63,7 +63,8 @@ TEST(Sign, SignsAPemCsrWithHostnamesAndPrintsCertAndCsr) {
     auto key = certgen({"genkey", "-"}, R"({"CN":"web","hosts":["web.example"]})", dir.path());
     ASSERT_EQ(key.exit_code, 0) << key.err;
     testing::spit(dir / "web.csr", nlohmann::json::parse(key.out).at("csr").get<std::string>());
-    auto r = certgen({"sign", "-ca=ca.pem", "-ca-key=ca-key.pem", "-hostname=127.0.0.2,web", "web.csr"}, {}, dir.path());
+    auto r =
+        certgen({"sign", "-ca=ca.pem", "-ca-key=ca-key.pem", "-hostname=127.0.0.2,web", "web.csr"}, {}, dir.path());
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const auto j = nlohmann::json::parse(r.out);
     EXPECT_EQ(j.at("csr").get<std::string>(), testing::slurp(dir / "web.csr"));
@@ -78,8 +79,8 @@ TEST(Sign, SignsAPemCsrWithHostnamesAndPrintsCertAndCsr) {
 
     // A SUBJECT file replaces the CN, and -csr works like the argument.
     testing::spit(dir / "subject.json", R"({"CN":"renamed"})");
-    auto renamed = certgen({"sign", "-ca", "ca.pem", "-ca-key", "ca-key.pem", "-csr", "web.csr", "subject.json"}, {},
-                           dir.path());
+    auto renamed =
+        certgen({"sign", "-ca", "ca.pem", "-ca-key", "ca-key.pem", "-csr", "web.csr", "subject.json"}, {}, dir.path());
     ASSERT_EQ(renamed.exit_code, 0) << renamed.err;
     EXPECT_EQ(cert_of(renamed).common_name(), "renamed");
 }
@@ -100,8 +101,8 @@ TEST(Selfsign, MakesANonCaCertificateForTheHostnameAndWarns) {
 TEST(Gencrl, RevokesTheListedSerials) {
     TempDir dir;
     make_ca(dir);
-    auto leaf = certgen({"gencert", "-ca=ca.pem", "-ca-key=ca-key.pem", "-hostname=127.0.0.1", "-"}, guide_request("gone"),
-                        dir.path());
+    auto leaf = certgen({"gencert", "-ca=ca.pem", "-ca-key=ca-key.pem", "-hostname=127.0.0.1", "-"},
+                        guide_request("gone"), dir.path());
     ASSERT_EQ(leaf.exit_code, 0) << leaf.err;
     const std::string serial = cert_of(leaf).serial_decimal();
     testing::spit(dir / "serials.txt", serial + "\n\n12345\n");
@@ -116,8 +117,8 @@ TEST(Gencrl, RevokesTheListedSerials) {
     ASSERT_EQ(text.exit_code, 0) << text.err;
     EXPECT_NE(text.out.find("Issuer: CN = CA"), std::string::npos) << text.out;
     EXPECT_NE(text.out.find("Serial Number: 3039"), std::string::npos) << text.out;  // 12345
-    auto verify = testing::run({"openssl", "crl", "-inform", "DER", "-in", "crl.der", "-CAfile", "ca.pem", "-noout"}, {},
-                               dir.path());
+    auto verify = testing::run({"openssl", "crl", "-inform", "DER", "-in", "crl.der", "-CAfile", "ca.pem", "-noout"},
+                               {}, dir.path());
     EXPECT_EQ(verify.exit_code, 0) << verify.err;
     EXPECT_NE(verify.err.find("verify OK"), std::string::npos) << verify.err;
 

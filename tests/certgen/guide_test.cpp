@@ -43,10 +43,22 @@ RunResult* GuideTest::result_ = nullptr;
 
 TEST_F(GuideTest, RunsVerbatimAndMakesExactlyTheGuidesFiles) {
     ASSERT_EQ(result_->exit_code, 0) << result_->err;
-    const std::vector<std::string> expected{
-        "backend-1-key.pem", "backend-1.csr", "backend-1.pem", "backend-2-key.pem", "backend-2.csr", "backend-2.pem",
-        "backend-3-key.pem", "backend-3.csr", "backend-3.pem", "ca-config.json",    "ca-key.pem",    "ca.csr",
-        "ca.pem",            "client-key.pem", "client.csr",   "client.pem"};
+    const std::vector<std::string> expected{"backend-1-key.pem",
+                                            "backend-1.csr",
+                                            "backend-1.pem",
+                                            "backend-2-key.pem",
+                                            "backend-2.csr",
+                                            "backend-2.pem",
+                                            "backend-3-key.pem",
+                                            "backend-3.csr",
+                                            "backend-3.pem",
+                                            "ca-config.json",
+                                            "ca-key.pem",
+                                            "ca.csr",
+                                            "ca.pem",
+                                            "client-key.pem",
+                                            "client.csr",
+                                            "client.pem"};
     EXPECT_EQ(dir_entries(dir_->path()), expected);  // the guide's list, and no temp files left
 }
 
@@ -166,7 +178,8 @@ TEST(GencertFlags, CaFromEnvironmentAndCnOverride) {
     ASSERT_EQ(ca.exit_code, 0) << ca.err;
     const auto j = nlohmann::json::parse(ca.out);
     const std::string script = "export CA_CERT=\"$(cat ca.pem)\" CA_KEY=\"$(cat ca-key.pem)\"; echo '" +
-                               guide_request("x") + "' | certgen gencert -ca env:CA_CERT -ca-key env:CA_KEY -cn renamed -";
+                               guide_request("x") +
+                               "' | certgen gencert -ca env:CA_CERT -ca-key env:CA_KEY -cn renamed -";
     testing::spit(dir / "ca.pem", j["cert"].get<std::string>());
     testing::spit(dir / "ca-key.pem", j["key"].get<std::string>());
     auto r = shell(script, dir.path());
@@ -180,14 +193,15 @@ TEST(GencertFlags, StrictMakesTheGuidesMissingProfileAnError) {
     auto ca = certgen({"gencert", "-initca", "-"}, kCaRequest, dir.path());
     ASSERT_EQ(certgen_json({"-bare", "ca"}, ca.out, dir.path()).exit_code, 0);
     testing::spit(dir / "ca-config.json", kCaConfig);
-    auto r = certgen({"gencert", "--strict", "-config=ca-config.json", "-ca=ca.pem", "-ca-key=ca-key.pem",
-                      "-profile=peer", "-"},
-                     guide_request("backend-1"), dir.path());
+    auto r = certgen(
+        {"gencert", "--strict", "-config=ca-config.json", "-ca=ca.pem", "-ca-key=ca-key.pem", "-profile=peer", "-"},
+        guide_request("backend-1"), dir.path());
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_EQ(error_code(r), 5002) << r.err;
     EXPECT_TRUE(r.out.empty());
-    auto lenient = certgen({"gencert", "-config=ca-config.json", "-ca=ca.pem", "-ca-key=ca-key.pem", "-profile=peer", "-"},
-                           guide_request("backend-1"), dir.path());
+    auto lenient =
+        certgen({"gencert", "-config=ca-config.json", "-ca=ca.pem", "-ca-key=ca-key.pem", "-profile=peer", "-"},
+                guide_request("backend-1"), dir.path());
     EXPECT_EQ(lenient.exit_code, 0) << lenient.err;
     EXPECT_NE(lenient.err.find("warning"), std::string::npos);
     EXPECT_NE(lenient.err.find("peer"), std::string::npos);
@@ -213,9 +227,10 @@ TEST(EncryptedKeys, GencertWritesAnEncryptedKeyAndSigningReadsIt) {
     EXPECT_EQ(wrong.exit_code, 1);
     EXPECT_EQ(error_code(wrong), 2101) << wrong.err;
 
-    const std::string script = "CA_PASS='correct horse battery staple' certgen gencert -ca=ca.pem -ca-key=ca-key.pem "
-                               "-ca-key-passphrase-env=CA_PASS -hostname=127.0.0.1 - <<< '" +
-                               guide_request("n") + "' | certgen-json -bare n";
+    const std::string script =
+        "CA_PASS='correct horse battery staple' certgen gencert -ca=ca.pem -ca-key=ca-key.pem "
+        "-ca-key-passphrase-env=CA_PASS -hostname=127.0.0.1 - <<< '" +
+        guide_request("n") + "' | certgen-json -bare n";
     auto ok = shell(script, dir.path());
     ASSERT_EQ(ok.exit_code, 0) << ok.err;
     const auto n = pki::Certificate::from_pem(testing::slurp(dir / "n.pem"), "n.pem");

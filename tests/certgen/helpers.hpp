@@ -41,7 +41,8 @@ inline int error_code(const RunResult& r) {
     const auto end = r.err.find_last_not_of('\n');
     if (end == std::string::npos) return -1;
     const auto start = r.err.rfind('\n', end);
-    const std::string line = r.err.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1) + 1);
+    const std::string line = r.err.substr(start == std::string::npos ? 0 : start + 1,
+                                          end - (start == std::string::npos ? 0 : start + 1) + 1);
     try {
         const auto j = nlohmann::json::parse(line);
         return j.at("code").get<int>();

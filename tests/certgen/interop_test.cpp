@@ -40,9 +40,9 @@ TEST(Interop, CfsslCaSignsWithCertgen) {
     ASSERT_EQ(ca.exit_code, 0) << ca.err;
     ASSERT_EQ(testing::run({"cfssljson", "-bare", "ca"}, ca.out, dir.path()).exit_code, 0);
     testing::spit(dir / "ca-config.json", kCaConfig);
-    auto leaf = certgen({"gencert", "-config=ca-config.json", "-ca=ca.pem", "-ca-key=ca-key.pem",
-                         "-hostname=127.0.0.1,backend-1", "-"},
-                        guide_request("backend-1"), dir.path());
+    auto leaf = certgen(
+        {"gencert", "-config=ca-config.json", "-ca=ca.pem", "-ca-key=ca-key.pem", "-hostname=127.0.0.1,backend-1", "-"},
+        guide_request("backend-1"), dir.path());
     ASSERT_EQ(leaf.exit_code, 0) << leaf.err;
     ASSERT_EQ(certgen_json({"-bare", "backend-1"}, leaf.out, dir.path()).exit_code, 0);
     expect_chain_verifies(dir.path(), "ca", "backend-1", "127.0.0.1");
@@ -56,9 +56,9 @@ TEST(Interop, CertgenCaSignsWithCfssl) {
     auto split = testing::run({"cfssljson", "-bare", "ca"}, ca.out, dir.path());
     ASSERT_EQ(split.exit_code, 0) << split.err;
     testing::spit(dir / "ca-config.json", kCaConfig);
-    auto leaf = cfssl({"gencert", "-config=ca-config.json", "-ca=ca.pem", "-ca-key=ca-key.pem",
-                       "-hostname=127.0.0.1,backend-1", "-"},
-                      guide_request("backend-1"), dir.path());
+    auto leaf = cfssl(
+        {"gencert", "-config=ca-config.json", "-ca=ca.pem", "-ca-key=ca-key.pem", "-hostname=127.0.0.1,backend-1", "-"},
+        guide_request("backend-1"), dir.path());
     ASSERT_EQ(leaf.exit_code, 0) << leaf.err;
     // and certgen-json reads cfssl's.
     ASSERT_EQ(certgen_json({"-bare", "backend-1"}, leaf.out, dir.path()).exit_code, 0);
@@ -74,7 +74,8 @@ TEST(Interop, EcdsaCertgenCaSignsWithCfsslAndBack) {
     ASSERT_EQ(by_cfssl.exit_code, 0) << by_cfssl.err;
     ASSERT_EQ(certgen_json({"-bare", "by-cfssl"}, by_cfssl.out, dir.path()).exit_code, 0);
     expect_chain_verifies(dir.path(), "ca", "by-cfssl", "127.0.0.1");
-    auto by_certgen = certgen({"gencert", "-ca=ca.pem", "-ca-key=ca-key.pem", "-hostname=127.0.0.1", "-"}, req, dir.path());
+    auto by_certgen =
+        certgen({"gencert", "-ca=ca.pem", "-ca-key=ca-key.pem", "-hostname=127.0.0.1", "-"}, req, dir.path());
     ASSERT_EQ(certgen_json({"-bare", "by-certgen"}, by_certgen.out, dir.path()).exit_code, 0);
     expect_chain_verifies(dir.path(), "ca", "by-certgen", "127.0.0.1");
 }
@@ -113,8 +114,9 @@ TEST(Interop, CfsslCertinfoReadsCertgenCertificatesAsCertgenDoes) {
     TempDir dir;
     auto ca = certgen({"gencert", "-initca", "-"}, kCaRequest, dir.path());
     ASSERT_EQ(certgen_json({"-bare", "ca"}, ca.out, dir.path()).exit_code, 0);
-    auto leaf = certgen({"gencert", "-ca=ca.pem", "-ca-key=ca-key.pem", "-hostname=10.0.0.1,backend-1,127.0.0.1,::", "-"},
-                        guide_request("backend-1"), dir.path());
+    auto leaf =
+        certgen({"gencert", "-ca=ca.pem", "-ca-key=ca-key.pem", "-hostname=10.0.0.1,backend-1,127.0.0.1,::", "-"},
+                guide_request("backend-1"), dir.path());
     ASSERT_EQ(certgen_json({"-bare", "backend-1"}, leaf.out, dir.path()).exit_code, 0);
 
     auto theirs = cfssl({"certinfo", "-cert", "backend-1.pem"}, {}, dir.path());
@@ -124,7 +126,8 @@ TEST(Interop, CfsslCertinfoReadsCertgenCertificatesAsCertgenDoes) {
     const auto t = nlohmann::json::parse(theirs.out);
     const auto o = nlohmann::json::parse(ours.out);
     EXPECT_EQ(t["subject"]["common_name"], "backend-1");
-    for (const char* key : {"subject", "issuer", "serial_number", "sans", "sigalg", "pem"}) EXPECT_EQ(o[key], t[key]) << key;
+    for (const char* key : {"subject", "issuer", "serial_number", "sans", "sigalg", "pem"})
+        EXPECT_EQ(o[key], t[key]) << key;
     // cfssl 1.2 prints key-id bytes with %X ("0E" as "E"); later cfssl and certgen use %02X.
     for (const char* key : {"authority_key_id", "subject_key_id"})
         EXPECT_EQ(key_id_bytes(o[key].get<std::string>()), key_id_bytes(t[key].get<std::string>())) << key;

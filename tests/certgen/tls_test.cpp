@@ -30,14 +30,25 @@ struct Pki {
     Pki() {
         // The guide's CA, a peer for the server's address and a client; plus a stranger CA and its client.
         const std::string script =
-            "echo '" + kCaRequest + "' | certgen gencert -initca - | certgen-json -bare ca\n"
-            "echo '" + kCaConfig + "' > ca-config.json\n"
-            "echo '" + guide_request("backend-1") + "' | certgen gencert -config=ca-config.json -ca=ca.pem "
-            "-ca-key=ca-key.pem -hostname=\"" + kServerIp + ",backend-1,127.0.0.1,::\" -profile=peer - | certgen-json -bare backend-1\n"
-            "echo '" + guide_request("client") + "' | certgen gencert -config=ca-config.json -ca=ca.pem "
+            "echo '" + kCaRequest +
+            "' | certgen gencert -initca - | certgen-json -bare ca\n"
+            "echo '" +
+            kCaConfig +
+            "' > ca-config.json\n"
+            "echo '" +
+            guide_request("backend-1") +
+            "' | certgen gencert -config=ca-config.json -ca=ca.pem "
+            "-ca-key=ca-key.pem -hostname=\"" +
+            kServerIp +
+            ",backend-1,127.0.0.1,::\" -profile=peer - | certgen-json -bare backend-1\n"
+            "echo '" +
+            guide_request("client") +
+            "' | certgen gencert -config=ca-config.json -ca=ca.pem "
             "-ca-key=ca-key.pem -hostname=\"\" -profile=client - | certgen-json -bare client\n"
             "echo '{\"CN\":\"Stranger CA\"}' | certgen gencert -initca - | certgen-json -bare stranger\n"
-            "echo '" + guide_request("client") + "' | certgen gencert -config=ca-config.json -ca=stranger.pem "
+            "echo '" +
+            guide_request("client") +
+            "' | certgen gencert -config=ca-config.json -ca=stranger.pem "
             "-ca-key=stranger-key.pem -profile=client - | certgen-json -bare stranger-client\n";
         auto r = shell(script, dir.path());
         if (r.exit_code != 0) throw std::runtime_error("making the PKI failed: " + r.err);
@@ -73,7 +84,8 @@ CtxPtr make_ctx(bool server, const std::string& cert, const std::string& key, co
     if (SSL_CTX_load_verify_locations(ctx.get(), pki().path(ca).c_str(), nullptr) != 1)
         throw std::runtime_error("loading " + ca + " failed: " + openssl_errors());
     // The server requires a client certificate; the client requires a valid server.
-    SSL_CTX_set_verify(ctx.get(), server ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT : SSL_VERIFY_PEER, nullptr);
+    SSL_CTX_set_verify(ctx.get(), server ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT : SSL_VERIFY_PEER,
+                       nullptr);
     return ctx;
 }
 
@@ -172,8 +184,8 @@ TEST(MutualTls, ServerCertificateCoversLoopback127001) {
         X509_STORE_CTX_init(ctx, store, leaf, nullptr);
         X509_VERIFY_PARAM_set1_ip_asc(X509_STORE_CTX_get0_param(ctx), ip.c_str());
         X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER);
-        EXPECT_EQ(X509_verify_cert(ctx) == 1, ok) << ip << ": "
-                                                 << X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx));
+        EXPECT_EQ(X509_verify_cert(ctx) == 1, ok)
+            << ip << ": " << X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx));
         X509_STORE_CTX_free(ctx);
     }
     X509_free(leaf);
