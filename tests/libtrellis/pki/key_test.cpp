@@ -33,7 +33,9 @@ TEST(PrivateKey, GeneratesEveryAllowedKindInCfsslsEncoding) {
         const PrivateKey key = PrivateKey::generate(c.request);
         const KeyRequest got = key.describe();
         EXPECT_EQ(got.algo, c.request.algo);
-        if (c.request.algo != KeyAlgorithm::Ed25519) EXPECT_EQ(got.size, c.request.size);
+        if (c.request.algo != KeyAlgorithm::Ed25519) {
+            EXPECT_EQ(got.size, c.request.size);
+        }
         EXPECT_EQ(key.signature_digest(), c.digest);
         const std::string pem = key.pem();
         EXPECT_TRUE(pem.starts_with("-----BEGIN " + c.pem_label + "-----\n")) << pem.substr(0, 40);
@@ -46,7 +48,9 @@ TEST(PrivateKey, BothRsaGeneratorsMakeUsableKeys) {
     for (const PrivateKey& key : {generate_rsa_with_botan(2048), generate_rsa_with_openssl(2048)}) {
         EXPECT_EQ(key.describe().algo, KeyAlgorithm::Rsa);
         EXPECT_EQ(key.describe().size, 2048);
-        EXPECT_EQ(EVP_PKEY_check(EVP_PKEY_CTX_new(key.get(), nullptr)), 1);
+        EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new(key.get(), nullptr);
+        EXPECT_EQ(EVP_PKEY_check(ctx), 1);
+        EVP_PKEY_CTX_free(ctx);
     }
 }
 
