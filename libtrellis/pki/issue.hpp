@@ -54,7 +54,7 @@ Issued issue(const CertificateRequest& request, const Signer& ca, const Profile&
 // Issue from an already generated key (the caller may generate keys in parallel).
 Issued issue_with_key(const CertificateRequest& request, const PrivateKey& key, const Signer& ca, const Profile& profile,
                       const Overrides& overrides, Warnings& warnings);
-// genkey: a new key and CSR, no certificate. With `as_ca`, a self-signed CA (like -initca).
+// genkey: a new key and CSR, no certificate. (genkey -initca is init_ca.)
 Issued generate_key(const CertificateRequest& request, Warnings& warnings);
 // sign: signs a PEM CSR; `hosts` replaces its SANs when set; `subject` overrides its subject when set.
 std::string sign_csr(std::string_view csr_pem, std::string_view source, const Signer& ca, const Profile& profile,
