@@ -1,0 +1,173 @@
+#include "cluster/lint.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <set>
+
+#include "cluster/provision.hpp"
+#include "core/files.hpp"
+#include "support.hpp"
+
+namespace trellis::cluster {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using trellis::testing::TempDir;
+
+// A provisioned full-mTLS cluster to break in one way per test.
+class LintFiles : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        Warnings w;
+        const Spec s = load_spec("cluster: {name: l}\nnodes:\n  - {name: a, address: 127.0.0.71}\n  - {name: b, address: 127.0.0.72}\n"
+                                 "  - {name: c, address: 127.0.0.73}\nclients:\n  - name: admin\n",
+                                 "spec.yml", w);
+        provision(s, tmp_.path(), {});
+    }
+    BackendConfig node(const std::string& name, const std::string& extra = "") {
+        const fs::path p = tmp_ / (name + "/backend.yml");
+        return BackendConfig::from_yaml(read_file(p) + extra, p.string());
+    }
+    std::set<std::string> codes(const BackendConfig& c, LintOptions o = {}) {
+        std::set<std::string> out;
+        for (const auto& f : lint_node(c, o)) out.insert(std::string(f.kind->code));
+        return out;
+    }
+    TempDir tmp_;
+};
+
+TEST_F(LintFiles, ProvisionedNodeIsClean) {
+    for (const char* n : {"a", "b", "c"}) {
+        const auto f = lint_node(node(n));
+        EXPECT_TRUE(f.empty()) << f.front().to_string();
+    }
+}
+
+TEST_F(LintFiles, KeyOfAnotherCertificate) {
+    auto c = node("a");
+    c.set("etcd-key-file", {(tmp_ / "b/b-key.pem").string()}, Origin{"flag --etcd-key-file"});
+    EXPECT_TRUE(codes(c).contains("L106"));
+}
+
+TEST_F(LintFiles, KeyReadableByOthers) {
+    fs::permissions(tmp_ / "a/a-key.pem", fs::perms(0644));
+    const auto f = lint_node(node("a"));
+    ASSERT_EQ(f.size(), 2u);  // named twice: etcd-key-file and the API's key-file
+    EXPECT_EQ(f[0].kind->name, "key-permissions");
+    EXPECT_EQ(f[1].kind->name, "key-permissions");
+    EXPECT_THAT(f[0].to_string(), HasSubstr("backend.yml:"));
+    EXPECT_THAT(f[0].message, HasSubstr("mode 0644"));
+}
+
+TEST_F(LintFiles, CertificateOfAnotherCaFailsBothStacks) {
+    TempDir other;
+    Warnings w;
+    provision(load_spec("cluster: {name: o}\nnodes:\n  - {name: a, address: 127.0.0.71}\n", "o.yml", w), other.path(), {});
+    auto c = node("a");
+    c.set("etcd-cert-file", {(other / "a/a.pem").string()}, Origin{"flag"});
+    c.set("etcd-key-file", {(other / "a/a-key.pem").string()}, Origin{"flag"});
+    const auto f = lint_node(c);
+    ASSERT_EQ(f.size(), 1u);
+    EXPECT_EQ(f[0].kind->code, "L107");
+    EXPECT_THAT(f[0].message, HasSubstr("OpenSSL: "));
+    EXPECT_THAT(f[0].message, HasSubstr("Botan: "));
+}
+
+TEST_F(LintFiles, ExpiredAndExpiring) {
+    LintOptions o;
+    o.now = std::chrono::system_clock::now() + std::chrono::hours(24 * 400);
+    EXPECT_TRUE(codes(node("a"), o).contains("L108"));
+    o.now = std::chrono::system_clock::now() + std::chrono::hours(8760 - 24 * 10);
+    const auto c = codes(node("a"), o);
+    EXPECT_TRUE(c.contains("L109"));
+    EXPECT_FALSE(c.contains("L108"));
+}
+
+TEST_F(LintFiles, SanNotCoveringTheAdvertisedHost) {
+    auto c = node("a");
+    c.set("etcd-advertise-client-urls", {"https://127.0.0.99:2379"}, Origin{"flag"});
+    const auto f = lint_node(c);
+    ASSERT_FALSE(f.empty());
+    EXPECT_EQ(f[0].kind->code, "L104");
+    EXPECT_THAT(f[0].message, HasSubstr("does not cover 127.0.0.99"));
+}
+
+TEST_F(LintFiles, ClientCertAsServerOrPeerCert) {
+    auto c = node("a");
+    c.set("etcd-peer-cert-file", {(tmp_ / "clients/admin/admin.pem").string()}, Origin{"flag"});
+    c.set("etcd-peer-key-file", {(tmp_ / "clients/admin/admin-key.pem").string()}, Origin{"flag"});
+    const auto got = codes(c);
+    EXPECT_TRUE(got.contains("L105"));  // no serverAuth
+    EXPECT_TRUE(got.contains("L104"));  // no SANs at all
+    EXPECT_TRUE(got.contains("L126"));  // loopback peer without 127.0.0.1
+    EXPECT_TRUE(got.contains("L107"));  // and the peer CA did not sign it
+}
+
+TEST_F(LintFiles, MissingFileAndCaKeyInTheNodeFolder) {
+    fs::remove(tmp_ / "b/b-peer.pem");
+    EXPECT_TRUE(codes(node("b")).contains("L116"));
+    fs::copy_file(tmp_ / "ca/ca-key.pem", tmp_ / "c/ca-key.pem");
+    EXPECT_TRUE(codes(node("c")).contains("L123"));
+}
+
+TEST_F(LintFiles, SharedPeerCaAndTrustedCaWithoutAuth) {
+    auto c = node("a");
+    c.set("etcd-peer-trusted-ca-file", {(tmp_ / "a/ca.pem").string()}, Origin{"flag"});
+    c.set("etcd-client-cert-auth", {"false"}, Origin{"flag"});
+    const auto got = codes(c);
+    EXPECT_TRUE(got.contains("L120"));
+    EXPECT_TRUE(got.contains("L119"));
+}
+
+TEST_F(LintFiles, InitialClusterMustNameThisMember) {
+    auto c = node("a");
+    c.set("etcd-initial-cluster", {"b=https://127.0.0.72:2380", "c=https://127.0.0.73:2380"}, Origin{"flag"});
+    EXPECT_TRUE(codes(c).contains("L110"));
+    c.set("etcd-initial-cluster", {"a=https://127.0.0.99:2380"}, Origin{"flag"});
+    EXPECT_TRUE(codes(c).contains("L110"));
+    c.set("etcd-initial-cluster", {"a-https://127.0.0.71:2380"}, Origin{"flag"});
+    EXPECT_TRUE(codes(c).contains("L117"));
+    c = node("a");
+    c.set("etcd-advertise-client-urls", {"https://0.0.0.0:2379"}, Origin{"flag"});
+    LintOptions no_files;
+    no_files.check_files = false;
+    EXPECT_TRUE(codes(c, no_files).contains("L122"));
+}
+
+TEST_F(LintFiles, ClusterChecks) {
+    std::vector<BackendConfig> configs{node("a"), node("b"), node("c")};
+    EXPECT_TRUE(lint_cluster(configs).empty());
+    configs[2].set("etcd-advertise-client-urls", {"https://127.0.0.72:2379"}, Origin{"flag"});
+    configs[2].set("etcd-initial-cluster", {"a=https://127.0.0.71:2380"}, Origin{"flag"});
+    std::set<std::string> got;
+    for (const auto& f : lint_cluster(configs)) got.insert(std::string(f.kind->code));
+    EXPECT_EQ(got, (std::set<std::string>{"L111", "L113"}));
+}
+
+TEST(LintKinds, TableIsStableAndDocumented) {
+    std::set<std::string_view> codes, names;
+    const std::string doc = trellis::testing::slurp(trellis::testing::source_path("docs/lint.md"));
+    for (const auto& k : finding_kinds()) {
+        EXPECT_TRUE(codes.insert(k.code).second) << k.code;
+        EXPECT_TRUE(names.insert(k.name).second) << k.name;
+        EXPECT_EQ(find_finding_kind(k.code), &k);
+        EXPECT_EQ(find_finding_kind(k.name), &k);
+        EXPECT_THAT(doc, HasSubstr("| " + std::string(k.code) + " | `" + std::string(k.name) + "` |")) << "docs/lint.md lacks " << k.code;
+    }
+    EXPECT_EQ(find_finding_kind("L101")->name, "scheme-mismatch");
+}
+
+TEST(LintPolicy, GuideCaConfigLacksItsProfiles) {
+    const auto f = lint_signing_policy(
+        R"({"signing":{"default":{"expiry":"43800h","usages":["signing","key encipherment","server auth","client auth"]}}})",
+        "ca-config.json");
+    ASSERT_EQ(f.size(), 2u);
+    EXPECT_EQ(f[0].to_string().substr(0, 36), "ca-config.json: L118 missing-profile");
+    EXPECT_EQ(lint_signing_policy("{", "x.json").front().kind->code, "L125");
+}
+
+}  // namespace
+}  // namespace trellis::cluster
