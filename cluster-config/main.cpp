@@ -106,9 +106,9 @@ int report(ProvisionResult r, const Options& o, Warnings& warnings) {
         std::cout << (o.check ? "would " : "") << action_name(f.action) << ' ' << (fs::path(o.out) / f.path).string()
                   << (f.reason.empty() ? "" : " (" + f.reason + ")") << '\n';
     }
-    std::cout << "changed: " << (r.changed ? "true" : "false") << " (" << written << " of " << r.files.size() << " files "
-              << (o.check ? "would change" : "written") << ", " << r.certificates_issued << " certificates "
-              << (o.check ? "to issue" : "issued") << ")\n";
+    std::cout << "changed: " << (r.changed ? "true" : "false") << " (" << written << " of " << r.files.size()
+              << " files " << (o.check ? "would change" : "written") << ", " << r.certificates_issued
+              << " certificates " << (o.check ? "to issue" : "issued") << ")\n";
     return cli::kExitOk;
 }
 
@@ -142,8 +142,8 @@ int cmd_add_node(const Options& o, Warnings& warnings) {
     const int rc = report(provision(spec, o.out, p), o, warnings);
     if (!o.json && !o.check) {
         const std::string scheme(peer_scheme(spec));
-        std::cerr << kTool << ": next: add \"- {name: " << node.name << ", address: " << node.address << "}\" to " << o.spec
-                  << ", run `trellisctl cluster member-add " << node.name << ' ' << scheme << "://"
+        std::cerr << kTool << ": next: add \"- {name: " << node.name << ", address: " << node.address << "}\" to "
+                  << o.spec << ", run `trellisctl cluster member-add " << node.name << ' ' << scheme << "://"
                   << host_for_url(node.address) << ':' << node.ports.peer << "`, then start the node with "
                   << (fs::path(o.out) / node.name / "backend.yml").string() << '\n';
     }
@@ -188,14 +188,16 @@ std::vector<fs::path> expand(const std::string& arg) {
     for (const auto& e : fs::directory_iterator(arg, ec))
         if (fs::exists(e.path() / "backend.yml", ec)) out.push_back(e.path() / "backend.yml");
     std::sort(out.begin(), out.end());
-    if (out.empty()) throw Error(Code::FileReadFailed, located(arg, "no backend.yml in this directory or its subdirectories"));
+    if (out.empty())
+        throw Error(Code::FileReadFailed, located(arg, "no backend.yml in this directory or its subdirectories"));
     return out;
 }
 
 int cmd_lint(const Options& o, Warnings&) {
     LintOptions lo;
     lo.check_files = !o.no_files;
-    lo.expiry_warning = std::chrono::duration_cast<std::chrono::hours>(pki::parse_duration(o.expiry_warning, "--expiry-warning"));
+    lo.expiry_warning =
+        std::chrono::duration_cast<std::chrono::hours>(pki::parse_duration(o.expiry_warning, "--expiry-warning"));
     std::vector<Finding> findings;
     std::vector<BackendConfig> configs;
     for (const auto& arg : o.lint_paths) {
@@ -224,7 +226,8 @@ int cmd_lint(const Options& o, Warnings&) {
                             {"file", f.file},
                             {"line", f.line},
                             {"message", f.message}});
-        std::cout << nlohmann::json{{"clean", findings.empty()}, {"files", configs.size()}, {"findings", list}}.dump() << '\n';
+        std::cout << nlohmann::json{{"clean", findings.empty()}, {"files", configs.size()}, {"findings", list}}.dump()
+                  << '\n';
     } else {
         for (const auto& f : findings) std::cout << f.to_string() << '\n';
         if (findings.empty())
@@ -252,7 +255,8 @@ int run(int argc, char** argv, Warnings& warnings) {
         sub->add_flag("--json", o.json, "print a machine-readable summary on stdout (files, changed, warnings)");
     };
 
-    CLI::App* render = app.add_subcommand("render", "write every node's backend.yml (and etcd/systemd files), no certificates");
+    CLI::App* render =
+        app.add_subcommand("render", "write every node's backend.yml (and etcd/systemd files), no certificates");
     common(render, true);
     render->add_flag("--force", o.force, "overwrite rendered files that exist with other content");
     render->footer(R"(
@@ -277,7 +281,8 @@ needs (copy it to /etc/trellis on the node); DIR/clients/<name>/ the client cert
 Running it again changes nothing unless the spec changed (new node, new SAN) or a certificate
 is within pki.renew-before of expiring; only those are reissued.)");
 
-    CLI::App* add = app.add_subcommand("add-node", "issue a new node's certificates and render its backend.yml to join");
+    CLI::App* add =
+        app.add_subcommand("add-node", "issue a new node's certificates and render its backend.yml to join");
     common(add, true);
     add->add_option("--name", o.name, "the new node's name (its etcd member name)")->required();
     add->add_option("--address", o.address, "the new node's IP address or host name")->required();
@@ -291,10 +296,12 @@ existing and an initial cluster of the spec's nodes plus the new one. Then add t
 spec, run `trellisctl cluster member-add NAME PEER-URL` and start the node.)");
 
     CLI::App* lint = app.add_subcommand("lint", "check backend.yml files and the certificates and keys they name");
-    lint->add_option("PATH", o.lint_paths, "backend.yml files, node folders, a provisioned DIR, or a ca-config.json")->required();
+    lint->add_option("PATH", o.lint_paths, "backend.yml files, node folders, a provisioned DIR, or a ca-config.json")
+        ->required();
     lint->add_flag("--json", o.json, "print the findings as JSON on stdout");
     lint->add_flag("--no-files", o.no_files, "check the configs only, not the certificates and keys they name");
-    lint->add_option("--expiry-warning", o.expiry_warning, "warn about certificates expiring within this (default 720h)");
+    lint->add_option("--expiry-warning", o.expiry_warning,
+                     "warn about certificates expiring within this (default 720h)");
     lint->footer(R"(
 Examples:
   cluster-config lint cluster                      (every DIR/*/backend.yml, plus cross-node checks)

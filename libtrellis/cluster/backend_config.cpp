@@ -24,14 +24,17 @@ constexpr std::array<BackendKey, 34> kKeys{{
      "directory of the backend's state; the embedded etcd keeps its data in <state-dir>/etcd (etcd --data-dir)"},
     {"log-level", "", String, "warn", "backend log level: debug, info, warn or error"},
     {"api-listen-address", "", String, "[::]:8080", "host:port the backend's HTTPS API listens on"},
-    {"api-url", "", String, "", "URL other nodes and trellisctl use to reach this backend's API (default: derived from api-listen-address)"},
+    {"api-url", "", String, "",
+     "URL other nodes and trellisctl use to reach this backend's API (default: derived from api-listen-address)"},
     {"cert-file", "", Path, "", "the backend API's TLS certificate (not an etcd flag)"},
     {"key-file", "", Path, "", "the backend API's TLS private key (not an etcd flag)"},
     {"trusted-ca-file", "", Path, "",
-     "CA that API clients' certificates must chain to; when set, the API requires a client certificate (not an etcd flag)"},
+     "CA that API clients' certificates must chain to; when set, the API requires a client certificate (not an etcd "
+     "flag)"},
     {"no-embed-etcd", "", Bool, "false", "do not run an embedded etcd; use the external store at etcd-client-urls"},
     {"etcd-client-urls", "", UrlList, "",
-     "client URLs of the external etcd cluster used with no-embed-etcd (the guide puts them in etcd-listen-client-urls)"},
+     "client URLs of the external etcd cluster used with no-embed-etcd (the guide puts them in "
+     "etcd-listen-client-urls)"},
     {"etcd-advertise-client-urls", "--advertise-client-urls", UrlList, "http://127.0.0.1:2379",
      "client URLs this member advertises to the rest of the cluster and to clients"},
     {"etcd-listen-client-urls", "--listen-client-urls", UrlList, "http://127.0.0.1:2379",
@@ -52,7 +55,8 @@ constexpr std::array<BackendKey, 34> kKeys{{
      "back with it) and is also the backend's client cert unless etcd-client-cert-file is set"},
     {"etcd-key-file", "--key-file", Path, "", "private key of etcd-cert-file"},
     {"etcd-trusted-ca-file", "--trusted-ca-file", Path, "",
-     "CA for the client port: etcd requires client certs signed by it; the backend verifies etcd's server cert with it"},
+     "CA for the client port: etcd requires client certs signed by it; the backend verifies etcd's server cert with "
+     "it"},
     {"etcd-client-cert-auth", "--client-cert-auth", Bool, "false",
      "require client certificates on the client port (etcd 3.4 already does when etcd-trusted-ca-file is set)"},
     {"etcd-client-cert-file", "", Path, "",
@@ -250,8 +254,8 @@ void BackendConfig::set(std::string_view key, const std::vector<std::string>& va
     const BackendKey* info = find_backend_key(key);
     if (info == nullptr) throw Error(Code::ConfigInvalid, origin.to_string() + ": " + unknown_key_message(key));
     if (!is_list(info->type) && values.size() != 1)
-        fail(origin, key, "expected one " + std::string(type_name(info->type)) + " value, got " +
-                              std::to_string(values.size()));
+        fail(origin, key,
+             "expected one " + std::string(type_name(info->type)) + " value, got " + std::to_string(values.size()));
     for (const auto& v : values)
         if (auto why = type_problem(info->type, v); !why.empty()) fail(origin, key, why);
     settings_[std::string(key)] = Setting{std::string(key), values, std::move(origin)};

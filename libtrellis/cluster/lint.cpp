@@ -25,15 +25,20 @@ namespace {
 // Stable codes and names: scripts and docs (docs/lint.md) match on them. Never renumber.
 constexpr std::array<FindingKind, 27> kKinds{{
     {"L101", "scheme-mismatch", Severity::Error, "advertised and listen URLs use different schemes (http vs https)"},
-    {"L102", "tls-files-on-http", Severity::Error, "TLS files or client-cert auth set, but the URLs are plain http: traffic is in clear"},
+    {"L102", "tls-files-on-http", Severity::Error,
+     "TLS files or client-cert auth set, but the URLs are plain http: traffic is in clear"},
     {"L103", "https-without-cert", Severity::Error, "an https URL with no certificate or key file: etcd cannot start"},
-    {"L104", "san-mismatch", Severity::Error, "the certificate's SANs do not cover a host it is advertised (or reached) on"},
-    {"L105", "eku-missing", Severity::Error, "a server or peer certificate lacks the serverAuth or clientAuth extended key usage"},
+    {"L104", "san-mismatch", Severity::Error,
+     "the certificate's SANs do not cover a host it is advertised (or reached) on"},
+    {"L105", "eku-missing", Severity::Error,
+     "a server or peer certificate lacks the serverAuth or clientAuth extended key usage"},
     {"L106", "key-mismatch", Severity::Error, "the private key does not belong to the certificate"},
     {"L107", "chain-invalid", Severity::Error, "the certificate does not verify against its CA (OpenSSL or Botan)"},
     {"L108", "cert-expired", Severity::Error, "a certificate has expired or is not valid yet"},
-    {"L109", "cert-expiring", Severity::Warning, "a certificate expires within the warning window (30 days by default)"},
-    {"L110", "initial-cluster-self", Severity::Error, "etcd-initial-cluster does not name this member with its advertised peer URLs"},
+    {"L109", "cert-expiring", Severity::Warning,
+     "a certificate expires within the warning window (30 days by default)"},
+    {"L110", "initial-cluster-self", Severity::Error,
+     "etcd-initial-cluster does not name this member with its advertised peer URLs"},
     {"L111", "initial-cluster-differs", Severity::Error, "nodes disagree on etcd-initial-cluster"},
     {"L112", "duplicate-name", Severity::Error, "two nodes use the same etcd-name"},
     {"L113", "duplicate-url", Severity::Error, "two nodes advertise the same client or peer URL"},
@@ -44,9 +49,12 @@ constexpr std::array<FindingKind, 27> kKinds{{
     {"L118", "missing-profile", Severity::Warning, "ca-config.json lacks a profile the guide's cfssl commands ask for"},
     {"L119", "trusted-ca-enforces-client-certs", Severity::Warning,
      "etcd-trusted-ca-file without etcd-client-cert-auth: etcd 3.4 requires client certs anyway"},
-    {"L120", "shared-peer-ca", Severity::Warning, "peers trust the client CA: any client certificate is accepted on the peer port"},
-    {"L121", "no-client-auth", Severity::Warning, "https without client-cert auth: anyone who reaches the port is let in"},
-    {"L122", "advertise-wildcard", Severity::Error, "an advertised URL uses a wildcard address (0.0.0.0 or ::) nobody can connect to"},
+    {"L120", "shared-peer-ca", Severity::Warning,
+     "peers trust the client CA: any client certificate is accepted on the peer port"},
+    {"L121", "no-client-auth", Severity::Warning,
+     "https without client-cert auth: anyone who reaches the port is let in"},
+    {"L122", "advertise-wildcard", Severity::Error,
+     "an advertised URL uses a wildcard address (0.0.0.0 or ::) nobody can connect to"},
     {"L123", "ca-key-in-node-folder", Severity::Error, "a CA private key sits next to a node's configuration"},
     {"L124", "token-differs", Severity::Error, "nodes use different etcd-initial-cluster-token values"},
     {"L125", "policy-invalid", Severity::Error, "ca-config.json cannot be read as a signing policy"},
@@ -104,7 +112,7 @@ constexpr std::array<UrlPair, 2> kUrlPairs{{{"etcd-advertise-client-urls", "etcd
 
 // A TLS identity a node presents, and where lint finds its parts.
 struct Identity {
-    std::string_view what;      // "client-port server certificate"
+    std::string_view what;  // "client-port server certificate"
     std::string_view cert_key, key_key, ca_key;
     std::string_view hosts_key;  // URL list whose hosts the cert must cover ("" for client-only certs)
     std::string_view urls_key;   // URLs that make TLS matter (https here means the cert is used)
@@ -118,8 +126,8 @@ constexpr std::array<Identity, 4> kIdentities{{
     {"peer certificate", "etcd-peer-cert-file", "etcd-peer-key-file", "etcd-peer-trusted-ca-file",
      "etcd-initial-advertise-peer-urls", "etcd-listen-peer-urls", true, true, true},
     {"API certificate", "cert-file", "key-file", "", "api-url", "api-url", true, false, false},
-    {"backend's etcd client certificate", "etcd-client-cert-file", "etcd-client-key-file", "etcd-trusted-ca-file", "", "",
-     false, true, false},
+    {"backend's etcd client certificate", "etcd-client-cert-file", "etcd-client-key-file", "etcd-trusted-ca-file", "",
+     "", false, true, false},
 }};
 
 // The side of the node a set of TLS keys belongs to, for the URL checks.
@@ -131,10 +139,16 @@ struct TlsSide {
     std::string_view ca_key;
 };
 constexpr std::array<TlsSide, 2> kSides{{
-    {"client", "etcd-listen-client-urls", {"etcd-cert-file", "etcd-key-file", "etcd-trusted-ca-file"}, "etcd-client-cert-auth",
+    {"client",
+     "etcd-listen-client-urls",
+     {"etcd-cert-file", "etcd-key-file", "etcd-trusted-ca-file"},
+     "etcd-client-cert-auth",
      "etcd-trusted-ca-file"},
-    {"peer", "etcd-listen-peer-urls", {"etcd-peer-cert-file", "etcd-peer-key-file", "etcd-peer-trusted-ca-file"},
-     "etcd-peer-client-cert-auth", "etcd-peer-trusted-ca-file"},
+    {"peer",
+     "etcd-listen-peer-urls",
+     {"etcd-peer-cert-file", "etcd-peer-key-file", "etcd-peer-trusted-ca-file"},
+     "etcd-peer-client-cert-auth",
+     "etcd-peer-trusted-ca-file"},
 }};
 
 std::string host_of(const std::string& url) {
@@ -152,16 +166,19 @@ std::string hours_left(std::chrono::system_clock::duration d) {
     return h >= 48 ? std::to_string(h / 24) + " days" : std::to_string(h) + " hours";
 }
 
-void check_expiry(Collector& c, const pki::Certificate& cert, const std::string& path, const std::string& file, int line,
-                  const LintOptions& o, pki::Clock::time_point now) {
+void check_expiry(Collector& c, const pki::Certificate& cert, const std::string& path, const std::string& file,
+                  int line, const LintOptions& o, pki::Clock::time_point now) {
     if (cert.not_after() <= now) {
-        c.add("L108", file, line, path + " (" + cert.common_name() + ") expired " + hours_left(now - cert.not_after()) + " ago");
+        c.add("L108", file, line,
+              path + " (" + cert.common_name() + ") expired " + hours_left(now - cert.not_after()) + " ago");
     } else if (cert.not_before() > now) {
-        c.add("L108", file, line, path + " (" + cert.common_name() + ") is not valid for another " +
-                                      hours_left(cert.not_before() - now) + "; check the clocks");
+        c.add("L108", file, line,
+              path + " (" + cert.common_name() + ") is not valid for another " + hours_left(cert.not_before() - now) +
+                  "; check the clocks");
     } else if (cert.not_after() - now < o.expiry_warning) {
-        c.add("L109", file, line, path + " (" + cert.common_name() + ") expires in " + hours_left(cert.not_after() - now) +
-                                      "; run cluster-config provision again to renew it");
+        c.add("L109", file, line,
+              path + " (" + cert.common_name() + ") expires in " + hours_left(cert.not_after() - now) +
+                  "; run cluster-config provision again to renew it");
     }
 }
 
@@ -188,7 +205,7 @@ void check_identity(Collector& c, const BackendConfig& cfg, const Identity& id, 
 
     if (cfg.has(id.key_key) && !cfg.get(id.key_key).empty()) {
         const std::string key_path = cfg.get(id.key_key);
-        struct stat st{};
+        struct stat st {};
         if (::stat(key_path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
             char mode[8];
             std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
@@ -224,8 +241,9 @@ void check_identity(Collector& c, const BackendConfig& cfg, const Identity& id, 
         }
         for (const auto& h : hosts)
             if (!cert.covers_host(h))
-                c.add("L104", file, line, cert_path + " does not cover " + h + " (" + std::string(id.hosts_key) +
-                                              "); reissue it with " + h + " among its hosts");
+                c.add("L104", file, line,
+                      cert_path + " does not cover " + h + " (" + std::string(id.hosts_key) + "); reissue it with " +
+                          h + " among its hosts");
         // Peers dialing over loopback come from 127.0.0.1, whatever address they dial.
         if (id.peer && std::any_of(hosts.begin(), hosts.end(), is_loopback) && !cert.covers_host("127.0.0.1"))
             c.add("L126", file, line, cert_path + " lacks IP 127.0.0.1, the source address of peers on this host");
@@ -237,7 +255,8 @@ void check_identity(Collector& c, const BackendConfig& cfg, const Identity& id, 
         if (roots.empty()) return;
         for (const auto& r : roots) {
             if (!r.can_sign_certificates())
-                c.add("L127", file, line_of(cfg, id.ca_key), cfg.get(id.ca_key) + " (" + r.common_name() + ") is not a CA certificate");
+                c.add("L127", file, line_of(cfg, id.ca_key),
+                      cfg.get(id.ca_key) + " (" + r.common_name() + ") is not a CA certificate");
             check_expiry(c, r, cfg.get(id.ca_key), file, line_of(cfg, id.ca_key), o, now);
         }
         pki::VerifyRequest req{cert, {certs.begin() + 1, certs.end()}, roots, pki::Purpose::Any, std::nullopt, now};
@@ -311,8 +330,9 @@ std::vector<Finding> lint_node(const BackendConfig& cfg, const LintOptions& opti
             }
             for (const auto& u : cfg.get_list(p.advertise))
                 if (is_wildcard(host_of(u)))
-                    c.add("L122", file, line_of(cfg, p.advertise),
-                          std::string(p.advertise) + " " + u + " is a wildcard; advertise the address others connect to");
+                    c.add(
+                        "L122", file, line_of(cfg, p.advertise),
+                        std::string(p.advertise) + " " + u + " is a wildcard; advertise the address others connect to");
         }
         for (const auto& side : kSides) {
             const auto listen = cfg.get_list(side.listen_key);
@@ -343,8 +363,8 @@ std::vector<Finding> lint_node(const BackendConfig& cfg, const LintOptions& opti
                           std::string(side.auth_key) + " is true but " + std::string(side.ca_key) + " is not set");
             }
         }
-        if (cfg.has("etcd-trusted-ca-file") && !cfg.get("etcd-trusted-ca-file").empty() && !cfg.get_bool("etcd-client-cert-auth") &&
-            any_https(cfg.get_list("etcd-listen-client-urls")))
+        if (cfg.has("etcd-trusted-ca-file") && !cfg.get("etcd-trusted-ca-file").empty() &&
+            !cfg.get_bool("etcd-client-cert-auth") && any_https(cfg.get_list("etcd-listen-client-urls")))
             c.add("L119", file, line_of(cfg, "etcd-trusted-ca-file"),
                   "etcd-trusted-ca-file is set without etcd-client-cert-auth: etcd 3.4 requires client certificates "
                   "anyway; say etcd-client-cert-auth: true so the file says what happens");
@@ -364,9 +384,10 @@ std::vector<Finding> lint_node(const BackendConfig& cfg, const LintOptions& opti
                       "give peers a CA of their own (cluster spec: ca: separate)");
         }
         if (cfg.get("etcd-initial-cluster-token").empty())
-            c.add("L114", file, line_of(cfg, "etcd-initial-cluster-token"),
-                  "etcd-initial-cluster-token is empty: members of another cluster started the same way could join this "
-                  "one; set a token unique to this cluster");
+            c.add(
+                "L114", file, line_of(cfg, "etcd-initial-cluster-token"),
+                "etcd-initial-cluster-token is empty: members of another cluster started the same way could join this "
+                "one; set a token unique to this cluster");
         const std::string state = cfg.get("etcd-initial-cluster-state");
         if (state != "new" && state != "existing")
             c.add("L117", file, line_of(cfg, "etcd-initial-cluster-state"),
@@ -402,8 +423,8 @@ std::vector<Finding> lint_node(const BackendConfig& cfg, const LintOptions& opti
     for (const auto& id : kIdentities) {
         if (id.urls_key.empty() && member) continue;  // the backend's own client cert matters with an external store
         if (!id.urls_key.empty() && id.urls_key != "api-url" && !member) continue;
-        if (!id.urls_key.empty() && !any_https(id.urls_key == "api-url" ? std::vector<std::string>{api}
-                                                                          : cfg.get_list(id.urls_key)))
+        if (!id.urls_key.empty() &&
+            !any_https(id.urls_key == "api-url" ? std::vector<std::string>{api} : cfg.get_list(id.urls_key)))
             continue;  // L102 already says the files are unused
         check_identity(c, cfg, id, options, now);
     }
@@ -413,7 +434,8 @@ std::vector<Finding> lint_node(const BackendConfig& cfg, const LintOptions& opti
             const std::string n = entry.path().filename().string();
             if (n.find("ca-key") != std::string::npos && n.ends_with(".pem"))
                 c.add("L123", file, 0,
-                      entry.path().string() + " is a CA key next to this node's configuration; keep CA keys off the nodes");
+                      entry.path().string() +
+                          " is a CA key next to this node's configuration; keep CA keys off the nodes");
         }
     }
     return out;
@@ -431,11 +453,13 @@ std::vector<Finding> lint_cluster(std::span<const BackendConfig> configs, const 
         const std::string file = file_of(cfg);
         const std::string name = cfg.get("etcd-name");
         if (auto [it, fresh] = names.emplace(name, file); !fresh)
-            c.add("L112", file, line_of(cfg, "etcd-name"), "etcd-name \"" + name + "\" is also the name in " + it->second);
+            c.add("L112", file, line_of(cfg, "etcd-name"),
+                  "etcd-name \"" + name + "\" is also the name in " + it->second);
         for (const auto* key : {"etcd-advertise-client-urls", "etcd-initial-advertise-peer-urls"}) {
             for (const auto& u : cfg.get_list(key)) {
                 if (auto [it, fresh] = urls.emplace(u, file); !fresh && it->second != file)
-                    c.add("L113", file, line_of(cfg, key), std::string(key) + " " + u + " is also advertised by " + it->second);
+                    c.add("L113", file, line_of(cfg, key),
+                          std::string(key) + " " + u + " is also advertised by " + it->second);
             }
         }
         std::set<std::string> entries;
@@ -452,7 +476,8 @@ std::vector<Finding> lint_cluster(std::span<const BackendConfig> configs, const 
             for (const auto& e : first_cluster)
                 if (!entries.contains(e)) diff += (diff.empty() ? "" : ", ") + ("-" + e);
             c.add("L111", file, line_of(cfg, "etcd-initial-cluster"),
-                  "etcd-initial-cluster differs from " + file_of(*first) + " (" + diff + "); every member must list the same cluster");
+                  "etcd-initial-cluster differs from " + file_of(*first) + " (" + diff +
+                      "); every member must list the same cluster");
         }
         if (cfg.get("etcd-initial-cluster-token") != first->get("etcd-initial-cluster-token"))
             c.add("L124", file, line_of(cfg, "etcd-initial-cluster-token"),

@@ -27,15 +27,15 @@ std::span<const FindingKind> finding_kinds();
 
 struct Finding {
     const FindingKind* kind;
-    std::string file;  // the backend.yml (or cert/key file) the problem is in
-    int line = 0;      // 0 when not tied to a line
-    std::string message;  // one line: what is wrong and what to do
+    std::string file;               // the backend.yml (or cert/key file) the problem is in
+    int line = 0;                   // 0 when not tied to a line
+    std::string message;            // one line: what is wrong and what to do
     std::string to_string() const;  // "file:line: L101 scheme-mismatch: message"
 };
 
 struct LintOptions {
-    std::chrono::hours expiry_warning{24 * 30};  // certs expiring sooner are a warning
-    bool check_files = true;                     // read and check the certs/keys named
+    std::chrono::hours expiry_warning{24 * 30};                // certs expiring sooner are a warning
+    bool check_files = true;                                   // read and check the certs/keys named
     std::optional<std::chrono::system_clock::time_point> now;  // expiry is judged at this time (default: now)
 };
 

@@ -28,7 +28,8 @@ std::optional<Url> parse_url(std::string_view text, std::string* why) {
         url.host = std::string(rest);
         return url;
     }
-    if (url.scheme != "http" && url.scheme != "https") return fail("scheme must be http or https, not \"" + url.scheme + "\"");
+    if (url.scheme != "http" && url.scheme != "https")
+        return fail("scheme must be http or https, not \"" + url.scheme + "\"");
     if (const size_t slash = rest.find('/'); slash != std::string_view::npos) {
         if (rest.substr(slash) != "/") return fail("a path is not allowed here");
         rest = rest.substr(0, slash);
@@ -74,8 +75,10 @@ std::optional<std::string> canonical_ip(std::string_view text) {
     in_addr a4{};
     in6_addr a6{};
     const std::string s(text);
-    if (::inet_pton(AF_INET, s.c_str(), &a4) == 1 && ::inet_ntop(AF_INET, &a4, buf, sizeof buf)) return std::string(buf);
-    if (::inet_pton(AF_INET6, s.c_str(), &a6) == 1 && ::inet_ntop(AF_INET6, &a6, buf, sizeof buf)) return std::string(buf);
+    if (::inet_pton(AF_INET, s.c_str(), &a4) == 1 && ::inet_ntop(AF_INET, &a4, buf, sizeof buf))
+        return std::string(buf);
+    if (::inet_pton(AF_INET6, s.c_str(), &a6) == 1 && ::inet_ntop(AF_INET6, &a6, buf, sizeof buf))
+        return std::string(buf);
     return std::nullopt;
 }
 

@@ -9,9 +9,9 @@
 namespace trellis::cluster {
 
 struct Url {
-    std::string scheme;  // "http", "https", "unix", "unixs"
-    std::string host;    // without brackets: "127.0.0.1", "::1", "backend-1"
-    int port = 0;        // 0 when absent (only for unix sockets)
+    std::string scheme;        // "http", "https", "unix", "unixs"
+    std::string host;          // without brackets: "127.0.0.1", "::1", "backend-1"
+    int port = 0;              // 0 when absent (only for unix sockets)
     std::string text() const;  // back to "scheme://host:port", brackets for IPv6
 };
 

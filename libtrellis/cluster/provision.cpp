@@ -91,7 +91,8 @@ std::vector<std::string> leaf_usages(const pki::KeyRequest& key, bool server) {
 }
 
 std::string describe_key(const pki::KeyRequest& k) {
-    return std::string(pki::algorithm_name(k.algo)) + (k.algo == pki::KeyAlgorithm::Ed25519 ? "" : "-" + std::to_string(k.size));
+    return std::string(pki::algorithm_name(k.algo)) +
+           (k.algo == pki::KeyAlgorithm::Ed25519 ? "" : "-" + std::to_string(k.size));
 }
 
 std::string set_difference_text(const std::set<std::string>& want, const std::set<std::string>& have) {
@@ -186,8 +187,9 @@ void issue_all(const Spec& spec, std::vector<Leaf*>& jobs, const std::array<CaSt
             Leaf& leaf = *jobs[i];
             try {
                 const pki::PrivateKey key = pki::PrivateKey::generate(spec.leaf_key);
-                const pki::Issued issued = pki::issue_with_key(leaf_request(spec, leaf), key, *cas[leaf.ca].signer,
-                                                               profiles[role_info(leaf.role).server_auth ? 1 : 0], {}, local);
+                const pki::Issued issued =
+                    pki::issue_with_key(leaf_request(spec, leaf), key, *cas[leaf.ca].signer,
+                                        profiles[role_info(leaf.role).server_auth ? 1 : 0], {}, local);
                 leaf.cert_pem = issued.cert;
                 leaf.key_pem = issued.key;
             } catch (...) {
@@ -206,7 +208,8 @@ void issue_all(const Spec& spec, std::vector<Leaf*>& jobs, const std::array<CaSt
     {
         std::unique_lock lock(mutex);
         // Workers always finish (each job is bounded); the wait only paces progress reports.
-        while (!cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return done.load() >= jobs.size() || failure; })) {
+        while (
+            !cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return done.load() >= jobs.size() || failure; })) {
             if (progress) progress(done.load(), jobs.size());
         }
     }
@@ -217,7 +220,7 @@ void issue_all(const Spec& spec, std::vector<Leaf*>& jobs, const std::array<CaSt
 }
 
 mode_t mode_of(const fs::path& p) {
-    struct stat st{};
+    struct stat st {};
     if (::stat(p.c_str(), &st) != 0) return 0;
     return st.st_mode & 07777;
 }
@@ -226,9 +229,12 @@ mode_t mode_of(const fs::path& p) {
 
 std::string_view action_name(FileAction action) {
     switch (action) {
-        case FileAction::Create: return "create";
-        case FileAction::Update: return "update";
-        case FileAction::Unchanged: return "unchanged";
+        case FileAction::Create:
+            return "create";
+        case FileAction::Update:
+            return "update";
+        case FileAction::Unchanged:
+            return "unchanged";
     }
     return "?";
 }
@@ -270,7 +276,8 @@ ProvisionResult provision(const Spec& spec, const fs::path& out, const Provision
     std::vector<const NodeSpec*> nodes;
     for (const auto& m : members)
         if (!single || m.name == options.only_node) nodes.push_back(&m);
-    if (single && nodes.empty()) throw Error(Code::Internal, "add-node: node " + options.only_node + " is not among the members");
+    if (single && nodes.empty())
+        throw Error(Code::Internal, "add-node: node " + options.only_node + " is not among the members");
 
     // 1. CAs: reuse what DIR/ca holds, create what is missing.
     std::array<CaState, 2> cas;
@@ -305,15 +312,18 @@ ProvisionResult provision(const Spec& spec, const fs::path& out, const Provision
             continue;
         }
         if (cert && !key && !options.force_new_ca)
-            throw Error(Code::FileReadFailed, located((out / ca.key_path).string(),
-                                                      "missing, but its CA certificate " + (out / ca.cert_path).string() +
-                                                          " exists; restore the key or pass --force-new-ca"));
+            throw Error(Code::FileReadFailed,
+                        located((out / ca.key_path).string(), "missing, but its CA certificate " +
+                                                                  (out / ca.cert_path).string() +
+                                                                  " exists; restore the key or pass --force-new-ca"));
         if (key && !cert && !options.force_new_ca)
-            throw Error(Code::FileReadFailed, located((out / ca.cert_path).string(),
-                                                      "missing, but its CA key exists; restore it or pass --force-new-ca"));
+            throw Error(Code::FileReadFailed,
+                        located((out / ca.cert_path).string(),
+                                "missing, but its CA key exists; restore it or pass --force-new-ca"));
         if (single) {
-            throw Error(Code::FileReadFailed, located((out / ca.cert_path).string(),
-                                                      "add-node needs the cluster's CA; run `cluster-config provision` first"));
+            throw Error(Code::FileReadFailed,
+                        located((out / ca.cert_path).string(),
+                                "add-node needs the cluster's CA; run `cluster-config provision` first"));
         }
         ca.why_new = cert ? "--force-new-ca" : "new CA";
         if (!options.check) {
@@ -321,7 +331,8 @@ ProvisionResult provision(const Spec& spec, const fs::path& out, const Provision
             const pki::Issued issued = pki::init_ca(ca_request(spec, kCaKinds[i]), w);
             ca.cert_pem = issued.cert;
             ca.key_pem = issued.key;
-            ca.signer.emplace(pki::Certificate::from_pem(issued.cert, "new CA"), pki::PrivateKey::from_pem(issued.key, "new CA"));
+            ca.signer.emplace(pki::Certificate::from_pem(issued.cert, "new CA"),
+                              pki::PrivateKey::from_pem(issued.key, "new CA"));
             result.warnings.insert(result.warnings.end(), w.begin(), w.end());
         }
     }
@@ -334,9 +345,11 @@ ProvisionResult provision(const Spec& spec, const fs::path& out, const Provision
         if (!f.cert.empty())
             leaves.push_back({Role::Server, kClientCa, dir / f.cert, dir / f.key, n->name, node_hosts(*n), {}, {}, {}});
         if (!f.peer_cert.empty() && f.peer_cert != f.cert)
-            leaves.push_back({Role::Peer, kPeerCa, dir / f.peer_cert, dir / f.peer_key, n->name, node_hosts(*n), {}, {}, {}});
+            leaves.push_back(
+                {Role::Peer, kPeerCa, dir / f.peer_cert, dir / f.peer_key, n->name, node_hosts(*n), {}, {}, {}});
         if (!f.client_cert.empty())
-            leaves.push_back({Role::NodeClient, kClientCa, dir / f.client_cert, dir / f.client_key, n->name, {}, {}, {}, {}});
+            leaves.push_back(
+                {Role::NodeClient, kClientCa, dir / f.client_cert, dir / f.client_key, n->name, {}, {}, {}, {}});
     }
     if (!single && spec.security->client_tls) {
         for (const auto& c : spec.clients) {
@@ -350,9 +363,12 @@ ProvisionResult provision(const Spec& spec, const fs::path& out, const Provision
         const CaState& ca = cas[leaf.ca];
         const auto cert = read_if_exists(out / leaf.cert_path);
         const auto key = read_if_exists(out / leaf.key_path);
-        if (!ca.why_new.empty()) leaf.why = ca.why_new;
-        else if (!cert || !key) leaf.why = "new " + std::string(role_info(leaf.role).what);
-        else leaf.why = reissue_reason(leaf, *cert, *key, ca, spec, options.now);
+        if (!ca.why_new.empty())
+            leaf.why = ca.why_new;
+        else if (!cert || !key)
+            leaf.why = "new " + std::string(role_info(leaf.role).what);
+        else
+            leaf.why = reissue_reason(leaf, *cert, *key, ca, spec, options.now);
         if (leaf.why.empty()) {
             leaf.cert_pem = *cert;
             leaf.key_pem = *key;
@@ -374,7 +390,8 @@ ProvisionResult provision(const Spec& spec, const fs::path& out, const Provision
         bool known;  // content is known (false in --check for certs not issued yet)
     };
     std::map<fs::path, Want> want;
-    auto put = [&](const fs::path& p, const std::string& content, mode_t mode, const std::string& reason, bool known = true) {
+    auto put = [&](const fs::path& p, const std::string& content, mode_t mode, const std::string& reason,
+                   bool known = true) {
         want[p] = Want{content, mode, reason, known};
     };
     for (size_t i = 0; i < cas.size(); ++i) {
@@ -397,7 +414,8 @@ ProvisionResult provision(const Spec& spec, const fs::path& out, const Provision
     for (const NodeSpec* n : nodes) {
         const NodeFiles f = node_files(spec, *n);
         if (!f.ca_cert.empty()) copy_ca(fs::path(n->name) / f.ca_cert, kClientCa);
-        if (!f.peer_ca_cert.empty() && f.peer_ca_cert != f.ca_cert) copy_ca(fs::path(n->name) / f.peer_ca_cert, kPeerCa);
+        if (!f.peer_ca_cert.empty() && f.peer_ca_cert != f.ca_cert)
+            copy_ca(fs::path(n->name) / f.peer_ca_cert, kPeerCa);
         for (auto& r : render_node(spec, *n, members, render)) put(r.path, r.content, r.mode, "");
     }
     if (!single && spec.security->client_tls)
@@ -434,9 +452,10 @@ ProvisionResult provision(const Spec& spec, const fs::path& out, const Provision
             const fs::path rel = fs::path(n->name) / entry.path().filename();
             if (want.contains(rel) || entry.path().filename().string().starts_with('.')) continue;
             const bool ca_key = entry.path().filename().string().find("ca-key") != std::string::npos;
-            result.warnings.push_back((out / rel).string() + (ca_key ? ": a CA key in a node's folder; delete it, CA keys belong in " +
-                                                                           (out / "ca").string() + " only"
-                                                                     : ": not written by this spec; remove it if it is stale"));
+            result.warnings.push_back((out / rel).string() +
+                                      (ca_key ? ": a CA key in a node's folder; delete it, CA keys belong in " +
+                                                    (out / "ca").string() + " only"
+                                              : ": not written by this spec; remove it if it is stale"));
         }
     }
 

@@ -19,8 +19,8 @@ namespace trellis::cluster {
 
 struct ProvisionOptions {
     RenderOptions render;
-    bool force_new_ca = false;  // replace existing CA keys (and so every certificate)
-    bool check = false;         // decide what would change, write nothing
+    bool force_new_ca = false;                       // replace existing CA keys (and so every certificate)
+    bool check = false;                              // decide what would change, write nothing
     pki::Clock::time_point now = pki::Clock::now();  // renewal decisions are relative to this
     unsigned threads = 0;                            // key generation and signing; 0: every core
     // Called from the coordinating thread as certificates get issued: (done, total).

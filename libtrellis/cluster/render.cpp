@@ -43,7 +43,8 @@ std::string render_template(std::string_view name, const mustache::data& data) {
     const auto source = template_source(name);
     if (!source) throw Error(Code::Internal, "template \"" + std::string(name) + "\" is not compiled in");
     mustache::mustache tmpl{std::string(*source)};
-    if (!tmpl.is_valid()) throw Error(Code::Internal, "templates/" + std::string(name) + ".mustache: " + tmpl.error_message());
+    if (!tmpl.is_valid())
+        throw Error(Code::Internal, "templates/" + std::string(name) + ".mustache: " + tmpl.error_message());
     // Not HTML: values are quoted for YAML, shell or systemd before they reach the template.
     tmpl.set_custom_escape([](const std::string& s) { return s; });
     std::string out = tmpl.render(data);
@@ -55,7 +56,8 @@ std::string render_template(std::string_view name, const mustache::data& data) {
 // A shell word: single-quoted unless it is plainly safe.
 std::string shell_word(const std::string& s) {
     const bool safe = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("-_=.,/:@[]+").find(c) != std::string_view::npos;
+        return std::isalnum(static_cast<unsigned char>(c)) ||
+               std::string_view("-_=.,/:@[]+").find(c) != std::string_view::npos;
     });
     if (safe) return s;
     std::string out = "'";
@@ -68,9 +70,12 @@ std::string systemd_word(const std::string& s) {
     std::string out;
     bool quote = s.empty();
     for (char c : s) {
-        if (c == '%') out += "%%";
-        else if (c == '"' || c == '\\') out += std::string("\\") + c;
-        else out += c;
+        if (c == '%')
+            out += "%%";
+        else if (c == '"' || c == '\\')
+            out += std::string("\\") + c;
+        else
+            out += c;
         if (std::isspace(static_cast<unsigned char>(c)) || c == '"' || c == ';') quote = true;
     }
     return quote ? "\"" + out + "\"" : out;
@@ -152,7 +157,8 @@ std::vector<std::pair<std::string, std::vector<std::string>>> node_settings(cons
     auto put = [&](std::string key, std::string value) { out.push_back({std::move(key), {std::move(value)}}); };
     put("state-dir", spec.state_dir);
     // Like etcd's listen URLs: the node's own IP, or every address when it is known by name.
-    put("api-listen-address", host_for_url(is_ip(node.address) ? node.address : "::") + ":" + std::to_string(node.ports.api));
+    put("api-listen-address",
+        host_for_url(is_ip(node.address) ? node.address : "::") + ":" + std::to_string(node.ports.api));
     put("api-url", url(cs, node.address, node.ports.api));
     if (s.client_tls) {
         put("cert-file", ref(options, files.cert));
@@ -221,11 +227,20 @@ std::string yaml_quote(std::string_view value) {
     std::string out = "\"";
     for (char c : value) {
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\t': out += "\\t"; break;
-            default: out += c;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            default:
+                out += c;
         }
     }
     return out + "\"";

@@ -17,11 +17,11 @@ namespace trellis::cluster {
 
 // The certificate files in one node's folder; empty when the layout needs none.
 struct NodeFiles {
-    std::string ca_cert;                   // client CA: verifies clients and etcd's server cert ("ca.pem")
-    std::string peer_ca_cert;              // peer CA ("peer-ca.pem"; "ca.pem" when the CA is shared)
-    std::string cert, key;                 // server cert of the client port and the API ("<node>.pem")
-    std::string peer_cert, peer_key;       // peer cert ("<node>-peer.pem"; the server cert when the CA is shared)
-    std::string client_cert, client_key;   // the backend's client cert for an external store ("<node>-client.pem")
+    std::string ca_cert;                  // client CA: verifies clients and etcd's server cert ("ca.pem")
+    std::string peer_ca_cert;             // peer CA ("peer-ca.pem"; "ca.pem" when the CA is shared)
+    std::string cert, key;                // server cert of the client port and the API ("<node>.pem")
+    std::string peer_cert, peer_key;      // peer cert ("<node>-peer.pem"; the server cert when the CA is shared)
+    std::string client_cert, client_key;  // the backend's client cert for an external store ("<node>-client.pem")
 };
 NodeFiles node_files(const Spec& spec, const NodeSpec& node);
 

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <functional>
 #include <charconv>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -20,7 +20,8 @@ constexpr std::array<SecurityLayout, 5> kLayouts{{
     {"full", true, true, true, true, "https everywhere, client certs required on the client and peer ports (default)"},
     {"insecure", false, false, false, false, "plain http everywhere, no certificates (the guide's first example)"},
     {"client-tls", true, false, false, false, "https on the client port, any client may connect; peers plain http"},
-    {"client-cert-auth", true, true, false, false, "https on the client port with client certs required; peers plain http"},
+    {"client-cert-auth", true, true, false, false,
+     "https on the client port with client certs required; peers plain http"},
     {"peer-mtls", false, false, true, true, "peers use https with client certs; the client port is plain http"},
 }};
 
@@ -127,8 +128,9 @@ std::optional<int> integer(const YAML::Node& n, const std::string& field, Proble
     int v = 0;
     auto [end, ec] = std::from_chars(s->data(), s->data() + s->size(), v);
     if (ec != std::errc() || end != s->data() + s->size() || v < lo || v > hi) {
-        p.error(n, field, "expected a whole number from " + std::to_string(lo) + " to " + std::to_string(hi) +
-                              ", got \"" + *s + "\"");
+        p.error(n, field,
+                "expected a whole number from " + std::to_string(lo) + " to " + std::to_string(hi) + ", got \"" + *s +
+                    "\"");
         return std::nullopt;
     }
     return v;
@@ -211,7 +213,8 @@ void read_ports(const YAML::Node& n, const std::string& field, Problems& p, Port
         std::string_view key;
         int Ports::*member;
     };
-    static constexpr std::array<Slot, 3> kSlots{{{"client", &Ports::client}, {"peer", &Ports::peer}, {"api", &Ports::api}}};
+    static constexpr std::array<Slot, 3> kSlots{
+        {{"client", &Ports::client}, {"peer", &Ports::peer}, {"api", &Ports::api}}};
     for (const auto& s : kSlots)
         if (auto v = integer(m.take(s.key), m.field(s.key), p, 1, 65535)) out.*s.member = *v;
     m.finish();
@@ -235,7 +238,8 @@ constexpr std::string_view kNameRule = "names may use letters, digits, '-', '_' 
 void check_node(const NodeSpec& node, const std::string& field, Problems& p,
                 const std::function<void(const std::string&, const std::string&)>& error) {
     (void)p;
-    if (!valid_name(node.name)) error(field + ".name", "\"" + node.name + "\" is not a valid node name: " + std::string(kNameRule));
+    if (!valid_name(node.name))
+        error(field + ".name", "\"" + node.name + "\" is not a valid node name: " + std::string(kNameRule));
     if (node.address.empty()) {
         error(field + ".address", "missing: the IP address or host name the other nodes reach this node on");
     } else if (is_wildcard(node.address)) {
@@ -283,11 +287,13 @@ SpecResult parse_spec(std::string_view text, std::string_view source) {
     try {
         root = YAML::Load(std::string(text));
     } catch (const YAML::Exception& e) {
-        result.errors.push_back(std::string(source) + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
+        result.errors.push_back(std::string(source) + ":" + std::to_string(e.mark.line + 1) +
+                                ": not valid YAML: " + e.msg);
         return result;
     }
     if (!root.IsMap()) {
-        result.errors.push_back(std::string(source) + ": expected a mapping with at least cluster: and nodes: (see docs/cluster-spec.md)");
+        result.errors.push_back(std::string(source) +
+                                ": expected a mapping with at least cluster: and nodes: (see docs/cluster-spec.md)");
         return result;
     }
     Spec spec;
@@ -307,14 +313,16 @@ SpecResult parse_spec(std::string_view text, std::string_view source) {
             const YAML::Node name = m.take("name");
             if (auto s = scalar(name, "cluster.name", p)) {
                 spec.name = *s;
-                if (!valid_name(spec.name)) p.error(name, "cluster.name", "\"" + *s + "\" is not valid: " + std::string(kNameRule));
+                if (!valid_name(spec.name))
+                    p.error(name, "cluster.name", "\"" + *s + "\" is not valid: " + std::string(kNameRule));
             } else if (!present(name)) {
                 p.error(cluster, "cluster.name", "missing");
             }
             const YAML::Node token = m.take("token");
             if (auto s = scalar(token, "cluster.token", p)) {
                 spec.token = *s;
-                if (s->empty()) p.error(token, "cluster.token", "must not be empty: it keeps two clusters from merging");
+                if (s->empty())
+                    p.error(token, "cluster.token", "must not be empty: it keeps two clusters from merging");
             }
             m.finish();
         }
@@ -383,7 +391,8 @@ SpecResult parse_spec(std::string_view text, std::string_view source) {
         if (auto d = duration(renew, "pki.renew-before", p)) spec.renew_before = *d;
         m.finish();
         if (spec.leaf_validity > spec.ca_validity)
-            p.warn(pki_node, "pki.leaf.validity", "longer than the CA's validity; leaves stop verifying when the CA expires");
+            p.warn(pki_node, "pki.leaf.validity",
+                   "longer than the CA's validity; leaves stop verifying when the CA expires");
         if (spec.renew_before >= spec.leaf_validity)
             p.error(present(renew) ? renew : pki_node, "pki.renew-before",
                     "must be shorter than pki.leaf.validity, or every run would reissue every certificate");
@@ -392,7 +401,8 @@ SpecResult parse_spec(std::string_view text, std::string_view source) {
     // nodes.
     const YAML::Node nodes = top.take("nodes");
     if (!present(nodes) || !nodes.IsSequence() || nodes.size() == 0) {
-        p.error(present(nodes) ? nodes : root, "nodes", "expected a list of at least one node: - {name: N, address: A}");
+        p.error(present(nodes) ? nodes : root, "nodes",
+                "expected a list of at least one node: - {name: N, address: A}");
     } else {
         std::map<std::string, std::string> names_seen, endpoints_seen;  // value -> field that took it
         for (size_t i = 0; i < nodes.size(); ++i) {
@@ -408,8 +418,10 @@ SpecResult parse_spec(std::string_view text, std::string_view source) {
             node.ports = spec.ports;
             const YAML::Node name = m.take("name");
             const YAML::Node address = m.take("address");
-            if (auto s = scalar(name, field + ".name", p)) node.name = *s;
-            else if (!present(name)) p.error(n, field + ".name", "missing");
+            if (auto s = scalar(name, field + ".name", p))
+                node.name = *s;
+            else if (!present(name))
+                p.error(n, field + ".name", "missing");
             if (auto s = scalar(address, field + ".address", p)) node.address = *s;
             node.names = strings(m.take("names"), field + ".names", p);
             const YAML::Node ports = m.take("ports");
@@ -417,11 +429,14 @@ SpecResult parse_spec(std::string_view text, std::string_view source) {
             m.finish();
             check_node(node, field, p, [&](const std::string& f, const std::string& why) {
                 const bool about_address = f.ends_with(".address");
-                p.error(about_address && present(address) ? address : (f.ends_with(".name") && present(name) ? name : n), f, why);
+                p.error(
+                    about_address && present(address) ? address : (f.ends_with(".name") && present(name) ? name : n), f,
+                    why);
             });
             if (!node.name.empty()) {
                 auto [it, fresh] = names_seen.emplace(node.name, field);
-                if (!fresh) p.error(name, field + ".name", "\"" + node.name + "\" is already the name of " + it->second);
+                if (!fresh)
+                    p.error(name, field + ".name", "\"" + node.name + "\" is already the name of " + it->second);
             }
             if (!node.address.empty()) {
                 for (const auto& ep : endpoints(node)) {
@@ -436,8 +451,9 @@ SpecResult parse_spec(std::string_view text, std::string_view source) {
             spec.nodes.push_back(std::move(node));
         }
         if (spec.nodes.size() % 2 == 0)
-            p.warn(nodes, "nodes", std::to_string(spec.nodes.size()) +
-                                       " nodes: an even count tolerates no more failures than one node fewer; use 3, 5 or 7");
+            p.warn(nodes, "nodes",
+                   std::to_string(spec.nodes.size()) +
+                       " nodes: an even count tolerates no more failures than one node fewer; use 3, 5 or 7");
     }
 
     // clients.
@@ -480,16 +496,19 @@ SpecResult parse_spec(std::string_view text, std::string_view source) {
                 }
             }
             if (!spec.clients.empty() && !spec.security->client_tls)
-                p.warn(clients, "clients", "security \"" + std::string(spec.security->name) +
-                                               "\" has no TLS on the client port: no client certificates are issued");
+                p.warn(clients, "clients",
+                       "security \"" + std::string(spec.security->name) +
+                           "\" has no TLS on the client port: no client certificates are issued");
             else if (!spec.clients.empty() && !spec.security->client_cert_auth)
-                p.warn(clients, "clients", "security \"" + std::string(spec.security->name) +
-                                               "\" does not require client certificates: they are issued but not checked");
+                p.warn(clients, "clients",
+                       "security \"" + std::string(spec.security->name) +
+                           "\" does not require client certificates: they are issued but not checked");
         }
     }
     top.finish();
     if (spec.shared_ca && !spec.security->client_tls && !spec.security->peer_tls)
-        p.warn(root, "ca", "security \"" + std::string(spec.security->name) + "\" uses no certificates; ca: has no effect");
+        p.warn(root, "ca",
+               "security \"" + std::string(spec.security->name) + "\" uses no certificates; ca: has no effect");
 
     result.errors = std::move(p.errors);
     result.warnings = std::move(p.warnings);
@@ -511,9 +530,11 @@ Spec load_spec(std::string_view text, std::string_view source, Warnings& warning
 std::vector<std::string> check_new_node(const Spec& spec, const NodeSpec& node) {
     std::vector<std::string> errors;
     Problems p{spec.source};
-    check_node(node, "new node", p, [&](const std::string& f, const std::string& why) { errors.push_back(f + ": " + why); });
+    check_node(node, "new node", p,
+               [&](const std::string& f, const std::string& why) { errors.push_back(f + ": " + why); });
     for (const auto& n : spec.nodes) {
-        if (n.name == node.name) errors.push_back("new node.name: \"" + node.name + "\" is already a node of " + spec.source);
+        if (n.name == node.name)
+            errors.push_back("new node.name: \"" + node.name + "\" is already a node of " + spec.source);
         const auto mine = endpoints(node);
         for (const auto& ep : endpoints(n)) {
             if (std::find(mine.begin(), mine.end(), ep) != mine.end()) {

@@ -78,9 +78,9 @@ struct Spec {
 };
 
 struct SpecResult {
-    std::optional<Spec> spec;           // set when there are no errors
-    std::vector<std::string> errors;    // "spec.yml:12: nodes[1].address: why"
-    Warnings warnings;                  // same shape; even node count, ...
+    std::optional<Spec> spec;         // set when there are no errors
+    std::vector<std::string> errors;  // "spec.yml:12: nodes[1].address: why"
+    Warnings warnings;                // same shape; even node count, ...
 };
 
 // Parses and checks a spec, collecting every problem. Pure: no I/O.

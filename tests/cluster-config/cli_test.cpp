@@ -28,7 +28,8 @@ RunResult cli(std::vector<std::string> args) {
 std::map<std::string, std::pair<std::string, fs::file_time_type>> snapshot(const fs::path& root) {
     std::map<std::string, std::pair<std::string, fs::file_time_type>> out;
     for (const auto& e : fs::recursive_directory_iterator(root))
-        if (e.is_regular_file()) out[fs::relative(e.path(), root).string()] = {slurp(e.path()), fs::last_write_time(e.path())};
+        if (e.is_regular_file())
+            out[fs::relative(e.path(), root).string()] = {slurp(e.path()), fs::last_write_time(e.path())};
     return out;
 }
 
@@ -75,7 +76,7 @@ TEST(Provision, LayoutKeysAndCaKeyPlacement) {
     for (const auto& e : fs::recursive_directory_iterator(tmp / "out")) {
         if (!e.is_regular_file()) continue;
         const std::string rel = fs::relative(e.path(), tmp / "out").string();
-        struct stat st{};
+        struct stat st {};
         ASSERT_EQ(::stat(e.path().c_str(), &st), 0);
         const bool key = rel.ends_with("-key.pem");
         EXPECT_EQ(st.st_mode & 0777, key ? 0600u : 0644u) << rel;
@@ -91,7 +92,8 @@ TEST(Provision, LayoutKeysAndCaKeyPlacement) {
     EXPECT_TRUE(fs::exists(tmp / "out/clients/admin/admin.pem"));
     // The node folder works wherever it is copied: backend.yml's paths are relative to it.
     fs::copy(tmp / "out/n1", tmp / "elsewhere", fs::copy_options::recursive);
-    const auto c = cluster::BackendConfig::from_yaml(slurp(tmp / "elsewhere/backend.yml"), (tmp / "elsewhere/backend.yml").string());
+    const auto c = cluster::BackendConfig::from_yaml(slurp(tmp / "elsewhere/backend.yml"),
+                                                     (tmp / "elsewhere/backend.yml").string());
     EXPECT_EQ(c.get("etcd-peer-key-file"), (tmp / "elsewhere/n1-peer-key.pem").string());
     EXPECT_TRUE(fs::exists(c.get("etcd-peer-key-file")));
     const RunResult lint = cli({"lint", (tmp / "elsewhere").string()});
@@ -104,12 +106,14 @@ TEST(Provision, ChangedSpecReissuesOnlyWhatItAffects) {
     ASSERT_EQ(cli({"provision", (tmp / "spec.yml").string(), "--out", (tmp / "out").string()}).exit_code, 0);
     // A new SAN on n2.
     std::string spec = kSpec;
-    spec.replace(spec.find("{name: n2, address: 127.0.0.42}"), 31, "{name: n2, address: 127.0.0.42, names: [n2.example.test]}");
+    spec.replace(spec.find("{name: n2, address: 127.0.0.42}"), 31,
+                 "{name: n2, address: 127.0.0.42, names: [n2.example.test]}");
     spit(tmp / "spec.yml", spec);
     RunResult r = cli({"provision", (tmp / "spec.yml").string(), "--out", (tmp / "out").string(), "--json"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     auto j = nlohmann::json::parse(r.out);
-    EXPECT_EQ(changed_files(j), (std::set<std::string>{"n2/n2.pem", "n2/n2-key.pem", "n2/n2-peer.pem", "n2/n2-peer-key.pem"}));
+    EXPECT_EQ(changed_files(j),
+              (std::set<std::string>{"n2/n2.pem", "n2/n2-key.pem", "n2/n2-peer.pem", "n2/n2-peer-key.pem"}));
     EXPECT_THAT(j.dump(), HasSubstr("SANs changed: +n2.example.test"));
     // A fourth node (a warning: even count) changes everyone's initial cluster but no one else's certs.
     spec += "";
@@ -119,8 +123,8 @@ TEST(Provision, ChangedSpecReissuesOnlyWhatItAffects) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     j = nlohmann::json::parse(r.out);
     const auto changed = changed_files(j);
-    for (const auto* f : {"n1/backend.yml", "n2/backend.yml", "n3/backend.yml", "n4/backend.yml", "n4/n4.pem", "n4/n4-peer.pem",
-                          "n4/ca.pem", "n4/peer-ca.pem"})
+    for (const auto* f : {"n1/backend.yml", "n2/backend.yml", "n3/backend.yml", "n4/backend.yml", "n4/n4.pem",
+                          "n4/n4-peer.pem", "n4/ca.pem", "n4/peer-ca.pem"})
         EXPECT_TRUE(changed.contains(f)) << f;
     EXPECT_FALSE(changed.contains("n1/n1.pem"));
     EXPECT_FALSE(changed.contains("ca/ca.pem"));
@@ -180,13 +184,17 @@ TEST(Provision, AFailedWriteLeavesNothingBehind) {
 
 TEST(Provision, SpecErrorsAreAllPrintedWithFileLineAndField) {
     TempDir tmp;
-    spit(tmp / "spec.yml", "cluster: {name: x}\nnodes:\n  - {name: a, address: 10.0.0.999}\n  - {name: a, adress: 10.0.0.2}\n");
+    spit(tmp / "spec.yml",
+         "cluster: {name: x}\nnodes:\n  - {name: a, address: 10.0.0.999}\n  - {name: a, adress: 10.0.0.2}\n");
     const RunResult r = cli({"provision", (tmp / "spec.yml").string(), "--out", (tmp / "out").string()});
     EXPECT_EQ(r.exit_code, 1);
     const std::string s = (tmp / "spec.yml").string();
-    EXPECT_THAT(r.err, HasSubstr("cluster-config: error: " + s + ":3: nodes[0].address: \"10.0.0.999\" is not a valid"));
-    EXPECT_THAT(r.err, HasSubstr("cluster-config: error: " + s + ":4: nodes[1].adress: unknown key \"adress\" (did you mean \"address\"?)"));
-    EXPECT_THAT(r.err, HasSubstr("cluster-config: error: " + s + ":4: nodes[1].name: \"a\" is already the name of nodes[0]"));
+    EXPECT_THAT(r.err,
+                HasSubstr("cluster-config: error: " + s + ":3: nodes[0].address: \"10.0.0.999\" is not a valid"));
+    EXPECT_THAT(r.err, HasSubstr("cluster-config: error: " + s +
+                                 ":4: nodes[1].adress: unknown key \"adress\" (did you mean \"address\"?)"));
+    EXPECT_THAT(r.err,
+                HasSubstr("cluster-config: error: " + s + ":4: nodes[1].name: \"a\" is already the name of nodes[0]"));
     EXPECT_THAT(r.err, HasSubstr("cluster-config: warning: " + s + ":3: nodes: 2 nodes"));
     EXPECT_FALSE(fs::exists(tmp / "out"));
 }
@@ -200,7 +208,8 @@ TEST(Cli, UsageErrorsExitTwoAndHelpTeaches) {
     const RunResult help = cli({"provision", "--help"});
     EXPECT_EQ(help.exit_code, 0);
     EXPECT_THAT(help.out, HasSubstr("cluster-config provision examples/loopback-3.yml --out cluster"));
-    for (const char* sub : {"render", "add-node", "lint"}) EXPECT_THAT(cli({sub, "--help"}).out, HasSubstr("Examples:")) << sub;
+    for (const char* sub : {"render", "add-node", "lint"})
+        EXPECT_THAT(cli({sub, "--help"}).out, HasSubstr("Examples:")) << sub;
 }
 
 TEST(Render, KeepsTheUsersFilesUnlessForced) {
@@ -223,20 +232,23 @@ TEST(AddNode, IssuesTheNewNodeAndJoinsWithStateExisting) {
     spit(tmp / "spec.yml", kSpec);
     const std::string out = (tmp / "out").string();
     // Without a CA there is nothing to sign with.
-    RunResult r = cli({"add-node", (tmp / "spec.yml").string(), "--name", "n4", "--address", "127.0.0.44", "--out", out});
+    RunResult r =
+        cli({"add-node", (tmp / "spec.yml").string(), "--name", "n4", "--address", "127.0.0.44", "--out", out});
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_THAT(r.err, HasSubstr("run `cluster-config provision` first"));
     ASSERT_EQ(cli({"provision", (tmp / "spec.yml").string(), "--out", out}).exit_code, 0);
     const auto before = snapshot(tmp / "out");
-    r = cli({"add-node", (tmp / "spec.yml").string(), "--name", "n4", "--address", "127.0.0.44", "--names", "n4.example.test",
-             "--out", out, "--json"});
+    r = cli({"add-node", (tmp / "spec.yml").string(), "--name", "n4", "--address", "127.0.0.44", "--names",
+             "n4.example.test", "--out", out, "--json"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     for (const auto& f : changed_files(nlohmann::json::parse(r.out))) EXPECT_TRUE(f.starts_with("n4/")) << f;
     for (const auto& [path, v] : before) EXPECT_EQ(snapshot(tmp / "out")[path], v) << path << " was touched";
-    const auto c = cluster::BackendConfig::from_yaml(slurp(tmp / "out/n4/backend.yml"), (tmp / "out/n4/backend.yml").string());
+    const auto c =
+        cluster::BackendConfig::from_yaml(slurp(tmp / "out/n4/backend.yml"), (tmp / "out/n4/backend.yml").string());
     EXPECT_EQ(c.get("etcd-initial-cluster-state"), "existing");
-    EXPECT_EQ(c.get("etcd-initial-cluster"),
-              "n1=https://127.0.0.41:2380,n2=https://127.0.0.42:2380,n3=https://127.0.0.43:2380,n4=https://127.0.0.44:2380");
+    EXPECT_EQ(
+        c.get("etcd-initial-cluster"),
+        "n1=https://127.0.0.41:2380,n2=https://127.0.0.42:2380,n3=https://127.0.0.43:2380,n4=https://127.0.0.44:2380");
     EXPECT_EQ(c.get("etcd-name"), "n4");
     const RunResult lint = cli({"lint", (tmp / "out/n4").string()});
     EXPECT_EQ(lint.exit_code, 0) << lint.out;

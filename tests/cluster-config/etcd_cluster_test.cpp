@@ -20,16 +20,17 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
 const std::vector<std::string> kNodes = {"backend-1", "backend-2", "backend-3"};
-const std::vector<std::string> kEndpoints = {"https://127.0.0.11:2379", "https://127.0.0.12:2379", "https://127.0.0.13:2379"};
+const std::vector<std::string> kEndpoints = {"https://127.0.0.11:2379", "https://127.0.0.12:2379",
+                                             "https://127.0.0.13:2379"};
 
 struct Identity {
     fs::path ca, cert, key;
 };
 
-RunResult etcdctl(const std::string& endpoint, const std::optional<Identity>& id, const std::vector<std::string>& command,
-                  const fs::path& cacert) {
-    std::vector<std::string> argv{"/usr/bin/etcdctl", "--endpoints=" + endpoint, "--dial-timeout=2s", "--command-timeout=3s",
-                                  "--cacert=" + cacert.string()};
+RunResult etcdctl(const std::string& endpoint, const std::optional<Identity>& id,
+                  const std::vector<std::string>& command, const fs::path& cacert) {
+    std::vector<std::string> argv{"/usr/bin/etcdctl", "--endpoints=" + endpoint, "--dial-timeout=2s",
+                                  "--command-timeout=3s", "--cacert=" + cacert.string()};
     if (id) {
         argv.push_back("--cert=" + id->cert.string());
         argv.push_back("--key=" + id->key.string());
@@ -64,20 +65,23 @@ TEST(EtcdCluster, LoopbackThreeNodesHealthyOverMutualTls) {
         members.push_back(std::make_unique<EtcdProcess>(args, tmp / (node + ".log")));
     }
 
-    const Identity admin{dir / "clients/admin/ca.pem", dir / "clients/admin/admin.pem", dir / "clients/admin/admin-key.pem"};
+    const Identity admin{dir / "clients/admin/ca.pem", dir / "clients/admin/admin.pem",
+                         dir / "clients/admin/admin-key.pem"};
     std::vector<bool> healthy(kNodes.size(), false);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     for (int attempt = 0; attempt < 120 && std::chrono::steady_clock::now() < deadline; ++attempt) {
         bool all = true;
         for (size_t i = 0; i < kNodes.size(); ++i) {
             ASSERT_TRUE(members[i]->running()) << kNodes[i] << " exited:\n" << members[i]->log_tail();
-            if (!healthy[i]) healthy[i] = etcdctl(kEndpoints[i], admin, {"endpoint", "health"}, admin.ca).exit_code == 0;
+            if (!healthy[i])
+                healthy[i] = etcdctl(kEndpoints[i], admin, {"endpoint", "health"}, admin.ca).exit_code == 0;
             all = all && healthy[i];
         }
         if (all) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }
-    for (size_t i = 0; i < kNodes.size(); ++i) ASSERT_TRUE(healthy[i]) << kNodes[i] << " not healthy:\n" << members[i]->log_tail();
+    for (size_t i = 0; i < kNodes.size(); ++i)
+        ASSERT_TRUE(healthy[i]) << kNodes[i] << " not healthy:\n" << members[i]->log_tail();
 
     // One cluster of three, as the spec says.
     const RunResult list = etcdctl(kEndpoints[0], admin, {"member", "list"}, admin.ca);
@@ -104,8 +108,9 @@ TEST(EtcdCluster, LoopbackThreeNodesHealthyOverMutualTls) {
 
     // The peer port has a CA of its own: the admin client cert is refused there, a peer cert is not.
     const auto curl = [&](const fs::path& cert, const fs::path& key) {
-        return run({"/usr/bin/curl", "-sS", "--http1.1", "--max-time", "5", "--cacert", (dir / "backend-1/peer-ca.pem").string(), "--cert",
-                    cert.string(), "--key", key.string(), "https://127.0.0.11:2380/version"},
+        return run({"/usr/bin/curl", "-sS", "--http1.1", "--max-time", "5", "--cacert",
+                    (dir / "backend-1/peer-ca.pem").string(), "--cert", cert.string(), "--key", key.string(),
+                    "https://127.0.0.11:2380/version"},
                    {}, {}, 15);
     };
     const RunResult peer_ok = curl(dir / "backend-2/backend-2-peer.pem", dir / "backend-2/backend-2-peer-key.pem");

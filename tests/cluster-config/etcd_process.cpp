@@ -16,7 +16,8 @@ extern char** environ;
 
 namespace trellis::testing {
 
-EtcdProcess::EtcdProcess(const std::vector<std::string>& args, const std::filesystem::path& log, const std::string& binary)
+EtcdProcess::EtcdProcess(const std::vector<std::string>& args, const std::filesystem::path& log,
+                         const std::string& binary)
     : log_(log) {
     std::vector<std::string> argv_s{binary};
     argv_s.insert(argv_s.end(), args.begin(), args.end());

@@ -43,8 +43,8 @@ TEST(Golden, RenderedFilesMatchExpected) {
         SCOPED_TRACE(dir.filename().string());
         TempDir out;
         // Run from the case directory with a relative spec path, so the output does not name the checkout.
-        std::vector<std::string> argv{build_path("cluster-config/cluster-config").string(), "render", "spec.yml", "--out",
-                                      out.path().string()};
+        std::vector<std::string> argv{build_path("cluster-config/cluster-config").string(), "render", "spec.yml",
+                                      "--out", out.path().string()};
         for (auto& a : case_args(dir)) argv.push_back(a);
         const RunResult r = run(argv, {}, dir);
         ASSERT_EQ(r.exit_code, 0) << r.err;

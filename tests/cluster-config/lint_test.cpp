@@ -112,7 +112,9 @@ TEST(LintCli, CleanConfigExitsZeroAndUsageExitsTwo) {
 TEST(LintCli, CrossNodeFindings) {
     TempDir tmp;
     const auto cc = build_path("cluster-config/cluster-config").string();
-    ASSERT_EQ(run({cc, "render", source_path("examples/guide-10.0.0.yml").string(), "--out", tmp.path().string()}).exit_code, 0);
+    ASSERT_EQ(
+        run({cc, "render", source_path("examples/guide-10.0.0.yml").string(), "--out", tmp.path().string()}).exit_code,
+        0);
     // backend-3 with backend-2's name and a different cluster and token.
     std::string b3 = slurp(tmp / "backend-3/backend.yml");
     auto replace = [&](const std::string& from, const std::string& to) {

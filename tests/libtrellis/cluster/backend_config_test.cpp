@@ -71,9 +71,9 @@ TEST(BackendKeys, TableHasEveryGuideKeyWithItsEtcdFlag) {
         EXPECT_EQ(k->etcd_flag, flag) << key;
         EXPECT_FALSE(k->help.empty()) << key;
     }
-    for (const char* own : {"no-embed-etcd", "state-dir", "etcd-client-urls", "log-level", "api-listen-address",
-                            "api-url", "cert-file", "key-file", "trusted-ca-file", "etcd-client-cert-file",
-                            "etcd-client-key-file"}) {
+    for (const char* own :
+         {"no-embed-etcd", "state-dir", "etcd-client-urls", "log-level", "api-listen-address", "api-url", "cert-file",
+          "key-file", "trusted-ca-file", "etcd-client-cert-file", "etcd-client-key-file"}) {
         const BackendKey* k = find_backend_key(own);
         ASSERT_NE(k, nullptr) << own;
         EXPECT_TRUE(k->etcd_flag.empty()) << own << " is the backend's own key, not an etcd flag";
@@ -123,7 +123,9 @@ TEST(BackendConfig, ListsAcceptYamlSequencesCommasAndSpaces) {
 TEST(BackendConfig, UnknownKeyNamesLineAndSuggestion) {
     const Error e = load_error("etcd-name: a\n\netcd-peer-client-certauth: true\n");
     EXPECT_EQ(e.code(), Code::ConfigInvalid);
-    EXPECT_STREQ(e.what(), "backend.yml:3: unknown key \"etcd-peer-client-certauth\" (did you mean \"etcd-peer-client-cert-auth\"?)");
+    EXPECT_STREQ(
+        e.what(),
+        "backend.yml:3: unknown key \"etcd-peer-client-certauth\" (did you mean \"etcd-peer-client-cert-auth\"?)");
 }
 
 TEST(BackendConfig, BadValuesNameFileLineAndKey) {
@@ -135,7 +137,8 @@ TEST(BackendConfig, BadValuesNameFileLineAndKey) {
         {"etcd-client-cert-auth: yes\n", "backend.yml:1: etcd-client-cert-auth: expected true or false"},
         {"x: 1\netcd-heartbeat-interval: fast\n", "backend.yml:1: unknown key \"x\""},
         {"etcd-heartbeat-interval: fast\n", "backend.yml:1: etcd-heartbeat-interval: expected a non-negative integer"},
-        {"etcd-name: a\netcd-listen-client-urls: 10.0.0.1:2379\n", "backend.yml:2: etcd-listen-client-urls: \"10.0.0.1:2379\" is not a URL"},
+        {"etcd-name: a\netcd-listen-client-urls: 10.0.0.1:2379\n",
+         "backend.yml:2: etcd-listen-client-urls: \"10.0.0.1:2379\" is not a URL"},
         {"etcd-name: [a, b]\n", "backend.yml:1: etcd-name: expected a string value"},
         {"etcd-name: a\netcd-name: b\n", "backend.yml:2: etcd-name: set twice"},
         {"- a\n- b\n", "backend.yml:1: expected a mapping"},
@@ -195,12 +198,15 @@ TEST(BackendConfig, RelativePathsResolveAgainstTheFilesDirectory) {
 }
 
 TEST(BackendConfig, EtcdArgumentsFollowTheTable) {
-    const auto c = BackendConfig::from_yaml(std::string(kGuidePeer) + "etcd-cipher-suites: [A, B]\n", "/etc/sensu/backend.yml");
+    const auto c =
+        BackendConfig::from_yaml(std::string(kGuidePeer) + "etcd-cipher-suites: [A, B]\n", "/etc/sensu/backend.yml");
     const auto args = c.etcd_arguments();
     auto has = [&](const std::string& a) { return std::find(args.begin(), args.end(), a) != args.end(); };
     EXPECT_TRUE(has("--name=backend-1"));
     EXPECT_TRUE(has("--listen-peer-urls=https://0.0.0.0:2380"));
-    EXPECT_TRUE(has("--initial-cluster=backend-1=https://10.0.0.1:2380,backend-2=https://10.0.0.2:2380,backend-3=https://10.0.0.3:2380"));
+    EXPECT_TRUE(
+        has("--initial-cluster=backend-1=https://10.0.0.1:2380,backend-2=https://10.0.0.2:2380,backend-3=https://"
+            "10.0.0.3:2380"));
     EXPECT_TRUE(has("--peer-client-cert-auth=true"));
     EXPECT_TRUE(has("--client-cert-auth=false"));
     EXPECT_TRUE(has("--peer-cert-file=/etc/sensu/certs/backend-1.pem"));
@@ -219,8 +225,8 @@ TEST(BackendConfig, EtcdArgumentsFollowTheTable) {
 TEST(BackendConfig, StoreEndpoints) {
     auto c = BackendConfig::from_yaml("etcd-advertise-client-urls: https://127.0.0.11:2379\n", "b.yml");
     EXPECT_EQ(c.store_endpoints(), std::vector<std::string>{"https://127.0.0.11:2379"});
-    c = BackendConfig::from_yaml("no-embed-etcd: true\netcd-listen-client-urls: https://10.0.0.1:2379,https://10.0.0.2:2379\n",
-                                 "b.yml");
+    c = BackendConfig::from_yaml(
+        "no-embed-etcd: true\netcd-listen-client-urls: https://10.0.0.1:2379,https://10.0.0.2:2379\n", "b.yml");
     EXPECT_EQ(c.store_endpoints().size(), 2u);
     c.set("etcd-client-urls", {"https://10.0.0.9:2379"}, Origin{"flag --etcd-client-urls"});
     EXPECT_EQ(c.store_endpoints(), std::vector<std::string>{"https://10.0.0.9:2379"});

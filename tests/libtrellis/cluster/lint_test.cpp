@@ -22,9 +22,10 @@ class LintFiles : public ::testing::Test {
   protected:
     void SetUp() override {
         Warnings w;
-        const Spec s = load_spec("cluster: {name: l}\nnodes:\n  - {name: a, address: 127.0.0.71}\n  - {name: b, address: 127.0.0.72}\n"
-                                 "  - {name: c, address: 127.0.0.73}\nclients:\n  - name: admin\n",
-                                 "spec.yml", w);
+        const Spec s = load_spec(
+            "cluster: {name: l}\nnodes:\n  - {name: a, address: 127.0.0.71}\n  - {name: b, address: 127.0.0.72}\n"
+            "  - {name: c, address: 127.0.0.73}\nclients:\n  - name: admin\n",
+            "spec.yml", w);
         provision(s, tmp_.path(), {});
     }
     BackendConfig node(const std::string& name, const std::string& extra = "") {
@@ -65,7 +66,8 @@ TEST_F(LintFiles, KeyReadableByOthers) {
 TEST_F(LintFiles, CertificateOfAnotherCaFailsBothStacks) {
     TempDir other;
     Warnings w;
-    provision(load_spec("cluster: {name: o}\nnodes:\n  - {name: a, address: 127.0.0.71}\n", "o.yml", w), other.path(), {});
+    provision(load_spec("cluster: {name: o}\nnodes:\n  - {name: a, address: 127.0.0.71}\n", "o.yml", w), other.path(),
+              {});
     auto c = node("a");
     c.set("etcd-cert-file", {(other / "a/a.pem").string()}, Origin{"flag"});
     c.set("etcd-key-file", {(other / "a/a-key.pem").string()}, Origin{"flag"});
@@ -155,7 +157,8 @@ TEST(LintKinds, TableIsStableAndDocumented) {
         EXPECT_TRUE(names.insert(k.name).second) << k.name;
         EXPECT_EQ(find_finding_kind(k.code), &k);
         EXPECT_EQ(find_finding_kind(k.name), &k);
-        EXPECT_THAT(doc, HasSubstr("| " + std::string(k.code) + " | `" + std::string(k.name) + "` |")) << "docs/lint.md lacks " << k.code;
+        EXPECT_THAT(doc, HasSubstr("| " + std::string(k.code) + " | `" + std::string(k.name) + "` |"))
+            << "docs/lint.md lacks " << k.code;
     }
     EXPECT_EQ(find_finding_kind("L101")->name, "scheme-mismatch");
 }

@@ -30,8 +30,9 @@ bool verifies(const pki::Certificate& leaf, const pki::Certificate& root, pki::P
     return a && b;
 }
 
-const std::string kThree = "cluster: {name: p}\nnodes:\n  - {name: a, address: 127.0.0.51, names: [a.example.test]}\n"
-                           "  - {name: b, address: 127.0.0.52}\n  - {name: c, address: 127.0.0.53}\nclients:\n  - name: admin\n";
+const std::string kThree =
+    "cluster: {name: p}\nnodes:\n  - {name: a, address: 127.0.0.51, names: [a.example.test]}\n"
+    "  - {name: b, address: 127.0.0.52}\n  - {name: c, address: 127.0.0.53}\nclients:\n  - name: admin\n";
 
 TEST(Provision, CertificatesHaveTheRightShape) {
     TempDir tmp;
@@ -72,8 +73,10 @@ TEST(Provision, CertificatesHaveTheRightShape) {
 
 TEST(Provision, SharedCaIsTheGuidesSingleCaAndOneNodeCert) {
     TempDir tmp;
-    const Spec s = spec_of("cluster: {name: g}\nca: shared\npki: {leaf: {key: {algo: rsa, size: 2048}}, ca: {key: {algo: rsa, size: 2048}}}\n"
-                           "nodes:\n  - {name: a, address: 10.0.0.1}\n");
+    const Spec s = spec_of(
+        "cluster: {name: g}\nca: shared\npki: {leaf: {key: {algo: rsa, size: 2048}}, ca: {key: {algo: rsa, size: "
+        "2048}}}\n"
+        "nodes:\n  - {name: a, address: 10.0.0.1}\n");
     const auto r = provision(s, tmp.path(), {});
     EXPECT_EQ(r.certificates_issued, 1u);
     EXPECT_FALSE(fs::exists(tmp / "ca/peer-ca.pem"));
@@ -124,7 +127,8 @@ TEST(Provision, StrayCaKeyInANodeFolderIsReported) {
 TEST(Provision, SevenNodesAndAThousandAgentsInOneRun) {
     TempDir tmp;
     std::string text = "cluster: {name: big}\nnodes:\n";
-    for (int i = 1; i <= 7; ++i) text += "  - {name: node-" + std::to_string(i) + ", address: 10.7.0." + std::to_string(i) + "}\n";
+    for (int i = 1; i <= 7; ++i)
+        text += "  - {name: node-" + std::to_string(i) + ", address: 10.7.0." + std::to_string(i) + "}\n";
     text += "clients:\n  - name: admin\n  - {name: agent, count: 1000}\n";
     const Spec s = spec_of(text);
     size_t last_done = 0, calls = 0;
@@ -142,14 +146,16 @@ TEST(Provision, SevenNodesAndAThousandAgentsInOneRun) {
     const auto ca = cert_at(tmp / "ca/ca.pem");
     std::set<std::string> serials;
     for (int i : {1, 500, 1000}) {
-        const auto agent = cert_at(tmp / ("clients/agent-" + std::to_string(i) + "/agent-" + std::to_string(i) + ".pem"));
+        const auto agent =
+            cert_at(tmp / ("clients/agent-" + std::to_string(i) + "/agent-" + std::to_string(i) + ".pem"));
         EXPECT_EQ(agent.common_name(), "agent-" + std::to_string(i));
         EXPECT_TRUE(verifies(agent, ca, pki::Purpose::ClientAuth));
         serials.insert(agent.serial_decimal());
     }
     EXPECT_EQ(serials.size(), 3u);
     for (int i = 1; i <= 7; ++i) {
-        const auto c = BackendConfig::from_yaml(read_file(tmp / ("node-" + std::to_string(i) + "/backend.yml")), "backend.yml");
+        const auto c =
+            BackendConfig::from_yaml(read_file(tmp / ("node-" + std::to_string(i) + "/backend.yml")), "backend.yml");
         EXPECT_EQ(c.get_list("etcd-initial-cluster").size(), 7u);
     }
     // Idempotent at scale too.
@@ -169,7 +175,11 @@ TEST(Provision, InsecureLayoutIssuesNothing) {
 
 TEST(Provision, JsonSummary) {
     TempDir tmp;
-    const auto r = provision(spec_of(kThree), tmp.path(), [] { ProvisionOptions o; o.check = true; return o; }());
+    const auto r = provision(spec_of(kThree), tmp.path(), [] {
+        ProvisionOptions o;
+        o.check = true;
+        return o;
+    }());
     EXPECT_THAT(r.to_json(), HasSubstr("\"changed\":true"));
     EXPECT_THAT(r.to_json(), HasSubstr("{\"action\":\"create\",\"path\":\"a/a.pem\",\"reason\":\"new CA\"}"));
     EXPECT_FALSE(fs::exists(tmp / "a"));

@@ -21,8 +21,8 @@ Spec spec_from(const std::string& text) {
 }
 
 std::string spec_text(std::string_view security, std::string_view ca, std::string_view store, int nodes) {
-    std::string t = "cluster: {name: rt, token: tok-rt}\nsecurity: " + std::string(security) + "\nca: " + std::string(ca) +
-                    "\nstore: " + std::string(store) + "\nnodes:\n";
+    std::string t = "cluster: {name: rt, token: tok-rt}\nsecurity: " + std::string(security) +
+                    "\nca: " + std::string(ca) + "\nstore: " + std::string(store) + "\nnodes:\n";
     for (int i = 1; i <= nodes; ++i)
         t += "  - {name: node-" + std::to_string(i) + ", address: 10.9.0." + std::to_string(i) + ", names: [n" +
              std::to_string(i) + ".example.test]}\n";
@@ -46,7 +46,8 @@ std::map<std::string, std::string> expected_values(const Spec& s, size_t i) {
     e["api-listen-address"] = n.address + ":" + std::to_string(n.ports.api);
     std::string initial, clients;
     for (const auto& m : s.nodes) {
-        initial += (initial.empty() ? "" : ",") + m.name + "=" + ps + "://" + m.address + ":" + std::to_string(m.ports.peer);
+        initial +=
+            (initial.empty() ? "" : ",") + m.name + "=" + ps + "://" + m.address + ":" + std::to_string(m.ports.peer);
         clients += (clients.empty() ? "" : ",") + cs + "://" + m.address + ":" + std::to_string(m.ports.client);
     }
     if (s.store == StoreKind::External) {
@@ -142,7 +143,8 @@ TEST(Render, ExternalStoreHasEtcdCommandLineAndUnits) {
     EXPECT_THAT(unit.content, HasSubstr("--initial-cluster=node-1=https://10.9.0.1:2380,node-2=https://10.9.0.2:2380"));
     const auto& backend_unit = file_named(files, "node-1/trellis-backend.service");
     EXPECT_THAT(backend_unit.content, HasSubstr("After=network-online.target etcd.service"));
-    EXPECT_THAT(backend_unit.content, HasSubstr("ExecStart=/usr/bin/trellis-backend start --config /etc/trellis/backend.yml"));
+    EXPECT_THAT(backend_unit.content,
+                HasSubstr("ExecStart=/usr/bin/trellis-backend start --config /etc/trellis/backend.yml"));
     const auto c = BackendConfig::from_yaml(file_named(files, "node-3/backend.yml").content, "backend.yml");
     EXPECT_TRUE(c.get_bool("no-embed-etcd"));
     EXPECT_EQ(c.etcd_client_cert_file(), "/etc/trellis/node-3-client.pem");
@@ -172,8 +174,9 @@ TEST(Render, SevenNodeCluster) {
 }
 
 TEST(Render, HostNamesListenOnEveryAddressAndIpv6IsBracketed) {
-    const Spec s = spec_from("cluster: {name: h}\nnodes:\n  - {name: a, address: a.example.test}\n  - {name: b, address: \"fd00::2\"}\n"
-                             "  - {name: c, address: 10.0.0.3}\n");
+    const Spec s = spec_from(
+        "cluster: {name: h}\nnodes:\n  - {name: a, address: a.example.test}\n  - {name: b, address: \"fd00::2\"}\n"
+        "  - {name: c, address: 10.0.0.3}\n");
     const auto files = render_cluster(s, {});
     const auto a = BackendConfig::from_yaml(file_named(files, "a/backend.yml").content, "backend.yml");
     EXPECT_EQ(a.get("etcd-listen-peer-urls"), "https://0.0.0.0:2380");

@@ -54,33 +54,37 @@ TEST(Spec, DefaultsAreEverythingOn) {
 
 TEST(Spec, AllErrorsAreReportedTogetherWithLineAndField) {
     const std::string text =
-        "cluster:\n"                                        // 1
-        "  name: c\n"                                       // 2
-        "  tokn: x\n"                                       // 3 unknown key
-        "securty: full\n"                                   // 4 unknown key
-        "nodes:\n"                                          // 5
-        "  - {name: a, address: 10.0.0.1}\n"                // 6
-        "  - {name: a, address: 10.0.0.2}\n"                // 7 duplicate name
-        "  - {name: b, address: 10.0.0.1}\n"                // 8 duplicate address
-        "  - {name: c, address: 10.0.0.300}\n"              // 9 invalid IP
-        "  - {name: d, address: bad_host, names: [-x]}\n"   // 10 invalid host name, invalid SAN
+        "cluster:\n"                                                   // 1
+        "  name: c\n"                                                  // 2
+        "  tokn: x\n"                                                  // 3 unknown key
+        "securty: full\n"                                              // 4 unknown key
+        "nodes:\n"                                                     // 5
+        "  - {name: a, address: 10.0.0.1}\n"                           // 6
+        "  - {name: a, address: 10.0.0.2}\n"                           // 7 duplicate name
+        "  - {name: b, address: 10.0.0.1}\n"                           // 8 duplicate address
+        "  - {name: c, address: 10.0.0.300}\n"                         // 9 invalid IP
+        "  - {name: d, address: bad_host, names: [-x]}\n"              // 10 invalid host name, invalid SAN
         "  - {name: e, address: 10.0.0.5, ports: {client: 70000}}\n";  // 11 bad port
     const auto r = parse(text);
     EXPECT_FALSE(r.spec);
-    EXPECT_THAT(r.errors, ElementsAre(HasSubstr("spec.yml:3: cluster.tokn: unknown key \"tokn\" (did you mean \"token\"?)"),
-                                      HasSubstr("spec.yml:7: nodes[1].name: \"a\" is already the name of nodes[0]"),
-                                      HasSubstr("spec.yml:8: nodes[2].address: \"10.0.0.1\" with the same ports is already used by nodes[0]"),
-                                      HasSubstr("spec.yml:9: nodes[3].address: \"10.0.0.300\" is not a valid IP address or host name"),
-                                      HasSubstr("spec.yml:10: nodes[4].address: \"bad_host\" is not a valid"),
-                                      HasSubstr("spec.yml:10: nodes[4].names[0]: \"-x\" is not a valid"),
-                                      HasSubstr("spec.yml:11: nodes[5].ports.client: expected a whole number from 1 to 65535"),
-                                      HasSubstr("spec.yml:4: securty: unknown key \"securty\" (did you mean \"security\"?)")));
+    EXPECT_THAT(
+        r.errors,
+        ElementsAre(
+            HasSubstr("spec.yml:3: cluster.tokn: unknown key \"tokn\" (did you mean \"token\"?)"),
+            HasSubstr("spec.yml:7: nodes[1].name: \"a\" is already the name of nodes[0]"),
+            HasSubstr("spec.yml:8: nodes[2].address: \"10.0.0.1\" with the same ports is already used by nodes[0]"),
+            HasSubstr("spec.yml:9: nodes[3].address: \"10.0.0.300\" is not a valid IP address or host name"),
+            HasSubstr("spec.yml:10: nodes[4].address: \"bad_host\" is not a valid"),
+            HasSubstr("spec.yml:10: nodes[4].names[0]: \"-x\" is not a valid"),
+            HasSubstr("spec.yml:11: nodes[5].ports.client: expected a whole number from 1 to 65535"),
+            HasSubstr("spec.yml:4: securty: unknown key \"securty\" (did you mean \"security\"?)")));
     // Six nodes: even, a warning even though there are errors.
     EXPECT_THAT(r.warnings, ElementsAre(HasSubstr("spec.yml:6: nodes: 6 nodes: an even count")));
 }
 
 TEST(Spec, EvenNodeCountIsOnlyAWarning) {
-    const auto r = parse("cluster: {name: c}\nnodes:\n  - {name: a, address: 10.1.0.1}\n  - {name: b, address: 10.1.0.2}\n");
+    const auto r =
+        parse("cluster: {name: c}\nnodes:\n  - {name: a, address: 10.1.0.1}\n  - {name: b, address: 10.1.0.2}\n");
     ASSERT_TRUE(r.spec);
     ASSERT_EQ(r.warnings.size(), 1u);
     EXPECT_THAT(r.warnings[0], HasSubstr("2 nodes"));
@@ -98,16 +102,23 @@ TEST(Spec, ValuesAreChecked) {
         {"cluster: {name: c}\nstore: etcd\n" + nodes, "store: \"etcd\" is not one of embedded, external"},
         {"cluster: {name: c}\nca: two\n" + nodes, "ca: \"two\" is not one of separate, shared"},
         {"cluster: {name: c}\npki: {leaf: {key: {algo: rsa, size: 1024}}}\n" + nodes, "pki.leaf.key"},
-        {"cluster: {name: c}\npki: {ca: {key: {algo: dsa}}}\n" + nodes, "pki.ca.key.algo: \"dsa\" is not one of rsa, ecdsa, ed25519"},
-        {"cluster: {name: c}\npki: {leaf: {validity: forever}}\n" + nodes, "pki.leaf.validity: \"forever\" is not a duration"},
+        {"cluster: {name: c}\npki: {ca: {key: {algo: dsa}}}\n" + nodes,
+         "pki.ca.key.algo: \"dsa\" is not one of rsa, ecdsa, ed25519"},
+        {"cluster: {name: c}\npki: {leaf: {validity: forever}}\n" + nodes,
+         "pki.leaf.validity: \"forever\" is not a duration"},
         {"cluster: {name: c}\npki: {renew-before: 9000h}\n" + nodes, "pki.renew-before: must be shorter"},
         {"cluster: {name: c}\nstate-dir: var/lib\n" + nodes, "state-dir: must be an absolute path"},
-        {"cluster: {name: c}\nports: {client: 2379, peer: 2379}\n" + nodes, "ports: client, peer and api ports must all differ"},
-        {"cluster: {name: c}\nnodes:\n  - {name: a, address: 0.0.0.0}\n", "nodes[0].address: \"0.0.0.0\" is a wildcard"},
-        {"cluster: {name: c}\nnodes:\n  - {name: ca, address: 10.1.0.1}\n", "nodes[0].name: \"ca\" is not a valid node name"},
+        {"cluster: {name: c}\nports: {client: 2379, peer: 2379}\n" + nodes,
+         "ports: client, peer and api ports must all differ"},
+        {"cluster: {name: c}\nnodes:\n  - {name: a, address: 0.0.0.0}\n",
+         "nodes[0].address: \"0.0.0.0\" is a wildcard"},
+        {"cluster: {name: c}\nnodes:\n  - {name: ca, address: 10.1.0.1}\n",
+         "nodes[0].name: \"ca\" is not a valid node name"},
         {"cluster: {name: c}\nnodes: []\n", "nodes: expected a list of at least one node"},
-        {"cluster: {name: c}\n" + nodes + "clients:\n  - {name: admin}\n  - {name: admin}\n", "clients[1].name: client \"admin\" is listed twice"},
-        {"cluster: {name: c}\n" + nodes + "clients:\n  - {name: agent, count: 0}\n", "clients[0].count: expected a whole number"},
+        {"cluster: {name: c}\n" + nodes + "clients:\n  - {name: admin}\n  - {name: admin}\n",
+         "clients[1].name: client \"admin\" is listed twice"},
+        {"cluster: {name: c}\n" + nodes + "clients:\n  - {name: agent, count: 0}\n",
+         "clients[0].count: expected a whole number"},
         {"nodes: [\n", "not valid YAML"},
         {"cluster: {name: c}\n", "nodes: expected a list"},
         {nodes, "cluster: missing"},
@@ -121,8 +132,9 @@ TEST(Spec, ValuesAreChecked) {
 }
 
 TEST(Spec, ClientCountExpandsToNumberedClients) {
-    const auto r = parse("cluster: {name: c}\nnodes:\n  - {name: a, address: 10.1.0.1}\nclients:\n  - name: admin\n"
-                         "  - {name: agent, count: 1000}\n");
+    const auto r = parse(
+        "cluster: {name: c}\nnodes:\n  - {name: a, address: 10.1.0.1}\nclients:\n  - name: admin\n"
+        "  - {name: agent, count: 1000}\n");
     ASSERT_TRUE(r.spec);
     ASSERT_EQ(r.spec->clients.size(), 1001u);
     EXPECT_EQ(r.spec->clients[1].name, "agent-1");
@@ -146,7 +158,8 @@ TEST(Spec, CheckNewNode) {
     const Spec s = load_spec("cluster: {name: c}\nnodes:\n  - {name: a, address: 10.1.0.1}\n", "s.yml", w);
     EXPECT_TRUE(check_new_node(s, NodeSpec{"b", "10.1.0.2", {}, {}, 0}).empty());
     EXPECT_THAT(check_new_node(s, NodeSpec{"a", "10.1.0.2", {}, {}, 0}), ElementsAre(HasSubstr("already a node")));
-    EXPECT_THAT(check_new_node(s, NodeSpec{"b", "10.1.0.1", {}, {}, 0}), ElementsAre(HasSubstr("already used by node a")));
+    EXPECT_THAT(check_new_node(s, NodeSpec{"b", "10.1.0.1", {}, {}, 0}),
+                ElementsAre(HasSubstr("already used by node a")));
     EXPECT_THAT(check_new_node(s, NodeSpec{"b", "not an ip", {}, {}, 0}), ElementsAre(HasSubstr("not a valid IP")));
 }
 
