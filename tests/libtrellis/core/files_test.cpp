@@ -97,3 +97,25 @@ TEST(Files, ReadSourceUnderstandsEnvAndFilePrefixes) {
 }
 
 }  // namespace trellis
+
+namespace trellis {
+
+TEST(Files, EmptyFileSetCommitsNothing) {
+    FileSet set;
+    EXPECT_NO_THROW(set.commit());
+    EXPECT_TRUE(set.empty());
+}
+
+TEST(Files, FileSetAcrossManyDirectoriesLandsEveryFile) {
+    TempDir dir;
+    FileSet set;
+    for (int i = 0; i < 50; ++i) set.add(dir / ("c" + std::to_string(i)) / "k.pem", std::to_string(i), kSecretMode);
+    set.commit();
+    for (int i = 0; i < 50; ++i) {
+        EXPECT_EQ(slurp(dir / ("c" + std::to_string(i)) / "k.pem"), std::to_string(i));
+        EXPECT_EQ(mode_of(dir / ("c" + std::to_string(i)) / "k.pem"), 0600u);
+    }
+    EXPECT_FALSE(std::filesystem::exists(dir / "c0" / ".k.pem.tmp"));
+}
+
+}  // namespace trellis
