@@ -134,7 +134,10 @@ RunResult run(const std::vector<std::string>& argv, const std::string& input, co
 
 }  // namespace trellis::testing
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 
 #include <thread>
 
@@ -148,6 +151,23 @@ LoopbackLock::LoopbackLock(int max_wait_seconds) {
         if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("timed out waiting for the loopback lock");
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
+    // Holding the lock is not enough if something outside the tests (the README's demo
+    // cluster) already listens there: say so instead of failing later with "address in use".
+    for (const char* host : {"127.0.0.11", "127.0.0.12", "127.0.0.13", "127.0.0.14"})
+        for (const int port : {2379, 2380, 8080}) {
+            const int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            sockaddr_in addr{};
+            addr.sin_family = AF_INET;
+            addr.sin_port = htons(static_cast<uint16_t>(port));
+            ::inet_pton(AF_INET, host, &addr.sin_addr);
+            const bool busy = ::connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+            ::close(s);
+            if (busy) {
+                ::close(fd_);
+                throw std::runtime_error(std::string("something already listens on ") + host + ":" + std::to_string(port) +
+                                         " (the demo cluster? stop it with: bash scripts/demo.sh --stop)");
+            }
+        }
 }
 
 LoopbackLock::~LoopbackLock() {
