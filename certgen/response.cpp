@@ -1,6 +1,7 @@
 #include "response.hpp"
 
-#include <openssl/evp.h>
+#include <botan/base64.h>
+#include <botan/exceptn.h>
 
 #include <array>
 #include <memory>
@@ -40,18 +41,13 @@ std::string string_member(const json& object, std::string_view key, std::string_
 }
 
 std::string decode(const std::string& text, std::string_view key, std::string_view where) {
-    std::unique_ptr<EVP_ENCODE_CTX, decltype(&EVP_ENCODE_CTX_free)> ctx(EVP_ENCODE_CTX_new(), EVP_ENCODE_CTX_free);
-    std::string out(text.size() + 4, '\0');
-    int n = 0, tail = 0;
-    EVP_DecodeInit(ctx.get());
-    const bool ok =
-        EVP_DecodeUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &n,
-                         reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size())) >= 0 &&
-        EVP_DecodeFinal(ctx.get(), reinterpret_cast<unsigned char*>(out.data()) + n, &tail) == 1;
-    if (!ok || text.empty())
+    try {
+        if (text.empty()) throw Botan::Invalid_Argument("empty");
+        const Botan::secure_vector<uint8_t> bytes = Botan::base64_decode(text, /*ignore_ws=*/true);
+        return std::string(bytes.begin(), bytes.end());
+    } catch (const Botan::Exception&) {
         throw Error(Code::InputInvalidValue, located(where, std::string(key) + ": not valid base64"));
-    out.resize(static_cast<size_t>(n + tail));
-    return out;
+    }
 }
 
 const json& unwrap(const json& doc, std::string_view source) {
@@ -80,11 +76,7 @@ const json& unwrap(const json& doc, std::string_view source) {
 }  // namespace
 
 std::string base64_encode(std::string_view bytes) {
-    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                  reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
-    out.resize(static_cast<size_t>(n));
-    return out;
+    return Botan::base64_encode(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
 }
 
 std::vector<OutputFile> files_from_response(std::string_view text, bool bare, std::string_view source,
