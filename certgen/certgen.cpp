@@ -171,15 +171,15 @@ int sign(const Options& o, Warnings& w) {
     if (rest.size() > 1) throw Error(Code::Usage, "too many arguments: sign [flags] CSR [SUBJECT]");
     pki::Overrides over = overrides(o);
     if (!rest.empty()) {
-        // SUBJECT is cfssl's signer.Subject: {"CN":..,"names":[..]}; the pki contract
-        // takes only a CN override, so other subject fields are refused, not dropped.
+        // SUBJECT is cfssl's signer.Subject: {"CN":..,"names":[..],"serialnumber":..}; each field
+        // it sets replaces the request's. SANs come from the request or -hostname, never from here.
         const auto subject = pki::parse_certificate_request(read_file(rest[0]), rest[0], w);
-        if (!subject.names.empty() || !subject.serialnumber.empty() || !subject.hosts.empty())
+        if (!subject.hosts.empty())
             throw Error(Code::InputInvalidValue,
-                        located(rest[0],
-                                "only \"CN\" can be replaced by a SUBJECT file (names, hosts and "
-                                "serialnumber are not supported); use -hostname for SANs"));
+                        located(rest[0], "hosts: a SUBJECT file sets the subject only; give SANs with -hostname"));
         if (!subject.cn.empty()) over.cn = subject.cn;
+        if (!subject.names.empty()) over.names = subject.names;
+        if (!subject.serialnumber.empty()) over.serialnumber = subject.serialnumber;
     }
     const std::string csr_pem = read_input(csr_arg);
     const auto policy = read_policy(o, w);
@@ -357,7 +357,7 @@ Examples:
           "strict"},
          R"(Arguments:
   CSR       PEM certificate request, '-' for stdin (or give -csr FILE)
-  SUBJECT   optional JSON file whose "CN" replaces the request's
+  SUBJECT   optional JSON file ({"CN":..,"names":[..]}) whose fields replace the request's
 
 Examples:
   certgen sign -ca ca.pem -ca-key ca-key.pem -config ca-config.json -profile server \

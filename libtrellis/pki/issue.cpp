@@ -79,6 +79,54 @@ NamePtr make_subject(const CertificateRequest& req, const std::string& cn) {
     return name;
 }
 
+std::vector<std::string> values_of(const X509_NAME* name, int nid) {
+    std::vector<std::string> out;
+    for (int i = -1; (i = X509_NAME_get_index_by_NID(name, nid, i)) >= 0;) {
+        unsigned char* utf8 = nullptr;
+        const int n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i)));
+        if (n < 0) continue;
+        out.emplace_back(reinterpret_cast<const char*>(utf8), static_cast<size_t>(n));
+        OPENSSL_free(utf8);
+    }
+    return out;
+}
+
+// The request's subject with `o` applied field by field, as cfssl's PopulateSubjectFromCSR does:
+// what the override gives replaces, what it leaves empty keeps the request's values. Written in
+// the same RDN order as make_subject.
+X509_NAME* override_subject(const X509_NAME* requested, const Overrides& o) {
+    NamePtr name(X509_NAME_new());
+    auto add_all = [&](int nid, const std::vector<std::string>& values) {
+        bool first = true;
+        for (const auto& v : values) {
+            add_entry(name.get(), nid, v, first ? 0 : -1);
+            first = false;
+        }
+    };
+    auto given = [&](std::string Name::*field) {
+        std::vector<std::string> out;
+        if (o.names)
+            for (const auto& n : *o.names)
+                if (!(n.*field).empty()) out.push_back(n.*field);
+        return out;
+    };
+    for (const auto& f : kSubjectFields) {
+        const auto values = given(f.field);
+        add_all(f.nid, values.empty() ? values_of(requested, f.nid) : values);
+    }
+    if (o.cn) {
+        if (!o.cn->empty()) add_entry(name.get(), NID_commonName, *o.cn, 0);
+    } else {
+        add_all(NID_commonName, values_of(requested, NID_commonName));
+    }
+    const bool serial_given = o.serialnumber && !o.serialnumber->empty();
+    add_all(NID_serialNumber, serial_given ? std::vector<std::string>{*o.serialnumber} : values_of(requested, NID_serialNumber));
+    const auto emails = given(&Name::E);
+    for (const auto& e : emails.empty() ? values_of(requested, NID_pkcs9_emailAddress) : emails)
+        add_entry(name.get(), NID_pkcs9_emailAddress, e, 0);
+    return name.release();
+}
+
 void push_name(GENERAL_NAMES* names, int type, std::string_view value) {
     GENERAL_NAME* gn = GENERAL_NAME_new();
     if (type == GEN_IPADD) {
@@ -486,12 +534,9 @@ std::string sign_csr(std::string_view csr_pem, std::string_view source, const Si
         throw Error(Code::KeyUnsupported, located(source, "the request's ecdsa curve (" + std::to_string(kind.size) +
                                                               " bits) is not allowed (256, 384, 521)"));
 
-    NamePtr subject(X509_NAME_dup(X509_REQ_get_subject_name(csr.get())));
-    if (overrides.cn) {
-        for (int i; (i = X509_NAME_get_index_by_NID(subject.get(), NID_commonName, -1)) >= 0;)
-            X509_NAME_ENTRY_free(X509_NAME_delete_entry(subject.get(), i));
-        if (!overrides.cn->empty()) add_entry(subject.get(), NID_commonName, *overrides.cn, 0);
-    }
+    const X509_NAME* requested = X509_REQ_get_subject_name(csr.get());
+    NamePtr subject(overrides.cn || overrides.names || overrides.serialnumber ? override_subject(requested, overrides)
+                                                                              : X509_NAME_dup(requested));
     std::vector<std::string> hosts;
     if (overrides.hosts) {
         hosts = *overrides.hosts;

@@ -44,6 +44,10 @@ class Signer {
 struct Overrides {
     std::optional<std::vector<std::string>> hosts;
     std::optional<std::string> cn;
+    // cfssl's signer.Subject for `sign`: each subject field these set replaces the
+    // request's; a field they leave empty keeps the request's values.
+    std::optional<std::vector<Name>> names;
+    std::optional<std::string> serialnumber;
 };
 
 // gencert -initca: a new key and self-signed CA (validity from request.ca.expiry, default 43800h).

@@ -85,6 +85,27 @@ TEST(Sign, SignsAPemCsrWithHostnamesAndPrintsCertAndCsr) {
     EXPECT_EQ(cert_of(renamed).common_name(), "renamed");
 }
 
+// cfssl's signer.Subject: each field the SUBJECT file sets replaces the request's, the rest stays.
+TEST(Sign, SubjectFileReplacesOnlyTheFieldsItSets) {
+    TempDir dir;
+    make_ca(dir);
+    auto key = certgen({"genkey", "-"}, R"({"CN":"web","names":[{"O":"Old Org","L":"Here"}]})", dir.path());
+    ASSERT_EQ(key.exit_code, 0) << key.err;
+    testing::spit(dir / "web.csr", nlohmann::json::parse(key.out).at("csr").get<std::string>());
+    testing::spit(dir / "subject.json", R"({"names":[{"O":"New Org","OU":"Ops"}],"serialnumber":"42"})");
+    auto r = certgen({"sign", "-ca=ca.pem", "-ca-key=ca-key.pem", "-hostname=127.0.0.2", "web.csr", "subject.json"},
+                     {}, dir.path());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    char buf[512];
+    X509_NAME_oneline(X509_get_subject_name(cert_of(r).get()), buf, sizeof buf);
+    EXPECT_STREQ(buf, "/L=Here/O=New Org/OU=Ops/CN=web/serialNumber=42");
+
+    testing::spit(dir / "hosts.json", R"({"hosts":["x.example"]})");
+    auto refused = certgen({"sign", "-ca=ca.pem", "-ca-key=ca-key.pem", "web.csr", "hosts.json"}, {}, dir.path());
+    EXPECT_EQ(refused.exit_code, 1);
+    EXPECT_NE(refused.err.find("12005"), std::string::npos) << refused.err;
+}
+
 TEST(Selfsign, MakesANonCaCertificateForTheHostnameAndWarns) {
     TempDir dir;
     auto r = certgen({"selfsign", "127.0.0.3,self.test", "-"}, R"({"CN":"self"})", dir.path());
