@@ -1,7 +1,6 @@
 #include "client.hpp"
 
 #include <openssl/err.h>
-#include <openssl/x509.h>
 
 #include <array>
 #include <chrono>
@@ -12,40 +11,9 @@
 
 #include "core/files.hpp"
 #include "store/url.hpp"
-#include "tls_probe.hpp"
 
 namespace trellis::ctl {
 namespace {
-
-// What an OpenSSL reason string tells us about who refused the handshake. First match wins, so the
-// more specific alerts come before the generic ones.
-struct TlsReason {
-    std::string_view contains;
-    Failure failure;
-    std::string_view explanation;
-};
-constexpr std::array<TlsReason, 12> kTlsReasons{{
-    {"alert certificate required", Failure::ClientRefused,
-     "the server requires a client certificate and we sent none: set --cert-file and --key-file"},
-    {"alert unknown ca", Failure::ClientRefused,
-     "the server refused our client certificate: it is not signed by a CA the server trusts"},
-    {"alert certificate expired", Failure::ClientRefused, "the server refused our client certificate: it has expired"},
-    {"alert certificate revoked", Failure::ClientRefused, "the server refused our client certificate: it is revoked"},
-    {"alert unsupported certificate", Failure::ClientRefused,
-     "the server refused our client certificate: unsupported (does it have the clientAuth extended key usage?)"},
-    {"alert bad certificate", Failure::ClientRefused,
-     "the server refused our client certificate as bad (wrong key usage, or not valid for client auth?)"},
-    {"alert certificate unknown", Failure::ClientRefused,
-     "the server refused our client certificate (certificate unknown: is clientAuth in its extended key usage?)"},
-    {"alert handshake failure", Failure::ClientRefused,
-     "the server aborted the handshake: usually no client certificate was sent, or no cipher in common"},
-    {"alert protocol version", Failure::TlsOther, "no TLS version in common with the server"},
-    {"wrong version number", Failure::NotTls,
-     "the server does not speak TLS on this port: is it plain http, or the wrong port?"},
-    {"packet length too long", Failure::NotTls,
-     "the server does not speak TLS on this port: is it plain http, or the wrong port?"},
-    {"unexpected eof while reading", Failure::Closed, "the server closed the connection during the handshake"},
-}};
 
 std::string joined(const std::vector<std::string>& items) {
     std::string out;
@@ -68,13 +36,21 @@ httplib::Result call(httplib::Client& client, Method method, const std::string& 
     throw Error(Code::Internal, "unknown HTTP method");
 }
 
-std::vector<std::string> drain_openssl_errors() {
-    std::vector<std::string> reasons;
-    while (const unsigned long e = ERR_get_error()) {
-        const char* reason = ERR_reason_error_string(e);
-        reasons.emplace_back(reason != nullptr ? reason : "unknown OpenSSL error");
-    }
-    return reasons;
+// The setting to check when a side refused a certificate: ours (cert-file) or the server's (trusted-ca-file).
+struct Hint {
+    store::TlsFailure failure;
+    Key key;
+    std::string Settings::*file;
+};
+constexpr std::array<Hint, 2> kHints{{
+    {store::TlsFailure::ServerUntrusted, Key::TrustedCaFile, &Settings::trusted_ca_file},
+    {store::TlsFailure::ClientRefused, Key::CertFile, &Settings::cert_file},
+}};
+
+Attempt tls_attempt(std::string url, store::TlsDiagnosis diagnosis) {
+    std::string reason = diagnosis.explanation;
+    // A refused handshake means the request was never sent.
+    return Attempt{std::move(url), Failure::Tls, std::move(reason), false, std::move(diagnosis)};
 }
 
 // The certificate and key must be readable before we blame the network for anything.
@@ -95,15 +71,12 @@ void check_readable(const std::string& path, Key key, const Settings& settings) 
 
 Attempt classify_failure(std::string url, bool https, int httplib_error, long verify_result,
                          const std::vector<std::string>& openssl_errors, bool timed_out) {
-    Attempt a{std::move(url), Failure::Closed, {}, false};
     const auto error = static_cast<httplib::Error>(httplib_error);
-    for (const auto& reason : openssl_errors)
-        for (const auto& known : kTlsReasons)
-            if (reason.find(known.contains) != std::string::npos) {
-                a.failure = known.failure;
-                a.reason = std::string(known.explanation) + " (TLS: " + reason + ")";
-                return a;  // a TLS refusal means the request was never processed
-            }
+    // An alert is the server's verdict whenever it came; anything else in the table only explains a handshake.
+    if (auto known = store::diagnose_reasons(openssl_errors, kCertSettings);
+        known && (known->refuser == store::Refuser::Server || error == httplib::Error::SSLConnection))
+        return tls_attempt(std::move(url), std::move(*known));
+    Attempt a{std::move(url), Failure::Closed, {}, false, std::nullopt};
     switch (error) {
         case httplib::Error::Connection:
         case httplib::Error::ConnectionTimeout:
@@ -112,17 +85,9 @@ Attempt classify_failure(std::string url, bool https, int httplib_error, long ve
                 a.failure == Failure::TimedOut ? "timed out connecting" : "connection refused or host unreachable";
             return a;
         case httplib::Error::SSLServerVerification:
-            if (verify_result != X509_V_OK) {
-                a.failure = Failure::ServerUntrusted;
-                a.reason = std::string("we do not trust the server's certificate: ") +
-                           X509_verify_cert_error_string(verify_result);
-            } else {
-                a.failure = Failure::ServerWrongName;
-                a.reason = "the server's certificate does not name this host (no matching IP or DNS subject alt name)";
-            }
-            return a;
+            return tls_attempt(std::move(a.url), store::diagnose_server_certificate(verify_result));
         case httplib::Error::SSLConnection:
-            a.failure = Failure::TlsOther;
+            a.failure = Failure::Tls;
             a.reason =
                 "TLS handshake failed" + (openssl_errors.empty() ? std::string() : ": " + joined(openssl_errors));
             return a;
@@ -145,21 +110,14 @@ Attempt classify_failure(std::string url, bool https, int httplib_error, long ve
 
 std::string describe(const Attempt& attempt, const Settings& settings) {
     std::string line = attempt.url + ": " + attempt.reason;
-    const auto origin = [&](Key key) {
-        const auto it = settings.origins.find(key);
-        return it == settings.origins.end() ? std::string("default") : it->second;
-    };
+    if (!attempt.tls) return line;
     // Point at the setting the user would change.
-    switch (attempt.failure) {
-        case Failure::ServerUntrusted:
-            line += " (trusted-ca-file " + settings.trusted_ca_file + ", from " + origin(Key::TrustedCaFile) + ")";
-            break;
-        case Failure::ClientRefused:
-            line += " (cert-file " + settings.cert_file + ", from " + origin(Key::CertFile) + ")";
-            break;
-        default:
-            break;
-    }
+    for (const auto& hint : kHints)
+        if (hint.failure == attempt.tls->failure) {
+            const auto it = settings.origins.find(hint.key);
+            line += " (" + std::string(key_info(hint.key).name) + " " + settings.*hint.file + ", from " +
+                    (it == settings.origins.end() ? std::string("default") : it->second) + ")";
+        }
     return line;
 }
 
@@ -168,7 +126,7 @@ Error unreachable_error(const std::vector<Attempt>& attempts, const Settings& se
     std::vector<std::string> lines;
     for (const auto& a : attempts) {
         lines.push_back(describe(a, settings));
-        tls = tls || (a.failure != Failure::Refused && a.failure != Failure::TimedOut && a.failure != Failure::Closed);
+        tls = tls || a.failure == Failure::Tls;
     }
     const std::string prefix = attempts.size() == 1 ? "cannot reach the backend: " : "no backend answered: ";
     return Error(tls ? Code::TlsFailed : Code::ConnectFailed, prefix + joined(lines));
@@ -208,7 +166,7 @@ Response ApiClient::send(Method method, const std::string& target,
         if (https) {
             if (!client.is_valid())
                 throw Error(Code::TlsFailed, "cannot use client certificate " + settings_.cert_file + " with key " +
-                                                 settings_.key_file + ": " + joined(drain_openssl_errors()) +
+                                                 settings_.key_file + ": " + joined(store::take_openssl_reasons()) +
                                                  " (is the key the certificate's, and both PEM?)");
             client.enable_server_certificate_verification(!insecure_);
             if (!insecure_) client.set_ca_cert_path(settings_.trusted_ca_file.c_str());
@@ -229,16 +187,22 @@ Response ApiClient::send(Method method, const std::string& target,
             continue;
         }
         const bool timed_out = Clock::now() - started >= timeout - std::chrono::milliseconds(50);
-        Attempt attempt =
-            classify_failure(url, https, static_cast<int>(result.error()),
-                             https ? client.get_openssl_verify_result() : 0, drain_openssl_errors(), timed_out);
-        if (https && attempt.failure == Failure::Closed) {
-            // Possibly a TLS 1.3 refusal of our certificate that arrived after our write failed: look again.
-            const store::Url u = store::parse_url(url, "--url");
-            const auto reasons = probe_tls_refusal(u.host, u.port, settings_.cert_file, settings_.key_file,
-                                                   static_cast<int>(std::min<long long>(settings_.timeout_ms, 2000)));
-            const Attempt again = classify_failure(url, https, static_cast<int>(result.error()), 0, reasons, false);
-            if (again.failure == Failure::ClientRefused) attempt = again;
+        const auto error = result.error();
+        const auto reasons = store::take_openssl_reasons();
+        Attempt attempt = classify_failure(url, https, static_cast<int>(error),
+                                           https ? client.get_openssl_verify_result() : 0, reasons, timed_out);
+        // A handshake that failed without the server's alert, or a connection that closed after it (where
+        // TLS 1.3 puts a refusal of our certificate): look again at what the server says.
+        const bool handshake = error == httplib::Error::SSLConnection;
+        if (https && (handshake ? !(attempt.tls && attempt.tls->refuser == store::Refuser::Server)
+                                : attempt.failure == Failure::Closed)) {
+            const store::ProbeOptions probe{settings_.cert_file, settings_.key_file,
+                                            std::chrono::milliseconds(std::min<long long>(settings_.timeout_ms, 2000))};
+            if (auto seen = store::diagnose_tls_failure(
+                    store::parse_url(url, "--url"),
+                    handshake ? store::TlsStage::Handshake : store::TlsStage::AfterHandshake, reasons, probe,
+                    kCertSettings))
+                attempt = tls_attempt(url, std::move(*seen));
         }
         if (method != Method::Get && attempt.request_may_have_arrived)
             throw Error(Code::ConnectFailed, describe(attempt, settings_) +

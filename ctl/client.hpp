@@ -5,12 +5,14 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/error.hpp"
 #include "settings.hpp"
+#include "store/tls_diagnosis.hpp"
 
 namespace trellis::ctl {
 
@@ -24,14 +26,10 @@ struct Response {
 
 // What went wrong on the way to one backend, before any HTTP answer.
 enum class Failure {
-    Refused,          // could not open a TCP connection
-    TimedOut,         // connected or connecting, but no answer in time
-    ServerUntrusted,  // the server's certificate did not verify against our CA file
-    ServerWrongName,  // the server's certificate does not name the host we dialled
-    ClientRefused,    // the server refused our client certificate (TLS alert)
-    NotTls,           // the other end does not speak TLS (plain http?)
-    TlsOther,         // any other handshake failure
-    Closed,           // the connection closed without an answer
+    Refused,   // could not open a TCP connection
+    TimedOut,  // connected or connecting, but no answer in time
+    Closed,    // the connection closed without an answer
+    Tls,       // the TLS handshake failed or was refused: `tls` says which side refused and why, when known
 };
 
 struct Attempt {
@@ -39,7 +37,11 @@ struct Attempt {
     Failure failure;
     std::string reason;                     // one line, from OpenSSL or the socket layer
     bool request_may_have_arrived = false;  // a mutation may have been applied
+    std::optional<store::TlsDiagnosis> tls;
 };
+
+// What trellisctl users set to present a client certificate, named when a server asks for one.
+inline constexpr std::string_view kCertSettings = "--cert-file and --key-file";
 
 // Turns what httplib and OpenSSL report about a failed request into an Attempt. Pure, for tests:
 // `openssl_errors` are the reason strings of the thread's OpenSSL error queue, oldest first.

@@ -1,23 +1,16 @@
 #include "store/etcd_client.hpp"
 
-#include <fcntl.h>
-#include <netdb.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
-#include <poll.h>
-#include <sys/time.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <charconv>
 #include <cstdio>
-#include <cstring>
 #include <httplib.h>
+
+#include "store/tls_diagnosis.hpp"
 
 namespace trellis::store {
 namespace {
@@ -92,134 +85,26 @@ MemberChange decode_change(const json& answer, bool with_member) {
 
 std::string ms_text(std::chrono::milliseconds ms) { return std::to_string(ms.count()) + " ms"; }
 
-// A TCP connection with a deadline, for diagnostics only; -1 with `why` worded as Go
-// (and so Sensu) words it: "dial tcp 127.0.0.12:2379: connect: connection refused".
-int connect_socket(const Url& url, std::chrono::milliseconds timeout, std::string& why) {
-    const std::string dial = "dial tcp " + url.host_port() + ": ";
-    addrinfo hints{};
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* found = nullptr;
-    if (const int rc = ::getaddrinfo(url.host.c_str(), std::to_string(url.port).c_str(), &hints, &found); rc != 0) {
-        why = dial + "lookup " + url.host + ": " + ::gai_strerror(rc);
-        return -1;
-    }
-    why = dial + "connect: no usable address";
-    int connected = -1;
-    for (addrinfo* ai = found; ai != nullptr && connected < 0; ai = ai->ai_next) {
-        const int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
-        if (fd < 0) continue;
-        int err = 0;
-        if (::connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-            err = errno;
-            if (err == EINPROGRESS) {
-                pollfd p{fd, POLLOUT, 0};
-                const int ready = ::poll(&p, 1, static_cast<int>(timeout.count()));
-                socklen_t len = sizeof err;
-                if (ready == 0)
-                    err = ETIMEDOUT;
-                else if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
-                    err = errno;
-            }
-        }
-        if (err == 0) {
-            connected = fd;
-            break;
-        }
-        ::close(fd);
-        std::string text = err == ETIMEDOUT ? "i/o timeout" : std::string("connect: ") + std::strerror(err);
-        for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        why = dial + text;
-    }
-    ::freeaddrinfo(found);
-    return connected;
-}
-
 // httplib only reports "could not connect": connect once more to learn errno.
 std::string probe_connect(const Url& url, std::chrono::milliseconds timeout) {
     std::string why;
-    const int fd = connect_socket(url, timeout, why);
+    const int fd = dial_tcp(url, timeout, why);
     if (fd < 0) return why;
     ::close(fd);
     return "dial tcp " + url.host_port() + ": connect: connection dropped";  // it answers now, not then
 }
 
-// With TLS 1.3 a server refuses a client certificate only after the client thinks the
-// handshake is done, and httplib reports a bare read/write failure. Repeat the handshake
-// with OpenSSL and wait briefly for the server's alert, to say which side refused and why.
-std::string probe_tls(const Url& url, const ClientOptions& options) {
-    std::string why;
-    const int fd = connect_socket(url, options.connect_timeout, why);
-    if (fd < 0) return {};
-    std::string reasons;
-    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
-    SSL* ssl = nullptr;
-    if (ctx != nullptr) {
-        if (!options.tls.cert_file.empty()) {
-            SSL_CTX_use_certificate_chain_file(ctx, options.tls.cert_file.c_str());
-            SSL_CTX_use_PrivateKey_file(ctx, options.tls.key_file.c_str(), SSL_FILETYPE_PEM);
-        }
-        ssl = SSL_new(ctx);
-    }
-    if (ssl != nullptr) {
-        const int flags = ::fcntl(fd, F_GETFL);
-        ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-        const auto wait = std::min(options.request_timeout, std::chrono::milliseconds(1000));
-        timeval tv{static_cast<time_t>(wait.count() / 1000), static_cast<suseconds_t>((wait.count() % 1000) * 1000)};
-        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-        SSL_set_fd(ssl, fd);
-        ERR_clear_error();
-        char byte;
-        if (SSL_connect(ssl) == 1) SSL_read(ssl, &byte, 1);  // the alert, or a timeout when accepted
-        for (unsigned long e; (e = ERR_get_error()) != 0;) {
-            const char* r = ERR_reason_error_string(e);
-            if (r) reasons += std::string(r) + ";";
-        }
-        SSL_free(ssl);
-    }
-    if (ctx != nullptr) SSL_CTX_free(ctx);
-    ::close(fd);
-    return reasons;
+std::string joined(const std::vector<std::string>& reasons) {
+    std::string out;
+    for (const auto& r : reasons) out += (out.empty() ? "" : "; ") + r;
+    return out;
 }
 
-// OpenSSL's reason for the last failure on this thread, e.g. "tlsv13 alert certificate required".
-std::string ssl_reason(unsigned long err) {
-    if (err == 0) return {};
-    const char* reason = ERR_reason_error_string(err);
-    return reason ? reason : "";
-}
-
-// What OpenSSL's reasons mean for the user; the server's alerts say which side refused.
-struct TlsMeaning {
-    std::string_view openssl_reason;
-    std::string_view meaning;
-};
-constexpr std::array kTlsMeanings{
-    TlsMeaning{"alert certificate required",
-               "the server requires a client certificate and we sent none: set etcd-cert-file and etcd-key-file"},
-    TlsMeaning{"alert unknown ca", "the server refused our client certificate: it is not signed by a CA the server trusts"},
-    TlsMeaning{"alert unsupported certificate",
-               "the server refused our client certificate: it lacks the clientAuth extended key usage"},
-    TlsMeaning{"alert certificate expired", "the server refused our client certificate: it has expired"},
-    TlsMeaning{"alert bad certificate", "the server refused our client certificate"},
-    TlsMeaning{"wrong version number", "the server does not speak TLS; is it an http:// URL?"},
-    TlsMeaning{"packet length too long", "the server does not speak TLS; is it an http:// URL?"},
-    TlsMeaning{"unexpected eof while reading",
-               "the server closed the connection during the TLS handshake; is it an http:// URL?"},
-};
-
-const TlsMeaning* tls_meaning(const std::string& reasons) {
-    for (const auto& m : kTlsMeanings)
-        if (reasons.find(m.openssl_reason) != std::string::npos) return &m;
-    return nullptr;
-}
-
-// `ssl_reasons`: OpenSSL's error queue after the failure, "reason;reason;".
-Error transport_error(const Url& url, httplib::Error err, long verify_result, const std::string& ssl_reasons,
+// `ssl_reasons`: OpenSSL's error queue after the failure, oldest first.
+Error transport_error(const Url& url, httplib::Error err, long verify_result, const std::vector<std::string>& ssl_reasons,
                       const ClientOptions& options) {
     const std::string where = url.to_string();
-    const TlsMeaning* meaning = tls_meaning(ssl_reasons);
-    std::string first_reason = ssl_reasons.substr(0, ssl_reasons.find(';'));
+    const std::string reasons = joined(ssl_reasons);
     switch (err) {
         case httplib::Error::Connection:
             return Error(Code::ConnectFailed, probe_connect(url, options.connect_timeout));
@@ -229,23 +114,27 @@ Error transport_error(const Url& url, httplib::Error err, long verify_result, co
         case httplib::Error::SSLLoadingCerts:
             return Error(Code::TlsFailed, where + ": cannot load the TLS files (cert \"" + options.tls.cert_file +
                                               "\", key \"" + options.tls.key_file + "\", CA \"" + options.tls.ca_file +
-                                              "\")" + (first_reason.empty() ? "" : ": " + first_reason));
+                                              "\")" + (reasons.empty() ? "" : ": " + reasons));
         case httplib::Error::SSLServerVerification:
-            if (verify_result != X509_V_OK)
-                return Error(Code::TlsFailed,
-                             where + ": we refused the server's certificate: " + X509_verify_cert_error_string(verify_result) +
-                                 (options.tls.ca_file.empty() ? "" : " (trusted CA file " + options.tls.ca_file + ")"));
             return Error(Code::TlsFailed,
-                         where + ": we refused the server's certificate: it does not cover host " + url.host);
+                         where + ": " + diagnose_server_certificate(verify_result).explanation +
+                             (options.tls.ca_file.empty() ? "" : " (trusted CA file " + options.tls.ca_file + ")"));
         case httplib::Error::SSLConnection:
         case httplib::Error::Read:
-        case httplib::Error::Write:
-            // With TLS 1.3 a refused client certificate only shows on the first read or write.
-            if (meaning) return Error(Code::TlsFailed, where + ": " + std::string(meaning->meaning) + " (" + first_reason + ")");
+        case httplib::Error::Write: {
+            if (url.scheme == "https") {
+                const TlsStage stage =
+                    err == httplib::Error::SSLConnection ? TlsStage::Handshake : TlsStage::AfterHandshake;
+                const ProbeOptions probe{options.tls.cert_file, options.tls.key_file,
+                                         std::min(options.request_timeout, std::chrono::milliseconds(1000))};
+                if (const auto d = diagnose_tls_failure(url, stage, ssl_reasons, probe, options.cert_settings))
+                    return Error(Code::TlsFailed, where + ": " + d->explanation);
+            }
             if (err == httplib::Error::SSLConnection)
-                return Error(Code::TlsFailed, where + ": TLS handshake failed" + (first_reason.empty() ? "" : ": " + first_reason));
+                return Error(Code::TlsFailed, where + ": TLS handshake failed" + (reasons.empty() ? "" : ": " + reasons));
             return Error(Code::ConnectFailed, where + ": no complete answer within " + ms_text(options.request_timeout) +
                                                   " (" + httplib::to_string(err) + ")");
+        }
         default:
             return Error(Code::ConnectFailed, where + ": " + httplib::to_string(err));
     }
@@ -348,14 +237,8 @@ json EtcdClient::call_on(const Url& url, std::string_view path, const json& body
     httplib::Error error = httplib::Error::Success;
     const bool sent = client.send(request, response, error);
     const bool complete = status != 0 && json::accept(answer);
-    if (!sent && !complete) {
-        std::string ssl_reasons;
-        for (unsigned long e; (e = ERR_get_error()) != 0;) ssl_reasons += ssl_reason(e) + ";";
-        if (url.scheme == "https" && ssl_reasons.empty() &&
-            (error == httplib::Error::Read || error == httplib::Error::Write))
-            ssl_reasons = probe_tls(url, options_);
-        throw transport_error(url, error, client.get_openssl_verify_result(), ssl_reasons, options_);
-    }
+    if (!sent && !complete)
+        throw transport_error(url, error, client.get_openssl_verify_result(), take_openssl_reasons(), options_);
     if (status != 200) throw etcd_error(url, status, answer);
     try {
         return json::parse(answer);

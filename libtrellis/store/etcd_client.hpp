@@ -31,6 +31,8 @@ struct ClientOptions {
     TlsFiles tls;
     std::chrono::milliseconds connect_timeout{2000};
     std::chrono::milliseconds request_timeout{5000};  // read and write, per request
+    // The settings a user changes to send a client certificate, named when etcd asks for one.
+    std::string cert_settings = "etcd-cert-file and etcd-key-file";
 };
 
 // An etcd error that etcd itself reported: its gRPC status code and reason.

@@ -13,6 +13,7 @@
 
 #include "core/cli.hpp"
 #include "core/error.hpp"
+#include "server_thread.hpp"
 #include "support.hpp"
 
 namespace trellis::ctl {
@@ -20,41 +21,33 @@ namespace {
 
 std::string tls(const std::string& name) { return trellis::testing::data_path("ctl/tls/" + name).string(); }
 
-// A server on its own thread, stopped and joined when the guard goes away.
+// The test routes on a server of its own thread, stopped and joined when the guard goes away.
 class Running {
   public:
-    Running(std::unique_ptr<httplib::Server> server, const std::string& host) : server_(std::move(server)) {
-        server_->Get("/ping", [](const httplib::Request&, httplib::Response& res) {
+    Running(std::unique_ptr<httplib::Server> server, const std::string& host)
+        : thread_(with_routes(std::move(server)), host), url(thread_.url("https")) {}
+    std::atomic<int> posts{0};
+
+  private:
+    std::unique_ptr<httplib::Server> with_routes(std::unique_ptr<httplib::Server> server) {
+        server->Get("/ping", [](const httplib::Request&, httplib::Response& res) {
             res.set_content(R"({"pong":true})", "application/json");
         });
-        server_->Get("/busy", [](const httplib::Request&, httplib::Response& res) {
+        server->Get("/busy", [](const httplib::Request&, httplib::Response& res) {
             res.status = 503;
             res.set_content(R"({"code":15001,"message":"etcd unreachable"})", "application/json");
         });
-        server_->Post("/count", [this](const httplib::Request&, httplib::Response& res) {
+        server->Post("/count", [this](const httplib::Request&, httplib::Response& res) {
             ++posts;
             res.status = 201;
             res.set_content("{}", "application/json");
         });
-        port_ = server_->bind_to_any_port(host);
-        if (port_ <= 0) throw std::runtime_error("cannot bind " + host);
-        thread_ = std::thread([this] { server_->listen_after_bind(); });
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-        while (!server_->is_running() && std::chrono::steady_clock::now() < deadline)
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        url = "https://" + host + ":" + std::to_string(port_);
+        return server;
     }
-    ~Running() {
-        server_->stop();
-        thread_.join();
-    }
-    std::string url;
-    std::atomic<int> posts{0};
+    trellis::testing::ServerThread thread_;
 
-  private:
-    std::unique_ptr<httplib::Server> server_;
-    std::thread thread_;
-    int port_ = 0;
+  public:
+    const std::string url;
 };
 
 std::unique_ptr<httplib::Server> mtls_server() {
@@ -168,7 +161,9 @@ TEST(ApiClient, PlainHttpServerOnAnHttpsUrlIsExplained) {
     Running server(std::make_unique<httplib::Server>(), "127.0.0.66");
     const Outcome o = send(settings({server.url}));
     EXPECT_EQ(o.exit_code, 3);
-    EXPECT_TRUE(contains(o.message, "does not speak TLS")) << o.message;
+    // Whatever OpenSSL made of the server's answer: the port answers plain HTTP.
+    EXPECT_TRUE(contains(o.message, server.url + ": the server does not speak TLS on this port: it answers plain HTTP"))
+        << o.message;
 }
 
 TEST(ApiClient, InsecureSkipVerifyWarnsAndStillSendsOurCertificate) {
@@ -233,15 +228,26 @@ TEST(ApiErrors, NotFoundIsMemberNotFound) {
 
 TEST(Classify, TlsAlertsTellWhichSideRefused) {
     const int ssl = static_cast<int>(httplib::Error::SSLConnection);
-    EXPECT_EQ(classify_failure("u", true, ssl, 0, {"tlsv13 alert certificate required"}, false).failure,
-              Failure::ClientRefused);
-    EXPECT_EQ(classify_failure("u", true, ssl, 0, {"sslv3 alert bad certificate"}, false).failure,
-              Failure::ClientRefused);
-    EXPECT_EQ(classify_failure("u", true, ssl, 0, {"wrong version number"}, false).failure, Failure::NotTls);
-    EXPECT_EQ(classify_failure("u", true, ssl, 0, {"something new"}, false).failure, Failure::TlsOther);
+    const auto tls_failure = [](const Attempt& a) {
+        EXPECT_EQ(a.failure, Failure::Tls) << a.reason;
+        return a.tls ? a.tls->failure : static_cast<store::TlsFailure>(-1);
+    };
+    const Attempt required = classify_failure("u", true, ssl, 0, {"tlsv13 alert certificate required"}, false);
+    EXPECT_EQ(tls_failure(required), store::TlsFailure::ClientRefused);
+    EXPECT_EQ(required.reason,
+              "the server requires a client certificate and we sent none: set --cert-file and --key-file "
+              "(TLS: tlsv13 alert certificate required)");
+    EXPECT_EQ(tls_failure(classify_failure("u", true, ssl, 0, {"sslv3 alert bad certificate"}, false)),
+              store::TlsFailure::ClientRefused);
+    EXPECT_EQ(tls_failure(classify_failure("u", true, ssl, 0, {"wrong version number"}, false)),
+              store::TlsFailure::NotTls);
+    const Attempt unknown = classify_failure("u", true, ssl, 0, {"something new"}, false);
+    EXPECT_EQ(unknown.failure, Failure::Tls);
+    EXPECT_FALSE(unknown.tls.has_value());
+    EXPECT_EQ(unknown.reason, "TLS handshake failed: something new");
     const Attempt untrusted =
         classify_failure("u", true, static_cast<int>(httplib::Error::SSLServerVerification), 10, {}, false);
-    EXPECT_EQ(untrusted.failure, Failure::ServerUntrusted);
+    EXPECT_EQ(tls_failure(untrusted), store::TlsFailure::ServerUntrusted);
     EXPECT_TRUE(contains(untrusted.reason, "certificate has expired")) << untrusted.reason;
     const Attempt read = classify_failure("u", true, static_cast<int>(httplib::Error::Read), 0, {}, true);
     EXPECT_EQ(read.failure, Failure::TimedOut);
@@ -249,6 +255,26 @@ TEST(Classify, TlsAlertsTellWhichSideRefused) {
     EXPECT_FALSE(
         classify_failure("u", true, static_cast<int>(httplib::Error::Read), 0, {"tlsv1 alert unknown ca"}, false)
             .request_may_have_arrived);
+    // Only an alert speaks for the server after the handshake: an eof there is a closed connection.
+    const Attempt eof =
+        classify_failure("u", true, static_cast<int>(httplib::Error::Read), 0, {"unexpected eof while reading"}, false);
+    EXPECT_EQ(eof.failure, Failure::Closed);
+    EXPECT_TRUE(eof.request_may_have_arrived);
+}
+
+TEST(Describe, PointsAtTheSettingOfTheSideThatRefused) {
+    const Settings s = settings({"https://h:1"});
+    const int ssl = static_cast<int>(httplib::Error::SSLConnection);
+    EXPECT_EQ(describe(classify_failure("https://h:1", true, ssl, 0, {"tlsv1 alert unknown ca"}, false), s),
+              "https://h:1: the server refused our client certificate: it is not signed by a CA the server trusts "
+              "(TLS: tlsv1 alert unknown ca) (cert-file " +
+                  tls("admin.pem") + ", from --cert-file)");
+    const Attempt untrusted =
+        classify_failure("https://h:1", true, static_cast<int>(httplib::Error::SSLServerVerification), 10, {}, false);
+    EXPECT_TRUE(contains(describe(untrusted, s), "(trusted-ca-file " + tls("ca.pem") + ", from --trusted-ca-file)"));
+    const Attempt refused =
+        classify_failure("https://h:1", true, static_cast<int>(httplib::Error::Connection), 0, {}, false);
+    EXPECT_EQ(describe(refused, s), "https://h:1: connection refused or host unreachable");
 }
 
 }  // namespace
