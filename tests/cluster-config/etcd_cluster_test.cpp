@@ -5,13 +5,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <memory>
-#include <thread>
 
 #include "cluster/backend_config.hpp"
-#include "etcd_process.hpp"
 #include "support.hpp"
+#include "test_etcd.hpp"
 
 namespace trellis::testing {
 namespace {
@@ -53,7 +51,7 @@ TEST(EtcdCluster, LoopbackThreeNodesHealthyOverMutualTls) {
     const fs::path dir = provision(tmp / "cluster");
     ASSERT_FALSE(HasFailure());
 
-    std::vector<std::unique_ptr<EtcdProcess>> members;
+    std::vector<std::unique_ptr<TestEtcd>> members;
     for (const auto& node : kNodes) {
         const fs::path yml = dir / node / "backend.yml";
         auto config = cluster::BackendConfig::from_yaml(slurp(yml), yml.string());
@@ -62,26 +60,21 @@ TEST(EtcdCluster, LoopbackThreeNodesHealthyOverMutualTls) {
         const auto args = config.etcd_arguments();
         EXPECT_THAT(args, ::testing::Contains("--client-cert-auth=true"));
         EXPECT_THAT(args, ::testing::Contains("--peer-client-cert-auth=true"));
-        members.push_back(std::make_unique<EtcdProcess>(args, tmp / (node + ".log")));
+        members.push_back(std::make_unique<TestEtcd>(node, args));
+        members.back()->start();
     }
 
     const Identity admin{dir / "clients/admin/ca.pem", dir / "clients/admin/admin.pem",
                          dir / "clients/admin/admin-key.pem"};
-    std::vector<bool> healthy(kNodes.size(), false);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    for (int attempt = 0; attempt < 120 && std::chrono::steady_clock::now() < deadline; ++attempt) {
-        bool all = true;
-        for (size_t i = 0; i < kNodes.size(); ++i) {
-            ASSERT_TRUE(members[i]->running()) << kNodes[i] << " exited:\n" << members[i]->log_tail();
-            if (!healthy[i])
-                healthy[i] = etcdctl(kEndpoints[i], admin, {"endpoint", "health"}, admin.ca).exit_code == 0;
-            all = all && healthy[i];
-        }
-        if (all) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    // Ready by our own client (bounded), then healthy by etcdctl's word: a peer independent of our code.
+    for (size_t i = 0; i < kNodes.size(); ++i) {
+        EXPECT_EQ(members[i]->client_url(), kEndpoints[i]);
+        ASSERT_NO_THROW(members[i]->wait_ready({admin.cert.string(), admin.key.string(), admin.ca.string()}))
+            << kNodes[i] << ":\n"
+            << members[i]->log_tail();
+        const RunResult health = etcdctl(kEndpoints[i], admin, {"endpoint", "health"}, admin.ca);
+        ASSERT_EQ(health.exit_code, 0) << kNodes[i] << ": " << health.err << "\n" << members[i]->log_tail();
     }
-    for (size_t i = 0; i < kNodes.size(); ++i)
-        ASSERT_TRUE(healthy[i]) << kNodes[i] << " not healthy:\n" << members[i]->log_tail();
 
     // One cluster of three, as the spec says.
     const RunResult list = etcdctl(kEndpoints[0], admin, {"member", "list"}, admin.ca);
@@ -125,8 +118,8 @@ TEST(EtcdCluster, LoopbackThreeNodesHealthyOverMutualTls) {
     const RunResult lint = run({build_path("cluster-config/cluster-config").string(), "lint", dir.string()});
     EXPECT_EQ(lint.exit_code, 0) << lint.out << lint.err;
 
-    for (auto& m : members) m->stop();
-    for (auto& m : members) EXPECT_FALSE(m->running());
+    for (auto& m : members) m->process().stop();
+    for (auto& m : members) EXPECT_FALSE(m->process().running());
 }
 
 }  // namespace

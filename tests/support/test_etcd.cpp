@@ -31,25 +31,46 @@ std::vector<std::string> test_etcd_arguments(const TestEtcdSpec& s, const std::f
     return args;
 }
 
-TestEtcd::TestEtcd(const std::filesystem::path& data_dir, TestEtcdSpec spec) : spec_(std::move(spec)) {
+namespace {
+
+// The first URL of `--flag=url,url` in `arguments`; empty when the flag is missing.
+std::string first_url(const std::vector<std::string>& arguments, const std::string& flag) {
+    const std::string prefix = flag + "=";
+    for (const auto& a : arguments)
+        if (a.rfind(prefix, 0) == 0) return a.substr(prefix.size(), a.find(',') - prefix.size());
+    return {};
+}
+
+}  // namespace
+
+TestEtcd::TestEtcd(std::string name, std::vector<std::string> arguments)
+    : name_(std::move(name)),
+      client_url_(first_url(arguments, "--advertise-client-urls")),
+      peer_url_(first_url(arguments, "--initial-advertise-peer-urls")) {
     store::ProcessOptions options;
     options.binary = "/usr/bin/etcd";
-    options.arguments = test_etcd_arguments(spec_, data_dir);
-    options.log_prefix = "[etcd " + spec_.name + "] ";
-    options.on_line = [](std::string_view) {};  // keep test output readable; last_lines() has them
+    options.arguments = std::move(arguments);
+    options.log_prefix = "[etcd " + name_ + "] ";
+    options.on_line = [](std::string_view) {};  // keep test output readable; log_tail() has the last lines
     process_ = std::make_unique<store::EtcdProcess>(std::move(options));
 }
 
-std::string TestEtcd::client_url() const { return scheme() + "://" + spec_.ip + ":" + std::to_string(spec_.client_port); }
-std::string TestEtcd::peer_url() const { return scheme() + "://" + spec_.ip + ":" + std::to_string(spec_.peer_port); }
+TestEtcd::TestEtcd(const std::filesystem::path& data_dir, TestEtcdSpec spec)
+    : TestEtcd(spec.name, test_etcd_arguments(spec, data_dir)) {}
 
 void TestEtcd::start() { process_->start(); }
 
 void TestEtcd::wait_ready(const store::TlsFiles& tls, int seconds) {
-    store::ClientOptions options{{client_url()}, tls, std::chrono::milliseconds(500), std::chrono::milliseconds(1000)};
-    store::Member self{0, spec_.name, {}, {client_url()}, false};
+    store::ClientOptions options{{client_url_}, tls, std::chrono::milliseconds(500), std::chrono::milliseconds(1000)};
+    store::Member self{0, name_, {}, {client_url_}, false};
     process_->wait_ready([&] { return store::check_member(self, options, std::chrono::milliseconds(1000)).healthy; },
                          std::chrono::seconds(seconds));
+}
+
+std::string TestEtcd::log_tail() const {
+    std::string out;
+    for (const auto& line : process_->last_lines()) out += line + "\n";
+    return out;
 }
 
 }  // namespace trellis::testing

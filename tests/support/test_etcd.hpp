@@ -1,5 +1,6 @@
-// A real etcd member for tests, supervised by store::EtcdProcess: plain http or mTLS,
-// alone or as part of a cluster, with its data in a scratch directory.
+// A real etcd member for tests, supervised by store::EtcdProcess (as the backend runs it):
+// plain http or mTLS, alone or in a cluster, from a spec or from a rendered command line,
+// with its data in a scratch directory and always stopped when the object goes away.
 #pragma once
 
 #include <filesystem>
@@ -28,16 +29,23 @@ struct TestEtcdSpec {
 class TestEtcd {
   public:
     TestEtcd(const std::filesystem::path& data_dir, TestEtcdSpec spec);
-    std::string scheme() const { return spec_.tls ? "https" : "http"; }
-    std::string client_url() const;
-    std::string peer_url() const;
+    // etcd exactly as `arguments` say (e.g. BackendConfig::etcd_arguments() of a rendered backend.yml);
+    // the URLs come from its --advertise-client-urls and --initial-advertise-peer-urls (the first of each).
+    TestEtcd(std::string name, std::vector<std::string> arguments);
+    std::string client_url() const { return client_url_; }
+    std::string peer_url() const { return peer_url_; }
     store::EtcdProcess& process() { return *process_; }
     void start();
-    // Waits (bounded) until a linearizable read succeeds on this member.
+    // Waits (bounded) until a linearizable read succeeds on this member; Code::StoreProcessFailed
+    // with etcd's last lines when it exits or the time is up.
     void wait_ready(const store::TlsFiles& tls = {}, int seconds = 30);
+    // etcd's last lines, one per line, for failure messages.
+    std::string log_tail() const;
 
   private:
-    TestEtcdSpec spec_;
+    std::string name_;
+    std::string client_url_;
+    std::string peer_url_;
     std::unique_ptr<store::EtcdProcess> process_;
 };
 
