@@ -139,6 +139,9 @@ ApiServer::~ApiServer() { stop(); }
 
 void ApiServer::start() {
     const store::Url where = store::parse_url("http://" + options_.listen_address, "api-listen-address");
+    if (!tls() && !options_.plain_http)
+        throw Error(Code::ConfigInvalid, "api-listen-address " + options_.listen_address +
+                                             ": no cert-file, and plain HTTP was not asked for (api-insecure)");
     if (tls()) {
         auto ssl = std::make_unique<httplib::SSLServer>(
             options_.cert_file.c_str(), options_.key_file.c_str(),
@@ -225,6 +228,11 @@ void ApiServer::start() {
         throw Error(Code::ConnectFailed, "api-listen-address " + options_.listen_address +
                                              ": cannot listen there (in use, or not an address of this host)");
     thread_ = std::thread([this] { server_->listen_after_bind(); });
+    // httplib's stop() only wakes a server that is already running: a SIGTERM right after start
+    // would otherwise leave the accept loop (and our join) waiting forever. Bounded.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!server_->is_running() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
 void ApiServer::stop() {

@@ -1,6 +1,6 @@
 // The backend's HTTP API (docs/api.md): cluster health for load balancers and
 // trellisctl, and member list/add/update/remove through etcd. HTTPS with client
-// certificates by default; plain HTTP only when no cert-file is configured.
+// certificates by default; plain HTTP only when asked for (api-insecure).
 #pragma once
 
 #include <chrono>
@@ -21,8 +21,9 @@ namespace trellis::backend {
 
 struct ApiOptions {
     std::string listen_address = "[::]:8080";  // host:port, IPv6 in brackets
-    std::string cert_file;                     // empty: plain HTTP
+    std::string cert_file;                     // empty: plain HTTP, if allowed below
     std::string key_file;
+    bool plain_http = false;      // api-insecure: serving without cert_file was asked for
     std::string trusted_ca_file;  // set: client certificates required and verified against it
     store::ClientOptions store;   // how to reach etcd
     std::chrono::seconds default_health_timeout{3};
@@ -42,7 +43,7 @@ class ApiServer {
     explicit ApiServer(ApiOptions options);
     ~ApiServer();
     // Binds the listen address (Code::ConnectFailed naming it when it cannot) and serves
-    // on a background thread.
+    // on a background thread. Without cert_file and plain_http it refuses (Code::ConfigInvalid).
     void start();
     void stop();
     bool tls() const { return !options_.cert_file.empty(); }

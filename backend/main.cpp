@@ -150,6 +150,7 @@ ApiOptions api_options(const cluster::BackendConfig& config) {
     api.listen_address = config.get("api-listen-address");
     api.cert_file = config.get("cert-file");
     api.key_file = config.get("key-file");
+    api.plain_http = cluster::api_transport(config) == cluster::ApiTransport::Http;
     api.trusted_ca_file = config.get("trusted-ca-file");
     api.store = store_options(config);
     return api;
@@ -158,11 +159,10 @@ ApiOptions api_options(const cluster::BackendConfig& config) {
 std::unique_ptr<ApiServer> start_api(const cluster::BackendConfig& config) {
     auto api = std::make_unique<ApiServer>(api_options(config));
     const std::string address = config.get("api-listen-address");
+    // Preflight has refused undecided settings; what remains insecure was asked for, and still worth a line.
     if (!api->tls())
-        log(Level::Warn, "the API on " + address + " is plain HTTP because no cert-file is set: anyone who reaches it can "
-                                                   "change cluster membership; set cert-file, key-file and trusted-ca-file");
-    else if (config.get("trusted-ca-file").empty())
-        log(Level::Warn, "the API on " + address + " accepts clients without certificates: set trusted-ca-file to require them");
+        log(Level::Warn, "the API on " + address + " is plain HTTP (api-insecure: true): anyone who reaches it can "
+                                                   "change cluster membership");
     api->start();
     log(Level::Info, std::string("API listening on ") + (api->tls() ? "https://" : "http://") + address);
     return api;

@@ -1,6 +1,7 @@
-// Checks made before the backend starts anything: cluster-config's lint of this
-// node (errors stop the start) and whether state-dir holds another cluster's data
-// (etcd would silently ignore the new initial-cluster settings).
+// Checks made before the backend starts anything: how the API is served (plain
+// HTTP only when asked for), cluster-config's lint of this node (errors stop the
+// start) and whether state-dir holds another cluster's data (etcd would silently
+// ignore the new initial-cluster settings).
 #pragma once
 
 #include <filesystem>

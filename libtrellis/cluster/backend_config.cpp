@@ -7,6 +7,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
+#include <optional>
 #include <set>
 
 #include "cluster/net.hpp"
@@ -19,7 +20,7 @@ using enum KeyType;
 
 // The single source of truth for backend.yml. Order: the backend's own keys, then the etcd store keys
 // in the order the guide lists them, then etcd's TLS, then tuning.
-constexpr std::array<BackendKey, 34> kKeys{{
+constexpr std::array<BackendKey, 35> kKeys{{
     {"state-dir", "", Path, "/var/lib/trellis",
      "directory of the backend's state; the embedded etcd keeps its data in <state-dir>/etcd (etcd --data-dir)"},
     {"log-level", "", String, "warn", "backend log level: debug, info, warn or error"},
@@ -31,6 +32,9 @@ constexpr std::array<BackendKey, 34> kKeys{{
     {"trusted-ca-file", "", Path, "",
      "CA that API clients' certificates must chain to; when set, the API requires a client certificate (not an etcd "
      "flag)"},
+    {"api-insecure", "", Bool, "false",
+     "serve the API as plain HTTP, without cert-file/key-file: anyone who reaches api-listen-address can change "
+     "cluster membership; only for a network nobody else reaches (not an etcd flag)"},
     {"no-embed-etcd", "", Bool, "false", "do not run an embedded etcd; use the external store at etcd-client-urls"},
     {"etcd-client-urls", "", UrlList, "",
      "client URLs of the external etcd cluster used with no-embed-etcd (the guide puts them in "
@@ -154,7 +158,47 @@ std::string unknown_key_message(std::string_view key) {
     return why;
 }
 
+// Every combination of cert-file, key-file and api-insecure: how the API is served, or why it cannot be.
+struct ApiRule {
+    bool cert, key, insecure;
+    std::optional<ApiTransport> transport;
+    std::string_view why;  // when there is no transport: what to set
+};
+constexpr std::array<ApiRule, 8> kApiRules{{
+    {true, true, false, ApiTransport::Https, ""},
+    {false, false, true, ApiTransport::Http, ""},
+    {false, false, false, std::nullopt,
+     "the backend API would be plain HTTP, open to anyone who reaches it: set cert-file and key-file (and "
+     "trusted-ca-file to require client certificates), or api-insecure: true to serve plain HTTP on purpose"},
+    {true, false, false, std::nullopt, "cert-file is set but key-file is not: set key-file to its private key"},
+    {false, true, false, std::nullopt, "key-file is set but cert-file is not: set cert-file to its certificate"},
+    {true, true, true, std::nullopt,
+     "api-insecure is true but cert-file and key-file are set: remove api-insecure to serve HTTPS"},
+    {true, false, true, std::nullopt, "api-insecure is true but cert-file is set: remove one of them"},
+    {false, true, true, std::nullopt, "api-insecure is true but key-file is set: remove one of them"},
+}};
+
 }  // namespace
+
+ApiTransport api_transport(const BackendConfig& config) {
+    const auto set = [&](std::string_view key) { return config.has(key) && !config.get(key).empty(); };
+    const bool cert = set("cert-file"), key = set("key-file"), insecure = config.get_bool("api-insecure");
+    for (const auto& rule : kApiRules) {
+        if (rule.cert != cert || rule.key != key || rule.insecure != insecure) continue;
+        if (rule.transport) return *rule.transport;
+        // Name the setting the problem starts from, else the file (or the flags) as a whole.
+        std::string where = config.source().empty() ? "backend configuration" : config.source();
+        const std::array<std::pair<const char*, bool>, 3> named{{
+            {"api-insecure", insecure}, {"cert-file", cert}, {"key-file", key}}};
+        for (const auto& [k, on] : named)
+            if (const Setting* s = config.find(k); s && on) {
+                where = s->origin.to_string();
+                break;
+            }
+        throw Error(Code::ConfigInvalid, where + ": " + std::string(rule.why));
+    }
+    throw Error(Code::Internal, "api_transport: no rule for this combination");
+}
 
 std::span<const BackendKey> backend_keys() { return kKeys; }
 

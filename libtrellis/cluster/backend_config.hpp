@@ -96,6 +96,13 @@ class BackendConfig {
     std::string source_;
 };
 
+// How the backend API is served. Plain HTTP lets anyone who reaches it change cluster membership, so it
+// must be asked for (api-insecure: true); TLS needs both cert-file and key-file.
+enum class ApiTransport { Https, Http };
+// Decided from cert-file, key-file and api-insecure; Code::ConfigInvalid, in one line naming where the
+// setting came from and the keys to set, when they leave it undecided or contradict each other.
+ApiTransport api_transport(const BackendConfig& config);
+
 // Splits a URL list given as "a,b" or "a b" (the guide writes both).
 std::vector<std::string> split_list(std::string_view text);
 

@@ -23,7 +23,7 @@ namespace trellis::cluster {
 namespace {
 
 // Stable codes and names: scripts and docs (docs/lint.md) match on them. Never renumber.
-constexpr std::array<FindingKind, 27> kKinds{{
+constexpr std::array<FindingKind, 29> kKinds{{
     {"L101", "scheme-mismatch", Severity::Error, "advertised and listen URLs use different schemes (http vs https)"},
     {"L102", "tls-files-on-http", Severity::Error,
      "TLS files or client-cert auth set, but the URLs are plain http: traffic is in clear"},
@@ -61,6 +61,10 @@ constexpr std::array<FindingKind, 27> kKinds{{
     {"L126", "loopback-peer-san", Severity::Error,
      "a loopback peer certificate lacks IP 127.0.0.1: etcd checks peers against their source address"},
     {"L127", "not-a-ca", Severity::Error, "a trusted CA file holds a certificate that cannot sign certificates"},
+    {"L128", "api-insecure-with-tls", Severity::Warning,
+     "api-insecure serves the API in clear while etcd's client URLs are https: membership changes go unprotected"},
+    {"L129", "meaningless-san", Severity::Warning,
+     "a certificate names no host in a SAN: the unspecified address (:: or 0.0.0.0) or an empty DNS name"},
 }};
 
 class Collector {
@@ -233,19 +237,34 @@ void check_identity(Collector& c, const BackendConfig& cfg, const Identity& id, 
         c.add("L105", file, line, cert_path + " (" + std::string(id.what) + ") lacks " + missing + "; " + why);
     }
 
+    // cfssl writes an empty DNS SAN for hosts [""], and the guide asks for "::" among the hosts: neither is
+    // an address anyone connects to, so a certificate carrying them was made by mistake or by copying.
+    std::string meaningless;
+    for (const auto& ip : cert.ip_addresses())
+        if (is_wildcard(ip)) meaningless += (meaningless.empty() ? "IP " : ", IP ") + ip;
+    for (const auto& dns : cert.dns_names())
+        if (dns.empty()) meaningless += meaningless.empty() ? "an empty DNS name" : ", an empty DNS name";
+    if (!meaningless.empty())
+        c.add("L129", file, line,
+              cert_path + " (" + cert.common_name() + ") has SANs that name no host (" + meaningless +
+                  "); reissue it with the node's addresses only");
+
     if (!id.hosts_key.empty()) {
-        std::set<std::string> hosts;
-        for (const auto& u : cfg.get_list(id.hosts_key)) {
-            const std::string h = host_of(u);
-            if (!h.empty() && !is_wildcard(h)) hosts.insert(h);
-        }
-        for (const auto& h : hosts)
+        // Hosts it is advertised on, and those it listens on: clients reach it on both.
+        std::map<std::string, std::string_view> hosts;  // host -> the first key naming it
+        for (const auto key : {id.hosts_key, id.urls_key})
+            for (const auto& u : cfg.get_list(key)) {
+                const std::string h = host_of(u);
+                if (!h.empty() && !is_wildcard(h)) hosts.emplace(h, key);
+            }
+        for (const auto& [h, key] : hosts)
             if (!cert.covers_host(h))
                 c.add("L104", file, line,
-                      cert_path + " does not cover " + h + " (" + std::string(id.hosts_key) + "); reissue it with " +
-                          h + " among its hosts");
+                      cert_path + " does not cover " + h + " (" + std::string(key) + "); reissue it with " + h +
+                          " among its hosts");
         // Peers dialing over loopback come from 127.0.0.1, whatever address they dial.
-        if (id.peer && std::any_of(hosts.begin(), hosts.end(), is_loopback) && !cert.covers_host("127.0.0.1"))
+        if (id.peer && std::any_of(hosts.begin(), hosts.end(), [](const auto& h) { return is_loopback(h.first); }) &&
+            !cert.covers_host("127.0.0.1"))
             c.add("L126", file, line, cert_path + " lacks IP 127.0.0.1, the source address of peers on this host");
     }
 
@@ -418,6 +437,16 @@ std::vector<Finding> lint_node(const BackendConfig& cfg, const LintOptions& opti
         if (!https && cfg.has("cert-file"))
             c.add("L102", file, line_of(cfg, "cert-file"), "cert-file is set but api-url is http; use https");
     }
+    const bool api_tls = cfg.has("cert-file") && !cfg.get("cert-file").empty();
+    if (api_tls && cfg.get("trusted-ca-file").empty())
+        c.add("L121", file, line_of(cfg, "cert-file"),
+              "the API has cert-file but no trusted-ca-file: it accepts clients without certificates, and any of "
+              "them can change cluster membership; set trusted-ca-file to the CA of your clients");
+    const auto store_urls = member ? cfg.get_list("etcd-listen-client-urls") : cfg.store_endpoints();
+    if (!api_tls && cfg.get_bool("api-insecure") && any_https(store_urls))
+        c.add("L128", file, line_of(cfg, "api-insecure"),
+              "api-insecure is true while etcd's client URLs are https: the store is protected but the API that "
+              "changes its membership is in clear; set cert-file, key-file and trusted-ca-file instead");
 
     if (!options.check_files) return out;
     for (const auto& id : kIdentities) {

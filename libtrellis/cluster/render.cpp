@@ -94,6 +94,7 @@ mustache::data common_data(const Spec& spec, const NodeSpec& node, const RenderO
     d.set("embedded", spec.store == StoreKind::Embedded);
     d.set("external", spec.store == StoreKind::External);
     d.set("client_tls", spec.security->client_tls);
+    d.set("plain_api", !spec.security->client_tls);
     d.set("client_cert_auth", spec.security->client_tls && spec.security->client_cert_auth);
     d.set("peer_tls", spec.security->peer_tls);
     return d;
@@ -163,6 +164,9 @@ std::vector<std::pair<std::string, std::vector<std::string>>> node_settings(cons
     if (s.client_tls) {
         put("cert-file", ref(options, files.cert));
         put("key-file", ref(options, files.key));
+    } else {
+        // The backend refuses a plain-HTTP API unless told; a layout without client TLS is telling it.
+        put("api-insecure", "true");
     }
     if (s.client_tls && s.client_cert_auth) put("trusted-ca-file", ref(options, files.ca_cert));
     if (spec.store == StoreKind::Embedded) {

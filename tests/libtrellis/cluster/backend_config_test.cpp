@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
 #include <set>
 
 namespace trellis::cluster {
@@ -230,6 +231,65 @@ TEST(BackendConfig, StoreEndpoints) {
     EXPECT_EQ(c.store_endpoints().size(), 2u);
     c.set("etcd-client-urls", {"https://10.0.0.9:2379"}, Origin{"flag --etcd-client-urls"});
     EXPECT_EQ(c.store_endpoints(), std::vector<std::string>{"https://10.0.0.9:2379"});
+}
+
+TEST(ApiTransport, PlainHttpOnlyWhenAskedForAndTlsNeedsBothFiles) {
+    const std::string kUndecided =
+        "backend.yml: the backend API would be plain HTTP, open to anyone who reaches it: set cert-file and key-file "
+        "(and trusted-ca-file to require client certificates), or api-insecure: true to serve plain HTTP on purpose";
+    struct Case {
+        std::string yaml;
+        std::optional<ApiTransport> want;
+        std::string message;  // the whole one-line error when refused
+    };
+    const std::vector<Case> cases{
+        {"cert-file: a.pem\nkey-file: a-key.pem\n", ApiTransport::Https, ""},
+        {"api-insecure: true\n", ApiTransport::Http, ""},
+        {"etcd-name: x\n", std::nullopt,
+         kUndecided},
+        // Blank file settings count as unset, as they do for etcd's flags.
+        {"cert-file: \"\"\nkey-file: \"\"\n", std::nullopt,
+         kUndecided},
+        {"etcd-name: x\ncert-file: a.pem\n", std::nullopt,
+         "backend.yml:2: cert-file is set but key-file is not: set key-file to its private key"},
+        {"key-file: a-key.pem\n", std::nullopt,
+         "backend.yml:1: key-file is set but cert-file is not: set cert-file to its certificate"},
+        {"cert-file: a.pem\nkey-file: a-key.pem\napi-insecure: true\n", std::nullopt,
+         "backend.yml:3: api-insecure is true but cert-file and key-file are set: remove api-insecure to serve HTTPS"},
+        {"api-insecure: true\ncert-file: a.pem\n", std::nullopt,
+         "backend.yml:1: api-insecure is true but cert-file is set: remove one of them"},
+        {"api-insecure: true\nkey-file: a-key.pem\n", std::nullopt,
+         "backend.yml:1: api-insecure is true but key-file is set: remove one of them"},
+        {"api-insecure: false\n", std::nullopt,
+         kUndecided},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.yaml);
+        const auto config = BackendConfig::from_yaml(c.yaml, "backend.yml");
+        if (c.want) {
+            EXPECT_EQ(api_transport(config), *c.want);
+            continue;
+        }
+        try {
+            api_transport(config);
+            ADD_FAILURE() << "accepted";
+        } catch (const Error& e) {
+            EXPECT_EQ(e.code(), Code::ConfigInvalid);
+            EXPECT_EQ(std::string(e.what()), c.message);
+        }
+    }
+    // A flag names itself, as the backend's other messages do.
+    BackendConfig flags;
+    flags.set("cert-file", {"a.pem"}, Origin{"flag --cert-file", 0});
+    try {
+        api_transport(flags);
+        ADD_FAILURE() << "accepted";
+    } catch (const Error& e) {
+        EXPECT_THAT(e.what(), HasSubstr("flag --cert-file: cert-file is set but key-file is not"));
+    }
+    EXPECT_EQ(find_backend_key("api-insecure")->type, KeyType::Bool);
+    EXPECT_EQ(find_backend_key("api-insecure")->default_value, "false");
+    EXPECT_TRUE(find_backend_key("api-insecure")->etcd_flag.empty()) << "not an etcd flag";
 }
 
 TEST(SplitList, CommasAndSpaces) {

@@ -7,7 +7,9 @@
 #include <set>
 
 #include "cluster/provision.hpp"
+#include "cluster/render.hpp"
 #include "core/files.hpp"
+#include "pki/issue.hpp"
 #include "support.hpp"
 
 namespace trellis::cluster {
@@ -137,6 +139,79 @@ TEST_F(LintFiles, InitialClusterMustNameThisMember) {
     LintOptions no_files;
     no_files.check_files = false;
     EXPECT_TRUE(codes(c, no_files).contains("L122"));
+}
+
+// node's backend.yml without the lines starting with any of `drop`, plus `extra`.
+std::string without_lines(const std::string& text, const std::vector<std::string>& drop, const std::string& extra) {
+    std::string out;
+    std::size_t start = 0;
+    for (std::size_t nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1) {
+        const std::string line = text.substr(start, nl - start + 1);
+        if (std::none_of(drop.begin(), drop.end(), [&](const std::string& d) { return line.starts_with(d); }))
+            out += line;
+    }
+    return out + extra;
+}
+
+TEST_F(LintFiles, ApiWithoutTrustedCaLetsAnyClientIn) {
+    auto c = node("a");
+    c.set("trusted-ca-file", {""}, Origin{"flag --trusted-ca-file"});
+    const auto f = lint_node(c);
+    ASSERT_EQ(f.size(), 1u) << f.front().to_string();
+    EXPECT_EQ(f[0].kind->code, "L121");
+    EXPECT_EQ(f[0].kind->severity, Severity::Warning);
+    EXPECT_THAT(f[0].to_string(), HasSubstr("backend.yml:14: L121 no-client-auth: the API has cert-file but no "
+                                            "trusted-ca-file: it accepts clients without certificates"));
+}
+
+TEST_F(LintFiles, PlainApiBesideHttpsEtcdIsWarned) {
+    const fs::path p = tmp_ / "a/backend.yml";
+    const std::string text = without_lines(read_file(p), {"cert-file:", "key-file:", "trusted-ca-file:", "api-url:"},
+                                           "api-url: http://127.0.0.71:8080\napi-insecure: true\n");
+    const auto f = lint_node(BackendConfig::from_yaml(text, p.string()));
+    ASSERT_EQ(f.size(), 1u) << f.front().to_string();
+    EXPECT_EQ(f[0].kind->code, "L128");
+    EXPECT_EQ(f[0].kind->severity, Severity::Warning);
+    EXPECT_THAT(f[0].message, HasSubstr("api-insecure is true while etcd's client URLs are https"));
+    // A layout that is plain http throughout says api-insecure and lints clean of it.
+    Warnings w;
+    const Spec plain = load_spec("cluster: {name: p}\nsecurity: insecure\nnodes:\n  - {name: a, address: 10.0.0.1}\n",
+                                 "plain.yml", w);
+    const auto files = render_cluster(plain, {});
+    const auto rendered = BackendConfig::from_yaml(files.front().content, "a/backend.yml");
+    ASSERT_TRUE(rendered.get_bool("api-insecure"));
+    LintOptions no_files;
+    no_files.check_files = false;
+    EXPECT_TRUE(lint_node(rendered, no_files).empty()) << lint_node(rendered, no_files).front().to_string();
+}
+
+TEST_F(LintFiles, WildcardSanNamesNoHostAndListenHostsMustBeCovered) {
+    // A node certificate issued as the guide asks ("...,127.0.0.1,::") by our CA.
+    Warnings w;
+    const auto policy = pki::parse_signing_policy(
+        R"({"signing":{"default":{"expiry":"8760h","usages":["signing","key encipherment","server auth","client auth"]}}})",
+        "ca-config.json");
+    const auto signer = pki::Signer::load((tmp_ / "ca/ca.pem").string(), (tmp_ / "ca/ca-key.pem").string());
+    const auto request = pki::parse_certificate_request(
+        R"({"CN":"a","hosts":["127.0.0.71","127.0.0.1","::"],"key":{"algo":"ecdsa","size":256}})", "a.json", w);
+    const auto issued = pki::issue(request, signer, policy.default_profile, {}, w);
+    write_file_atomic(tmp_ / "a/guide-a.pem", issued.cert, kPublicMode);
+    write_file_atomic(tmp_ / "a/guide-a-key.pem", issued.key, kSecretMode);
+    auto c = node("a");
+    c.set("etcd-cert-file", {(tmp_ / "a/guide-a.pem").string()}, Origin{"flag --etcd-cert-file"});
+    c.set("etcd-key-file", {(tmp_ / "a/guide-a-key.pem").string()}, Origin{"flag --etcd-key-file"});
+    auto f = lint_node(c);
+    ASSERT_EQ(f.size(), 1u) << f.front().to_string();
+    EXPECT_EQ(f[0].kind->code, "L129");
+    EXPECT_THAT(f[0].message, HasSubstr("guide-a.pem (a) has SANs that name no host (IP ::)"));
+
+    // Listening on an address the certificate does not cover is L104 even when the advertised one is.
+    c = node("a");
+    c.set("etcd-listen-client-urls", {"https://127.0.0.71:2379", "https://127.0.0.74:2379"}, Origin{"flag"});
+    f = lint_node(c);
+    ASSERT_EQ(f.size(), 1u) << f.front().to_string();
+    EXPECT_EQ(f[0].kind->code, "L104");
+    EXPECT_THAT(f[0].message, HasSubstr("does not cover 127.0.0.74 (etcd-listen-client-urls)"));
 }
 
 TEST_F(LintFiles, ClusterChecks) {

@@ -42,6 +42,7 @@ std::map<std::string, std::string> expected_values(const Spec& s, size_t i) {
     const std::string ps = s.security->peer_tls ? "https" : "http";
     std::map<std::string, std::string> e;
     e["state-dir"] = s.state_dir;
+    if (!s.security->client_tls) e["api-insecure"] = "true";  // the backend refuses a plain API unless told
     e["api-url"] = cs + "://" + n.address + ":" + std::to_string(n.ports.api);
     e["api-listen-address"] = n.address + ":" + std::to_string(n.ports.api);
     std::string initial, clients;
@@ -106,6 +107,10 @@ TEST(Render, RoundTripEveryLayout) {
                     EXPECT_EQ(config.has("etcd-peer-cert-file"), layout.peer_tls && s.store == StoreKind::Embedded);
                     EXPECT_EQ(config.has("etcd-trusted-ca-file"),
                               layout.client_tls && (layout.client_cert_auth || s.store == StoreKind::External));
+                    // Every rendered node starts: its API is HTTPS where the layout has client TLS, else
+                    // plain HTTP asked for explicitly.
+                    EXPECT_EQ(api_transport(config), layout.client_tls ? ApiTransport::Https : ApiTransport::Http)
+                        << where;
                     ++checked;
                 }
             }

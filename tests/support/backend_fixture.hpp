@@ -1,0 +1,92 @@
+// Real trellis-backend nodes for tests: a child process whose output goes to a log file and
+// which is stopped and reaped whatever the test does, and a cluster provisioned by the built
+// cluster-config as an operator would. Shared by tests/backend, tests/ctl and bench/.
+#pragma once
+
+#include <httplib.h>
+#include <sys/types.h>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "support.hpp"
+
+namespace trellis::testing {
+
+class ChildProcess {
+  public:
+    // Starts argv[0] (a path; no shell) with stdin from /dev/null and stdout and stderr appended
+    // to `log`; `extra_env` ("NAME=value") is added to this process's environment.
+    ChildProcess(const std::vector<std::string>& argv, std::filesystem::path log,
+                 const std::vector<std::string>& extra_env = {});
+    // If it still runs: SIGTERM (a backend then stops its etcd), SIGKILL after 15 s; always reaped.
+    ~ChildProcess();
+    ChildProcess(const ChildProcess&) = delete;
+    ChildProcess& operator=(const ChildProcess&) = delete;
+
+    pid_t pid() const { return pid_; }
+    void signal(int sig) const;
+    void kill_now();  // SIGKILL and reap
+    // The exit code (128+signal when killed) if it exits within `seconds`; nullopt while it runs.
+    std::optional<int> wait_exit(double seconds);
+    std::string log() const;
+    std::string log_tail(std::size_t bytes = 2000) const;
+
+  private:
+    pid_t pid_ = -1;
+    std::optional<int> status_;
+    std::filesystem::path log_;
+};
+
+// Pids of live etcd processes whose command line mentions `needle` (a test's temp or state dir).
+std::vector<pid_t> etcd_pids_mentioning(const std::string& needle);
+
+// `cluster-config provision SPEC --out out` run in `dir`, then the nodes started from the files it
+// wrote: each node's backend.yml as rendered (only its state-dir moved into `dir`), the admin
+// client's certificate for etcdctl and the API.
+class ProvisionedCluster {
+  public:
+    // Throws std::runtime_error with cluster-config's stderr when provisioning fails.
+    ProvisionedCluster(const std::filesystem::path& spec, std::filesystem::path dir);
+
+    const std::filesystem::path& dir() const { return dir_; }
+    std::filesystem::path out() const { return dir_ / "out"; }
+    // The spec's nodes, in its order.
+    const std::vector<std::string>& nodes() const { return nodes_; }
+    // out/<node>/backend.yml; also for a node added later (cluster-config add-node, member-add --render).
+    std::filesystem::path config(const std::string& node) const;
+    std::filesystem::path state_dir(const std::string& node) const { return dir_ / ("state-" + node); }
+    std::filesystem::path log(const std::string& node) const { return dir_ / (node + ".log"); }
+
+    // The admin client's files (out/clients/admin/), and the CA's (out/ca/) for issuing test certs.
+    std::filesystem::path admin_ca() const { return out() / "clients" / "admin" / "ca.pem"; }
+    std::filesystem::path admin_cert() const { return out() / "clients" / "admin" / "admin.pem"; }
+    std::filesystem::path admin_key() const { return out() / "clients" / "admin" / "admin-key.pem"; }
+    std::filesystem::path ca_cert() const { return out() / "ca" / "ca.pem"; }
+    std::filesystem::path ca_key() const { return out() / "ca" / "ca-key.pem"; }
+
+    // trellis-backend start --config <config(node)> --state-dir <state_dir(node)> <extra...>, logging to log(node).
+    std::unique_ptr<ChildProcess> start(const std::string& node, const std::vector<std::string>& extra = {}) const;
+    // The node's api-url and etcd client URL, as its rendered backend.yml says.
+    std::string api_url(const std::string& node) const;
+    std::string client_url(const std::string& node) const;
+    // An HTTPS client for the node's API with the admin certificate, verifying the server.
+    std::unique_ptr<httplib::Client> api(const std::string& node) const;
+    // etcdctl with the admin certificate against the node's client URL (bounded).
+    RunResult etcdctl(const std::string& node, const std::vector<std::string>& args) const;
+
+  private:
+    std::filesystem::path dir_;
+    std::vector<std::string> nodes_;
+};
+
+// GET /health?timeout=N: status and body (status 0 and {"transport": why} when nothing answered).
+std::pair<int, nlohmann::json> get_health(httplib::Client& client, int timeout = 3);
+
+}  // namespace trellis::testing
