@@ -1,7 +1,8 @@
 // Benchmark: time from starting three trellis-backends to every /health being 200,
 // side by side with starting the same three etcd processes by hand with the same
 // flags (BackendConfig::etcd_arguments()) until each serves a linearizable read;
-// plus each backend's resident memory, etcd excluded. Uses 127.0.0.51-53.
+// plus each backend's resident memory, etcd excluded. Uses 127.0.0.51-53, provisioned by
+// cluster-config (full mTLS), with raft tuned as the integration tests once did (50/500 ms).
 #include <signal.h>
 
 #include <algorithm>
@@ -11,9 +12,8 @@
 #include <iostream>
 #include <thread>
 
-#include "backend_process.hpp"
+#include "backend_fixture.hpp"
 #include "cluster/backend_config.hpp"
-#include "cluster_fixture.hpp"
 #include "core/files.hpp"
 #include "store/health.hpp"
 
@@ -23,7 +23,20 @@ namespace t = trellis::testing;
 
 namespace {
 
-const std::vector<t::NodeSpec> kNodes{{"backend-1", "127.0.0.51"}, {"backend-2", "127.0.0.52"}, {"backend-3", "127.0.0.53"}};
+const std::vector<std::pair<std::string, std::string>> kNodes{
+    {"backend-1", "127.0.0.51"}, {"backend-2", "127.0.0.52"}, {"backend-3", "127.0.0.53"}};
+// Same for the backends and for etcd by hand.
+const std::vector<std::pair<std::string, std::string>> kTuning{{"etcd-heartbeat-interval", "50"},
+                                                               {"etcd-election-timeout", "500"}};
+
+// A cluster of kNodes provisioned into `dir` with its own token.
+std::unique_ptr<t::ProvisionedCluster> provision(const t::TempDir& dir, const std::string& token) {
+    std::string spec = "cluster: {name: bench, token: " + token + "}\nnodes:\n";
+    for (const auto& [name, ip] : kNodes) spec += "  - {name: " + name + ", address: " + ip + "}\n";
+    spec += "clients:\n  - name: admin\n";
+    t::spit(dir / "spec.yml", spec);
+    return std::make_unique<t::ProvisionedCluster>(dir / "spec.yml", dir.path());
+}
 
 double ms_since(Clock::time_point start) {
     return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
@@ -55,18 +68,21 @@ long rss_kib(pid_t pid) {
     return -1;
 }
 
-double etcd_by_hand(const t::ClusterLayout& layout, int round) {
+double etcd_by_hand(const t::ProvisionedCluster& layout, int round) {
     std::vector<std::unique_ptr<t::ChildProcess>> etcds;
     std::vector<trellis::store::Member> members;
     trellis::store::ClientOptions options;
     const auto start = Clock::now();
     for (std::size_t i = 0; i < kNodes.size(); ++i) {
-        auto config = trellis::cluster::BackendConfig::from_yaml(trellis::read_file(layout.config(i)), layout.config(i).string());
-        config.set("state-dir", {(layout.root() / ("hand-" + std::to_string(round) + "-" + kNodes[i].name)).string()}, {"bench", 0});
+        const auto path = layout.config(kNodes[i].first);
+        auto config = trellis::cluster::BackendConfig::from_yaml(trellis::read_file(path), path.string());
+        config.set("state-dir", {(layout.dir() / ("hand-" + std::to_string(round) + "-" + kNodes[i].first)).string()},
+                   {"bench", 0});
+        for (const auto& [key, value] : kTuning) config.set(key, {value}, {"bench", 0});
         std::vector<std::string> argv{"/usr/bin/etcd"};
         for (auto& a : config.etcd_arguments()) argv.push_back(a);
-        etcds.push_back(std::make_unique<t::ChildProcess>(argv, layout.root() / ("hand-" + kNodes[i].name + ".log")));
-        members.push_back({0, kNodes[i].name, {}, config.get_list("etcd-advertise-client-urls"), false});
+        etcds.push_back(std::make_unique<t::ChildProcess>(argv, layout.dir() / ("hand-" + kNodes[i].first + ".log")));
+        members.push_back({0, kNodes[i].first, {}, config.get_list("etcd-advertise-client-urls"), false});
         options.tls = {config.etcd_client_cert_file(), config.etcd_client_key_file(), config.get("etcd-trusted-ca-file")};
     }
     std::vector<std::function<bool()>> probes;
@@ -78,14 +94,16 @@ double etcd_by_hand(const t::ClusterLayout& layout, int round) {
     return elapsed;
 }
 
-std::pair<double, std::vector<long>> backends(const t::ClusterLayout& layout) {
+std::pair<double, std::vector<long>> backends(const t::ProvisionedCluster& layout) {
     std::vector<std::unique_ptr<t::ChildProcess>> nodes;
     const auto start = Clock::now();
-    for (std::size_t i = 0; i < kNodes.size(); ++i) nodes.push_back(layout.start(i, {"--log-level", "warn"}));
+    std::vector<std::string> extra{"--log-level", "warn"};
+    for (const auto& [key, value] : kTuning) extra.insert(extra.end(), {"--" + key, value});
+    for (const auto& node : kNodes) nodes.push_back(layout.start(node.first, extra));
     std::vector<std::unique_ptr<httplib::Client>> clients;
     std::vector<std::function<bool()>> probes;
     for (std::size_t i = 0; i < kNodes.size(); ++i) {
-        clients.push_back(layout.api(i));
+        clients.push_back(layout.api(kNodes[i].first));
         clients.back()->set_connection_timeout(0, 100000);
         probes.push_back([&, i] {
             auto res = clients[i]->Get("/health?timeout=1");
@@ -107,10 +125,9 @@ int main() {
     std::vector<double> hand, backend;
     std::vector<long> rss;
     for (int r = 0; r < rounds; ++r) {
-        t::ClusterLayout a(kNodes, "bench-hand-" + std::to_string(r));
-        hand.push_back(etcd_by_hand(a, r));
-        t::ClusterLayout b(kNodes, "bench-backend-" + std::to_string(r));
-        auto [ms, kib] = backends(b);
+        t::TempDir hand_dir, backend_dir;
+        hand.push_back(etcd_by_hand(*provision(hand_dir, "bench-hand-" + std::to_string(r)), r));
+        auto [ms, kib] = backends(*provision(backend_dir, "bench-backend-" + std::to_string(r)));
         backend.push_back(ms);
         rss.insert(rss.end(), kib.begin(), kib.end());
     }

@@ -1,13 +1,16 @@
-// The issue's proofs on 127.0.0.11-13: three backends form a healthy cluster, etcdctl works
-// on every node, a killed node is reported and rejoins with everything written meanwhile,
-// the API refuses clients it should, and SIGTERM leaves no etcd behind.
+// The issue's proofs on 127.0.0.11-13: examples/loopback-3.yml provisioned by cluster-config,
+// three backends started from the files it wrote form a healthy cluster, etcdctl with the admin
+// client certificate works on every node, a killed node is reported and rejoins with everything
+// written meanwhile, the API refuses clients it should, and SIGTERM leaves no etcd behind.
 #include <gtest/gtest.h>
 #include <signal.h>
 
 #include <chrono>
+#include <set>
 #include <thread>
 
-#include "cluster_fixture.hpp"
+#include "backend_fixture.hpp"
+#include "test_pki.hpp"
 
 namespace trellis::testing {
 namespace {
@@ -22,10 +25,11 @@ bool all_healthy(const nlohmann::json& body, std::size_t n) {
     return true;
 }
 
-// Waits (bounded) until node i's /health reports n healthy members.
-bool wait_healthy(const ClusterLayout& layout, std::size_t i, std::size_t n, std::chrono::seconds limit) {
+// Waits (bounded) until the node's /health reports n healthy members.
+bool wait_healthy(const ProvisionedCluster& cluster, const std::string& node, std::size_t n,
+                  std::chrono::seconds limit) {
     const auto deadline = Clock::now() + limit;
-    auto client = layout.api(i);
+    auto client = cluster.api(node);
     while (Clock::now() < deadline) {
         const auto [status, body] = get_health(*client, 2);
         if (status == 200 && all_healthy(body, n)) return true;
@@ -38,34 +42,42 @@ class ThreeBackends : public ::testing::Test {
   protected:
     static void SetUpTestSuite() {
         lock_ = new LoopbackLock();
-        layout_ = new ClusterLayout({{"backend-1", "127.0.0.11"}, {"backend-2", "127.0.0.12"}, {"backend-3", "127.0.0.13"}});
+        dir_ = new TempDir();
+        cluster_ = new ProvisionedCluster(source_path("examples/loopback-3.yml"), dir_->path());
+        ASSERT_EQ(cluster_->nodes(), (std::vector<std::string>{"backend-1", "backend-2", "backend-3"}));
         start_ = Clock::now();
-        for (std::size_t i = 0; i < 3; ++i) nodes_[i] = layout_->start(i).release();
+        for (std::size_t i = 0; i < 3; ++i) nodes_[i] = start(i).release();
     }
     static void TearDownTestSuite() {
         for (auto*& n : nodes_) {
             delete n;
             n = nullptr;
         }
-        delete layout_;
+        delete cluster_;
+        delete dir_;
         delete lock_;
     }
     void TearDown() override {
         if (HasFailure())
             for (std::size_t i = 0; i < 3; ++i)
-                if (nodes_[i]) std::cerr << "---- " << layout_->nodes()[i].name << " log:\n" << nodes_[i]->log();
+                if (nodes_[i]) std::cerr << "---- " << name(i) << " log:\n" << nodes_[i]->log();
+    }
+    static const std::string& name(std::size_t i) { return cluster_->nodes().at(i); }
+    static std::unique_ptr<ChildProcess> start(std::size_t i) {
+        return cluster_->start(name(i), {"--log-level", "info", "--etcd-ready-timeout", "60", "--stop-timeout", "5"});
     }
     static inline LoopbackLock* lock_ = nullptr;
-    static inline ClusterLayout* layout_ = nullptr;
+    static inline TempDir* dir_ = nullptr;
+    static inline ProvisionedCluster* cluster_ = nullptr;
     static inline ChildProcess* nodes_[3] = {};
     static inline Clock::time_point start_;
 };
 
 TEST_F(ThreeBackends, HealthReportsThreeHealthyMembersWithin30Seconds) {
-    ASSERT_TRUE(wait_healthy(*layout_, 0, 3, 30s)) << "not healthy within 30 s";
+    ASSERT_TRUE(wait_healthy(*cluster_, name(0), 3, 30s)) << "not healthy within 30 s";
     std::cerr << "cluster healthy " << std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start_).count()
               << " ms after start\n";
-    auto client = layout_->api(1);
+    auto client = cluster_->api(name(1));
     const auto [status, body] = get_health(*client);
     EXPECT_EQ(status, 200);
     std::set<std::string> names;
@@ -83,41 +95,44 @@ TEST_F(ThreeBackends, HealthReportsThreeHealthyMembersWithin30Seconds) {
 }
 
 TEST_F(ThreeBackends, EtcdctlWithTheClientCertPutsAndReadsBackOnEveryNode) {
-    ASSERT_TRUE(wait_healthy(*layout_, 0, 3, 30s));
+    ASSERT_TRUE(wait_healthy(*cluster_, name(0), 3, 30s));
     for (std::size_t i = 0; i < 3; ++i) {
         const std::string key = "/trellis/test/node-" + std::to_string(i);
-        const auto put = layout_->etcdctl(i, {"put", key, "value-" + std::to_string(i)});
+        const auto put = cluster_->etcdctl(name(i), {"put", key, "value-" + std::to_string(i)});
         ASSERT_EQ(put.exit_code, 0) << put.err;
-        const auto get = layout_->etcdctl(i, {"get", key, "--print-value-only"});
+        const auto get = cluster_->etcdctl(name(i), {"get", key, "--print-value-only"});
         ASSERT_EQ(get.exit_code, 0) << get.err;
         EXPECT_EQ(get.out, "value-" + std::to_string(i) + "\n");
     }
 }
 
 TEST_F(ThreeBackends, ApiRefusesNoCertAnotherCaAndAServerOnlyCert) {
-    ASSERT_TRUE(wait_healthy(*layout_, 0, 3, 30s));
+    ASSERT_TRUE(wait_healthy(*cluster_, name(0), 3, 30s));
     TempDir dir;
     const auto other_ca = make_test_ca(dir.path(), "other-ca");
     const auto stranger = issue_test_cert(other_ca, dir.path(), "stranger", {}, "clientAuth");
-    const auto server_only = issue_test_cert(layout_->ca(), dir.path(), "server-only", {"127.0.0.11"}, "serverAuth");
+    // Signed by the cluster's own client CA, but without clientAuth.
+    const TestCa cluster_ca{cluster_->ca_cert(), cluster_->ca_key()};
+    const auto server_only = issue_test_cert(cluster_ca, dir.path(), "server-only", {"127.0.0.11"}, "serverAuth");
     const auto attempt = [&](const std::string& cert, const std::string& key) {
-        httplib::Client c("https://127.0.0.11:8080", cert, key);
-        c.set_ca_cert_path(layout_->ca().cert.string());
+        httplib::Client c(cluster_->api_url(name(0)), cert, key);
+        c.set_ca_cert_path(cluster_->admin_ca().string());
         c.enable_server_certificate_verification(true);
         c.set_connection_timeout(2, 0);
         c.set_read_timeout(5, 0);
         auto res = c.Get("/api/core/v2/cluster/members");
         return res ? res->status : 0;
     };
+    EXPECT_EQ(cluster_->api_url(name(0)), "https://127.0.0.11:8080");
     EXPECT_EQ(attempt("", ""), 0) << "no client certificate was accepted";
     EXPECT_EQ(attempt(stranger.cert.string(), stranger.key.string()), 0) << "another CA's cert was accepted";
     EXPECT_EQ(attempt(server_only.cert.string(), server_only.key.string()), 0) << "a server-only cert was accepted";
-    EXPECT_EQ(attempt(layout_->admin().cert.string(), layout_->admin().key.string()), 200);
+    EXPECT_EQ(attempt(cluster_->admin_cert().string(), cluster_->admin_key().string()), 200);
 }
 
 TEST_F(ThreeBackends, MembersApiListsAndMapsEtcdRefusalsToHttpCodes) {
-    ASSERT_TRUE(wait_healthy(*layout_, 0, 3, 30s));
-    auto client = layout_->api(0);
+    ASSERT_TRUE(wait_healthy(*cluster_, name(0), 3, 30s));
+    auto client = cluster_->api(name(0));
     auto list = client->Get("/api/core/v2/cluster/members");
     ASSERT_TRUE(list);
     ASSERT_EQ(list->status, 200);
@@ -150,8 +165,8 @@ TEST_F(ThreeBackends, MembersApiListsAndMapsEtcdRefusalsToHttpCodes) {
 }
 
 TEST_F(ThreeBackends, KilledNodeIsReportedOthersWriteAndItRejoinsWithEverything) {
-    ASSERT_TRUE(wait_healthy(*layout_, 0, 3, 30s));
-    const std::string dir = (layout_->root() / "backend-3").string();
+    ASSERT_TRUE(wait_healthy(*cluster_, name(0), 3, 30s));
+    const std::string dir = cluster_->state_dir("backend-3").string();
     ASSERT_EQ(etcd_pids_mentioning(dir).size(), 1u);
     nodes_[2]->signal(SIGKILL);
     ASSERT_EQ(nodes_[2]->wait_exit(5), 128 + SIGKILL);
@@ -159,7 +174,7 @@ TEST_F(ThreeBackends, KilledNodeIsReportedOthersWriteAndItRejoinsWithEverything)
     for (int i = 0; i < 50 && !etcd_pids_mentioning(dir).empty(); ++i) std::this_thread::sleep_for(100ms);
     EXPECT_TRUE(etcd_pids_mentioning(dir).empty()) << "etcd outlived its killed backend";
 
-    auto client = layout_->api(0);
+    auto client = cluster_->api(name(0));
     const auto t0 = Clock::now();
     const auto [status, body] = get_health(*client, 3);
     EXPECT_LT(Clock::now() - t0, 3500ms);
@@ -174,15 +189,15 @@ TEST_F(ThreeBackends, KilledNodeIsReportedOthersWriteAndItRejoinsWithEverything)
         }
     }
     for (std::size_t i = 0; i < 2; ++i) {
-        const auto put = layout_->etcdctl(i, {"put", "/trellis/test/while-down-" + std::to_string(i), "yes"});
+        const auto put = cluster_->etcdctl(name(i), {"put", "/trellis/test/while-down-" + std::to_string(i), "yes"});
         EXPECT_EQ(put.exit_code, 0) << put.err;
     }
 
     delete nodes_[2];
-    nodes_[2] = layout_->start(2).release();
-    ASSERT_TRUE(wait_healthy(*layout_, 2, 3, 30s)) << "the restarted node did not rejoin";
+    nodes_[2] = start(2).release();
+    ASSERT_TRUE(wait_healthy(*cluster_, name(2), 3, 30s)) << "the restarted node did not rejoin";
     for (std::size_t i = 0; i < 2; ++i) {
-        const auto get = layout_->etcdctl(2, {"get", "/trellis/test/while-down-" + std::to_string(i), "--print-value-only"});
+        const auto get = cluster_->etcdctl(name(2), {"get", "/trellis/test/while-down-" + std::to_string(i), "--print-value-only"});
         EXPECT_EQ(get.out, "yes\n") << get.err;
     }
 }
@@ -190,7 +205,7 @@ TEST_F(ThreeBackends, KilledNodeIsReportedOthersWriteAndItRejoinsWithEverything)
 TEST_F(ThreeBackends, SigtermStopsEveryBackendAndLeavesNoEtcd) {
     for (auto* n : nodes_) n->signal(SIGTERM);
     for (auto* n : nodes_) EXPECT_EQ(n->wait_exit(20), 0) << n->log();
-    EXPECT_TRUE(etcd_pids_mentioning(layout_->root().string()).empty());
+    EXPECT_TRUE(etcd_pids_mentioning(cluster_->dir().string()).empty());
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // One trellis-backend at a time on its own addresses (127.0.0.21-34, ports of our own),
 // so these run in parallel with other tests: preflight refusals (one per lint finding
-// class), flag > env > file precedence, a dying etcd, and the external-store mode.
+// class), how the API is served (plain HTTP only when asked for), flag > env > file
+// precedence, a dying etcd, and the external-store mode.
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <signal.h>
@@ -10,7 +11,7 @@
 #include <map>
 #include <thread>
 
-#include "backend_process.hpp"
+#include "backend_fixture.hpp"
 #include "support.hpp"
 #include "test_etcd.hpp"
 #include "test_pki.hpp"
@@ -137,6 +138,90 @@ etcd-name: "backend-1"
     EXPECT_FALSE(fs::exists(dir / "state" / "etcd"));
 }
 
+// Waits (bounded) until `client` gets an answer from /health; false if the process exits first.
+bool serving(httplib::Client& client, ChildProcess& process) {
+    client.set_connection_timeout(1, 0);
+    for (int i = 0; i < 150; ++i) {
+        if (auto res = client.Get("/health")) return res->status == 200;
+        if (process.wait_exit(0)) return false;
+        std::this_thread::sleep_for(100ms);
+    }
+    return false;
+}
+
+TEST(ApiSecurity, WithoutCertFileTheBackendRefusesUnlessPlainHttpIsAskedFor) {
+    Node node("127.0.0.21");
+    node.yaml.erase("cert-file");
+    node.yaml.erase("key-file");
+    node.yaml.erase("trusted-ca-file");
+    const auto config = node.write();
+    const auto r = run({backend(), "start", "--config", config.string()}, {}, {}, 30);
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("trellis-backend: error: " + config.string() +
+                         ": the backend API would be plain HTTP, open to anyone who reaches it: set cert-file and "
+                         "key-file (and trusted-ca-file to require client certificates), or api-insecure: true to "
+                         "serve plain HTTP on purpose\n"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("preflight found 1 problem(s); nothing was started"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(node.dir / "state" / "etcd"));
+
+    // Half a TLS identity, or TLS and api-insecure together, is refused naming the key at fault.
+    const std::vector<std::pair<std::vector<std::string>, std::string>> contradictions{
+        {{"--cert-file", node.cert.cert.string()}, "flag --cert-file: cert-file is set but key-file is not"},
+        {{"--key-file", node.cert.key.string()}, "flag --key-file: key-file is set but cert-file is not"},
+        {{"--cert-file", node.cert.cert.string(), "--key-file", node.cert.key.string(), "--api-insecure"},
+         "flag --api-insecure: api-insecure is true but cert-file and key-file are set"},
+    };
+    for (const auto& [flags, message] : contradictions) {
+        std::vector<std::string> argv{backend(), "start", "--config", config.string()};
+        argv.insert(argv.end(), flags.begin(), flags.end());
+        const auto c = run(argv, {}, {}, 30);
+        EXPECT_EQ(c.exit_code, 1) << c.err;
+        EXPECT_NE(c.err.find(message), std::string::npos) << message << " not in:\n" << c.err;
+        EXPECT_FALSE(fs::exists(node.dir / "state" / "etcd"));
+    }
+}
+
+TEST(ApiSecurity, PlainHttpWhenAskedForIsServedAndLintedAgainstHttpsEtcd) {
+    Node node("127.0.0.26", 24020);
+    node.yaml.erase("cert-file");
+    node.yaml.erase("key-file");
+    node.yaml.erase("trusted-ca-file");
+    node.yaml["api-insecure"] = "true";
+    const auto config = node.write();
+    ChildProcess b({backend(), "start", "--config", config.string()}, node.dir / "backend.log");
+    httplib::Client api("http://127.0.0.26:24020");
+    ASSERT_TRUE(serving(api, b)) << b.log();
+    const std::string log = b.log();
+    EXPECT_NE(log.find("preflight: " + config.string() + ":"), std::string::npos) << log;
+    EXPECT_NE(log.find("L128 api-insecure-with-tls: api-insecure is true while etcd's client URLs are https"),
+              std::string::npos)
+        << log;
+    EXPECT_NE(log.find("is plain HTTP (api-insecure: true)"), std::string::npos) << log;
+    b.signal(SIGTERM);
+    EXPECT_EQ(b.wait_exit(15), 0) << b.log();
+}
+
+TEST(ApiSecurity, CertFileWithoutTrustedCaIsWarnedAndIndeedLetsAnyClientIn) {
+    Node node("127.0.0.27", 24030);
+    node.yaml.erase("trusted-ca-file");
+    const auto config = node.write();
+    ChildProcess b({backend(), "start", "--config", config.string()}, node.dir / "backend.log");
+    // No client certificate at all: the warning's point.
+    httplib::Client anyone("https://127.0.0.27:24030");
+    anyone.set_ca_cert_path(node.ca.cert.string());
+    anyone.enable_server_certificate_verification(true);
+    ASSERT_TRUE(serving(anyone, b)) << b.log();
+    auto members = anyone.Get("/api/core/v2/cluster/members");
+    ASSERT_TRUE(members);
+    EXPECT_EQ(members->status, 200);
+    EXPECT_NE(b.log().find("L121 no-client-auth: the API has cert-file but no trusted-ca-file"), std::string::npos)
+        << b.log();
+    b.signal(SIGTERM);
+    EXPECT_EQ(b.wait_exit(15), 0) << b.log();
+}
+
 TEST(Config, FlagBeatsEnvironmentBeatsFile) {
     Node node("127.0.0.23");
     node.yaml["log-level"] = "from-file";
@@ -205,10 +290,12 @@ TEST(Supervision, StateDirOfAnotherClusterIsWarnedAbout) {
          R"({"etcd-initial-cluster":"old=https://127.0.0.25:24002","etcd-initial-cluster-token":"old","etcd-name":"old"})");
     node.yaml["etcd-initial-cluster-token"] = "node-test";
     const auto config = node.write();
-    ChildProcess b({backend(), "start", "--config", config.string(), "--etcd-ready-timeout", "5"}, node.dir / "backend.log");
+    ChildProcess b({backend(), "start", "--config", config.string(), "--etcd-ready-timeout", "5", "--stop-timeout", "2"},
+                   node.dir / "backend.log");
     for (int i = 0; i < 100 && b.log().find("preflight:") == std::string::npos; ++i) std::this_thread::sleep_for(100ms);
     b.signal(SIGTERM);
-    b.wait_exit(10);
+    // Stopped promptly even when the signal comes as the API starts (httplib's stop() used to miss it).
+    EXPECT_EQ(b.wait_exit(10), 0) << b.log();
     EXPECT_NE(b.log().find("already holds etcd data of a different cluster"), std::string::npos) << b.log();
 }
 
@@ -231,8 +318,8 @@ TEST(ExternalStore, ABackendWithNoEmbedEtcdJoinsThreePlainEtcds) {
     }
     for (auto& e : etcds) e->wait_ready();
     ChildProcess b({backend(), "start", "--config", (dir / "none.yml").string(), "--no-embed-etcd",
-                    "--etcd-client-urls", clients, "--api-listen-address", "127.0.0.34:24010", "--state-dir",
-                    (dir / "state").string(), "--log-level", "info"},
+                    "--etcd-client-urls", clients, "--api-listen-address", "127.0.0.34:24010", "--api-insecure",
+                    "--state-dir", (dir / "state").string(), "--log-level", "info"},
                    dir / "backend.log");
     spit(dir / "none.yml", "# everything on the command line\n");
     httplib::Client api("http://127.0.0.34:24010");
@@ -245,13 +332,14 @@ TEST(ExternalStore, ABackendWithNoEmbedEtcdJoinsThreePlainEtcds) {
     }
     ASSERT_EQ(status, 200) << b.log();
     EXPECT_EQ(nlohmann::json::parse(body)["ClusterHealth"].size(), 3u);
-    EXPECT_NE(b.log().find("plain HTTP"), std::string::npos) << "no warning about the plain-HTTP API";
+    EXPECT_NE(b.log().find("is plain HTTP (api-insecure: true)"), std::string::npos) << "no warning about it";
     EXPECT_TRUE(etcd_pids_mentioning((dir / "state").string()).empty()) << "the backend started its own etcd";
     b.signal(SIGTERM);
     EXPECT_EQ(b.wait_exit(10), 0);
 
     const auto r = run({backend(), "start", "--no-embed-etcd", "--etcd-client-urls", "http://127.0.0.31:24099",
-                        "--api-listen-address", "127.0.0.34:24010", "--state-dir", (dir / "state").string()},
+                        "--api-listen-address", "127.0.0.34:24010", "--api-insecure", "--state-dir",
+                        (dir / "state").string()},
                        {}, {}, 30);
     EXPECT_EQ(r.exit_code, 3) << r.err;
     EXPECT_NE(r.err.find("cannot use the external etcd cluster"), std::string::npos) << r.err;

@@ -9,13 +9,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "backend_node.hpp"
+#include "backend_fixture.hpp"
 #include "support.hpp"
 
 namespace {
 
 using nlohmann::json;
-using trellis::ctl::testing::Process;
+using trellis::testing::ChildProcess;
+using trellis::testing::ProvisionedCluster;
 using trellis::testing::RunResult;
 
 constexpr int kStartSeconds = 60;  // three etcd members electing a leader on 2 shared cores
@@ -37,26 +38,15 @@ class LoopbackCluster : public ::testing::Test {
                                  "TRELLISCTL_KEY_FILE", "TRELLISCTL_TIMEOUT", "TRELLISCTL_CONFIG", "XDG_CONFIG_HOME"})
             ::unsetenv(name);
         ::setenv("HOME", dir.path().c_str(), 1);
-        const RunResult r =
-            trellis::testing::run({trellis::testing::build_path("cluster-config/cluster-config").string(), "provision",
-                                   spec(), "--out", "out"},
-                                  {}, dir.path(), 120);
-        ASSERT_EQ(r.exit_code, 0) << r.err;
+        cluster = std::make_unique<ProvisionedCluster>(spec(), dir.path());
     }
 
     static std::string spec() { return trellis::testing::source_path("examples/loopback-3.yml").string(); }
     static std::string api(int n) { return "https://127.0.0." + std::to_string(10 + n) + ":8080"; }
 
-    std::unique_ptr<Process> start(int n, const std::vector<std::string>& extra = {}) {
-        const std::string name = "backend-" + std::to_string(n);
-        std::vector<std::string> argv{trellis::testing::build_path("backend/trellis-backend").string(),
-                                      "start",
-                                      "--config",
-                                      (dir.path() / "out" / name / "backend.yml").string(),
-                                      "--state-dir",
-                                      (dir.path() / ("state-" + name)).string()};
-        argv.insert(argv.end(), extra.begin(), extra.end());
-        return std::make_unique<Process>(argv, dir.path() / (name + ".log"));
+    // backend-<n> from the files provision (or member-add --render) wrote under out/.
+    std::unique_ptr<ChildProcess> start(int n, const std::vector<std::string>& extra = {}) {
+        return cluster->start("backend-" + std::to_string(n), extra);
     }
 
     // trellisctl run in the folder provision ran in: the default certificate paths are the admin's there.
@@ -95,10 +85,11 @@ class LoopbackCluster : public ::testing::Test {
     // Declared first: held until every process below is gone.
     trellis::testing::LoopbackLock lock;
     trellis::testing::TempDir dir;
+    std::unique_ptr<ProvisionedCluster> cluster;
 };
 
 TEST_F(LoopbackCluster, MembershipLifecycleThroughTrellisctl) {
-    std::vector<std::unique_ptr<Process>> nodes;
+    std::vector<std::unique_ptr<ChildProcess>> nodes;
     for (int n = 1; n <= 3; ++n) nodes.push_back(start(n));
     health_until(all_urls(), all_healthy(3));
 
@@ -191,7 +182,7 @@ TEST_F(LoopbackCluster, MembershipLifecycleThroughTrellisctl) {
 }
 
 TEST_F(LoopbackCluster, KilledBackendIsReportedAndAnotherUrlAnswers) {
-    std::vector<std::unique_ptr<Process>> nodes;
+    std::vector<std::unique_ptr<ChildProcess>> nodes;
     for (int n = 1; n <= 3; ++n) nodes.push_back(start(n));
     health_until(all_urls(), all_healthy(3));
 
