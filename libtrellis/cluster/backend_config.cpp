@@ -188,8 +188,8 @@ ApiTransport api_transport(const BackendConfig& config) {
         if (rule.transport) return *rule.transport;
         // Name the setting the problem starts from, else the file (or the flags) as a whole.
         std::string where = config.source().empty() ? "backend configuration" : config.source();
-        const std::array<std::pair<const char*, bool>, 3> named{{
-            {"api-insecure", insecure}, {"cert-file", cert}, {"key-file", key}}};
+        const std::array<std::pair<const char*, bool>, 3> named{
+            {{"api-insecure", insecure}, {"cert-file", cert}, {"key-file", key}}};
         for (const auto& [k, on] : named)
             if (const Setting* s = config.find(k); s && on) {
                 where = s->origin.to_string();

@@ -53,7 +53,7 @@ class GuideWithCfssl : public ::testing::Test {
         // backend-1 with the guide's peer section (store and peer TLS) and its client-cert-auth snippet.
         config = tmp / "etc/sensu/backend.yml";
         spit(config, under(tmp.path(), slurp(data_path("cluster-config/guide/peer-tls/backend-1.yml")) + "\n" +
-                                    slurp(data_path("cluster-config/guide/client-cert-auth/backend.yml"))));
+                                           slurp(data_path("cluster-config/guide/client-cert-auth/backend.yml"))));
         ca_config = work / "ca-config.json";
     }
 
@@ -62,9 +62,9 @@ class GuideWithCfssl : public ::testing::Test {
 };
 
 TEST_F(GuideWithCfssl, LintReportsWhatACarefulOperatorExpects) {
-    const RunResult r = run({build_path("cluster-config/cluster-config").string(), "lint", "--json", config.string(),
-                             ca_config.string()},
-                            {}, {}, 60);
+    const RunResult r = run(
+        {build_path("cluster-config/cluster-config").string(), "lint", "--json", config.string(), ca_config.string()},
+        {}, {}, 60);
     ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
     const auto doc = nlohmann::json::parse(r.out);
     std::multimap<std::string, std::string> got;  // code -> message, for the exact set
@@ -109,8 +109,7 @@ TEST_F(GuideWithCfssl, LintReportsWhatACarefulOperatorExpects) {
     EXPECT_THAT(messages("L118"), HasSubstr("`-profile=client` silently falls back to the default profile"));
     // cfssl's fallback is also why the client certificate carries serverAuth: it passes L105, and the
     // chain, key pairs and key modes (cfssljson writes keys 0600) are sound.
-    for (const char* clean : {"L105", "L106", "L107", "L115", "L116", "L123"})
-        EXPECT_EQ(got.count(clean), 0u) << clean;
+    for (const char* clean : {"L105", "L106", "L107", "L115", "L116", "L123"}) EXPECT_EQ(got.count(clean), 0u) << clean;
 }
 
 }  // namespace

@@ -245,11 +245,9 @@ TEST(ApiTransport, PlainHttpOnlyWhenAskedForAndTlsNeedsBothFiles) {
     const std::vector<Case> cases{
         {"cert-file: a.pem\nkey-file: a-key.pem\n", ApiTransport::Https, ""},
         {"api-insecure: true\n", ApiTransport::Http, ""},
-        {"etcd-name: x\n", std::nullopt,
-         kUndecided},
+        {"etcd-name: x\n", std::nullopt, kUndecided},
         // Blank file settings count as unset, as they do for etcd's flags.
-        {"cert-file: \"\"\nkey-file: \"\"\n", std::nullopt,
-         kUndecided},
+        {"cert-file: \"\"\nkey-file: \"\"\n", std::nullopt, kUndecided},
         {"etcd-name: x\ncert-file: a.pem\n", std::nullopt,
          "backend.yml:2: cert-file is set but key-file is not: set key-file to its private key"},
         {"key-file: a-key.pem\n", std::nullopt,
@@ -260,8 +258,7 @@ TEST(ApiTransport, PlainHttpOnlyWhenAskedForAndTlsNeedsBothFiles) {
          "backend.yml:1: api-insecure is true but cert-file is set: remove one of them"},
         {"api-insecure: true\nkey-file: a-key.pem\n", std::nullopt,
          "backend.yml:1: api-insecure is true but key-file is set: remove one of them"},
-        {"api-insecure: false\n", std::nullopt,
-         kUndecided},
+        {"api-insecure: false\n", std::nullopt, kUndecided},
     };
     for (const auto& c : cases) {
         SCOPED_TRACE(c.yaml);

@@ -175,8 +175,8 @@ TEST_F(LintFiles, PlainApiBesideHttpsEtcdIsWarned) {
     EXPECT_THAT(f[0].message, HasSubstr("api-insecure is true while etcd's client URLs are https"));
     // A layout that is plain http throughout says api-insecure and lints clean of it.
     Warnings w;
-    const Spec plain = load_spec("cluster: {name: p}\nsecurity: insecure\nnodes:\n  - {name: a, address: 10.0.0.1}\n",
-                                 "plain.yml", w);
+    const Spec plain =
+        load_spec("cluster: {name: p}\nsecurity: insecure\nnodes:\n  - {name: a, address: 10.0.0.1}\n", "plain.yml", w);
     const auto files = render_cluster(plain, {});
     const auto rendered = BackendConfig::from_yaml(files.front().content, "a/backend.yml");
     ASSERT_TRUE(rendered.get_bool("api-insecure"));
