@@ -188,8 +188,17 @@ TEST_F(ThreeBackends, KilledNodeIsReportedOthersWriteAndItRejoinsWithEverything)
             EXPECT_TRUE(m["Healthy"].get<bool>()) << m.dump();
         }
     }
+    // If the killed node led, the other two elect a new leader first; a put in that window fails
+    // with etcd's transient "leader changed" / "no leader". Only those may be retried, for 5 s.
     for (std::size_t i = 0; i < 2; ++i) {
-        const auto put = cluster_->etcdctl(name(i), {"put", "/trellis/test/while-down-" + std::to_string(i), "yes"});
+        RunResult put;
+        for (int attempt = 0; attempt < 50; ++attempt) {
+            put = cluster_->etcdctl(name(i), {"put", "/trellis/test/while-down-" + std::to_string(i), "yes"});
+            const bool electing = put.err.find("leader changed") != std::string::npos ||
+                                  put.err.find("no leader") != std::string::npos;
+            if (put.exit_code == 0 || !electing) break;
+            std::this_thread::sleep_for(100ms);
+        }
         EXPECT_EQ(put.exit_code, 0) << put.err;
     }
 
