@@ -48,12 +48,6 @@ std::string state_dir_warning(const cluster::BackendConfig& config) {
 
 PreflightResult preflight(const cluster::BackendConfig& config) {
     PreflightResult result;
-    // A plain-HTTP API lets anyone who reaches it change membership: only when asked for.
-    try {
-        cluster::api_transport(config);
-    } catch (const Error& e) {
-        result.errors.push_back(e.what());
-    }
     for (const auto& finding : cluster::lint_node(config))
         (finding.kind->severity == cluster::Severity::Error ? result.errors : result.warnings)
             .push_back(finding.to_string());

@@ -180,24 +180,28 @@ constexpr std::array<ApiRule, 8> kApiRules{{
 
 }  // namespace
 
-ApiTransport api_transport(const BackendConfig& config) {
+ApiTransportCheck check_api_transport(const BackendConfig& config) {
     const auto set = [&](std::string_view key) { return config.has(key) && !config.get(key).empty(); };
     const bool cert = set("cert-file"), key = set("key-file"), insecure = config.get_bool("api-insecure");
     for (const auto& rule : kApiRules) {
         if (rule.cert != cert || rule.key != key || rule.insecure != insecure) continue;
-        if (rule.transport) return *rule.transport;
-        // Name the setting the problem starts from, else the file (or the flags) as a whole.
-        std::string where = config.source().empty() ? "backend configuration" : config.source();
-        const std::array<std::pair<const char*, bool>, 3> named{
-            {{"api-insecure", insecure}, {"cert-file", cert}, {"key-file", key}}};
-        for (const auto& [k, on] : named)
-            if (const Setting* s = config.find(k); s && on) {
-                where = s->origin.to_string();
-                break;
-            }
-        throw Error(Code::ConfigInvalid, where + ": " + std::string(rule.why));
+        if (rule.transport) return {rule.transport, {}, {}};
+        // Name the setting the problem starts from, if any was set.
+        for (const auto& [k, on] : std::array<std::pair<const char*, bool>, 3>{
+                 {{"api-insecure", insecure}, {"cert-file", cert}, {"key-file", key}}})
+            if (on && config.find(k)) return {std::nullopt, std::string(rule.why), k};
+        return {std::nullopt, std::string(rule.why), {}};
     }
     throw Error(Code::Internal, "api_transport: no rule for this combination");
+}
+
+ApiTransport api_transport(const BackendConfig& config) {
+    const ApiTransportCheck check = check_api_transport(config);
+    if (check.transport) return *check.transport;
+    const Setting* s = check.key.empty() ? nullptr : config.find(check.key);
+    const std::string where =
+        s ? s->origin.to_string() : (config.source().empty() ? "backend configuration" : config.source());
+    throw Error(Code::ConfigInvalid, where + ": " + check.problem);
 }
 
 std::span<const BackendKey> backend_keys() { return kKeys; }

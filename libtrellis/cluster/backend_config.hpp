@@ -103,6 +103,14 @@ enum class ApiTransport { Https, Http };
 // setting came from and the keys to set, when they leave it undecided or contradict each other.
 ApiTransport api_transport(const BackendConfig& config);
 
+// The same decision without throwing, for lint: the transport, or the problem and the key it starts from.
+struct ApiTransportCheck {
+    std::optional<ApiTransport> transport;
+    std::string problem;  // what to set, when there is no transport
+    std::string key;      // the setting the problem starts from; empty when no key was set at all
+};
+ApiTransportCheck check_api_transport(const BackendConfig& config);
+
 // Splits a URL list given as "a,b" or "a b" (the guide writes both).
 std::vector<std::string> split_list(std::string_view text);
 

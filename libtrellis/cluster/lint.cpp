@@ -23,7 +23,7 @@ namespace trellis::cluster {
 namespace {
 
 // Stable codes and names: scripts and docs (docs/lint.md) match on them. Never renumber.
-constexpr std::array<FindingKind, 29> kKinds{{
+constexpr std::array<FindingKind, 30> kKinds{{
     {"L101", "scheme-mismatch", Severity::Error, "advertised and listen URLs use different schemes (http vs https)"},
     {"L102", "tls-files-on-http", Severity::Error,
      "TLS files or client-cert auth set, but the URLs are plain http: traffic is in clear"},
@@ -65,6 +65,8 @@ constexpr std::array<FindingKind, 29> kKinds{{
      "api-insecure serves the API in clear while etcd's client URLs are https: membership changes go unprotected"},
     {"L129", "meaningless-san", Severity::Warning,
      "a certificate names no host in a SAN: the unspecified address (:: or 0.0.0.0) or an empty DNS name"},
+    {"L130", "api-transport", Severity::Error,
+     "the backend API would be plain HTTP without api-insecure, or its TLS settings are incomplete or contradict"},
 }};
 
 class Collector {
@@ -81,6 +83,16 @@ class Collector {
 int line_of(const BackendConfig& c, std::string_view key) {
     const Setting* s = c.find(key);
     return s ? s->origin.line : 0;
+}
+
+// Where a setting came from as a finding's (file, line): its line in the file, or the flag or
+// environment variable that set it ("flag --cert-file"), so trellis-backend's preflight points
+// at what the operator actually typed.
+std::pair<std::string, int> place_of(const BackendConfig& c, std::string_view key, const std::string& file) {
+    const Setting* s = key.empty() ? nullptr : c.find(key);
+    if (s == nullptr) return {file, 0};
+    if (s->origin.line == 0 && !s->origin.source.empty()) return {s->origin.source, 0};
+    return {file, s->origin.line};
 }
 
 std::string file_of(const BackendConfig& c) { return c.source().empty() ? "(flags)" : c.source(); }
@@ -436,6 +448,10 @@ std::vector<Finding> lint_node(const BackendConfig& cfg, const LintOptions& opti
             c.add("L103", file, line_of(cfg, "api-url"), "api-url is https but cert-file or key-file is not set");
         if (!https && cfg.has("cert-file"))
             c.add("L102", file, line_of(cfg, "cert-file"), "cert-file is set but api-url is http; use https");
+    }
+    if (const ApiTransportCheck api_check = check_api_transport(cfg); !api_check.transport) {
+        const auto [where, line] = place_of(cfg, api_check.key, file);
+        c.add("L130", where, line, api_check.problem);
     }
     const bool api_tls = cfg.has("cert-file") && !cfg.get("cert-file").empty();
     if (api_tls && cfg.get("trusted-ca-file").empty())

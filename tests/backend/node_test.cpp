@@ -158,7 +158,8 @@ TEST(ApiSecurity, WithoutCertFileTheBackendRefusesUnlessPlainHttpIsAskedFor) {
     const auto r = run({backend(), "start", "--config", config.string()}, {}, {}, 30);
     EXPECT_EQ(r.exit_code, 1) << r.err;
     EXPECT_NE(r.err.find("trellis-backend: error: " + config.string() +
-                         ": the backend API would be plain HTTP, open to anyone who reaches it: set cert-file and "
+                         ": L130 api-transport: the backend API would be plain HTTP, open to anyone who reaches it: "
+                         "set cert-file and "
                          "key-file (and trusted-ca-file to require client certificates), or api-insecure: true to "
                          "serve plain HTTP on purpose\n"),
               std::string::npos)
@@ -168,10 +169,10 @@ TEST(ApiSecurity, WithoutCertFileTheBackendRefusesUnlessPlainHttpIsAskedFor) {
 
     // Half a TLS identity, or TLS and api-insecure together, is refused naming the key at fault.
     const std::vector<std::pair<std::vector<std::string>, std::string>> contradictions{
-        {{"--cert-file", node.cert.cert.string()}, "flag --cert-file: cert-file is set but key-file is not"},
-        {{"--key-file", node.cert.key.string()}, "flag --key-file: key-file is set but cert-file is not"},
+        {{"--cert-file", node.cert.cert.string()}, "flag --cert-file: L130 api-transport: cert-file is set but key-file is not"},
+        {{"--key-file", node.cert.key.string()}, "flag --key-file: L130 api-transport: key-file is set but cert-file is not"},
         {{"--cert-file", node.cert.cert.string(), "--key-file", node.cert.key.string(), "--api-insecure"},
-         "flag --api-insecure: api-insecure is true but cert-file and key-file are set"},
+         "flag --api-insecure: L130 api-transport: api-insecure is true but cert-file and key-file are set"},
     };
     for (const auto& [flags, message] : contradictions) {
         std::vector<std::string> argv{backend(), "start", "--config", config.string()};

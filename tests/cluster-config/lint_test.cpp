@@ -45,12 +45,15 @@ struct GuideCase {
 TEST(LintGuide, EachGuideExampleGetsItsFindings) {
     const std::vector<GuideCase> cases = {
         // First example: https advertised, http listened; empty token.
-        {"store", {{"L101 scheme-mismatch", 3}, {"L114 empty-token", 3}}},
+        // Every node config also gets L130: the guide gives the API no certificate.
+        {"store", {{"L101 scheme-mismatch", 3}, {"L114 empty-token", 3}, {"L130 api-transport", 3}}},
         // "Transport security" snippet: TLS files while every URL stays http.
-        {"client-tls", {{"L102 tls-files-on-http", 1}}},
-        {"client-cert-auth", {{"L102 tls-files-on-http", 1}}},
+        {"client-tls", {{"L102 tls-files-on-http", 1}, {"L130 api-transport", 1}}},
+        {"client-cert-auth", {{"L102 tls-files-on-http", 1}, {"L130 api-transport", 1}}},
         // Peer TLS example: https client listen without a server cert, advertise left at http.
-        {"peer-tls", {{"L101 scheme-mismatch", 3}, {"L103 https-without-cert", 6}, {"L121 no-client-auth", 3}}},
+        {"peer-tls",
+         {{"L101 scheme-mismatch", 3}, {"L103 https-without-cert", 6}, {"L121 no-client-auth", 3},
+          {"L130 api-transport", 3}}},
         // ca-config.json lacks the profiles the guide's commands name.
         {"ca-config", {{"L118 missing-profile", 2}}},
     };
@@ -71,7 +74,7 @@ TEST(LintGuide, FindingsNameFileAndLine) {
     EXPECT_THAT(r.out, HasSubstr("backend-2.yml:4: L101 scheme-mismatch: etcd-advertise-client-urls uses https but "
                                  "etcd-listen-client-urls uses http"));
     EXPECT_THAT(r.out, HasSubstr("backend-3.yml:10: L114 empty-token"));
-    EXPECT_THAT(r.err, HasSubstr("6 finding(s)"));
+    EXPECT_THAT(r.err, HasSubstr("9 finding(s)"));
 }
 
 TEST(LintGuide, JsonOutput) {
@@ -79,7 +82,7 @@ TEST(LintGuide, JsonOutput) {
     EXPECT_EQ(r.exit_code, 1);
     const auto j = nlohmann::json::parse(r.out);
     EXPECT_FALSE(j["clean"].get<bool>());
-    ASSERT_EQ(j["findings"].size(), 6u);
+    ASSERT_EQ(j["findings"].size(), 9u);
     EXPECT_EQ(j["findings"][0]["code"], "L101");
     EXPECT_EQ(j["findings"][0]["name"], "scheme-mismatch");
     EXPECT_EQ(j["findings"][0]["severity"], "error");
