@@ -140,7 +140,7 @@ struct StartOptions {
 
 store::ClientOptions store_options(const cluster::BackendConfig& config) {
     return {config.store_endpoints(),
-            {config.etcd_client_cert_file(), config.etcd_client_key_file(), config.get("etcd-trusted-ca-file")},
+            {config.etcd_client_cert_file(), config.etcd_client_key_file(), config.etcd_client_trusted_ca_file()},
             2000ms,
             5000ms};
 }

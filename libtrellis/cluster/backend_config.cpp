@@ -20,7 +20,7 @@ using enum KeyType;
 
 // The single source of truth for backend.yml. Order: the backend's own keys, then the etcd store keys
 // in the order the guide lists them, then etcd's TLS, then tuning.
-constexpr std::array<BackendKey, 35> kKeys{{
+constexpr auto kKeys = std::to_array<BackendKey>({
     {"state-dir", "", Path, "/var/lib/trellis",
      "directory of the backend's state; the embedded etcd keeps its data in <state-dir>/etcd (etcd --data-dir)"},
     {"log-level", "", String, "warn", "backend log level: debug, info, warn or error"},
@@ -66,6 +66,9 @@ constexpr std::array<BackendKey, 35> kKeys{{
     {"etcd-client-cert-file", "", Path, "",
      "the backend's own client certificate towards etcd (default: etcd-cert-file); not an etcd flag"},
     {"etcd-client-key-file", "", Path, "", "private key of etcd-client-cert-file (default: etcd-key-file)"},
+    {"etcd-client-trusted-ca-file", "", Path, "",
+     "CA the backend verifies etcd's server certificate with (default: etcd-trusted-ca-file); not an etcd flag. "
+     "Needed when etcd serves TLS without client-cert auth, where etcd itself must get no trusted CA"},
     {"etcd-peer-cert-file", "--peer-cert-file", Path, "",
      "the node's peer certificate: serverAuth and clientAuth, SANs covering its peer address and 127.0.0.1"},
     {"etcd-peer-key-file", "--peer-key-file", Path, "", "private key of etcd-peer-cert-file"},
@@ -82,7 +85,7 @@ constexpr std::array<BackendKey, 35> kKeys{{
     {"etcd-max-request-bytes", "--max-request-bytes", Int, "1572864", "largest request etcd accepts, in bytes"},
     {"etcd-log-level", "--log-level", String, "warn", "embedded etcd's log level: debug, info, warn or error"},
     {"etcd-logger", "--logger", String, "zap", "embedded etcd's logger (zap; capnslog is deprecated)"},
-}};
+});
 
 [[noreturn]] void fail(const Origin& origin, std::string_view key, const std::string& why) {
     throw Error(Code::ConfigInvalid, origin.to_string() + ": " + std::string(key) + ": " + why);
@@ -387,6 +390,9 @@ std::string BackendConfig::etcd_client_cert_file() const {
 
 std::string BackendConfig::etcd_client_key_file() const {
     return has("etcd-client-key-file") ? get("etcd-client-key-file") : get("etcd-key-file");
+}
+std::string BackendConfig::etcd_client_trusted_ca_file() const {
+    return has("etcd-client-trusted-ca-file") ? get("etcd-client-trusted-ca-file") : get("etcd-trusted-ca-file");
 }
 
 std::vector<std::string> BackendConfig::store_endpoints() const {

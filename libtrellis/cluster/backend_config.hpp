@@ -85,6 +85,7 @@ class BackendConfig {
     // to etcd-cert-file/-key-file (the node's server cert, which carries clientAuth). "" if neither.
     std::string etcd_client_cert_file() const;
     std::string etcd_client_key_file() const;
+    std::string etcd_client_trusted_ca_file() const;  // etcd-client-trusted-ca-file, else etcd-trusted-ca-file
     // Where the backend reaches its store: with no-embed-etcd, etcd-client-urls (falling back to
     // etcd-listen-client-urls, as the guide writes it); else its own etcd-advertise-client-urls.
     std::vector<std::string> store_endpoints() const;

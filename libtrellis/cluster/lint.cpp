@@ -23,7 +23,7 @@ namespace trellis::cluster {
 namespace {
 
 // Stable codes and names: scripts and docs (docs/lint.md) match on them. Never renumber.
-constexpr std::array<FindingKind, 30> kKinds{{
+constexpr auto kKinds = std::to_array<FindingKind>({
     {"L101", "scheme-mismatch", Severity::Error, "advertised and listen URLs use different schemes (http vs https)"},
     {"L102", "tls-files-on-http", Severity::Error,
      "TLS files or client-cert auth set, but the URLs are plain http: traffic is in clear"},
@@ -67,7 +67,9 @@ constexpr std::array<FindingKind, 30> kKinds{{
      "a certificate names no host in a SAN: the unspecified address (:: or 0.0.0.0) or an empty DNS name"},
     {"L130", "api-transport", Severity::Error,
      "the backend API would be plain HTTP without api-insecure, or its TLS settings are incomplete or contradict"},
-}};
+    {"L131", "store-ca-missing", Severity::Error,
+     "the backend reaches etcd over https but has no CA to verify etcd's certificate with"},
+});
 
 class Collector {
   public:
@@ -459,6 +461,12 @@ std::vector<Finding> lint_node(const BackendConfig& cfg, const LintOptions& opti
               "the API has cert-file but no trusted-ca-file: it accepts clients without certificates, and any of "
               "them can change cluster membership; set trusted-ca-file to the CA of your clients");
     const auto store_urls = member ? cfg.get_list("etcd-listen-client-urls") : cfg.store_endpoints();
+    if (any_https(store_urls) && cfg.etcd_client_trusted_ca_file().empty()) {
+        const std::string key = member ? "etcd-listen-client-urls" : "etcd-client-urls";
+        c.add("L131", file, line_of(cfg, key),
+              key + " is https but the backend has no CA to verify etcd with: set etcd-client-trusted-ca-file "
+                    "(or etcd-trusted-ca-file, which also makes etcd require client certificates)");
+    }
     if (!api_tls && cfg.get_bool("api-insecure") && any_https(store_urls))
         c.add("L128", file, line_of(cfg, "api-insecure"),
               "api-insecure is true while etcd's client URLs are https: the store is protected but the API that "

@@ -216,6 +216,9 @@ BackendConfig member_config(const Spec& spec, const NodeSpec& node, const std::v
         if (s.client_cert_auth) {
             put("etcd-trusted-ca-file", {ref(options, files.ca_cert)});
             put("etcd-client-cert-auth", {"true"});
+        } else {
+            // The backend must still verify its etcd: with a CA of its own, which etcd never sees.
+            put("etcd-client-trusted-ca-file", {ref(options, files.ca_cert)});
         }
     }
     if (s.peer_tls) {

@@ -18,7 +18,7 @@ struct SigAlg {
     std::string_view go_name;  // helpers.SignatureString
     int go_value;              // Go's x509.SignatureAlgorithm enum
 };
-constexpr std::array<SigAlg, 14> kSigAlgs{{
+constexpr auto kSigAlgs = std::to_array<SigAlg>({
     {NID_md5WithRSAEncryption, "MD5WithRSA", 2},
     {NID_sha1WithRSAEncryption, "SHA1WithRSA", 3},
     {NID_sha256WithRSAEncryption, "SHA256WithRSA", 4},
@@ -33,7 +33,7 @@ constexpr std::array<SigAlg, 14> kSigAlgs{{
     {NID_rsassaPss, "SHA256WithRSAPSS", 13},
     {NID_ED25519, "Ed25519", 16},
     {NID_undef, "Unknown Signature", 0},
-}};
+});
 
 const SigAlg& sig_alg(int nid) {
     for (const auto& s : kSigAlgs)

@@ -16,7 +16,7 @@ namespace trellis::pki {
 namespace {
 
 // Every usage name cfssl's config.KeyUsage and config.ExtKeyUsage maps know, and what it sets.
-constexpr std::array<Usage, 23> kUsages{{
+constexpr auto kUsages = std::to_array<Usage>({
     {"signing", KU_DIGITAL_SIGNATURE, 0},
     {"digital signature", KU_DIGITAL_SIGNATURE, 0},
     {"content commitment", KU_NON_REPUDIATION, 0},
@@ -40,7 +40,7 @@ constexpr std::array<Usage, 23> kUsages{{
     {"ocsp signing", 0, NID_OCSP_sign},
     {"microsoft sgc", 0, NID_ms_sgc},
     {"netscape sgc", 0, NID_ns_sgc},
-}};
+});
 
 struct Unit {
     std::string_view suffix;

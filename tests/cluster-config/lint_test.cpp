@@ -53,7 +53,7 @@ TEST(LintGuide, EachGuideExampleGetsItsFindings) {
         // Peer TLS example: https client listen without a server cert, advertise left at http.
         {"peer-tls",
          {{"L101 scheme-mismatch", 3}, {"L103 https-without-cert", 6}, {"L121 no-client-auth", 3},
-          {"L130 api-transport", 3}}},
+          {"L130 api-transport", 3}, {"L131 store-ca-missing", 3}}},
         // ca-config.json lacks the profiles the guide's commands name.
         {"ca-config", {{"L118 missing-profile", 2}}},
     };

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "cluster/lint.hpp"
 
 #include <gmock/gmock.h>
@@ -162,6 +163,23 @@ TEST_F(LintFiles, ApiWithoutTrustedCaLetsAnyClientIn) {
     EXPECT_EQ(f[0].kind->severity, Severity::Warning);
     EXPECT_THAT(f[0].to_string(), HasSubstr("backend.yml:14: L121 no-client-auth: the API has cert-file but no "
                                             "trusted-ca-file: it accepts clients without certificates"));
+}
+
+// etcd over TLS without client-cert auth gets no trusted CA; the backend then needs one of its own.
+TEST_F(LintFiles, HttpsStoreWithoutACaForTheBackendIsAnError) {
+    auto c = node("a");
+    c.set("etcd-trusted-ca-file", {""}, Origin{"flag --etcd-trusted-ca-file"});
+    c.set("etcd-client-cert-auth", {"false"}, Origin{"flag --etcd-client-cert-auth"});
+    auto f = lint_node(c);
+    const auto l131 = std::find_if(f.begin(), f.end(), [](const Finding& x) { return x.kind->code == "L131"; });
+    ASSERT_NE(l131, f.end()) << (f.empty() ? "no findings" : f.front().to_string());
+    EXPECT_EQ(l131->kind->severity, Severity::Error);
+    EXPECT_THAT(l131->message, HasSubstr("the backend has no CA to verify etcd with"));
+    // Its own CA, which etcd never sees, is the fix.
+    c.set("etcd-client-trusted-ca-file", {(tmp_ / "a" / "ca.pem").string()}, Origin{"flag --etcd-client-trusted-ca-file"});
+    f = lint_node(c);
+    EXPECT_TRUE(std::none_of(f.begin(), f.end(), [](const Finding& x) { return x.kind->code == "L131"; }));
+    EXPECT_EQ(c.etcd_client_trusted_ca_file(), (tmp_ / "a" / "ca.pem").string());
 }
 
 TEST_F(LintFiles, PlainApiBesideHttpsEtcdIsWarned) {
