@@ -11,6 +11,8 @@
 #include <map>
 #include <thread>
 
+#include "core/files.hpp"
+#include "pki/issue.hpp"
 #include "backend_fixture.hpp"
 #include "support.hpp"
 #include "test_etcd.hpp"
@@ -94,6 +96,24 @@ TEST(Preflight, EachFindingStopsTheStartWithItsMessageAndStartsNothing) {
          [](Node& n) {
              const auto other = issue_test_cert(n.ca, n.dir.path(), "other", {"127.0.0.21", "127.0.0.1"}, "serverAuth,clientAuth");
              n.yaml["etcd-key-file"] = other.key.string();
+         }},
+        {"L108 cert-expired",
+         [](Node& n) {
+             // openssl x509 cannot backdate an end date; our own issuer can, through a profile's window.
+             const auto ca = pki::Signer::load(n.ca.cert.string(), n.ca.key.string());
+             pki::Profile expired;
+             expired.usages = {"digital signature", "server auth", "client auth"};
+             expired.not_before = pki::Clock::now() - 48h;
+             expired.not_after = pki::Clock::now() - 24h;
+             pki::CertificateRequest req;
+             req.cn = "node";
+             req.hosts = {"127.0.0.21", "127.0.0.1"};
+             Warnings w;
+             const auto issued = pki::issue(req, ca, expired, {}, w);
+             write_file_atomic(n.dir / "expired.pem", issued.cert, kPublicMode);
+             write_file_atomic(n.dir / "expired-key.pem", issued.key, kSecretMode);
+             n.yaml["etcd-cert-file"] = (n.dir / "expired.pem").string();
+             n.yaml["etcd-key-file"] = (n.dir / "expired-key.pem").string();
          }},
         {"L110 initial-cluster-self", [](Node& n) { n.yaml["etcd-initial-cluster"] = "someone-else=https://127.0.0.21:24002"; }},
         {"L114 empty-token", [](Node& n) { n.yaml["etcd-initial-cluster-token"] = ""; }},
