@@ -3,6 +3,8 @@
 // flags (a table, shared with the option definitions) before CLI11 parses.
 #pragma once
 
+#include <CLI/CLI.hpp>
+
 #include <span>
 #include <string>
 #include <string_view>
@@ -24,5 +26,9 @@ struct FlagName {
 // values of value flags are left alone. A single-dash word that is no known
 // flag is Code::Usage, naming the closest known flag.
 std::vector<std::string> normalize_args(std::span<const FlagName> table, const std::vector<std::string>& args);
+
+// Normalizes argv and parses it with `app`. Returns true when --help was asked for (and printed);
+// a parse error is Code::Usage pointing at `tool --help`.
+bool parse_command_line(CLI::App& app, std::span<const FlagName> table, int argc, char** argv, std::string_view tool);
 
 }  // namespace trellis::certgen

@@ -450,19 +450,7 @@ int run_certgen(int argc, char** argv, Warnings& warnings) {
         sub->footer(std::string(c.examples));
         subs.emplace_back(sub, &c);
     }
-    const auto names = flag_names();
-    std::vector<std::string> args = certgen::normalize_args(names, std::vector<std::string>(argv + 1, argv + argc));
-    std::reverse(args.begin(), args.end());
-    try {
-        app.parse(args);
-    } catch (const CLI::CallForHelp&) {
-        // CLI11 shows the selected subcommand's help, footer (examples) included.
-        const std::string help = app.help();
-        std::cout << help << (help.ends_with('\n') ? "" : "\n");
-        return cli::kExitOk;
-    } catch (const CLI::ParseError& e) {
-        throw Error(Code::Usage, std::string(e.what()) + "; see certgen --help");
-    }
+    if (certgen::parse_command_line(app, flag_names(), argc, argv, "certgen")) return cli::kExitOk;
     for (const auto& [sub, command] : subs) {
         if (!sub->parsed()) continue;
         if (o.args.size() < command->min_args || o.args.size() > command->max_args)

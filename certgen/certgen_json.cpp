@@ -101,18 +101,7 @@ int main(int argc, char** argv) {
         app.add_flag("--version", o.version, "print the version and exit");
         app.add_option("PREFIX", o.positional, "file name prefix (default \"cert\"); a trailing '-' is ignored");
         app.footer(std::string(kExamples));
-        std::vector<std::string> args(argv + 1, argv + argc);
-        args = certgen::normalize_args(kFlags, args);
-        std::reverse(args.begin(), args.end());  // CLI11 takes them reversed
-        try {
-            app.parse(args);
-        } catch (const CLI::CallForHelp&) {
-            const std::string help = app.help();
-            std::cout << help << (help.ends_with('\n') ? "" : "\n");
-            return cli::kExitOk;
-        } catch (const CLI::ParseError& e) {
-            throw Error(Code::Usage, std::string(e.what()) + "; see certgen-json --help");
-        }
+        if (certgen::parse_command_line(app, kFlags, argc, argv, "certgen-json")) return cli::kExitOk;
         return split(o);
     });
 }
