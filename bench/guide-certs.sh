@@ -5,6 +5,7 @@
 # ratio; exits 1 if certgen is not faster.
 #   bash bench/guide-certs.sh [BUILD_DIR]      (BENCH_RUNS=N to change the rounds, default 15)
 set -euo pipefail
+source "$(dirname "$0")/side-by-side.sh"
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
 runs=${BENCH_RUNS:-15}
@@ -26,7 +27,7 @@ cleanup() { rm -rf "$work"; for p in "${places[@]}"; do [[ ${p%%:*} == tmpfs ]] 
 trap cleanup EXIT
 
 echo "the guide's certificates (CA + 3 peers + client), $runs alternating rounds; median ms per full run (wall / cpu = user+sys)"
-printf '%-9s %-6s %18s %18s %12s\n' variant place "certgen wall/cpu" "cfssl wall/cpu" "ratio wall"
+printf '%-9s %-6s %24s %18s %10s\n' variant place "certgen wall/cpu" "cfssl wall/cpu" "ratio"
 status=0
 for variant in rsa2048 ecdsa256; do
   key='"algo":"rsa","size":2048'
@@ -42,15 +43,8 @@ for variant in rsa2048 ecdsa256; do
   done
   for entry in "${places[@]}"; do
     place=${entry%%:*} dir=${entry#*:}
-    # Alternating rounds (certgen, cfssl, certgen, ...), medians: fair on a shared, loaded machine.
-    results=$(PATH=$path python3 "$root/bench/interleave.py" "$runs" "$dir" \
-      "certgen=$work/certgen-$variant.sh" "cfssl=$work/cfssl-$variant.sh")
-    read -r _ ours ours_cpu < <(grep '^certgen ' <<< "$results")
-    read -r _ theirs theirs_cpu < <(grep '^cfssl ' <<< "$results")
-    ratio=$(python3 -c 'import sys; print("%.2fx" % (float(sys.argv[2]) / float(sys.argv[1])))' "$ours" "$theirs")
-    printf '%-9s %-6s %18s %18s %12s\n' "$variant" "$place" "$ours / $ours_cpu" "$theirs / $theirs_cpu" "$ratio"
-    python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) < float(sys.argv[2]) else 1)' "$ours" "$theirs" \
-      || { echo "  certgen is NOT faster than cfssl for $variant on $place" >&2; status=1; }
+    PATH=$path compare_row "$variant" "$place" "$dir" "$runs" \
+      certgen "$work/certgen-$variant.sh" cfssl "$work/cfssl-$variant.sh" || status=1
   done
 done
 echo "ratio = cfssl wall time / certgen wall time (above 1: certgen is faster)"

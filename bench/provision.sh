@@ -6,6 +6,7 @@
 # Exits 1 if cluster-config is not faster than cfssl.
 #   bash bench/provision.sh [BUILD_DIR]        (BENCH_RUNS=N rounds, default 9)
 set -euo pipefail
+source "$(dirname "$0")/side-by-side.sh"
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
 runs=${BENCH_RUNS:-9}
@@ -49,13 +50,8 @@ for variant in rsa2048 ecdsa256; do
   sed -e "s/\"algo\":\"rsa\",\"size\":2048/$json/g" "$guide" > "$work/cfssl-$variant.sh"
   for entry in "${places[@]}"; do
     place=${entry%%:*} dir=${entry#*:}
-    results=$(python3 "$root/bench/interleave.py" "$runs" "$dir" "cc=$work/cc-$variant.sh" "cfssl=$work/cfssl-$variant.sh")
-    read -r _ ours ours_cpu < <(grep '^cc ' <<< "$results")
-    read -r _ theirs theirs_cpu < <(grep '^cfssl ' <<< "$results")
-    ratio=$(python3 -c 'import sys; print("%.2fx" % (float(sys.argv[2]) / float(sys.argv[1])))' "$ours" "$theirs")
-    printf '%-9s %-6s %24s %18s %10s\n' "$variant" "$place" "$ours / $ours_cpu" "$theirs / $theirs_cpu" "$ratio"
-    python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) < float(sys.argv[2]) else 1)' "$ours" "$theirs" \
-      || { echo "  cluster-config is NOT faster than cfssl for $variant on $place" >&2; status=1; }
+    compare_row "$variant" "$place" "$dir" "$runs" \
+      cluster-config "$work/cc-$variant.sh" cfssl "$work/cfssl-$variant.sh" || status=1
   done
 done
 echo "ratio = cfssl wall / cluster-config wall (above 1: cluster-config is faster)"
