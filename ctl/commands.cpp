@@ -6,6 +6,7 @@
 #include <httplib.h>
 
 #include "core/error.hpp"
+#include "store/etcd_client.hpp"
 #include "render_node.hpp"
 #include "validate.hpp"
 
@@ -25,7 +26,7 @@ MembersAnswer members_or_throw(const Response& response, json& doc, std::uint64_
     if (response.status < 200 || response.status >= 300) {
         const Error e = api_error(response);
         if (e.code() == Code::MemberNotFound && member != 0)
-            throw Error(e.code(), "no member " + format_member_id(member) +
+            throw Error(e.code(), "no member " + store::hex_id(member) +
                                       " in the cluster (see `trellisctl cluster member-list`): " + e.what());
         throw e;
     }
@@ -42,7 +43,7 @@ void print(std::ostream& out, const std::string& text) {
 
 std::string health_path() { return "/health"; }
 std::string members_path() { return std::string(kMembers); }
-std::string member_path(std::uint64_t id) { return std::string(kMembers) + "/" + format_member_id(id); }
+std::string member_path(std::uint64_t id) { return std::string(kMembers) + "/" + store::hex_id(id); }
 
 int cluster_health(const ApiClient& client, Format format, std::ostream& out) {
     // Ask the backend to give up on a member a little before we give up on the backend.

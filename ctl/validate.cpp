@@ -6,8 +6,8 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 
+#include "cluster/backend_config.hpp"
 #include "core/error.hpp"
 #include "store/url.hpp"
 
@@ -58,25 +58,6 @@ store::Url parse_one(std::string_view text, std::string_view where) {
     return url;
 }
 
-// "a,b" or "a b", as the guide writes URL lists.
-std::vector<std::string_view> split_list(std::string_view text) {
-    std::vector<std::string_view> out;
-    std::size_t start = 0;
-    for (std::size_t i = 0; i <= text.size(); ++i) {
-        if (i == text.size() || text[i] == ',' || std::isspace(static_cast<unsigned char>(text[i]))) {
-            if (i > start) out.push_back(text.substr(start, i - start));
-            start = i + 1;
-        }
-    }
-    return out;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-    return s;
-}
-
 }  // namespace
 
 std::uint64_t parse_member_id(std::string_view text, std::string_view where) {
@@ -93,17 +74,10 @@ std::uint64_t parse_member_id(std::string_view text, std::string_view where) {
     return id;
 }
 
-std::string format_member_id(std::uint64_t id) {
-    std::array<char, 17> buf{};
-    std::snprintf(buf.data(), buf.size(), "%016llx", static_cast<unsigned long long>(id));
-    return buf.data();
-}
-
 std::vector<std::string> parse_peer_urls(std::string_view text, std::string_view where) {
     std::vector<std::string> urls;
-    for (const auto& item : split_list(text)) {
-        std::string_view raw = trim(item);
-        if (raw.empty()) continue;
+    for (const std::string& item : cluster::split_list(text)) {
+        const std::string_view raw = item;
         const store::Url url = parse_one(raw, where);
         std::string_view bare = raw;
         if (bare.back() == '/') bare.remove_suffix(1);
@@ -120,10 +94,7 @@ std::vector<std::string> parse_peer_urls(std::string_view text, std::string_view
 std::vector<std::string> parse_api_urls(const std::vector<std::string>& values, std::string_view where) {
     std::vector<std::string> urls;
     for (const auto& value : values)
-        for (const auto& item : split_list(value)) {
-            const std::string_view raw = trim(item);
-            if (!raw.empty()) urls.push_back(parse_one(raw, where).to_string());
-        }
+        for (const std::string& item : cluster::split_list(value)) urls.push_back(parse_one(item, where).to_string());
     if (urls.empty()) usage(where, "at least one backend URL is required, e.g. https://127.0.0.1:8080");
     return urls;
 }

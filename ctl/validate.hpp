@@ -12,8 +12,6 @@ namespace trellis::ctl {
 // A member ID as etcd prints it: 1-16 hex digits, not zero. Code::Usage otherwise, naming `where`.
 std::uint64_t parse_member_id(std::string_view text, std::string_view where = "ID");
 
-// 16-digit lower-case hex, the API's "IDHex" form.
-std::string format_member_id(std::uint64_t id);
 
 // Peer URLs for member-add/update: a comma (or space) separated list of http(s)://host:port with an
 // explicit port and nothing after it, as etcd requires. Code::Usage naming `where` and the reason.

@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "core/error.hpp"
+#include "store/etcd_client.hpp"
 #include "table.hpp"
 #include "validate.hpp"
 
@@ -184,9 +185,9 @@ std::string Health::problems() const {
     if (members.empty() && error.empty()) out.push_back("the backend reported no members");
     for (const auto& m : members)
         if (!m.healthy)
-            out.push_back((m.name.empty() ? "unstarted member" : m.name) + " (" + format_member_id(m.id) +
+            out.push_back((m.name.empty() ? "unstarted member" : m.name) + " (" + store::hex_id(m.id) +
                           ") unhealthy" + (m.error.empty() ? "" : ": " + m.error));
-    for (const auto& a : alarms) out.push_back("alarm " + a.alarm + " on member " + format_member_id(a.member_id));
+    for (const auto& a : alarms) out.push_back("alarm " + a.alarm + " on member " + store::hex_id(a.member_id));
     return join(out, "; ");
 }
 
@@ -235,17 +236,17 @@ AddEnvironment add_environment(const MembersAnswer& answer, const std::string& n
 
 std::string health_table(const Health& health) {
     const std::vector<Column<MemberHealth>> columns{
-        {"ID", [](const MemberHealth& m) { return format_member_id(m.id); }},
+        {"ID", [](const MemberHealth& m) { return store::hex_id(m.id); }},
         {"Name", [](const MemberHealth& m) { return m.name; }},
         {"Error", [](const MemberHealth& m) { return m.error; }},
         {"Healthy", [](const MemberHealth& m) { return std::string(m.healthy ? "true" : "false"); }},
     };
-    std::string out = "=== Etcd Cluster ID: " + format_member_id(health.cluster_id) + "\n";
+    std::string out = "=== Etcd Cluster ID: " + store::hex_id(health.cluster_id) + "\n";
     if (!health.error.empty()) out += "Error: " + health.error + "\n";
     out += render_table(columns, health.members);
     if (!health.alarms.empty()) {
         const std::vector<Column<Alarm>> alarm_columns{
-            {"Member ID", [](const Alarm& a) { return format_member_id(a.member_id); }},
+            {"Member ID", [](const Alarm& a) { return store::hex_id(a.member_id); }},
             {"Name", [&](const Alarm& a) { return name_of(health, a.member_id); }},
             {"Alarm", [](const Alarm& a) { return a.alarm; }},
         };
@@ -256,7 +257,7 @@ std::string health_table(const Health& health) {
 
 std::string member_list_table(const MembersAnswer& answer) {
     const std::vector<Column<Member>> columns{
-        {"ID", [](const Member& m) { return format_member_id(m.id); }},
+        {"ID", [](const Member& m) { return store::hex_id(m.id); }},
         {"Name", [](const Member& m) { return m.name; }},
         {"Peer URLs", [](const Member& m) { return join(m.peer_urls, ","); }},
         {"Client URLs", [](const Member& m) { return join(m.client_urls, ","); }},
@@ -266,17 +267,17 @@ std::string member_list_table(const MembersAnswer& answer) {
 
 std::string member_added_text(const MembersAnswer& answer, const std::string& new_name) {
     const AddEnvironment env = add_environment(answer, new_name);
-    return "added member " + format_member_id(answer.added ? answer.added->id : 0) + " to cluster\n\n" +
+    return "added member " + store::hex_id(answer.added ? answer.added->id : 0) + " to cluster\n\n" +
            "ETCD_NAME=\"" + env.name + "\"\n" + "ETCD_INITIAL_CLUSTER=\"" + env.initial_cluster + "\"\n" +
            "ETCD_INITIAL_CLUSTER_STATE=\"" + env.state + "\"\n";
 }
 
 std::string member_removed_text(std::uint64_t id) {
-    return "Removed member " + format_member_id(id) + " from cluster\n";
+    return "Removed member " + store::hex_id(id) + " from cluster\n";
 }
 
 std::string member_updated_text(std::uint64_t id) {
-    return "Updated member with ID " + format_member_id(id) + " in cluster\n";
+    return "Updated member with ID " + store::hex_id(id) + " in cluster\n";
 }
 
 std::string render_document(const json& doc, Format format) {
