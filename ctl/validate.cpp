@@ -1,13 +1,12 @@
 #include "validate.hpp"
 
-#include <arpa/inet.h>
-
 #include <array>
 #include <cctype>
 #include <charconv>
 #include <cmath>
 
 #include "cluster/backend_config.hpp"
+#include "cluster/net.hpp"
 #include "core/error.hpp"
 #include "store/url.hpp"
 
@@ -16,29 +15,6 @@ namespace {
 
 [[noreturn]] void usage(std::string_view where, std::string_view what) {
     throw Error(Code::Usage, located(where, what));
-}
-
-bool is_hostname(std::string_view host) {
-    if (host.empty() || host.size() > 253) return false;
-    std::size_t label = 0;
-    for (std::size_t i = 0; i < host.size(); ++i) {
-        const char c = host[i];
-        if (c == '.') {
-            if (label == 0) return false;
-            label = 0;
-            continue;
-        }
-        const bool edge = label == 0 || i + 1 == host.size() || host[i + 1] == '.';
-        if (!(std::isalnum(static_cast<unsigned char>(c)) || (c == '-' && !edge))) return false;
-        if (++label > 63) return false;
-    }
-    return label != 0;
-}
-
-bool is_ip(const std::string& host) {
-    in_addr v4{};
-    in6_addr v6{};
-    return ::inet_pton(AF_INET, host.c_str(), &v4) == 1 || ::inet_pton(AF_INET6, host.c_str(), &v6) == 1;
 }
 
 // Parses through the store's URL reader (one definition of a valid endpoint URL in Trellis) and
@@ -52,7 +28,7 @@ store::Url parse_one(std::string_view text, std::string_view where) {
     }
     // Anything that is neither an IP address nor a DNS name (say "127.0.0.300" or "a_b") cannot be dialled.
     const bool digits_and_dots = url.host.find_first_not_of("0123456789.") == std::string::npos;
-    if (!is_ip(url.host) && (digits_and_dots || !is_hostname(url.host)))
+    if (!cluster::is_ip(url.host) && (digits_and_dots || !cluster::is_hostname(url.host)))
         usage(where, "\"" + std::string(text) + "\" is not a valid URL: \"" + url.host +
                          "\" is neither an IP address nor a host name");
     return url;

@@ -70,18 +70,6 @@ bool is_ipv6(std::string_view text) {
     return ::inet_pton(AF_INET6, std::string(text).c_str(), &a) == 1;
 }
 
-std::optional<std::string> canonical_ip(std::string_view text) {
-    char buf[INET6_ADDRSTRLEN] = {};
-    in_addr a4{};
-    in6_addr a6{};
-    const std::string s(text);
-    if (::inet_pton(AF_INET, s.c_str(), &a4) == 1 && ::inet_ntop(AF_INET, &a4, buf, sizeof buf))
-        return std::string(buf);
-    if (::inet_pton(AF_INET6, s.c_str(), &a6) == 1 && ::inet_ntop(AF_INET6, &a6, buf, sizeof buf))
-        return std::string(buf);
-    return std::nullopt;
-}
-
 bool is_hostname(std::string_view text) {
     if (text.empty() || text.size() > 253) return false;
     if (text.back() == '.') text.remove_suffix(1);

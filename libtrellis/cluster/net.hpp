@@ -2,6 +2,8 @@
 // URLs as etcd takes them, IP literals, DNS host names. No resolution ever.
 #pragma once
 
+#include "pki/request.hpp"
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,8 +24,8 @@ std::optional<Url> parse_url(std::string_view text, std::string* why = nullptr);
 bool is_ipv4(std::string_view text);
 bool is_ipv6(std::string_view text);
 inline bool is_ip(std::string_view text) { return is_ipv4(text) || is_ipv6(text); }
-// Canonical text of an IP literal ("::1", "127.0.0.1"); nullopt if not an IP.
-std::optional<std::string> canonical_ip(std::string_view text);
+// Canonical text of an IP literal ("::1", "127.0.0.1"); one definition, in pki, which classifies hosts.
+using pki::canonical_ip;
 // RFC 1123 host name: labels of [a-z0-9-], not starting/ending with '-', at most 253 characters.
 bool is_hostname(std::string_view text);
 // An unspecified (wildcard) address: 0.0.0.0 or ::.

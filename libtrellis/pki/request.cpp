@@ -86,14 +86,6 @@ std::optional<std::string> dns_problem(std::string_view name) {
     return std::nullopt;
 }
 
-std::optional<std::string> canonical_ip(const std::string& text) {
-    unsigned char buf[16];
-    char out[INET6_ADDRSTRLEN] = {};
-    if (inet_pton(AF_INET, text.c_str(), buf) == 1) return inet_ntop(AF_INET, buf, out, sizeof out);
-    if (inet_pton(AF_INET6, text.c_str(), buf) == 1) return inet_ntop(AF_INET6, buf, out, sizeof out);
-    return std::nullopt;
-}
-
 // "scheme:rest" with an RFC 3986 scheme, as Go's url.ParseRequestURI accepts; "host:port" is not a URI.
 bool is_uri(std::string_view s) {
     const size_t colon = s.find(':');
@@ -127,6 +119,15 @@ std::string trim(std::string_view s) {
 }
 
 }  // namespace
+
+std::optional<std::string> canonical_ip(std::string_view text) {
+    unsigned char buf[16];
+    char out[INET6_ADDRSTRLEN] = {};
+    const std::string s(text);
+    if (inet_pton(AF_INET, s.c_str(), buf) == 1) return inet_ntop(AF_INET, buf, out, sizeof out);
+    if (inet_pton(AF_INET6, s.c_str(), buf) == 1) return inet_ntop(AF_INET6, buf, out, sizeof out);
+    return std::nullopt;
+}
 
 CertificateRequest parse_certificate_request(std::string_view json, std::string_view source, Warnings& warnings) {
     const nlohmann::json doc = parse_json(json, source);
