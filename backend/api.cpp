@@ -2,10 +2,10 @@
 
 #include <openssl/ssl.h>
 
+#include <httplib.h>
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <httplib.h>
 
 #include "core/error.hpp"
 #include "log.hpp"
@@ -39,8 +39,8 @@ struct CodeStatus {
     int http;
 };
 constexpr std::array kCodeStatuses{
-    CodeStatus{Code::InputInvalidValue, 400}, CodeStatus{Code::Usage, 400},         CodeStatus{Code::MemberNotFound, 404},
-    CodeStatus{Code::ConnectFailed, 503},     CodeStatus{Code::TlsFailed, 503},     CodeStatus{Code::StoreUnavailable, 503},
+    CodeStatus{Code::InputInvalidValue, 400}, CodeStatus{Code::Usage, 400},     CodeStatus{Code::MemberNotFound, 404},
+    CodeStatus{Code::ConnectFailed, 503},     CodeStatus{Code::TlsFailed, 503}, CodeStatus{Code::StoreUnavailable, 503},
 };
 
 json error_json(const Error& e) { return {{"code", e.number()}, {"message", e.what()}}; }
@@ -54,7 +54,8 @@ void reply_error(httplib::Response& res, const Error& e) { reply(res, http_statu
 
 std::vector<std::string> peer_addrs(const httplib::Request& req) {
     if (!req.has_param("peer-addrs"))
-        throw Error(Code::InputInvalidValue, "peer-addrs: missing; give the member's peer URLs, e.g. ?peer-addrs=https://10.0.0.4:2380");
+        throw Error(Code::InputInvalidValue,
+                    "peer-addrs: missing; give the member's peer URLs, e.g. ?peer-addrs=https://10.0.0.4:2380");
     std::vector<std::string> urls;
     std::string text = req.get_param_value("peer-addrs");
     for (std::size_t start = 0; start <= text.size();) {
@@ -147,8 +148,9 @@ void ApiServer::start() {
             options_.cert_file.c_str(), options_.key_file.c_str(),
             options_.trusted_ca_file.empty() ? nullptr : options_.trusted_ca_file.c_str());
         if (!ssl->is_valid())
-            throw Error(Code::TlsFailed, "cannot load the API's TLS files (cert-file " + options_.cert_file + ", key-file " +
-                                             options_.key_file + ", trusted-ca-file " + options_.trusted_ca_file + ")");
+            throw Error(Code::TlsFailed, "cannot load the API's TLS files (cert-file " + options_.cert_file +
+                                             ", key-file " + options_.key_file + ", trusted-ca-file " +
+                                             options_.trusted_ca_file + ")");
         SSL_CTX_set_min_proto_version(ssl->ssl_context(), TLS1_2_VERSION);
         server_ = std::move(ssl);
     } else {
@@ -162,22 +164,24 @@ void ApiServer::start() {
     server_->set_keep_alive_timeout(1);
 
     const ApiOptions& o = options_;
-    server_->Get("/health", guarded("GET /health", [&o](const httplib::Request& req, httplib::Response& res) {
-        auto timeout = o.default_health_timeout;
-        if (req.has_param("timeout")) {
-            const std::string t = req.get_param_value("timeout");
-            long long secs = 0;
-            const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), secs);
-            if (ec != std::errc() || ptr != t.data() + t.size() || secs < 1 || secs > o.max_health_timeout.count())
-                throw Error(Code::InputInvalidValue, "timeout: \"" + t + "\" must be whole seconds from 1 to " +
-                                                         std::to_string(o.max_health_timeout.count()));
-            timeout = std::chrono::seconds(secs);
-        }
-        // Leave a margin so the answer, not the probe, arrives within the timeout.
-        const auto budget = std::chrono::duration_cast<std::chrono::milliseconds>(timeout) - std::chrono::milliseconds(100);
-        const store::ClusterHealth health = store::check_cluster_health(o.store, budget);
-        reply(res, health.healthy() ? 200 : 503, health_json(health));
-    }));
+    server_->Get(
+        "/health", guarded("GET /health", [&o](const httplib::Request& req, httplib::Response& res) {
+            auto timeout = o.default_health_timeout;
+            if (req.has_param("timeout")) {
+                const std::string t = req.get_param_value("timeout");
+                long long secs = 0;
+                const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), secs);
+                if (ec != std::errc() || ptr != t.data() + t.size() || secs < 1 || secs > o.max_health_timeout.count())
+                    throw Error(Code::InputInvalidValue, "timeout: \"" + t + "\" must be whole seconds from 1 to " +
+                                                             std::to_string(o.max_health_timeout.count()));
+                timeout = std::chrono::seconds(secs);
+            }
+            // Leave a margin so the answer, not the probe, arrives within the timeout.
+            const auto budget =
+                std::chrono::duration_cast<std::chrono::milliseconds>(timeout) - std::chrono::milliseconds(100);
+            const store::ClusterHealth health = store::check_cluster_health(o.store, budget);
+            reply(res, health.healthy() ? 200 : 503, health_json(health));
+        }));
     server_->Get("/api/core/v2/cluster/members",
                  guarded("GET members", [&o](const httplib::Request&, httplib::Response& res) {
                      store::EtcdClient client(o.store);
@@ -220,8 +224,9 @@ void ApiServer::start() {
                     }));
     server_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
         if (res.status == 404 && res.body.empty())
-            reply(res, 404, error_json(Error(Code::Usage, "no such endpoint: " + req.method + " " + req.path +
-                                                              " (see docs/api.md)")));
+            reply(res, 404,
+                  error_json(
+                      Error(Code::Usage, "no such endpoint: " + req.method + " " + req.path + " (see docs/api.md)")));
     });
 
     if (!server_->bind_to_port(where.host, where.port))

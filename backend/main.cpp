@@ -161,8 +161,9 @@ std::unique_ptr<ApiServer> start_api(const cluster::BackendConfig& config) {
     const std::string address = config.get("api-listen-address");
     // Preflight has refused undecided settings; what remains insecure was asked for, and still worth a line.
     if (!api->tls())
-        log(Level::Warn, "the API on " + address + " is plain HTTP (api-insecure: true): anyone who reaches it can "
-                                                   "change cluster membership");
+        log(Level::Warn, "the API on " + address +
+                             " is plain HTTP (api-insecure: true): anyone who reaches it can "
+                             "change cluster membership");
     api->start();
     log(Level::Info, std::string("API listening on ") + (api->tls() ? "https://" : "http://") + address);
     return api;
@@ -203,7 +204,8 @@ int start(const cluster::BackendConfig& config, const StartOptions& options, Sig
         try {
             store::EtcdClient client(store);
             const auto list = client.member_list();
-            log(Level::Info, "connected to the external etcd cluster (" + std::to_string(list.members.size()) + " members)");
+            log(Level::Info,
+                "connected to the external etcd cluster (" + std::to_string(list.members.size()) + " members)");
         } catch (const Error& e) {
             throw Error(e.code(), std::string("cannot use the external etcd cluster (no-embed-etcd): ") + e.what());
         }
@@ -214,9 +216,11 @@ int start(const cluster::BackendConfig& config, const StartOptions& options, Sig
     const fs::path state_dir = config.get("state-dir");
     std::error_code ec;
     fs::create_directories(state_dir, ec);
-    if (ec) throw Error(Code::FileWriteFailed, "state-dir " + state_dir.string() + ": cannot create it: " + ec.message());
+    if (ec)
+        throw Error(Code::FileWriteFailed, "state-dir " + state_dir.string() + ": cannot create it: " + ec.message());
     fs::permissions(state_dir, fs::perms::owner_all, ec);  // etcd's data is the cluster's secrets
-    if (!fs::exists(state_dir / "etcd" / "member")) write_file_atomic(cluster_record_path(config), cluster_record(config), kPublicMode);
+    if (!fs::exists(state_dir / "etcd" / "member"))
+        write_file_atomic(cluster_record_path(config), cluster_record(config), kPublicMode);
 
     char self[4096];
     const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
@@ -230,7 +234,8 @@ int start(const cluster::BackendConfig& config, const StartOptions& options, Sig
     log(Level::Info, "started etcd " + process.binary.string() + " (pid " + std::to_string(etcd.pid()) + ")");
 
     const auto store = store_options(config);
-    const store::Member self_member{0, config.get("etcd-name"), {}, config.get_list("etcd-advertise-client-urls"), false};
+    const store::Member self_member{
+        0, config.get("etcd-name"), {}, config.get_list("etcd-advertise-client-urls"), false};
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(options.ready_timeout);
     for (;;) {
         if (!etcd.running()) throw Error(Code::StoreProcessFailed, "etcd failed to start: it " + etcd.describe_exit());
@@ -260,26 +265,31 @@ int start(const cluster::BackendConfig& config, const StartOptions& options, Sig
 }
 
 int run_main(int argc, char** argv, Signals& signals) {
-    CLI::App app{"trellis-backend: a Trellis cluster node. It runs the bundled etcd store (or joins an external one) "
-                 "and serves the backend API.",
-                 "trellis-backend"};
+    CLI::App app{
+        "trellis-backend: a Trellis cluster node. It runs the bundled etcd store (or joins an external one) "
+        "and serves the backend API.",
+        "trellis-backend"};
     app.require_subcommand(1);
     app.footer(kFooter);
-    app.add_subcommand("version", "print the version")->callback([] { std::cout << "trellis-backend " TRELLIS_VERSION "\n"; });
+    app.add_subcommand("version", "print the version")->callback([] {
+        std::cout << "trellis-backend " TRELLIS_VERSION "\n";
+    });
 
     CLI::App* start_cmd = app.add_subcommand("start", "start this node: preflight, etcd, then the API");
     start_cmd->footer(kFooter);
     std::string config_path = kDefaultConfig;
-    CLI::Option* config_opt =
-        start_cmd->add_option("-c,--config", config_path, std::string("backend.yml to read [default: ") + kDefaultConfig + "]");
+    CLI::Option* config_opt = start_cmd->add_option(
+        "-c,--config", config_path, std::string("backend.yml to read [default: ") + kDefaultConfig + "]");
     StartOptions options;
     start_cmd->add_option("--etcd-binary", options.etcd_binary,
                           "etcd executable [default: etcd next to trellis-backend, else on PATH]");
-    start_cmd->add_option("--etcd-ready-timeout", options.ready_timeout,
-                          "seconds to wait for etcd to serve (a new cluster waits for quorum) [default: 120]")
+    start_cmd
+        ->add_option("--etcd-ready-timeout", options.ready_timeout,
+                     "seconds to wait for etcd to serve (a new cluster waits for quorum) [default: 120]")
         ->check(CLI::Range(1, 3600));
-    start_cmd->add_option("--stop-timeout", options.stop_timeout,
-                          "seconds etcd gets to stop after SIGTERM before SIGKILL [default: 10]")
+    start_cmd
+        ->add_option("--stop-timeout", options.stop_timeout,
+                     "seconds etcd gets to stop after SIGTERM before SIGKILL [default: 10]")
         ->check(CLI::Range(1, 600));
     KeyFlags flags;
     add_key_flags(*start_cmd, flags);

@@ -35,7 +35,8 @@ std::string state_dir_warning(const cluster::BackendConfig& config) {
         recorded = nlohmann::json::parse(read_file(record_path));
     } catch (const std::exception&) {
         return "state-dir " + config.get("state-dir") + " already holds etcd data of unknown origin (no readable " +
-               record_path.string() + "): etcd will use it and ignore etcd-initial-cluster; move it away to bootstrap anew";
+               record_path.string() +
+               "): etcd will use it and ignore etcd-initial-cluster; move it away to bootstrap anew";
     }
     const nlohmann::json now = nlohmann::json::parse(cluster_record(config));
     for (const char* key : kBootstrapKeys)

@@ -83,7 +83,8 @@ double etcd_by_hand(const t::ProvisionedCluster& layout, int round) {
         for (auto& a : config.etcd_arguments()) argv.push_back(a);
         etcds.push_back(std::make_unique<t::ChildProcess>(argv, layout.dir() / ("hand-" + kNodes[i].first + ".log")));
         members.push_back({0, kNodes[i].first, {}, config.get_list("etcd-advertise-client-urls"), false});
-        options.tls = {config.etcd_client_cert_file(), config.etcd_client_key_file(), config.get("etcd-trusted-ca-file")};
+        options.tls = {config.etcd_client_cert_file(), config.etcd_client_key_file(),
+                       config.get("etcd-trusted-ca-file")};
     }
     std::vector<std::function<bool()>> probes;
     for (std::size_t i = 0; i < kNodes.size(); ++i)

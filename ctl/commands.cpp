@@ -6,8 +6,8 @@
 #include <httplib.h>
 
 #include "core/error.hpp"
-#include "store/etcd_client.hpp"
 #include "render_node.hpp"
+#include "store/etcd_client.hpp"
 #include "validate.hpp"
 
 using nlohmann::json;

@@ -12,7 +12,6 @@ namespace trellis::ctl {
 // A member ID as etcd prints it: 1-16 hex digits, not zero. Code::Usage otherwise, naming `where`.
 std::uint64_t parse_member_id(std::string_view text, std::string_view where = "ID");
 
-
 // Peer URLs for member-add/update: a comma (or space) separated list of http(s)://host:port with an
 // explicit port and nothing after it, as etcd requires. Code::Usage naming `where` and the reason.
 std::vector<std::string> parse_peer_urls(std::string_view text, std::string_view where = "PEER-URLS");

@@ -185,8 +185,8 @@ std::string Health::problems() const {
     if (members.empty() && error.empty()) out.push_back("the backend reported no members");
     for (const auto& m : members)
         if (!m.healthy)
-            out.push_back((m.name.empty() ? "unstarted member" : m.name) + " (" + store::hex_id(m.id) +
-                          ") unhealthy" + (m.error.empty() ? "" : ": " + m.error));
+            out.push_back((m.name.empty() ? "unstarted member" : m.name) + " (" + store::hex_id(m.id) + ") unhealthy" +
+                          (m.error.empty() ? "" : ": " + m.error));
     for (const auto& a : alarms) out.push_back("alarm " + a.alarm + " on member " + store::hex_id(a.member_id));
     return join(out, "; ");
 }
@@ -267,14 +267,12 @@ std::string member_list_table(const MembersAnswer& answer) {
 
 std::string member_added_text(const MembersAnswer& answer, const std::string& new_name) {
     const AddEnvironment env = add_environment(answer, new_name);
-    return "added member " + store::hex_id(answer.added ? answer.added->id : 0) + " to cluster\n\n" +
-           "ETCD_NAME=\"" + env.name + "\"\n" + "ETCD_INITIAL_CLUSTER=\"" + env.initial_cluster + "\"\n" +
+    return "added member " + store::hex_id(answer.added ? answer.added->id : 0) + " to cluster\n\n" + "ETCD_NAME=\"" +
+           env.name + "\"\n" + "ETCD_INITIAL_CLUSTER=\"" + env.initial_cluster + "\"\n" +
            "ETCD_INITIAL_CLUSTER_STATE=\"" + env.state + "\"\n";
 }
 
-std::string member_removed_text(std::uint64_t id) {
-    return "Removed member " + store::hex_id(id) + " from cluster\n";
-}
+std::string member_removed_text(std::uint64_t id) { return "Removed member " + store::hex_id(id) + " from cluster\n"; }
 
 std::string member_updated_text(std::uint64_t id) {
     return "Updated member with ID " + store::hex_id(id) + " in cluster\n";

@@ -464,8 +464,9 @@ std::vector<Finding> lint_node(const BackendConfig& cfg, const LintOptions& opti
     if (any_https(store_urls) && cfg.etcd_client_trusted_ca_file().empty()) {
         const std::string key = member ? "etcd-listen-client-urls" : "etcd-client-urls";
         c.add("L131", file, line_of(cfg, key),
-              key + " is https but the backend has no CA to verify etcd with: set etcd-client-trusted-ca-file "
-                    "(or etcd-trusted-ca-file, which also makes etcd require client certificates)");
+              key +
+                  " is https but the backend has no CA to verify etcd with: set etcd-client-trusted-ca-file "
+                  "(or etcd-trusted-ca-file, which also makes etcd require client certificates)");
     }
     if (!api_tls && cfg.get_bool("api-insecure") && any_https(store_urls))
         c.add("L128", file, line_of(cfg, "api-insecure"),

@@ -12,9 +12,9 @@ namespace trellis::cli {
 
 // Exit codes every tool shares; documented in docs/exit-codes.md.
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailure = 1;      // the work failed (bad input, cluster error, findings)
-inline constexpr int kExitUsage = 2;        // the command line itself is wrong
-inline constexpr int kExitConnection = 3;   // could not reach or authenticate to a server
+inline constexpr int kExitFailure = 1;     // the work failed (bad input, cluster error, findings)
+inline constexpr int kExitUsage = 2;       // the command line itself is wrong
+inline constexpr int kExitConnection = 3;  // could not reach or authenticate to a server
 
 // How an Error is printed: cfssl-style JSON ({"code":N,"message":"..."}) or plain "error: ...".
 enum class ErrorStyle { Json, Plain };

@@ -68,9 +68,7 @@ std::string_view code_name(Code code) {
 
 std::span<const CodeInfo> all_codes() { return kNames; }
 
-std::string Error::to_json() const {
-    return nlohmann::json{{"code", number()}, {"message", what()}}.dump();
-}
+std::string Error::to_json() const { return nlohmann::json{{"code", number()}, {"message", what()}}.dump(); }
 
 std::string located(std::string_view where, std::string_view what) {
     std::string out;

@@ -26,10 +26,10 @@ enum class Code : int {
     KeyReadFailed = 2001,
     KeyDecodeFailed = 2002,
     KeyParseFailed = 2003,
-    KeyEncrypted = 2100,      // encrypted key and no passphrase given
+    KeyEncrypted = 2100,  // encrypted key and no passphrase given
     KeyBadPassphrase = 2101,
-    KeyUnsupported = 2102,    // algorithm or size we refuse (RSA < 2048, unknown curve)
-    KeyMismatch = 2103,       // key does not belong to the certificate
+    KeyUnsupported = 2102,  // algorithm or size we refuse (RSA < 2048, unknown curve)
+    KeyMismatch = 2103,     // key does not belong to the certificate
     KeyGenerationFailed = 2104,
     // 5xxx signing policy (ca-config.json)
     PolicyInvalid = 5001,
@@ -44,16 +44,16 @@ enum class Code : int {
     CsrParseFailed = 9003,
     CsrSignatureInvalid = 9004,
     // 12xxx input documents and command lines
-    InputMalformed = 12001,   // not valid JSON/YAML
+    InputMalformed = 12001,  // not valid JSON/YAML
     InputWrongType = 12002,
     InputUnknownKey = 12003,
     InputMissingKey = 12004,
     InputInvalidValue = 12005,
-    Usage = 12006,            // bad command-line use
+    Usage = 12006,  // bad command-line use
     // 13xxx files
     FileReadFailed = 13001,
     FileWriteFailed = 13002,
-    FileExists = 13003,       // would overwrite something the user had
+    FileExists = 13003,  // would overwrite something the user had
     FilePermissions = 13004,
     // 14xxx cluster spec and node configuration
     SpecInvalid = 14001,

@@ -86,7 +86,8 @@ std::string read_file(const fs::path& path) {
         throw Error(Code::FileReadFailed, located(path.string(), "cannot read: " + why));
     }
     std::error_code ec;
-    if (fs::is_directory(path, ec)) throw Error(Code::FileReadFailed, located(path.string(), "is a directory, expected a file"));
+    if (fs::is_directory(path, ec))
+        throw Error(Code::FileReadFailed, located(path.string(), "is a directory, expected a file"));
     std::ostringstream out;
     out << in.rdbuf();
     return out.str();
@@ -106,7 +107,8 @@ std::string read_source(std::string_view spec) {
         const std::string name(spec.substr(4));
         const char* value = std::getenv(name.c_str());
         if (value == nullptr)
-            throw Error(Code::FileReadFailed, "environment variable " + name + " is not set (named by '" + std::string(spec) + "')");
+            throw Error(Code::FileReadFailed,
+                        "environment variable " + name + " is not set (named by '" + std::string(spec) + "')");
         return value;
     }
     if (spec.starts_with("file:")) return read_file(fs::path(spec.substr(5)));
@@ -139,8 +141,9 @@ void FileSet::commit(bool overwrite) {
         for (const auto& f : files_) {
             std::error_code ec;
             if (fs::exists(f.path, ec) && !same_content(f.path, f.data))
-                throw Error(Code::FileExists,
-                            located(f.path.string(), "already exists; remove it or pass the flag that allows overwriting"));
+                throw Error(
+                    Code::FileExists,
+                    located(f.path.string(), "already exists; remove it or pass the flag that allows overwriting"));
         }
     }
     std::vector<std::pair<fs::path, fs::path>> staged;  // temp -> final
@@ -156,7 +159,9 @@ void FileSet::commit(bool overwrite) {
             const int fd = ::open(staged.front().first.c_str(), O_RDONLY | O_CLOEXEC);
             const bool ok = fd >= 0 && ::syncfs(fd) == 0;
             if (fd >= 0) ::close(fd);
-            if (!ok) throw Error(Code::FileWriteFailed, located(staged.front().second.string(), "cannot sync to disk: " + errno_text()));
+            if (!ok)
+                throw Error(Code::FileWriteFailed,
+                            located(staged.front().second.string(), "cannot sync to disk: " + errno_text()));
         }
     } catch (...) {
         for (const auto& [tmp, _] : staged) ::unlink(tmp.c_str());

@@ -17,7 +17,8 @@ size_t edit_distance(std::string_view a, std::string_view b) {
         row[0] = i;
         for (size_t j = 1; j <= b.size(); ++j) {
             const size_t up = row[j];
-            const bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) == std::tolower(static_cast<unsigned char>(b[j - 1]));
+            const bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
+                              std::tolower(static_cast<unsigned char>(b[j - 1]));
             row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (same ? 0 : 1)});
             diag = up;
         }
@@ -65,8 +66,8 @@ std::optional<std::string> closest_match(std::string_view word, const std::vecto
 JsonObject::JsonObject(const nlohmann::json& value, std::string source, std::string path)
     : value_(&value), source_(std::move(source)), path_(std::move(path)) {
     if (!value.is_object())
-        throw Error(Code::InputWrongType,
-                    located(source_, (path_.empty() ? std::string("document") : path_) + ": expected an object, got " + type_name(value)));
+        throw Error(Code::InputWrongType, located(source_, (path_.empty() ? std::string("document") : path_) +
+                                                               ": expected an object, got " + type_name(value)));
 }
 
 std::string JsonObject::where(std::string_view key) const {
@@ -136,7 +137,8 @@ std::optional<std::vector<JsonObject>> JsonObject::objects(std::string_view key)
     if (v == nullptr) return std::nullopt;
     if (!v->is_array()) fail(Code::InputWrongType, key, "expected a list of objects, got " + type_name(*v));
     std::vector<JsonObject> out;
-    for (size_t i = 0; i < v->size(); ++i) out.emplace_back((*v)[i], source_, where(key) + "[" + std::to_string(i) + "]");
+    for (size_t i = 0; i < v->size(); ++i)
+        out.emplace_back((*v)[i], source_, where(key) + "[" + std::to_string(i) + "]");
     return out;
 }
 

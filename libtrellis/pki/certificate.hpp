@@ -29,8 +29,8 @@ class Certificate {
     X509* get() const { return cert_.get(); }
 
     std::string common_name() const;
-    bool is_ca() const;                       // basicConstraints CA:TRUE
-    bool can_sign_certificates() const;       // CA and (no keyUsage or keyCertSign)
+    bool is_ca() const;                  // basicConstraints CA:TRUE
+    bool can_sign_certificates() const;  // CA and (no keyUsage or keyCertSign)
     Clock::time_point not_before() const;
     Clock::time_point not_after() const;
     std::vector<std::string> dns_names() const;

@@ -120,7 +120,8 @@ X509_NAME* override_subject(const X509_NAME* requested, const Overrides& o) {
         add_all(NID_commonName, values_of(requested, NID_commonName));
     }
     const bool serial_given = o.serialnumber && !o.serialnumber->empty();
-    add_all(NID_serialNumber, serial_given ? std::vector<std::string>{*o.serialnumber} : values_of(requested, NID_serialNumber));
+    add_all(NID_serialNumber,
+            serial_given ? std::vector<std::string>{*o.serialnumber} : values_of(requested, NID_serialNumber));
     const auto emails = given(&Name::E);
     for (const auto& e : emails.empty() ? values_of(requested, NID_pkcs9_emailAddress) : emails)
         add_entry(name.get(), NID_pkcs9_emailAddress, e, 0);

@@ -56,8 +56,8 @@ Issued init_ca(const CertificateRequest& request, Warnings& warnings);
 Issued issue(const CertificateRequest& request, const Signer& ca, const Profile& profile, const Overrides& overrides,
              Warnings& warnings);
 // Issue from an already generated key (the caller may generate keys in parallel).
-Issued issue_with_key(const CertificateRequest& request, const PrivateKey& key, const Signer& ca, const Profile& profile,
-                      const Overrides& overrides, Warnings& warnings);
+Issued issue_with_key(const CertificateRequest& request, const PrivateKey& key, const Signer& ca,
+                      const Profile& profile, const Overrides& overrides, Warnings& warnings);
 // genkey: a new key and CSR, no certificate. (genkey -initca is init_ca.)
 Issued generate_key(const CertificateRequest& request, Warnings& warnings);
 // sign: signs a PEM CSR; `hosts` replaces its SANs when set; `subject` overrides its subject when set.

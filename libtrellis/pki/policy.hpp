@@ -36,8 +36,8 @@ struct Profile {
     std::vector<std::string> usages;
     Duration expiry{std::chrono::hours(8760)};
     Duration backdate{std::chrono::minutes(5)};
-    bool is_ca = false;            // ca_constraint.is_ca
-    int max_path_len = -1;         // ca_constraint.max_path_len (-1: unset)
+    bool is_ca = false;     // ca_constraint.is_ca
+    int max_path_len = -1;  // ca_constraint.max_path_len (-1: unset)
     bool max_path_len_zero = false;
     std::optional<std::chrono::system_clock::time_point> not_before, not_after;
     std::optional<std::string> name_whitelist;  // ECMAScript regex over CN and SANs

@@ -22,7 +22,7 @@ struct VerifyRequest {
     std::vector<Certificate> intermediates;
     std::vector<Certificate> roots;
     Purpose purpose = Purpose::Any;
-    std::optional<std::string> host;  // IP or DNS name the leaf must cover
+    std::optional<std::string> host;      // IP or DNS name the leaf must cover
     std::optional<Clock::time_point> at;  // default: now
 };
 

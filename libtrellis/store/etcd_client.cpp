@@ -4,11 +4,11 @@
 #include <openssl/evp.h>
 #include <unistd.h>
 
+#include <httplib.h>
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstdio>
-#include <httplib.h>
 
 #include "store/tls_diagnosis.hpp"
 
@@ -101,8 +101,8 @@ std::string joined(const std::vector<std::string>& reasons) {
 }
 
 // `ssl_reasons`: OpenSSL's error queue after the failure, oldest first.
-Error transport_error(const Url& url, httplib::Error err, long verify_result, const std::vector<std::string>& ssl_reasons,
-                      const ClientOptions& options) {
+Error transport_error(const Url& url, httplib::Error err, long verify_result,
+                      const std::vector<std::string>& ssl_reasons, const ClientOptions& options) {
     const std::string where = url.to_string();
     const std::string reasons = joined(ssl_reasons);
     switch (err) {
@@ -131,9 +131,11 @@ Error transport_error(const Url& url, httplib::Error err, long verify_result, co
                     return Error(Code::TlsFailed, where + ": " + d->explanation);
             }
             if (err == httplib::Error::SSLConnection)
-                return Error(Code::TlsFailed, where + ": TLS handshake failed" + (reasons.empty() ? "" : ": " + reasons));
-            return Error(Code::ConnectFailed, where + ": no complete answer within " + ms_text(options.request_timeout) +
-                                                  " (" + httplib::to_string(err) + ")");
+                return Error(Code::TlsFailed,
+                             where + ": TLS handshake failed" + (reasons.empty() ? "" : ": " + reasons));
+            return Error(Code::ConnectFailed, where + ": no complete answer within " +
+                                                  ms_text(options.request_timeout) + " (" + httplib::to_string(err) +
+                                                  ")");
         }
         default:
             return Error(Code::ConnectFailed, where + ": " + httplib::to_string(err));
@@ -172,7 +174,8 @@ std::uint64_t parse_hex_id(std::string_view text, std::string_view where) {
     const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id, 16);
     if (text.empty() || text.size() > 16 || ec != std::errc() || ptr != text.data() + text.size())
         throw Error(Code::InputInvalidValue,
-                    located(where, "\"" + std::string(text) + "\" is not a member ID (1 to 16 hex digits, as member list prints)"));
+                    located(where, "\"" + std::string(text) +
+                                       "\" is not a member ID (1 to 16 hex digits, as member list prints)"));
     return id;
 }
 
@@ -197,13 +200,16 @@ Member decode_member(const json& j) {
 
 EtcdClient::EtcdClient(ClientOptions options) : options_(std::move(options)) {
     if (options_.endpoints.empty())
-        throw Error(Code::ConfigInvalid, "no etcd endpoint given: set etcd-client-urls (or etcd-advertise-client-urls)");
+        throw Error(Code::ConfigInvalid,
+                    "no etcd endpoint given: set etcd-client-urls (or etcd-advertise-client-urls)");
     for (const auto& e : options_.endpoints) endpoints_.push_back(parse_url(e, "etcd endpoint"));
 }
 
 json EtcdClient::call_on(const Url& url, std::string_view path, const json& body) {
     httplib::Client client(url.to_string(), options_.tls.cert_file, options_.tls.key_file);
-    const auto secs = [](std::chrono::milliseconds ms) { return std::pair<time_t, time_t>(ms.count() / 1000, (ms.count() % 1000) * 1000); };
+    const auto secs = [](std::chrono::milliseconds ms) {
+        return std::pair<time_t, time_t>(ms.count() / 1000, (ms.count() % 1000) * 1000);
+    };
     const auto [cs, cus] = secs(options_.connect_timeout);
     const auto [rs, rus] = secs(options_.request_timeout);
     client.set_connection_timeout(cs, cus);
@@ -243,7 +249,8 @@ json EtcdClient::call_on(const Url& url, std::string_view path, const json& body
     try {
         return json::parse(answer);
     } catch (const json::exception&) {
-        throw Error(Code::StoreRequestFailed, url.to_string() + std::string(path) + ": etcd answered something that is not JSON");
+        throw Error(Code::StoreRequestFailed,
+                    url.to_string() + std::string(path) + ": etcd answered something that is not JSON");
     }
 }
 
@@ -279,7 +286,8 @@ MemberChange EtcdClient::member_add(const std::vector<std::string>& peer_urls, b
 
 MemberChange EtcdClient::member_update(std::uint64_t id, const std::vector<std::string>& peer_urls) {
     for (const auto& u : peer_urls) parse_url(u, "peer URL");
-    return decode_change(call("/v3/cluster/member/update", {{"ID", std::to_string(id)}, {"peerURLs", peer_urls}}), false);
+    return decode_change(call("/v3/cluster/member/update", {{"ID", std::to_string(id)}, {"peerURLs", peer_urls}}),
+                         false);
 }
 
 MemberChange EtcdClient::member_remove(std::uint64_t id) {

@@ -74,7 +74,8 @@ void EtcdProcess::start() {
     if (pid_ > 0) throw Error(Code::Internal, "etcd process started twice");
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0)
-        throw Error(Code::StoreProcessFailed, std::string("cannot create a pipe for etcd's log: ") + std::strerror(errno));
+        throw Error(Code::StoreProcessFailed,
+                    std::string("cannot create a pipe for etcd's log: ") + std::strerror(errno));
     // Everything the child needs is prepared before fork: after it only async-signal-safe calls.
     std::vector<std::string> storage{options_.binary.string()};
     storage.insert(storage.end(), options_.arguments.begin(), options_.arguments.end());
@@ -149,7 +150,7 @@ std::optional<int> EtcdProcess::exit_status() {
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
         status_ = status;
-        ::kill(-pid_, SIGKILL);  // anything it left in its process group would hold the log pipe open
+        ::kill(-pid_, SIGKILL);                  // anything it left in its process group would hold the log pipe open
         if (reader_.joinable()) reader_.join();  // the child's end is closed: the reader drains and ends
     }
     return status_;
@@ -166,13 +167,13 @@ void EtcdProcess::wait_ready(const std::function<bool()>& ready, std::chrono::mi
         if (Clock::now() + interval > deadline) break;
         std::this_thread::sleep_for(interval);
     }
-    throw Error(Code::StoreProcessFailed,
-                "etcd did not become ready within " + std::to_string(timeout.count() / 1000) +
-                    " s (a new cluster needs a quorum of its members started)" + [&] {
-                        std::string tail;
-                        for (const auto& l : last_lines()) tail += "\n  " + l;
-                        return tail.empty() ? std::string() : "; its last lines:" + tail;
-                    }());
+    throw Error(
+        Code::StoreProcessFailed, "etcd did not become ready within " + std::to_string(timeout.count() / 1000) +
+                                      " s (a new cluster needs a quorum of its members started)" + [&] {
+                                          std::string tail;
+                                          for (const auto& l : last_lines()) tail += "\n  " + l;
+                                          return tail.empty() ? std::string() : "; its last lines:" + tail;
+                                      }());
 }
 
 int EtcdProcess::stop(std::chrono::milliseconds grace) {

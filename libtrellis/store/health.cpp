@@ -132,9 +132,9 @@ ClusterHealth check_cluster_health(const ClientOptions& options, milliseconds ti
 
     const auto done = checks->wait_until(deadline);
     for (std::size_t i = 0; i < members.size(); ++i)
-        result.members.push_back(done[i] ? *done[i]
-                                         : MemberHealth{members[i].id, members[i].name,
-                                                        "no answer within " + seconds_text(timeout), false});
+        result.members.push_back(
+            done[i] ? *done[i]
+                    : MemberHealth{members[i].id, members[i].name, "no answer within " + seconds_text(timeout), false});
     if (auto alarms = alarm_slot->wait_until(std::max(deadline, Clock::now()))[0]) result.alarms = std::move(*alarms);
     return result;
 }

@@ -15,7 +15,8 @@ namespace trellis::store {
 struct MemberHealth {
     std::uint64_t id = 0;
     std::string name;
-    std::string error;  // empty when healthy; otherwise why, e.g. "dial tcp 127.0.0.12:2379: connect: connection refused"
+    std::string
+        error;  // empty when healthy; otherwise why, e.g. "dial tcp 127.0.0.12:2379: connect: connection refused"
     bool healthy = false;
 };
 
@@ -23,7 +24,7 @@ struct ClusterHealth {
     ResponseHeader header;
     std::vector<MemberHealth> members;
     std::vector<Alarm> alarms;
-    std::string error;  // set when no member list could be had at all
+    std::string error;     // set when no member list could be had at all
     bool healthy() const;  // a member list, every member healthy, no alarm
 };
 

@@ -17,7 +17,8 @@ struct SchemeInfo {
 constexpr std::array kSchemes{SchemeInfo{"http", 80}, SchemeInfo{"https", 443}};
 
 [[noreturn]] void bad(std::string_view where, std::string_view text, std::string_view why) {
-    throw Error(Code::InputInvalidValue, located(where, "\"" + std::string(text) + "\" is not a valid URL: " + std::string(why)));
+    throw Error(Code::InputInvalidValue,
+                located(where, "\"" + std::string(text) + "\" is not a valid URL: " + std::string(why)));
 }
 
 }  // namespace

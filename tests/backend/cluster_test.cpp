@@ -75,7 +75,8 @@ class ThreeBackends : public ::testing::Test {
 
 TEST_F(ThreeBackends, HealthReportsThreeHealthyMembersWithin30Seconds) {
     ASSERT_TRUE(wait_healthy(*cluster_, name(0), 3, 30s)) << "not healthy within 30 s";
-    std::cerr << "cluster healthy " << std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start_).count()
+    std::cerr << "cluster healthy "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start_).count()
               << " ms after start\n";
     auto client = cluster_->api(name(1));
     const auto [status, body] = get_health(*client);
@@ -204,8 +205,8 @@ TEST_F(ThreeBackends, KilledNodeIsReportedOthersWriteAndItRejoinsWithEverything)
         RunResult put;
         for (int attempt = 0; attempt < 50; ++attempt) {
             put = cluster_->etcdctl(name(i), {"put", "/trellis/test/while-down-" + std::to_string(i), "yes"});
-            const bool electing = put.err.find("leader changed") != std::string::npos ||
-                                  put.err.find("no leader") != std::string::npos;
+            const bool electing =
+                put.err.find("leader changed") != std::string::npos || put.err.find("no leader") != std::string::npos;
             if (put.exit_code == 0 || !electing) break;
             std::this_thread::sleep_for(100ms);
         }
@@ -216,7 +217,8 @@ TEST_F(ThreeBackends, KilledNodeIsReportedOthersWriteAndItRejoinsWithEverything)
     nodes_[2] = start(2).release();
     ASSERT_TRUE(wait_healthy(*cluster_, name(2), 3, 30s)) << "the restarted node did not rejoin";
     for (std::size_t i = 0; i < 2; ++i) {
-        const auto get = cluster_->etcdctl(name(2), {"get", "/trellis/test/while-down-" + std::to_string(i), "--print-value-only"});
+        const auto get =
+            cluster_->etcdctl(name(2), {"get", "/trellis/test/while-down-" + std::to_string(i), "--print-value-only"});
         EXPECT_EQ(get.out, "yes\n") << get.err;
     }
 }

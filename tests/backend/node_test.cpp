@@ -11,9 +11,9 @@
 #include <map>
 #include <thread>
 
+#include "backend_fixture.hpp"
 #include "core/files.hpp"
 #include "pki/issue.hpp"
-#include "backend_fixture.hpp"
 #include "support.hpp"
 #include "test_etcd.hpp"
 #include "test_pki.hpp"
@@ -84,17 +84,20 @@ TEST(Preflight, EachFindingStopsTheStartWithItsMessageAndStartsNothing) {
         {"L103 https-without-cert", [](Node& n) { n.yaml.erase("etcd-cert-file"), n.yaml.erase("etcd-key-file"); }},
         {"L104 san-mismatch",
          [](Node& n) {
-             for (auto key : {"etcd-advertise-client-urls", "etcd-listen-client-urls"}) n.yaml[key] = "https://127.0.0.22:24001";
+             for (auto key : {"etcd-advertise-client-urls", "etcd-listen-client-urls"})
+                 n.yaml[key] = "https://127.0.0.22:24001";
          }},
         {"L105 eku-missing",
          [](Node& n) {
-             const auto server_only = issue_test_cert(n.ca, n.dir.path(), "server-only", {"127.0.0.21", "127.0.0.1"}, "serverAuth");
+             const auto server_only =
+                 issue_test_cert(n.ca, n.dir.path(), "server-only", {"127.0.0.21", "127.0.0.1"}, "serverAuth");
              n.yaml["etcd-peer-cert-file"] = server_only.cert.string();
              n.yaml["etcd-peer-key-file"] = server_only.key.string();
          }},
         {"L106 key-mismatch",
          [](Node& n) {
-             const auto other = issue_test_cert(n.ca, n.dir.path(), "other", {"127.0.0.21", "127.0.0.1"}, "serverAuth,clientAuth");
+             const auto other =
+                 issue_test_cert(n.ca, n.dir.path(), "other", {"127.0.0.21", "127.0.0.1"}, "serverAuth,clientAuth");
              n.yaml["etcd-key-file"] = other.key.string();
          }},
         {"L108 cert-expired",
@@ -115,7 +118,8 @@ TEST(Preflight, EachFindingStopsTheStartWithItsMessageAndStartsNothing) {
              n.yaml["etcd-cert-file"] = (n.dir / "expired.pem").string();
              n.yaml["etcd-key-file"] = (n.dir / "expired-key.pem").string();
          }},
-        {"L110 initial-cluster-self", [](Node& n) { n.yaml["etcd-initial-cluster"] = "someone-else=https://127.0.0.21:24002"; }},
+        {"L110 initial-cluster-self",
+         [](Node& n) { n.yaml["etcd-initial-cluster"] = "someone-else=https://127.0.0.21:24002"; }},
         {"L114 empty-token", [](Node& n) { n.yaml["etcd-initial-cluster-token"] = ""; }},
         {"L115 key-permissions", [](Node& n) { ::chmod(n.cert.key.c_str(), 0644); }},
         {"L116 file-unreadable", [](Node& n) { n.yaml["etcd-trusted-ca-file"] = (n.dir / "missing-ca.pem").string(); }},
@@ -148,12 +152,13 @@ etcd-initial-cluster-state: "new"
 etcd-initial-cluster-token: ""
 etcd-name: "backend-1"
 )");
-    const auto r = run({backend(), "start", "--config", (dir / "backend.yml").string(), "--state-dir",
-                        (dir / "state").string()},
-                       {}, {}, 30);
+    const auto r =
+        run({backend(), "start", "--config", (dir / "backend.yml").string(), "--state-dir", (dir / "state").string()},
+            {}, {}, 30);
     EXPECT_EQ(r.exit_code, 1) << r.err;
     EXPECT_NE(r.err.find("L101 scheme-mismatch"), std::string::npos) << r.err;
-    EXPECT_NE(r.err.find("backend.yml:4"), std::string::npos) << "the finding should name the file and line:\n" << r.err;
+    EXPECT_NE(r.err.find("backend.yml:4"), std::string::npos) << "the finding should name the file and line:\n"
+                                                              << r.err;
     EXPECT_NE(r.err.find("L114 empty-token"), std::string::npos) << r.err;
     EXPECT_FALSE(fs::exists(dir / "state" / "etcd"));
 }
@@ -189,8 +194,10 @@ TEST(ApiSecurity, WithoutCertFileTheBackendRefusesUnlessPlainHttpIsAskedFor) {
 
     // Half a TLS identity, or TLS and api-insecure together, is refused naming the key at fault.
     const std::vector<std::pair<std::vector<std::string>, std::string>> contradictions{
-        {{"--cert-file", node.cert.cert.string()}, "flag --cert-file: L130 api-transport: cert-file is set but key-file is not"},
-        {{"--key-file", node.cert.key.string()}, "flag --key-file: L130 api-transport: key-file is set but cert-file is not"},
+        {{"--cert-file", node.cert.cert.string()},
+         "flag --cert-file: L130 api-transport: cert-file is set but key-file is not"},
+        {{"--key-file", node.cert.key.string()},
+         "flag --key-file: L130 api-transport: key-file is set but cert-file is not"},
         {{"--cert-file", node.cert.cert.string(), "--key-file", node.cert.key.string(), "--api-insecure"},
          "flag --api-insecure: L130 api-transport: api-insecure is true but cert-file and key-file are set"},
     };
@@ -252,11 +259,12 @@ TEST(Config, FlagBeatsEnvironmentBeatsFile) {
     EXPECT_NE(file.err.find("\"from-file\""), std::string::npos) << file.err;
 
     const std::string env_bin = "/usr/bin/env";
-    const auto env = run({env_bin, "TRELLIS_BACKEND_LOG_LEVEL=from-env", backend(), "start", "--config", config.string()}, {}, {}, 30);
+    const auto env = run(
+        {env_bin, "TRELLIS_BACKEND_LOG_LEVEL=from-env", backend(), "start", "--config", config.string()}, {}, {}, 30);
     EXPECT_NE(env.err.find("\"from-env\""), std::string::npos) << env.err;
 
-    const auto flag = run({env_bin, "TRELLIS_BACKEND_LOG_LEVEL=from-env", backend(), "start", "--config", config.string(),
-                           "--log-level", "from-flag"},
+    const auto flag = run({env_bin, "TRELLIS_BACKEND_LOG_LEVEL=from-env", backend(), "start", "--config",
+                           config.string(), "--log-level", "from-flag"},
                           {}, {}, 30);
     EXPECT_NE(flag.err.find("\"from-flag\""), std::string::npos) << flag.err;
 
@@ -307,12 +315,14 @@ TEST(Supervision, WhenEtcdDiesTheBackendReportsItsLastLinesAndExitsNonZero) {
 TEST(Supervision, StateDirOfAnotherClusterIsWarnedAbout) {
     Node node("127.0.0.25");
     fs::create_directories(node.dir / "state" / "etcd" / "member");
-    spit(node.dir / "state" / "trellis-cluster.json",
-         R"({"etcd-initial-cluster":"old=https://127.0.0.25:24002","etcd-initial-cluster-token":"old","etcd-name":"old"})");
+    spit(
+        node.dir / "state" / "trellis-cluster.json",
+        R"({"etcd-initial-cluster":"old=https://127.0.0.25:24002","etcd-initial-cluster-token":"old","etcd-name":"old"})");
     node.yaml["etcd-initial-cluster-token"] = "node-test";
     const auto config = node.write();
-    ChildProcess b({backend(), "start", "--config", config.string(), "--etcd-ready-timeout", "5", "--stop-timeout", "2"},
-                   node.dir / "backend.log");
+    ChildProcess b(
+        {backend(), "start", "--config", config.string(), "--etcd-ready-timeout", "5", "--stop-timeout", "2"},
+        node.dir / "backend.log");
     for (int i = 0; i < 100 && b.log().find("preflight:") == std::string::npos; ++i) std::this_thread::sleep_for(100ms);
     b.signal(SIGTERM);
     // Stopped promptly even when the signal comes as the API starts (httplib's stop() used to miss it).
@@ -358,10 +368,10 @@ TEST(ExternalStore, ABackendWithNoEmbedEtcdJoinsThreePlainEtcds) {
     b.signal(SIGTERM);
     EXPECT_EQ(b.wait_exit(10), 0);
 
-    const auto r = run({backend(), "start", "--no-embed-etcd", "--etcd-client-urls", "http://127.0.0.31:24099",
-                        "--api-listen-address", "127.0.0.34:24010", "--api-insecure", "--state-dir",
-                        (dir / "state").string()},
-                       {}, {}, 30);
+    const auto r =
+        run({backend(), "start", "--no-embed-etcd", "--etcd-client-urls", "http://127.0.0.31:24099",
+             "--api-listen-address", "127.0.0.34:24010", "--api-insecure", "--state-dir", (dir / "state").string()},
+            {}, {}, 30);
     EXPECT_EQ(r.exit_code, 3) << r.err;
     EXPECT_NE(r.err.find("cannot use the external etcd cluster"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("connection refused"), std::string::npos) << r.err;

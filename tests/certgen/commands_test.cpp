@@ -93,8 +93,8 @@ TEST(Sign, SubjectFileReplacesOnlyTheFieldsItSets) {
     ASSERT_EQ(key.exit_code, 0) << key.err;
     testing::spit(dir / "web.csr", nlohmann::json::parse(key.out).at("csr").get<std::string>());
     testing::spit(dir / "subject.json", R"({"names":[{"O":"New Org","OU":"Ops"}],"serialnumber":"42"})");
-    auto r = certgen({"sign", "-ca=ca.pem", "-ca-key=ca-key.pem", "-hostname=127.0.0.2", "web.csr", "subject.json"},
-                     {}, dir.path());
+    auto r = certgen({"sign", "-ca=ca.pem", "-ca-key=ca-key.pem", "-hostname=127.0.0.2", "web.csr", "subject.json"}, {},
+                     dir.path());
     ASSERT_EQ(r.exit_code, 0) << r.err;
     char buf[512];
     X509_NAME_oneline(X509_get_subject_name(cert_of(r).get()), buf, sizeof buf);

@@ -52,8 +52,11 @@ TEST(LintGuide, EachGuideExampleGetsItsFindings) {
         {"client-cert-auth", {{"L102 tls-files-on-http", 1}, {"L130 api-transport", 1}}},
         // Peer TLS example: https client listen without a server cert, advertise left at http.
         {"peer-tls",
-         {{"L101 scheme-mismatch", 3}, {"L103 https-without-cert", 6}, {"L121 no-client-auth", 3},
-          {"L130 api-transport", 3}, {"L131 store-ca-missing", 3}}},
+         {{"L101 scheme-mismatch", 3},
+          {"L103 https-without-cert", 6},
+          {"L121 no-client-auth", 3},
+          {"L130 api-transport", 3},
+          {"L131 store-ca-missing", 3}}},
         // ca-config.json lacks the profiles the guide's commands name.
         {"ca-config", {{"L118 missing-profile", 2}}},
     };

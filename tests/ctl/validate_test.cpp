@@ -1,5 +1,5 @@
-#include "store/etcd_client.hpp"
 #include "validate.hpp"
+#include "store/etcd_client.hpp"
 
 #include <gtest/gtest.h>
 

@@ -36,7 +36,9 @@ static std::string env_or(const char* name, const std::string& fallback) {
 }
 
 fs::path build_path(const std::string& relative) { return fs::path(env_or("TRELLIS_BUILD_ROOT", ".")) / relative; }
-fs::path data_path(const std::string& relative) { return fs::path(env_or("TRELLIS_TEST_DATA", "tests/data")) / relative; }
+fs::path data_path(const std::string& relative) {
+    return fs::path(env_or("TRELLIS_TEST_DATA", "tests/data")) / relative;
+}
 fs::path source_path(const std::string& relative) { return fs::path(env_or("TRELLIS_SOURCE_ROOT", ".")) / relative; }
 
 std::string slurp(const fs::path& path) {
@@ -51,7 +53,8 @@ void spit(const fs::path& path, const std::string& data) {
     if (!out) throw std::runtime_error("cannot write " + path.string());
 }
 
-RunResult run(const std::vector<std::string>& argv, const std::string& input, const fs::path& cwd, int timeout_seconds) {
+RunResult run(const std::vector<std::string>& argv, const std::string& input, const fs::path& cwd,
+              int timeout_seconds) {
     int in_pipe[2], out_pipe[2], err_pipe[2];
     if (::pipe2(in_pipe, O_CLOEXEC) || ::pipe2(out_pipe, O_CLOEXEC) || ::pipe2(err_pipe, O_CLOEXEC))
         throw std::runtime_error("pipe failed");
@@ -90,7 +93,8 @@ RunResult run(const std::vector<std::string>& argv, const std::string& input, co
         if (out_open) fds.push_back({out_pipe[0], POLLIN, 0});
         if (err_open) fds.push_back({err_pipe[0], POLLIN, 0});
         if (in_pipe[1] >= 0) fds.push_back({in_pipe[1], POLLOUT, 0});
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
         if (left <= 0) {
             timed_out = true;
             ::kill(pid, SIGKILL);
@@ -148,7 +152,8 @@ LoopbackLock::LoopbackLock(int max_wait_seconds) {
     if (fd_ < 0) throw std::runtime_error("cannot open loopback lock file");
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(max_wait_seconds);
     while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-        if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("timed out waiting for the loopback lock");
+        if (std::chrono::steady_clock::now() > deadline)
+            throw std::runtime_error("timed out waiting for the loopback lock");
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
     // Holding the lock is not enough if something outside the tests (the README's demo
@@ -164,7 +169,8 @@ LoopbackLock::LoopbackLock(int max_wait_seconds) {
             ::close(s);
             if (busy) {
                 ::close(fd_);
-                throw std::runtime_error(std::string("something already listens on ") + host + ":" + std::to_string(port) +
+                throw std::runtime_error(std::string("something already listens on ") + host + ":" +
+                                         std::to_string(port) +
                                          " (the demo cluster? stop it with: bash scripts/demo.sh --stop)");
             }
         }

@@ -20,9 +20,16 @@ void openssl(const std::vector<std::string>& args) {
 
 TestCa make_test_ca(const fs::path& dir, const std::string& name) {
     TestCa ca{dir / (name + ".pem"), dir / (name + "-key.pem")};
-    openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-sha256", "-days",
-             "3650", "-subj", "/CN=" + name, "-keyout", ca.key.string(), "-out", ca.cert.string(), "-addext",
-             "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"});
+    openssl({"req",      "-x509",
+             "-newkey",  "ec",
+             "-pkeyopt", "ec_paramgen_curve:P-256",
+             "-nodes",   "-sha256",
+             "-days",    "3650",
+             "-subj",    "/CN=" + name,
+             "-keyout",  ca.key.string(),
+             "-out",     ca.cert.string(),
+             "-addext",  "basicConstraints=critical,CA:TRUE",
+             "-addext",  "keyUsage=critical,keyCertSign,cRLSign"});
     fs::permissions(ca.key, fs::perms::owner_read | fs::perms::owner_write);
     return ca;
 }
@@ -34,8 +41,10 @@ TestPair issue_test_cert(const TestCa& ca, const fs::path& dir, const std::strin
     const fs::path ext = dir / (name + ".ext");
     std::string san;
     for (const auto& ip : ips) san += (san.empty() ? "" : ",") + std::string("IP:") + ip;
-    spit(ext, "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
-              "extendedKeyUsage=" + eku + "\n" + (san.empty() ? "" : "subjectAltName=" + san + "\n"));
+    spit(ext,
+         "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
+         "extendedKeyUsage=" +
+             eku + "\n" + (san.empty() ? "" : "subjectAltName=" + san + "\n"));
     openssl({"req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=" + name,
              "-keyout", pair.key.string(), "-out", csr.string()});
     openssl({"x509", "-req", "-sha256", "-days", "365", "-in", csr.string(), "-CA", ca.cert.string(), "-CAkey",

@@ -1,5 +1,5 @@
-#include <algorithm>
 #include "cluster/lint.hpp"
+#include <algorithm>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -176,7 +176,8 @@ TEST_F(LintFiles, HttpsStoreWithoutACaForTheBackendIsAnError) {
     EXPECT_EQ(l131->kind->severity, Severity::Error);
     EXPECT_THAT(l131->message, HasSubstr("the backend has no CA to verify etcd with"));
     // Its own CA, which etcd never sees, is the fix.
-    c.set("etcd-client-trusted-ca-file", {(tmp_ / "a" / "ca.pem").string()}, Origin{"flag --etcd-client-trusted-ca-file"});
+    c.set("etcd-client-trusted-ca-file", {(tmp_ / "a" / "ca.pem").string()},
+          Origin{"flag --etcd-client-trusted-ca-file"});
     f = lint_node(c);
     EXPECT_TRUE(std::none_of(f.begin(), f.end(), [](const Finding& x) { return x.kind->code == "L131"; }));
     EXPECT_EQ(c.etcd_client_trusted_ca_file(), (tmp_ / "a" / "ca.pem").string());

@@ -2,8 +2,8 @@
 
 #include <sys/stat.h>
 
-#include <cstdlib>
 #include <gtest/gtest.h>
+#include <cstdlib>
 
 #include "core/error.hpp"
 #include "support.hpp"

@@ -100,8 +100,8 @@ TEST_F(PlainEtcd, AddUpdateRemoveALearnerAndEtcdReasonsOnRefusal) {
     EXPECT_EQ(added.members.size(), 2u);
     const auto id = added.member->id;
 
-    const std::string dup = what_of([&] { client.member_add({"http://127.0.0.41:23811"}, true); },
-                                    Code::StoreRequestFailed);
+    const std::string dup =
+        what_of([&] { client.member_add({"http://127.0.0.41:23811"}, true); }, Code::StoreRequestFailed);
     EXPECT_NE(dup.find("etcdserver: "), std::string::npos) << dup;
 
     const MemberChange updated = client.member_update(id, {"http://127.0.0.41:23812"});
@@ -174,7 +174,8 @@ TEST(Health, AnswersWithinItsTimeoutWhenNothingAnswers) {
 TEST(EtcdMtls, NeedsOurClientCertAndTrustsOnlyItsCa) {
     TempDir dir;
     const auto ca = testing::make_test_ca(dir.path(), "ca");
-    const auto node = testing::issue_test_cert(ca, dir.path(), "s1", {"127.0.0.44", "127.0.0.1"}, "serverAuth,clientAuth");
+    const auto node =
+        testing::issue_test_cert(ca, dir.path(), "s1", {"127.0.0.44", "127.0.0.1"}, "serverAuth,clientAuth");
     const auto client_pair = testing::issue_test_cert(ca, dir.path(), "client", {}, "clientAuth");
     const auto other_ca = testing::make_test_ca(dir.path(), "other-ca");
     const auto stranger = testing::issue_test_cert(other_ca, dir.path(), "stranger", {}, "clientAuth");
@@ -194,11 +195,15 @@ TEST(EtcdMtls, NeedsOurClientCertAndTrustsOnlyItsCa) {
     const std::string no_cert = what_of([&] { anonymous.member_list(); }, Code::TlsFailed);
     EXPECT_NE(no_cert.find("the server refused"), std::string::npos) << no_cert;
 
-    EtcdClient wrong({{etcd.client_url()}, {stranger.cert.string(), stranger.key.string(), ca.cert.string()}, 1000ms, 3000ms});
+    EtcdClient wrong(
+        {{etcd.client_url()}, {stranger.cert.string(), stranger.key.string(), ca.cert.string()}, 1000ms, 3000ms});
     const std::string wrong_ca = what_of([&] { wrong.member_list(); }, Code::TlsFailed);
     EXPECT_NE(wrong_ca.find("the server refused"), std::string::npos) << wrong_ca;
 
-    EtcdClient distrust({{etcd.client_url()}, {client_pair.cert.string(), client_pair.key.string(), other_ca.cert.string()}, 1000ms, 3000ms});
+    EtcdClient distrust({{etcd.client_url()},
+                         {client_pair.cert.string(), client_pair.key.string(), other_ca.cert.string()},
+                         1000ms,
+                         3000ms});
     const std::string untrusted = what_of([&] { distrust.member_list(); }, Code::TlsFailed);
     EXPECT_NE(untrusted.find("we do not trust the server's certificate"), std::string::npos) << untrusted;
 }
@@ -208,7 +213,8 @@ TEST(EtcdCluster, HealthSeesAStoppedMemberAndTheOthersStillServe) {
     const std::string cluster = "a=http://127.0.0.41:23802,b=http://127.0.0.42:23802,c=http://127.0.0.43:23802";
     std::vector<std::unique_ptr<TestEtcd>> members;
     for (const auto& [name, ip] : {std::pair{"a", "127.0.0.41"}, {"b", "127.0.0.42"}, {"c", "127.0.0.43"}}) {
-        members.push_back(std::make_unique<TestEtcd>(dir.path() / name, spec(name, ip, 23792, 23802, cluster, "health-test")));
+        members.push_back(
+            std::make_unique<TestEtcd>(dir.path() / name, spec(name, ip, 23792, 23802, cluster, "health-test")));
         members.back()->start();
     }
     for (auto& m : members) m->wait_ready();
