@@ -33,6 +33,8 @@ using namespace std::chrono_literals;
 namespace trellis::backend {
 namespace {
 
+using cluster::Key;
+
 constexpr const char* kDefaultConfig = "/etc/trellis/backend.yml";
 
 constexpr const char* kFooter = R"(
@@ -147,18 +149,18 @@ store::ClientOptions store_options(const cluster::BackendConfig& config) {
 
 ApiOptions api_options(const cluster::BackendConfig& config) {
     ApiOptions api;
-    api.listen_address = config.get("api-listen-address");
-    api.cert_file = config.get("cert-file");
-    api.key_file = config.get("key-file");
+    api.listen_address = config.get(Key::ApiListenAddress);
+    api.cert_file = config.get(Key::CertFile);
+    api.key_file = config.get(Key::KeyFile);
     api.plain_http = cluster::api_transport(config) == cluster::ApiTransport::Http;
-    api.trusted_ca_file = config.get("trusted-ca-file");
+    api.trusted_ca_file = config.get(Key::TrustedCaFile);
     api.store = store_options(config);
     return api;
 }
 
 std::unique_ptr<ApiServer> start_api(const cluster::BackendConfig& config) {
     auto api = std::make_unique<ApiServer>(api_options(config));
-    const std::string address = config.get("api-listen-address");
+    const std::string address = config.get(Key::ApiListenAddress);
     // Preflight has refused undecided settings; what remains insecure was asked for, and still worth a line.
     if (!api->tls())
         log(Level::Warn, "the API on " + address +
@@ -189,7 +191,7 @@ int supervise(Signals& signals, store::EtcdProcess* etcd, ApiServer& api, int st
 }
 
 int start(const cluster::BackendConfig& config, const StartOptions& options, Signals& signals) {
-    set_log_level(parse_level(config.get("log-level")));
+    set_log_level(parse_level(config.get(Key::LogLevel)));
     const PreflightResult checks = preflight(config);
     for (const auto& w : checks.warnings) log(Level::Warn, "preflight: " + w);
     if (!checks.errors.empty()) {
@@ -199,7 +201,7 @@ int start(const cluster::BackendConfig& config, const StartOptions& options, Sig
         return cli::kExitFailure;
     }
 
-    if (config.get_bool("no-embed-etcd")) {
+    if (config.get_bool(Key::NoEmbedEtcd)) {
         const auto store = store_options(config);
         try {
             store::EtcdClient client(store);
@@ -213,7 +215,7 @@ int start(const cluster::BackendConfig& config, const StartOptions& options, Sig
         return supervise(signals, nullptr, *api, options.stop_timeout);
     }
 
-    const fs::path state_dir = config.get("state-dir");
+    const fs::path state_dir = config.get(Key::StateDir);
     std::error_code ec;
     fs::create_directories(state_dir, ec);
     if (ec)
@@ -235,7 +237,7 @@ int start(const cluster::BackendConfig& config, const StartOptions& options, Sig
 
     const auto store = store_options(config);
     const store::Member self_member{
-        0, config.get("etcd-name"), {}, config.get_list("etcd-advertise-client-urls"), false};
+        0, config.get(Key::EtcdName), {}, config.get_list(Key::EtcdAdvertiseClientUrls), false};
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(options.ready_timeout);
     for (;;) {
         if (!etcd.running()) throw Error(Code::StoreProcessFailed, "etcd failed to start: it " + etcd.describe_exit());

@@ -11,22 +11,23 @@ namespace trellis::backend {
 namespace {
 
 // The settings etcd reads only when it bootstraps; with existing data it ignores them.
-constexpr const char* kBootstrapKeys[] = {"etcd-name", "etcd-initial-cluster", "etcd-initial-cluster-token"};
+constexpr cluster::Key kBootstrapKeys[] = {cluster::Key::EtcdName, cluster::Key::EtcdInitialCluster,
+                                           cluster::Key::EtcdInitialClusterToken};
 
 }  // namespace
 
 fs::path cluster_record_path(const cluster::BackendConfig& config) {
-    return fs::path(config.get("state-dir")) / "trellis-cluster.json";
+    return fs::path(config.get(cluster::Key::StateDir)) / "trellis-cluster.json";
 }
 
 std::string cluster_record(const cluster::BackendConfig& config) {
     nlohmann::json record = nlohmann::json::object();
-    for (const char* key : kBootstrapKeys) record[key] = config.get(key);
+    for (const cluster::Key key : kBootstrapKeys) record[std::string(cluster::key_name(key))] = config.get(key);
     return record.dump(2) + "\n";
 }
 
 std::string state_dir_warning(const cluster::BackendConfig& config) {
-    const fs::path data = fs::path(config.get("state-dir")) / "etcd" / "member";
+    const fs::path data = fs::path(config.get(cluster::Key::StateDir)) / "etcd" / "member";
     std::error_code ec;
     if (!fs::exists(data, ec)) return {};
     const fs::path record_path = cluster_record_path(config);
@@ -34,16 +35,19 @@ std::string state_dir_warning(const cluster::BackendConfig& config) {
     try {
         recorded = nlohmann::json::parse(read_file(record_path));
     } catch (const std::exception&) {
-        return "state-dir " + config.get("state-dir") + " already holds etcd data of unknown origin (no readable " +
-               record_path.string() +
+        return "state-dir " + config.get(cluster::Key::StateDir) +
+               " already holds etcd data of unknown origin (no readable " + record_path.string() +
                "): etcd will use it and ignore etcd-initial-cluster; move it away to bootstrap anew";
     }
     const nlohmann::json now = nlohmann::json::parse(cluster_record(config));
-    for (const char* key : kBootstrapKeys)
+    for (const cluster::Key id : kBootstrapKeys) {
+        const std::string key(cluster::key_name(id));
         if (recorded.value(key, std::string()) != now[key].get<std::string>())
-            return "state-dir " + config.get("state-dir") + " already holds etcd data of a different cluster (" + key +
-                   " was \"" + recorded.value(key, std::string()) + "\", now \"" + now[key].get<std::string>() +
+            return "state-dir " + config.get(cluster::Key::StateDir) +
+                   " already holds etcd data of a different cluster (" + key + " was \"" +
+                   recorded.value(key, std::string()) + "\", now \"" + now[key].get<std::string>() +
                    "\"): etcd will keep the old cluster and ignore the new settings; move the data away to start anew";
+    }
     return {};
 }
 
@@ -52,7 +56,7 @@ PreflightResult preflight(const cluster::BackendConfig& config) {
     for (const auto& finding : cluster::lint_node(config))
         (finding.kind->severity == cluster::Severity::Error ? result.errors : result.warnings)
             .push_back(finding.to_string());
-    if (!config.get_bool("no-embed-etcd"))
+    if (!config.get_bool(cluster::Key::NoEmbedEtcd))
         if (auto w = state_dir_warning(config); !w.empty()) result.warnings.push_back(std::move(w));
     return result;
 }

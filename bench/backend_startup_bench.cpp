@@ -76,15 +76,16 @@ double etcd_by_hand(const t::ProvisionedCluster& layout, int round) {
     for (std::size_t i = 0; i < kNodes.size(); ++i) {
         const auto path = layout.config(kNodes[i].first);
         auto config = trellis::cluster::BackendConfig::from_yaml(trellis::read_file(path), path.string());
-        config.set("state-dir", {(layout.dir() / ("hand-" + std::to_string(round) + "-" + kNodes[i].first)).string()},
-                   {"bench", 0});
+        config.set(trellis::cluster::Key::StateDir,
+                   {(layout.dir() / ("hand-" + std::to_string(round) + "-" + kNodes[i].first)).string()}, {"bench", 0});
         for (const auto& [key, value] : kTuning) config.set(key, {value}, {"bench", 0});
         std::vector<std::string> argv{"/usr/bin/etcd"};
         for (auto& a : config.etcd_arguments()) argv.push_back(a);
         etcds.push_back(std::make_unique<t::ChildProcess>(argv, layout.dir() / ("hand-" + kNodes[i].first + ".log")));
-        members.push_back({0, kNodes[i].first, {}, config.get_list("etcd-advertise-client-urls"), false});
+        members.push_back(
+            {0, kNodes[i].first, {}, config.get_list(trellis::cluster::Key::EtcdAdvertiseClientUrls), false});
         options.tls = {config.etcd_client_cert_file(), config.etcd_client_key_file(),
-                       config.get("etcd-trusted-ca-file")};
+                       config.get(trellis::cluster::Key::EtcdTrustedCaFile)};
     }
     std::vector<std::function<bool()>> probes;
     for (std::size_t i = 0; i < kNodes.size(); ++i)

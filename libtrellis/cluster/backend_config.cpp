@@ -21,71 +21,86 @@ using enum KeyType;
 // The single source of truth for backend.yml. Order: the backend's own keys, then the etcd store keys
 // in the order the guide lists them, then etcd's TLS, then tuning.
 constexpr auto kKeys = std::to_array<BackendKey>({
-    {"state-dir", "", Path, "/var/lib/trellis",
+    {Key::StateDir, "state-dir", "", Path, "/var/lib/trellis",
      "directory of the backend's state; the embedded etcd keeps its data in <state-dir>/etcd (etcd --data-dir)"},
-    {"log-level", "", String, "warn", "backend log level: debug, info, warn or error"},
-    {"api-listen-address", "", String, "[::]:8080", "host:port the backend's HTTPS API listens on"},
-    {"api-url", "", String, "",
+    {Key::LogLevel, "log-level", "", String, "warn", "backend log level: debug, info, warn or error"},
+    {Key::ApiListenAddress, "api-listen-address", "", String, "[::]:8080",
+     "host:port the backend's HTTPS API listens on"},
+    {Key::ApiUrl, "api-url", "", String, "",
      "URL other nodes and trellisctl use to reach this backend's API (default: derived from api-listen-address)"},
-    {"cert-file", "", Path, "", "the backend API's TLS certificate (not an etcd flag)"},
-    {"key-file", "", Path, "", "the backend API's TLS private key (not an etcd flag)"},
-    {"trusted-ca-file", "", Path, "",
+    {Key::CertFile, "cert-file", "", Path, "", "the backend API's TLS certificate (not an etcd flag)"},
+    {Key::KeyFile, "key-file", "", Path, "", "the backend API's TLS private key (not an etcd flag)"},
+    {Key::TrustedCaFile, "trusted-ca-file", "", Path, "",
      "CA that API clients' certificates must chain to; when set, the API requires a client certificate (not an etcd "
      "flag)"},
-    {"api-insecure", "", Bool, "false",
+    {Key::ApiInsecure, "api-insecure", "", Bool, "false",
      "serve the API as plain HTTP, without cert-file/key-file: anyone who reaches api-listen-address can change "
      "cluster membership; only for a network nobody else reaches (not an etcd flag)"},
-    {"no-embed-etcd", "", Bool, "false", "do not run an embedded etcd; use the external store at etcd-client-urls"},
-    {"etcd-client-urls", "", UrlList, "",
+    {Key::NoEmbedEtcd, "no-embed-etcd", "", Bool, "false",
+     "do not run an embedded etcd; use the external store at etcd-client-urls"},
+    {Key::EtcdClientUrls, "etcd-client-urls", "", UrlList, "",
      "client URLs of the external etcd cluster used with no-embed-etcd (the guide puts them in "
      "etcd-listen-client-urls)"},
-    {"etcd-advertise-client-urls", "--advertise-client-urls", UrlList, "http://127.0.0.1:2379",
-     "client URLs this member advertises to the rest of the cluster and to clients"},
-    {"etcd-listen-client-urls", "--listen-client-urls", UrlList, "http://127.0.0.1:2379",
+    {Key::EtcdAdvertiseClientUrls, "etcd-advertise-client-urls", "--advertise-client-urls", UrlList,
+     "http://127.0.0.1:2379", "client URLs this member advertises to the rest of the cluster and to clients"},
+    {Key::EtcdListenClientUrls, "etcd-listen-client-urls", "--listen-client-urls", UrlList, "http://127.0.0.1:2379",
      "URLs this member listens on for client traffic"},
-    {"etcd-listen-peer-urls", "--listen-peer-urls", UrlList, "http://127.0.0.1:2380",
+    {Key::EtcdListenPeerUrls, "etcd-listen-peer-urls", "--listen-peer-urls", UrlList, "http://127.0.0.1:2380",
      "URLs this member listens on for peer (raft) traffic"},
-    {"etcd-initial-cluster", "--initial-cluster", StringList, "default=http://127.0.0.1:2380",
+    {Key::EtcdInitialCluster, "etcd-initial-cluster", "--initial-cluster", StringList, "default=http://127.0.0.1:2380",
      "every initial member as name=peer-url, comma-separated; must name this member"},
-    {"etcd-initial-advertise-peer-urls", "--initial-advertise-peer-urls", UrlList, "http://127.0.0.1:2380",
-     "peer URLs this member advertises; must match its entry in etcd-initial-cluster"},
-    {"etcd-initial-cluster-state", "--initial-cluster-state", String, "new",
+    {Key::EtcdInitialAdvertisePeerUrls, "etcd-initial-advertise-peer-urls", "--initial-advertise-peer-urls", UrlList,
+     "http://127.0.0.1:2380", "peer URLs this member advertises; must match its entry in etcd-initial-cluster"},
+    {Key::EtcdInitialClusterState, "etcd-initial-cluster-state", "--initial-cluster-state", String, "new",
      "new when bootstrapping the cluster, existing when joining one"},
-    {"etcd-initial-cluster-token", "--initial-cluster-token", String, "",
+    {Key::EtcdInitialClusterToken, "etcd-initial-cluster-token", "--initial-cluster-token", String, "",
      "token unique to this cluster, so members of two clusters never join each other; must not be empty"},
-    {"etcd-name", "--name", String, "default", "this member's name; must be unique in the cluster"},
-    {"etcd-cert-file", "--cert-file", Path, "",
+    {Key::EtcdName, "etcd-name", "--name", String, "default", "this member's name; must be unique in the cluster"},
+    {Key::EtcdCertFile, "etcd-cert-file", "--cert-file", Path, "",
      "the node's SERVER certificate on the client port; it needs serverAuth and clientAuth (etcd's gateway dials "
      "back with it) and is also the backend's client cert unless etcd-client-cert-file is set"},
-    {"etcd-key-file", "--key-file", Path, "", "private key of etcd-cert-file"},
-    {"etcd-trusted-ca-file", "--trusted-ca-file", Path, "",
+    {Key::EtcdKeyFile, "etcd-key-file", "--key-file", Path, "", "private key of etcd-cert-file"},
+    {Key::EtcdTrustedCaFile, "etcd-trusted-ca-file", "--trusted-ca-file", Path, "",
      "CA for the client port: etcd requires client certs signed by it; the backend verifies etcd's server cert with "
      "it"},
-    {"etcd-client-cert-auth", "--client-cert-auth", Bool, "false",
+    {Key::EtcdClientCertAuth, "etcd-client-cert-auth", "--client-cert-auth", Bool, "false",
      "require client certificates on the client port (etcd 3.4 already does when etcd-trusted-ca-file is set)"},
-    {"etcd-client-cert-file", "", Path, "",
+    {Key::EtcdClientCertFile, "etcd-client-cert-file", "", Path, "",
      "the backend's own client certificate towards etcd (default: etcd-cert-file); not an etcd flag"},
-    {"etcd-client-key-file", "", Path, "", "private key of etcd-client-cert-file (default: etcd-key-file)"},
-    {"etcd-client-trusted-ca-file", "", Path, "",
+    {Key::EtcdClientKeyFile, "etcd-client-key-file", "", Path, "",
+     "private key of etcd-client-cert-file (default: etcd-key-file)"},
+    {Key::EtcdClientTrustedCaFile, "etcd-client-trusted-ca-file", "", Path, "",
      "CA the backend verifies etcd's server certificate with (default: etcd-trusted-ca-file); not an etcd flag. "
      "Needed when etcd serves TLS without client-cert auth, where etcd itself must get no trusted CA"},
-    {"etcd-peer-cert-file", "--peer-cert-file", Path, "",
+    {Key::EtcdPeerCertFile, "etcd-peer-cert-file", "--peer-cert-file", Path, "",
      "the node's peer certificate: serverAuth and clientAuth, SANs covering its peer address and 127.0.0.1"},
-    {"etcd-peer-key-file", "--peer-key-file", Path, "", "private key of etcd-peer-cert-file"},
-    {"etcd-peer-trusted-ca-file", "--peer-trusted-ca-file", Path, "",
+    {Key::EtcdPeerKeyFile, "etcd-peer-key-file", "--peer-key-file", Path, "", "private key of etcd-peer-cert-file"},
+    {Key::EtcdPeerTrustedCaFile, "etcd-peer-trusted-ca-file", "--peer-trusted-ca-file", Path, "",
      "CA that peers' certificates must chain to (trellis uses a separate peer CA by default)"},
-    {"etcd-peer-client-cert-auth", "--peer-client-cert-auth", Bool, "false",
+    {Key::EtcdPeerClientCertAuth, "etcd-peer-client-cert-auth", "--peer-client-cert-auth", Bool, "false",
      "require peers to present a certificate signed by etcd-peer-trusted-ca-file"},
-    {"etcd-cipher-suites", "--cipher-suites", StringList, "",
+    {Key::EtcdCipherSuites, "etcd-cipher-suites", "--cipher-suites", StringList, "",
      "TLS 1.2 cipher suites (Go names), comma-separated; empty: Go's defaults"},
-    {"etcd-heartbeat-interval", "--heartbeat-interval", Int, "100", "raft heartbeat interval in milliseconds"},
-    {"etcd-election-timeout", "--election-timeout", Int, "1000", "raft election timeout in milliseconds"},
-    {"etcd-quota-backend-bytes", "--quota-backend-bytes", Int, "4294967296",
+    {Key::EtcdHeartbeatInterval, "etcd-heartbeat-interval", "--heartbeat-interval", Int, "100",
+     "raft heartbeat interval in milliseconds"},
+    {Key::EtcdElectionTimeout, "etcd-election-timeout", "--election-timeout", Int, "1000",
+     "raft election timeout in milliseconds"},
+    {Key::EtcdQuotaBackendBytes, "etcd-quota-backend-bytes", "--quota-backend-bytes", Int, "4294967296",
      "size limit of the etcd database in bytes before it raises a NOSPACE alarm"},
-    {"etcd-max-request-bytes", "--max-request-bytes", Int, "1572864", "largest request etcd accepts, in bytes"},
-    {"etcd-log-level", "--log-level", String, "warn", "embedded etcd's log level: debug, info, warn or error"},
-    {"etcd-logger", "--logger", String, "zap", "embedded etcd's logger (zap; capnslog is deprecated)"},
+    {Key::EtcdMaxRequestBytes, "etcd-max-request-bytes", "--max-request-bytes", Int, "1572864",
+     "largest request etcd accepts, in bytes"},
+    {Key::EtcdLogLevel, "etcd-log-level", "--log-level", String, "warn",
+     "embedded etcd's log level: debug, info, warn or error"},
+    {Key::EtcdLogger, "etcd-logger", "--logger", String, "zap", "embedded etcd's logger (zap; capnslog is deprecated)"},
 });
+
+// The enum and the table must list the keys in the same order: backend_key(Key) indexes the table.
+constexpr bool table_matches_enum() {
+    for (std::size_t i = 0; i < kKeys.size(); ++i)
+        if (static_cast<std::size_t>(kKeys[i].id) != i) return false;
+    return true;
+}
+static_assert(table_matches_enum(), "kKeys must list the keys in the order of enum class Key");
 
 [[noreturn]] void fail(const Origin& origin, std::string_view key, const std::string& why) {
     throw Error(Code::ConfigInvalid, origin.to_string() + ": " + std::string(key) + ": " + why);
@@ -184,14 +199,14 @@ constexpr std::array<ApiRule, 8> kApiRules{{
 }  // namespace
 
 ApiTransportCheck check_api_transport(const BackendConfig& config) {
-    const auto set = [&](std::string_view key) { return config.has(key) && !config.get(key).empty(); };
-    const bool cert = set("cert-file"), key = set("key-file"), insecure = config.get_bool("api-insecure");
+    const auto set = [&](Key key) { return config.has(key) && !config.get(key).empty(); };
+    const bool cert = set(Key::CertFile), key = set(Key::KeyFile), insecure = config.get_bool(Key::ApiInsecure);
     for (const auto& rule : kApiRules) {
         if (rule.cert != cert || rule.key != key || rule.insecure != insecure) continue;
         if (rule.transport) return {rule.transport, {}, {}};
         // Name the setting the problem starts from, if any was set.
-        for (const auto& [k, on] : std::array<std::pair<const char*, bool>, 3>{
-                 {{"api-insecure", insecure}, {"cert-file", cert}, {"key-file", key}}})
+        for (const auto& [k, on] : std::array<std::pair<Key, bool>, 3>{
+                 {{Key::ApiInsecure, insecure}, {Key::CertFile, cert}, {Key::KeyFile, key}}})
             if (on && config.find(k)) return {std::nullopt, std::string(rule.why), k};
         return {std::nullopt, std::string(rule.why), {}};
     }
@@ -201,7 +216,7 @@ ApiTransportCheck check_api_transport(const BackendConfig& config) {
 ApiTransport api_transport(const BackendConfig& config) {
     const ApiTransportCheck check = check_api_transport(config);
     if (check.transport) return *check.transport;
-    const Setting* s = check.key.empty() ? nullptr : config.find(check.key);
+    const Setting* s = check.key ? config.find(*check.key) : nullptr;
     const std::string where =
         s ? s->origin.to_string() : (config.source().empty() ? "backend configuration" : config.source());
     throw Error(Code::ConfigInvalid, where + ": " + check.problem);
@@ -214,6 +229,10 @@ const BackendKey* find_backend_key(std::string_view key) {
         if (k.key == key) return &k;
     return nullptr;
 }
+
+const BackendKey& backend_key(Key key) { return kKeys.at(static_cast<std::size_t>(key)); }
+
+std::string_view key_name(Key key) { return backend_key(key).key; }
 
 std::string_view type_name(KeyType type) {
     static constexpr std::array<std::pair<KeyType, std::string_view>, 7> names{{
@@ -312,20 +331,24 @@ void BackendConfig::set(std::string_view key, const std::vector<std::string>& va
     settings_[std::string(key)] = Setting{std::string(key), values, std::move(origin)};
 }
 
+void BackendConfig::set(Key key, const std::vector<std::string>& values, Origin origin) {
+    set(key_name(key), values, std::move(origin));
+}
+
 void BackendConfig::apply_environment() {
     for (const auto& k : kKeys) {
         const std::string name = environment_variable(k.key);
         const char* value = std::getenv(name.c_str());
         if (value == nullptr) continue;
         std::vector<std::string> values = is_list(k.type) ? split_list(value) : std::vector<std::string>{value};
-        set(k.key, values, Origin{"env " + name, 0});
+        set(k.id, values, Origin{"env " + name, 0});
     }
 }
 
-bool BackendConfig::has(std::string_view key) const { return settings_.find(key) != settings_.end(); }
+bool BackendConfig::has(Key key) const { return find(key) != nullptr; }
 
-const Setting* BackendConfig::find(std::string_view key) const {
-    auto it = settings_.find(key);
+const Setting* BackendConfig::find(Key key) const {
+    auto it = settings_.find(key_name(key));
     return it == settings_.end() ? nullptr : &it->second;
 }
 
@@ -340,65 +363,64 @@ std::string BackendConfig::resolve_path(std::string_view value, const Origin& or
     return (base_dir() / p).lexically_normal().string();
 }
 
-std::string BackendConfig::get(std::string_view key) const {
-    const BackendKey* info = find_backend_key(key);
-    if (info == nullptr) throw Error(Code::ConfigInvalid, "no such backend.yml key \"" + std::string(key) + "\"");
+std::string BackendConfig::get(Key key) const {
+    const BackendKey& info = backend_key(key);
     const Setting* s = find(key);
-    if (s == nullptr) return std::string(info->default_value);
-    if (is_list(info->type)) return join(s->values, ",");
-    if (info->type == Path) return resolve_path(s->values.front(), s->origin);
+    if (s == nullptr) return std::string(info.default_value);
+    if (is_list(info.type)) return join(s->values, ",");
+    if (info.type == Path) return resolve_path(s->values.front(), s->origin);
     return s->values.front();
 }
 
-bool BackendConfig::get_bool(std::string_view key) const {
+bool BackendConfig::get_bool(Key key) const {
     const std::string v = get(key);
-    if (!is_bool(v)) throw Error(Code::ConfigInvalid, std::string(key) + ": expected true or false, got \"" + v + "\"");
+    if (!is_bool(v))
+        throw Error(Code::ConfigInvalid, std::string(key_name(key)) + ": expected true or false, got \"" + v + "\"");
     return v == "true";
 }
 
-long long BackendConfig::get_int(std::string_view key) const {
+long long BackendConfig::get_int(Key key) const {
     const std::string v = get(key);
     if (!is_int(v))
-        throw Error(Code::ConfigInvalid, std::string(key) + ": expected a non-negative integer, got \"" + v + "\"");
+        throw Error(Code::ConfigInvalid,
+                    std::string(key_name(key)) + ": expected a non-negative integer, got \"" + v + "\"");
     return std::stoll(v);
 }
 
-std::vector<std::string> BackendConfig::get_list(std::string_view key) const {
-    const BackendKey* info = find_backend_key(key);
-    if (info == nullptr) throw Error(Code::ConfigInvalid, "no such backend.yml key \"" + std::string(key) + "\"");
+std::vector<std::string> BackendConfig::get_list(Key key) const {
     if (const Setting* s = find(key)) return s->values;
-    return split_list(info->default_value);
+    return split_list(backend_key(key).default_value);
 }
 
 std::vector<std::string> BackendConfig::etcd_arguments() const {
     std::vector<std::string> args;
     for (const auto& k : kKeys) {
         if (k.etcd_flag.empty()) continue;
-        if (!has(k.key) && k.default_value.empty()) continue;
-        std::string value = get(k.key);
+        if (!has(k.id) && k.default_value.empty()) continue;
+        std::string value = get(k.id);
         // An empty optional value (a TLS file left blank) means "not set" to etcd as well.
         if (value.empty() && k.type != String) continue;
         args.push_back(std::string(k.etcd_flag) + "=" + value);
     }
-    args.push_back("--data-dir=" + (std::filesystem::path(get("state-dir")) / "etcd").string());
+    args.push_back("--data-dir=" + (std::filesystem::path(get(Key::StateDir)) / "etcd").string());
     return args;
 }
 
 std::string BackendConfig::etcd_client_cert_file() const {
-    return has("etcd-client-cert-file") ? get("etcd-client-cert-file") : get("etcd-cert-file");
+    return has(Key::EtcdClientCertFile) ? get(Key::EtcdClientCertFile) : get(Key::EtcdCertFile);
 }
 
 std::string BackendConfig::etcd_client_key_file() const {
-    return has("etcd-client-key-file") ? get("etcd-client-key-file") : get("etcd-key-file");
+    return has(Key::EtcdClientKeyFile) ? get(Key::EtcdClientKeyFile) : get(Key::EtcdKeyFile);
 }
 std::string BackendConfig::etcd_client_trusted_ca_file() const {
-    return has("etcd-client-trusted-ca-file") ? get("etcd-client-trusted-ca-file") : get("etcd-trusted-ca-file");
+    return has(Key::EtcdClientTrustedCaFile) ? get(Key::EtcdClientTrustedCaFile) : get(Key::EtcdTrustedCaFile);
 }
 
 std::vector<std::string> BackendConfig::store_endpoints() const {
-    if (get_bool("no-embed-etcd"))
-        return has("etcd-client-urls") ? get_list("etcd-client-urls") : get_list("etcd-listen-client-urls");
-    return get_list("etcd-advertise-client-urls");
+    if (get_bool(Key::NoEmbedEtcd))
+        return has(Key::EtcdClientUrls) ? get_list(Key::EtcdClientUrls) : get_list(Key::EtcdListenClientUrls);
+    return get_list(Key::EtcdAdvertiseClientUrls);
 }
 
 }  // namespace trellis::cluster

@@ -4,6 +4,7 @@
 // and lint findings. Used by cluster-config (render, lint) and trellis-backend.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -19,7 +20,49 @@ namespace trellis::cluster {
 // StringList: a list that is not URLs (cipher suites); same spelling rules as UrlList.
 enum class KeyType { String, Bool, Int, UrlList, Path, Duration, StringList };
 
+// Every backend.yml key, in table order: code names keys through this enum, so a misspelt key fails to
+// compile instead of becoming a user's error at run time. Strings are only for what users type.
+enum class Key : std::uint8_t {
+    StateDir,
+    LogLevel,
+    ApiListenAddress,
+    ApiUrl,
+    CertFile,
+    KeyFile,
+    TrustedCaFile,
+    ApiInsecure,
+    NoEmbedEtcd,
+    EtcdClientUrls,
+    EtcdAdvertiseClientUrls,
+    EtcdListenClientUrls,
+    EtcdListenPeerUrls,
+    EtcdInitialCluster,
+    EtcdInitialAdvertisePeerUrls,
+    EtcdInitialClusterState,
+    EtcdInitialClusterToken,
+    EtcdName,
+    EtcdCertFile,
+    EtcdKeyFile,
+    EtcdTrustedCaFile,
+    EtcdClientCertAuth,
+    EtcdClientCertFile,
+    EtcdClientKeyFile,
+    EtcdClientTrustedCaFile,
+    EtcdPeerCertFile,
+    EtcdPeerKeyFile,
+    EtcdPeerTrustedCaFile,
+    EtcdPeerClientCertAuth,
+    EtcdCipherSuites,
+    EtcdHeartbeatInterval,
+    EtcdElectionTimeout,
+    EtcdQuotaBackendBytes,
+    EtcdMaxRequestBytes,
+    EtcdLogLevel,
+    EtcdLogger
+};
+
 struct BackendKey {
+    Key id;
     std::string_view key;        // "etcd-listen-client-urls"
     std::string_view etcd_flag;  // "--listen-client-urls"; empty if the key is the backend's own
     KeyType type;
@@ -29,7 +72,11 @@ struct BackendKey {
 
 // Every key, in the order docs and rendered files list them.
 std::span<const BackendKey> backend_keys();
+// A key by what a user typed (nullptr when unknown), or by its enum.
 const BackendKey* find_backend_key(std::string_view key);
+const BackendKey& backend_key(Key key);
+// "etcd-name" for Key::EtcdName: for messages and rendered files.
+std::string_view key_name(Key key);
 // "url-list", "bool", ... as docs and messages spell a type.
 std::string_view type_name(KeyType type);
 
@@ -59,16 +106,18 @@ class BackendConfig {
     // The environment layer: every key K read from TRELLIS_BACKEND_<K upper-cased, '-' -> '_'> if set.
     void apply_environment();
 
-    bool has(std::string_view key) const;  // explicitly set (not just defaulted)
-    const Setting* find(std::string_view key) const;
+    void set(Key key, const std::vector<std::string>& values, Origin origin);
+
+    bool has(Key key) const;  // explicitly set (not just defaulted)
+    const Setting* find(Key key) const;
     // Value or the table's default; Code::ConfigInvalid if the value does not fit the key's type.
     // Path keys come back resolved: a relative path from the file is taken relative to the file's
     // directory (so a node folder works wherever it is copied); from env/flags, relative to the cwd.
     // Lists come back comma-joined.
-    std::string get(std::string_view key) const;
-    bool get_bool(std::string_view key) const;
-    long long get_int(std::string_view key) const;
-    std::vector<std::string> get_list(std::string_view key) const;
+    std::string get(Key key) const;
+    bool get_bool(Key key) const;
+    long long get_int(Key key) const;
+    std::vector<std::string> get_list(Key key) const;
 
     // The embedded etcd's command line, from the table: every etcd key that is set or has a default
     // as "--flag=value" (bools true/false, lists comma-joined, paths resolved), plus
@@ -107,8 +156,8 @@ ApiTransport api_transport(const BackendConfig& config);
 // The same decision without throwing, for lint: the transport, or the problem and the key it starts from.
 struct ApiTransportCheck {
     std::optional<ApiTransport> transport;
-    std::string problem;  // what to set, when there is no transport
-    std::string key;      // the setting the problem starts from; empty when no key was set at all
+    std::string problem;     // what to set, when there is no transport
+    std::optional<Key> key;  // the setting the problem starts from; none when no key was set at all
 };
 ApiTransportCheck check_api_transport(const BackendConfig& config);
 

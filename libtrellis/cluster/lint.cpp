@@ -24,65 +24,78 @@ namespace {
 
 // Stable codes and names: scripts and docs (docs/lint.md) match on them. Never renumber.
 constexpr auto kKinds = std::to_array<FindingKind>({
-    {"L101", "scheme-mismatch", Severity::Error, "advertised and listen URLs use different schemes (http vs https)"},
-    {"L102", "tls-files-on-http", Severity::Error,
+    {Lint::SchemeMismatch, "L101", "scheme-mismatch", Severity::Error,
+     "advertised and listen URLs use different schemes (http vs https)"},
+    {Lint::TlsFilesOnHttp, "L102", "tls-files-on-http", Severity::Error,
      "TLS files or client-cert auth set, but the URLs are plain http: traffic is in clear"},
-    {"L103", "https-without-cert", Severity::Error, "an https URL with no certificate or key file: etcd cannot start"},
-    {"L104", "san-mismatch", Severity::Error,
+    {Lint::HttpsWithoutCert, "L103", "https-without-cert", Severity::Error,
+     "an https URL with no certificate or key file: etcd cannot start"},
+    {Lint::SanMismatch, "L104", "san-mismatch", Severity::Error,
      "the certificate's SANs do not cover a host it is advertised (or reached) on"},
-    {"L105", "eku-missing", Severity::Error,
+    {Lint::EkuMissing, "L105", "eku-missing", Severity::Error,
      "a server or peer certificate lacks the serverAuth or clientAuth extended key usage"},
-    {"L106", "key-mismatch", Severity::Error, "the private key does not belong to the certificate"},
-    {"L107", "chain-invalid", Severity::Error, "the certificate does not verify against its CA (OpenSSL or Botan)"},
-    {"L108", "cert-expired", Severity::Error, "a certificate has expired or is not valid yet"},
-    {"L109", "cert-expiring", Severity::Warning,
+    {Lint::KeyMismatch, "L106", "key-mismatch", Severity::Error, "the private key does not belong to the certificate"},
+    {Lint::ChainInvalid, "L107", "chain-invalid", Severity::Error,
+     "the certificate does not verify against its CA (OpenSSL or Botan)"},
+    {Lint::CertExpired, "L108", "cert-expired", Severity::Error, "a certificate has expired or is not valid yet"},
+    {Lint::CertExpiring, "L109", "cert-expiring", Severity::Warning,
      "a certificate expires within the warning window (30 days by default)"},
-    {"L110", "initial-cluster-self", Severity::Error,
+    {Lint::InitialClusterSelf, "L110", "initial-cluster-self", Severity::Error,
      "etcd-initial-cluster does not name this member with its advertised peer URLs"},
-    {"L111", "initial-cluster-differs", Severity::Error, "nodes disagree on etcd-initial-cluster"},
-    {"L112", "duplicate-name", Severity::Error, "two nodes use the same etcd-name"},
-    {"L113", "duplicate-url", Severity::Error, "two nodes advertise the same client or peer URL"},
-    {"L114", "empty-token", Severity::Error, "etcd-initial-cluster-token is empty: two clusters could merge"},
-    {"L115", "key-permissions", Severity::Error, "a private key file is readable by group or others"},
-    {"L116", "file-unreadable", Severity::Error, "a named file is missing, unreadable or not what it should be"},
-    {"L117", "invalid-value", Severity::Error, "a value etcd would refuse (initial-cluster entry, cluster state)"},
-    {"L118", "missing-profile", Severity::Warning, "ca-config.json lacks a profile the guide's cfssl commands ask for"},
-    {"L119", "trusted-ca-enforces-client-certs", Severity::Warning,
+    {Lint::InitialClusterDiffers, "L111", "initial-cluster-differs", Severity::Error,
+     "nodes disagree on etcd-initial-cluster"},
+    {Lint::DuplicateName, "L112", "duplicate-name", Severity::Error, "two nodes use the same etcd-name"},
+    {Lint::DuplicateUrl, "L113", "duplicate-url", Severity::Error, "two nodes advertise the same client or peer URL"},
+    {Lint::EmptyToken, "L114", "empty-token", Severity::Error,
+     "etcd-initial-cluster-token is empty: two clusters could merge"},
+    {Lint::KeyPermissions, "L115", "key-permissions", Severity::Error,
+     "a private key file is readable by group or others"},
+    {Lint::FileUnreadable, "L116", "file-unreadable", Severity::Error,
+     "a named file is missing, unreadable or not what it should be"},
+    {Lint::InvalidValue, "L117", "invalid-value", Severity::Error,
+     "a value etcd would refuse (initial-cluster entry, cluster state)"},
+    {Lint::MissingProfile, "L118", "missing-profile", Severity::Warning,
+     "ca-config.json lacks a profile the guide's cfssl commands ask for"},
+    {Lint::TrustedCaEnforcesClientCerts, "L119", "trusted-ca-enforces-client-certs", Severity::Warning,
      "etcd-trusted-ca-file without etcd-client-cert-auth: etcd 3.4 requires client certs anyway"},
-    {"L120", "shared-peer-ca", Severity::Warning,
+    {Lint::SharedPeerCa, "L120", "shared-peer-ca", Severity::Warning,
      "peers trust the client CA: any client certificate is accepted on the peer port"},
-    {"L121", "no-client-auth", Severity::Warning,
+    {Lint::NoClientAuth, "L121", "no-client-auth", Severity::Warning,
      "https without client-cert auth: anyone who reaches the port is let in"},
-    {"L122", "advertise-wildcard", Severity::Error,
+    {Lint::AdvertiseWildcard, "L122", "advertise-wildcard", Severity::Error,
      "an advertised URL uses a wildcard address (0.0.0.0 or ::) nobody can connect to"},
-    {"L123", "ca-key-in-node-folder", Severity::Error, "a CA private key sits next to a node's configuration"},
-    {"L124", "token-differs", Severity::Error, "nodes use different etcd-initial-cluster-token values"},
-    {"L125", "policy-invalid", Severity::Error, "ca-config.json cannot be read as a signing policy"},
-    {"L126", "loopback-peer-san", Severity::Error,
+    {Lint::CaKeyInNodeFolder, "L123", "ca-key-in-node-folder", Severity::Error,
+     "a CA private key sits next to a node's configuration"},
+    {Lint::TokenDiffers, "L124", "token-differs", Severity::Error,
+     "nodes use different etcd-initial-cluster-token values"},
+    {Lint::PolicyInvalid, "L125", "policy-invalid", Severity::Error,
+     "ca-config.json cannot be read as a signing policy"},
+    {Lint::LoopbackPeerSan, "L126", "loopback-peer-san", Severity::Error,
      "a loopback peer certificate lacks IP 127.0.0.1: etcd checks peers against their source address"},
-    {"L127", "not-a-ca", Severity::Error, "a trusted CA file holds a certificate that cannot sign certificates"},
-    {"L128", "api-insecure-with-tls", Severity::Warning,
+    {Lint::NotACa, "L127", "not-a-ca", Severity::Error,
+     "a trusted CA file holds a certificate that cannot sign certificates"},
+    {Lint::ApiInsecureWithTls, "L128", "api-insecure-with-tls", Severity::Warning,
      "api-insecure serves the API in clear while etcd's client URLs are https: membership changes go unprotected"},
-    {"L129", "meaningless-san", Severity::Warning,
+    {Lint::MeaninglessSan, "L129", "meaningless-san", Severity::Warning,
      "a certificate names no host in a SAN: the unspecified address (:: or 0.0.0.0) or an empty DNS name"},
-    {"L130", "api-transport", Severity::Error,
+    {Lint::ApiTransport, "L130", "api-transport", Severity::Error,
      "the backend API would be plain HTTP without api-insecure, or its TLS settings are incomplete or contradict"},
-    {"L131", "store-ca-missing", Severity::Error,
+    {Lint::StoreCaMissing, "L131", "store-ca-missing", Severity::Error,
      "the backend reaches etcd over https but has no CA to verify etcd's certificate with"},
 });
 
 class Collector {
   public:
     explicit Collector(std::vector<Finding>& out) : out_(out) {}
-    void add(std::string_view code, const std::string& file, int line, std::string message) {
-        out_.push_back(Finding{find_finding_kind(code), file, line, std::move(message)});
+    void add(Lint id, const std::string& file, int line, std::string message) {
+        out_.push_back(Finding{&finding_kind(id), file, line, std::move(message)});
     }
 
   private:
     std::vector<Finding>& out_;
 };
 
-int line_of(const BackendConfig& c, std::string_view key) {
+int line_of(const BackendConfig& c, Key key) {
     const Setting* s = c.find(key);
     return s ? s->origin.line : 0;
 }
@@ -90,12 +103,14 @@ int line_of(const BackendConfig& c, std::string_view key) {
 // Where a setting came from as a finding's (file, line): its line in the file, or the flag or
 // environment variable that set it ("flag --cert-file"), so trellis-backend's preflight points
 // at what the operator actually typed.
-std::pair<std::string, int> place_of(const BackendConfig& c, std::string_view key, const std::string& file) {
-    const Setting* s = key.empty() ? nullptr : c.find(key);
+std::pair<std::string, int> place_of(const BackendConfig& c, std::optional<Key> key, const std::string& file) {
+    const Setting* s = key ? c.find(*key) : nullptr;
     if (s == nullptr) return {file, 0};
     if (s->origin.line == 0 && !s->origin.source.empty()) return {s->origin.source, 0};
     return {file, s->origin.line};
 }
+
+std::string kn(Key key) { return std::string(key_name(key)); }
 
 std::string file_of(const BackendConfig& c) { return c.source().empty() ? "(flags)" : c.source(); }
 
@@ -123,50 +138,51 @@ std::string join(const std::set<std::string>& s) {
 
 // The pairs of URL lists that must agree on their scheme.
 struct UrlPair {
-    std::string_view advertise, listen;
+    Key advertise, listen;
 };
-constexpr std::array<UrlPair, 2> kUrlPairs{{{"etcd-advertise-client-urls", "etcd-listen-client-urls"},
-                                            {"etcd-initial-advertise-peer-urls", "etcd-listen-peer-urls"}}};
+constexpr std::array<UrlPair, 2> kUrlPairs{{{Key::EtcdAdvertiseClientUrls, Key::EtcdListenClientUrls},
+                                            {Key::EtcdInitialAdvertisePeerUrls, Key::EtcdListenPeerUrls}}};
 
 // A TLS identity a node presents, and where lint finds its parts.
 struct Identity {
     std::string_view what;  // "client-port server certificate"
-    std::string_view cert_key, key_key, ca_key;
-    std::string_view hosts_key;  // URL list whose hosts the cert must cover ("" for client-only certs)
-    std::string_view urls_key;   // URLs that make TLS matter (https here means the cert is used)
+    Key cert_key, key_key;
+    std::optional<Key> ca_key;
+    std::optional<Key> hosts_key;  // URL list whose hosts the cert must cover (none for client-only certs)
+    std::optional<Key> urls_key;   // URLs that make TLS matter (https here means the cert is used)
     bool server_auth;
     bool verify_chain;
     bool peer;
 };
 constexpr std::array<Identity, 4> kIdentities{{
-    {"client-port server certificate", "etcd-cert-file", "etcd-key-file", "etcd-trusted-ca-file",
-     "etcd-advertise-client-urls", "etcd-listen-client-urls", true, true, false},
-    {"peer certificate", "etcd-peer-cert-file", "etcd-peer-key-file", "etcd-peer-trusted-ca-file",
-     "etcd-initial-advertise-peer-urls", "etcd-listen-peer-urls", true, true, true},
-    {"API certificate", "cert-file", "key-file", "", "api-url", "api-url", true, false, false},
-    {"backend's etcd client certificate", "etcd-client-cert-file", "etcd-client-key-file", "etcd-trusted-ca-file", "",
-     "", false, true, false},
+    {"client-port server certificate", Key::EtcdCertFile, Key::EtcdKeyFile, Key::EtcdTrustedCaFile,
+     Key::EtcdAdvertiseClientUrls, Key::EtcdListenClientUrls, true, true, false},
+    {"peer certificate", Key::EtcdPeerCertFile, Key::EtcdPeerKeyFile, Key::EtcdPeerTrustedCaFile,
+     Key::EtcdInitialAdvertisePeerUrls, Key::EtcdListenPeerUrls, true, true, true},
+    {"API certificate", Key::CertFile, Key::KeyFile, std::nullopt, Key::ApiUrl, Key::ApiUrl, true, false, false},
+    {"backend's etcd client certificate", Key::EtcdClientCertFile, Key::EtcdClientKeyFile, Key::EtcdTrustedCaFile,
+     std::nullopt, std::nullopt, false, true, false},
 }};
 
 // The side of the node a set of TLS keys belongs to, for the URL checks.
 struct TlsSide {
     std::string_view name;
-    std::string_view listen_key;
-    std::array<std::string_view, 3> files;
-    std::string_view auth_key;  // the bool that demands client certs
-    std::string_view ca_key;
+    Key listen_key;
+    std::array<Key, 3> files;
+    Key auth_key;  // the bool that demands client certs
+    Key ca_key;
 };
 constexpr std::array<TlsSide, 2> kSides{{
     {"client",
-     "etcd-listen-client-urls",
-     {"etcd-cert-file", "etcd-key-file", "etcd-trusted-ca-file"},
-     "etcd-client-cert-auth",
-     "etcd-trusted-ca-file"},
+     Key::EtcdListenClientUrls,
+     {Key::EtcdCertFile, Key::EtcdKeyFile, Key::EtcdTrustedCaFile},
+     Key::EtcdClientCertAuth,
+     Key::EtcdTrustedCaFile},
     {"peer",
-     "etcd-listen-peer-urls",
-     {"etcd-peer-cert-file", "etcd-peer-key-file", "etcd-peer-trusted-ca-file"},
-     "etcd-peer-client-cert-auth",
-     "etcd-peer-trusted-ca-file"},
+     Key::EtcdListenPeerUrls,
+     {Key::EtcdPeerCertFile, Key::EtcdPeerKeyFile, Key::EtcdPeerTrustedCaFile},
+     Key::EtcdPeerClientCertAuth,
+     Key::EtcdPeerTrustedCaFile},
 }};
 
 std::string host_of(const std::string& url) {
@@ -187,26 +203,26 @@ std::string hours_left(std::chrono::system_clock::duration d) {
 void check_expiry(Collector& c, const pki::Certificate& cert, const std::string& path, const std::string& file,
                   int line, const LintOptions& o, pki::Clock::time_point now) {
     if (cert.not_after() <= now) {
-        c.add("L108", file, line,
+        c.add(Lint::CertExpired, file, line,
               path + " (" + cert.common_name() + ") expired " + hours_left(now - cert.not_after()) + " ago");
     } else if (cert.not_before() > now) {
-        c.add("L108", file, line,
+        c.add(Lint::CertExpired, file, line,
               path + " (" + cert.common_name() + ") is not valid for another " + hours_left(cert.not_before() - now) +
                   "; check the clocks");
     } else if (cert.not_after() - now < o.expiry_warning) {
-        c.add("L109", file, line,
+        c.add(Lint::CertExpiring, file, line,
               path + " (" + cert.common_name() + ") expires in " + hours_left(cert.not_after() - now) +
                   "; run cluster-config provision again to renew it");
     }
 }
 
 // Reads a certificate (or bundle) named by `key`; a problem becomes L116.
-std::vector<pki::Certificate> load_certs(Collector& c, const BackendConfig& cfg, std::string_view key) {
+std::vector<pki::Certificate> load_certs(Collector& c, const BackendConfig& cfg, Key key) {
     const std::string path = cfg.get(key);
     try {
         return pki::Certificate::all_from_pem(read_file(path), path);
     } catch (const Error& e) {
-        c.add("L116", file_of(cfg), line_of(cfg, key), std::string(key) + ": " + e.what());
+        c.add(Lint::FileUnreadable, file_of(cfg), line_of(cfg, key), std::string(key_name(key)) + ": " + e.what());
         return {};
     }
 }
@@ -227,16 +243,17 @@ void check_identity(Collector& c, const BackendConfig& cfg, const Identity& id, 
         if (::stat(key_path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
             char mode[8];
             std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
-            c.add("L115", file, line_of(cfg, id.key_key),
+            c.add(Lint::KeyPermissions, file, line_of(cfg, id.key_key),
                   key_path + " has mode " + mode + ": a private key must be readable by its owner only (chmod 600)");
         }
         try {
             const auto key = pki::PrivateKey::from_pem(read_file(key_path), key_path);
             if (!cert.matches(key))
-                c.add("L106", file, line_of(cfg, id.key_key),
+                c.add(Lint::KeyMismatch, file, line_of(cfg, id.key_key),
                       key_path + " is not the key of " + cert_path + "; pair each certificate with its own key");
         } catch (const Error& e) {
-            c.add("L116", file, line_of(cfg, id.key_key), std::string(id.key_key) + ": " + e.what());
+            c.add(Lint::FileUnreadable, file, line_of(cfg, id.key_key),
+                  std::string(key_name(id.key_key)) + ": " + e.what());
         }
     }
     check_expiry(c, cert, cert_path, file, line, o, now);
@@ -248,7 +265,8 @@ void check_identity(Collector& c, const BackendConfig& cfg, const Identity& id, 
         const std::string why = id.server_auth ? (id.peer ? "peers connect to and from each other with it"
                                                           : "etcd's gateway dials back to itself with it")
                                                : "it identifies the backend to etcd";
-        c.add("L105", file, line, cert_path + " (" + std::string(id.what) + ") lacks " + missing + "; " + why);
+        c.add(Lint::EkuMissing, file, line,
+              cert_path + " (" + std::string(id.what) + ") lacks " + missing + "; " + why);
     }
 
     // cfssl writes an empty DNS SAN for hosts [""], and the guide asks for "::" among the hosts: neither is
@@ -259,38 +277,40 @@ void check_identity(Collector& c, const BackendConfig& cfg, const Identity& id, 
     for (const auto& dns : cert.dns_names())
         if (dns.empty()) meaningless += meaningless.empty() ? "an empty DNS name" : ", an empty DNS name";
     if (!meaningless.empty())
-        c.add("L129", file, line,
+        c.add(Lint::MeaninglessSan, file, line,
               cert_path + " (" + cert.common_name() + ") has SANs that name no host (" + meaningless +
                   "); reissue it with the node's addresses only");
 
-    if (!id.hosts_key.empty()) {
+    if (id.hosts_key) {
         // Hosts it is advertised on, and those it listens on: clients reach it on both.
-        std::map<std::string, std::string_view> hosts;  // host -> the first key naming it
-        for (const auto key : {id.hosts_key, id.urls_key})
+        std::map<std::string, Key> hosts;  // host -> the first key naming it
+        for (const Key key : {*id.hosts_key, *id.urls_key})
             for (const auto& u : cfg.get_list(key)) {
                 const std::string h = host_of(u);
                 if (!h.empty() && !is_wildcard(h)) hosts.emplace(h, key);
             }
         for (const auto& [h, key] : hosts)
             if (!cert.covers_host(h))
-                c.add("L104", file, line,
-                      cert_path + " does not cover " + h + " (" + std::string(key) + "); reissue it with " + h +
-                          " among its hosts");
+                c.add(Lint::SanMismatch, file, line,
+                      cert_path + " does not cover " + h + " (" + std::string(key_name(key)) + "); reissue it with " +
+                          h + " among its hosts");
         // Peers dialing over loopback come from 127.0.0.1, whatever address they dial.
         if (id.peer && std::any_of(hosts.begin(), hosts.end(), [](const auto& h) { return is_loopback(h.first); }) &&
             !cert.covers_host("127.0.0.1"))
-            c.add("L126", file, line, cert_path + " lacks IP 127.0.0.1, the source address of peers on this host");
+            c.add(Lint::LoopbackPeerSan, file, line,
+                  cert_path + " lacks IP 127.0.0.1, the source address of peers on this host");
     }
 
-    if (id.verify_chain && cfg.has(id.ca_key) && !cfg.get(id.ca_key).empty() && cert.not_after() > now &&
+    if (id.verify_chain && id.ca_key && cfg.has(*id.ca_key) && !cfg.get(*id.ca_key).empty() && cert.not_after() > now &&
         cert.not_before() <= now) {
-        const auto roots = load_certs(c, cfg, id.ca_key);
+        const Key ca_key = *id.ca_key;
+        const auto roots = load_certs(c, cfg, ca_key);
         if (roots.empty()) return;
         for (const auto& r : roots) {
             if (!r.can_sign_certificates())
-                c.add("L127", file, line_of(cfg, id.ca_key),
-                      cfg.get(id.ca_key) + " (" + r.common_name() + ") is not a CA certificate");
-            check_expiry(c, r, cfg.get(id.ca_key), file, line_of(cfg, id.ca_key), o, now);
+                c.add(Lint::NotACa, file, line_of(cfg, ca_key),
+                      cfg.get(ca_key) + " (" + r.common_name() + ") is not a CA certificate");
+            check_expiry(c, r, cfg.get(ca_key), file, line_of(cfg, ca_key), o, now);
         }
         pki::VerifyRequest req{cert, {certs.begin() + 1, certs.end()}, roots, pki::Purpose::Any, std::nullopt, now};
         const auto ossl = pki::verify_with_openssl(req);
@@ -299,7 +319,8 @@ void check_identity(Collector& c, const BackendConfig& cfg, const Identity& id, 
             std::string why;
             if (!ossl.ok) why += ossl.error;
             if (!botan.ok) why += (why.empty() ? "" : "; ") + botan.error;
-            c.add("L107", file, line, cert_path + " does not verify against " + cfg.get(id.ca_key) + ": " + why);
+            c.add(Lint::ChainInvalid, file, line,
+                  cert_path + " does not verify against " + cfg.get(ca_key) + ": " + why);
         }
     }
 }
@@ -309,12 +330,12 @@ struct Entry {
 };
 std::vector<Entry> initial_cluster(const BackendConfig& cfg, Collector* c) {
     std::vector<Entry> out;
-    for (const auto& e : cfg.get_list("etcd-initial-cluster")) {
+    for (const auto& e : cfg.get_list(Key::EtcdInitialCluster)) {
         const size_t eq = e.find('=');
         std::string why;
         if (eq == std::string::npos || eq == 0 || !parse_url(e.substr(eq + 1), &why)) {
             if (c)
-                c->add("L117", file_of(cfg), line_of(cfg, "etcd-initial-cluster"),
+                c->add(Lint::InvalidValue, file_of(cfg), line_of(cfg, Key::EtcdInitialCluster),
                        "etcd-initial-cluster entry \"" + e + "\" is not name=URL" + (why.empty() ? "" : ": " + why));
             continue;
         }
@@ -323,11 +344,17 @@ std::vector<Entry> initial_cluster(const BackendConfig& cfg, Collector* c) {
     return out;
 }
 
-bool is_member(const BackendConfig& cfg) { return !cfg.get_bool("no-embed-etcd"); }
+bool is_member(const BackendConfig& cfg) { return !cfg.get_bool(Key::NoEmbedEtcd); }
 
 }  // namespace
 
 std::span<const FindingKind> finding_kinds() { return kKinds; }
+
+const FindingKind& finding_kind(Lint id) {
+    for (const auto& k : kKinds)
+        if (k.id == id) return k;
+    throw Error(Code::Internal, "lint: no finding kind " + std::to_string(static_cast<int>(id)));
+}
 
 const FindingKind* find_finding_kind(std::string_view code_or_name) {
     for (const auto& k : kKinds)
@@ -354,56 +381,55 @@ std::vector<Finding> lint_node(const BackendConfig& cfg, const LintOptions& opti
             const auto adv = schemes(cfg.get_list(p.advertise));
             const auto lis = schemes(cfg.get_list(p.listen));
             if (!adv.empty() && !lis.empty() && adv != lis) {
-                const std::string_view at = cfg.has(p.advertise) ? p.advertise : p.listen;
-                const auto defaulted = [&](std::string_view key) { return cfg.has(key) ? "" : " (its default)"; };
-                c.add("L101", file, line_of(cfg, at),
-                      std::string(p.advertise) + " uses " + join(adv) + defaulted(p.advertise) + " but " +
-                          std::string(p.listen) + " uses " + join(lis) + defaulted(p.listen) +
+                const Key at = cfg.has(p.advertise) ? p.advertise : p.listen;
+                const auto defaulted = [&](Key key) { return cfg.has(key) ? "" : " (its default)"; };
+                c.add(Lint::SchemeMismatch, file, line_of(cfg, at),
+                      kn(p.advertise) + " uses " + join(adv) + defaulted(p.advertise) + " but " + kn(p.listen) +
+                          " uses " + join(lis) + defaulted(p.listen) +
                           "; clients would speak the wrong protocol: use the same scheme for both");
             }
             for (const auto& u : cfg.get_list(p.advertise))
                 if (is_wildcard(host_of(u)))
-                    c.add(
-                        "L122", file, line_of(cfg, p.advertise),
-                        std::string(p.advertise) + " " + u + " is a wildcard; advertise the address others connect to");
+                    c.add(Lint::AdvertiseWildcard, file, line_of(cfg, p.advertise),
+                          kn(p.advertise) + " " + u + " is a wildcard; advertise the address others connect to");
         }
         for (const auto& side : kSides) {
             const auto listen = cfg.get_list(side.listen_key);
-            std::vector<std::string_view> set_files;
+            std::vector<Key> set_files;
             for (const auto& f : side.files)
                 if (cfg.has(f) && !cfg.get(f).empty()) set_files.push_back(f);
             const bool auth = cfg.get_bool(side.auth_key);
             if (all_http(listen) && (!set_files.empty() || auth)) {
-                const std::string_view at = set_files.empty() ? side.auth_key : set_files.front();
-                c.add("L102", file, line_of(cfg, at),
-                      std::string(at) + " is set but " + std::string(side.listen_key) + " is http" +
+                const Key at = set_files.empty() ? side.auth_key : set_files.front();
+                c.add(Lint::TlsFilesOnHttp, file, line_of(cfg, at),
+                      kn(at) + " is set but " + kn(side.listen_key) + " is http" +
                           (cfg.has(side.listen_key) ? "" : " (its default)") + ": etcd ignores it and the " +
                           std::string(side.name) + " traffic is in clear; use https URLs");
             }
             if (any_https(listen)) {
                 for (const auto& f : {side.files[0], side.files[1]})
                     if (!cfg.has(f) || cfg.get(f).empty())
-                        c.add("L103", file, line_of(cfg, side.listen_key),
-                              std::string(side.listen_key) + " is https but " + std::string(f) + " is not set");
+                        c.add(Lint::HttpsWithoutCert, file, line_of(cfg, side.listen_key),
+                              kn(side.listen_key) + " is https but " + kn(f) + " is not set");
                 const bool has_ca = cfg.has(side.ca_key) && !cfg.get(side.ca_key).empty();
                 if (!has_ca && !auth)
-                    c.add("L121", file, line_of(cfg, side.listen_key),
-                          std::string(side.name) + " port is https without " + std::string(side.auth_key) +
-                              ": anyone who reaches it is let in; set " + std::string(side.ca_key) + " and " +
-                              std::string(side.auth_key) + ": true");
+                    c.add(Lint::NoClientAuth, file, line_of(cfg, side.listen_key),
+                          std::string(side.name) + " port is https without " + kn(side.auth_key) +
+                              ": anyone who reaches it is let in; set " + kn(side.ca_key) + " and " +
+                              kn(side.auth_key) + ": true");
                 if (auth && !has_ca)
-                    c.add("L103", file, line_of(cfg, side.auth_key),
-                          std::string(side.auth_key) + " is true but " + std::string(side.ca_key) + " is not set");
+                    c.add(Lint::HttpsWithoutCert, file, line_of(cfg, side.auth_key),
+                          kn(side.auth_key) + " is true but " + kn(side.ca_key) + " is not set");
             }
         }
-        if (cfg.has("etcd-trusted-ca-file") && !cfg.get("etcd-trusted-ca-file").empty() &&
-            !cfg.get_bool("etcd-client-cert-auth") && any_https(cfg.get_list("etcd-listen-client-urls")))
-            c.add("L119", file, line_of(cfg, "etcd-trusted-ca-file"),
+        if (cfg.has(Key::EtcdTrustedCaFile) && !cfg.get(Key::EtcdTrustedCaFile).empty() &&
+            !cfg.get_bool(Key::EtcdClientCertAuth) && any_https(cfg.get_list(Key::EtcdListenClientUrls)))
+            c.add(Lint::TrustedCaEnforcesClientCerts, file, line_of(cfg, Key::EtcdTrustedCaFile),
                   "etcd-trusted-ca-file is set without etcd-client-cert-auth: etcd 3.4 requires client certificates "
                   "anyway; say etcd-client-cert-auth: true so the file says what happens");
-        if (cfg.has("etcd-peer-trusted-ca-file") && cfg.has("etcd-trusted-ca-file") &&
-            any_https(cfg.get_list("etcd-listen-peer-urls"))) {
-            const std::string a = cfg.get("etcd-peer-trusted-ca-file"), b = cfg.get("etcd-trusted-ca-file");
+        if (cfg.has(Key::EtcdPeerTrustedCaFile) && cfg.has(Key::EtcdTrustedCaFile) &&
+            any_https(cfg.get_list(Key::EtcdListenPeerUrls))) {
+            const std::string a = cfg.get(Key::EtcdPeerTrustedCaFile), b = cfg.get(Key::EtcdTrustedCaFile);
             bool same = a == b;
             if (!same && options.check_files) {
                 try {
@@ -412,73 +438,75 @@ std::vector<Finding> lint_node(const BackendConfig& cfg, const LintOptions& opti
                 }
             }
             if (same)
-                c.add("L120", file, line_of(cfg, "etcd-peer-trusted-ca-file"),
+                c.add(Lint::SharedPeerCa, file, line_of(cfg, Key::EtcdPeerTrustedCaFile),
                       "peers trust the same CA as clients, so any client certificate is accepted on the peer port; "
                       "give peers a CA of their own (cluster spec: ca: separate)");
         }
-        if (cfg.get("etcd-initial-cluster-token").empty())
+        if (cfg.get(Key::EtcdInitialClusterToken).empty())
             c.add(
-                "L114", file, line_of(cfg, "etcd-initial-cluster-token"),
+                Lint::EmptyToken, file, line_of(cfg, Key::EtcdInitialClusterToken),
                 "etcd-initial-cluster-token is empty: members of another cluster started the same way could join this "
                 "one; set a token unique to this cluster");
-        const std::string state = cfg.get("etcd-initial-cluster-state");
+        const std::string state = cfg.get(Key::EtcdInitialClusterState);
         if (state != "new" && state != "existing")
-            c.add("L117", file, line_of(cfg, "etcd-initial-cluster-state"),
+            c.add(Lint::InvalidValue, file, line_of(cfg, Key::EtcdInitialClusterState),
                   "etcd-initial-cluster-state is \"" + state + "\"; it must be new or existing");
         const auto entries = initial_cluster(cfg, &c);
-        const std::string name = cfg.get("etcd-name");
+        const std::string name = cfg.get(Key::EtcdName);
         std::set<std::string> mine;
         for (const auto& e : entries)
             if (e.name == name) mine.insert(e.url);
-        const auto adv = cfg.get_list("etcd-initial-advertise-peer-urls");
+        const auto adv = cfg.get_list(Key::EtcdInitialAdvertisePeerUrls);
         const std::set<std::string> want(adv.begin(), adv.end());
         if (mine.empty())
-            c.add("L110", file, line_of(cfg, "etcd-initial-cluster"),
+            c.add(Lint::InitialClusterSelf, file, line_of(cfg, Key::EtcdInitialCluster),
                   "etcd-initial-cluster does not name this member \"" + name + "\"; add " + name + "=" +
                       (adv.empty() ? "URL" : adv.front()));
         else if (mine != want)
-            c.add("L110", file, line_of(cfg, "etcd-initial-cluster"),
+            c.add(Lint::InitialClusterSelf, file, line_of(cfg, Key::EtcdInitialCluster),
                   "etcd-initial-cluster gives " + name + " the peer URLs " + join(mine) +
                       " but etcd-initial-advertise-peer-urls says " + join(want) + "; they must match");
     }
 
     // The backend API.
-    const std::string api = cfg.get("api-url");
+    const std::string api = cfg.get(Key::ApiUrl);
     if (!api.empty()) {
         const bool https = api.starts_with("https://");
-        if (https && (!cfg.has("cert-file") || !cfg.has("key-file")))
-            c.add("L103", file, line_of(cfg, "api-url"), "api-url is https but cert-file or key-file is not set");
-        if (!https && cfg.has("cert-file"))
-            c.add("L102", file, line_of(cfg, "cert-file"), "cert-file is set but api-url is http; use https");
+        if (https && (!cfg.has(Key::CertFile) || !cfg.has(Key::KeyFile)))
+            c.add(Lint::HttpsWithoutCert, file, line_of(cfg, Key::ApiUrl),
+                  "api-url is https but cert-file or key-file is not set");
+        if (!https && cfg.has(Key::CertFile))
+            c.add(Lint::TlsFilesOnHttp, file, line_of(cfg, Key::CertFile),
+                  "cert-file is set but api-url is http; use https");
     }
     if (const ApiTransportCheck api_check = check_api_transport(cfg); !api_check.transport) {
         const auto [where, line] = place_of(cfg, api_check.key, file);
-        c.add("L130", where, line, api_check.problem);
+        c.add(Lint::ApiTransport, where, line, api_check.problem);
     }
-    const bool api_tls = cfg.has("cert-file") && !cfg.get("cert-file").empty();
-    if (api_tls && cfg.get("trusted-ca-file").empty())
-        c.add("L121", file, line_of(cfg, "cert-file"),
+    const bool api_tls = cfg.has(Key::CertFile) && !cfg.get(Key::CertFile).empty();
+    if (api_tls && cfg.get(Key::TrustedCaFile).empty())
+        c.add(Lint::NoClientAuth, file, line_of(cfg, Key::CertFile),
               "the API has cert-file but no trusted-ca-file: it accepts clients without certificates, and any of "
               "them can change cluster membership; set trusted-ca-file to the CA of your clients");
-    const auto store_urls = member ? cfg.get_list("etcd-listen-client-urls") : cfg.store_endpoints();
+    const auto store_urls = member ? cfg.get_list(Key::EtcdListenClientUrls) : cfg.store_endpoints();
     if (any_https(store_urls) && cfg.etcd_client_trusted_ca_file().empty()) {
-        const std::string key = member ? "etcd-listen-client-urls" : "etcd-client-urls";
-        c.add("L131", file, line_of(cfg, key),
-              key +
+        const Key key = member ? Key::EtcdListenClientUrls : Key::EtcdClientUrls;
+        c.add(Lint::StoreCaMissing, file, line_of(cfg, key),
+              kn(key) +
                   " is https but the backend has no CA to verify etcd with: set etcd-client-trusted-ca-file "
                   "(or etcd-trusted-ca-file, which also makes etcd require client certificates)");
     }
-    if (!api_tls && cfg.get_bool("api-insecure") && any_https(store_urls))
-        c.add("L128", file, line_of(cfg, "api-insecure"),
+    if (!api_tls && cfg.get_bool(Key::ApiInsecure) && any_https(store_urls))
+        c.add(Lint::ApiInsecureWithTls, file, line_of(cfg, Key::ApiInsecure),
               "api-insecure is true while etcd's client URLs are https: the store is protected but the API that "
               "changes its membership is in clear; set cert-file, key-file and trusted-ca-file instead");
 
     if (!options.check_files) return out;
     for (const auto& id : kIdentities) {
-        if (id.urls_key.empty() && member) continue;  // the backend's own client cert matters with an external store
-        if (!id.urls_key.empty() && id.urls_key != "api-url" && !member) continue;
-        if (!id.urls_key.empty() &&
-            !any_https(id.urls_key == "api-url" ? std::vector<std::string>{api} : cfg.get_list(id.urls_key)))
+        if (!id.urls_key && member) continue;  // the backend's own client cert matters with an external store
+        if (id.urls_key && *id.urls_key != Key::ApiUrl && !member) continue;
+        if (id.urls_key &&
+            !any_https(*id.urls_key == Key::ApiUrl ? std::vector<std::string>{api} : cfg.get_list(*id.urls_key)))
             continue;  // L102 already says the files are unused
         check_identity(c, cfg, id, options, now);
     }
@@ -487,7 +515,7 @@ std::vector<Finding> lint_node(const BackendConfig& cfg, const LintOptions& opti
         for (const auto& entry : fs::directory_iterator(cfg.base_dir().empty() ? fs::path(".") : cfg.base_dir(), ec)) {
             const std::string n = entry.path().filename().string();
             if (n.find("ca-key") != std::string::npos && n.ends_with(".pem"))
-                c.add("L123", file, 0,
+                c.add(Lint::CaKeyInNodeFolder, file, 0,
                       entry.path().string() +
                           " is a CA key next to this node's configuration; keep CA keys off the nodes");
         }
@@ -505,15 +533,15 @@ std::vector<Finding> lint_cluster(std::span<const BackendConfig> configs, const 
     for (const auto& cfg : configs) {
         if (!is_member(cfg)) continue;
         const std::string file = file_of(cfg);
-        const std::string name = cfg.get("etcd-name");
+        const std::string name = cfg.get(Key::EtcdName);
         if (auto [it, fresh] = names.emplace(name, file); !fresh)
-            c.add("L112", file, line_of(cfg, "etcd-name"),
+            c.add(Lint::DuplicateName, file, line_of(cfg, Key::EtcdName),
                   "etcd-name \"" + name + "\" is also the name in " + it->second);
-        for (const auto* key : {"etcd-advertise-client-urls", "etcd-initial-advertise-peer-urls"}) {
+        for (const Key key : {Key::EtcdAdvertiseClientUrls, Key::EtcdInitialAdvertisePeerUrls}) {
             for (const auto& u : cfg.get_list(key)) {
                 if (auto [it, fresh] = urls.emplace(u, file); !fresh && it->second != file)
-                    c.add("L113", file, line_of(cfg, key),
-                          std::string(key) + " " + u + " is also advertised by " + it->second);
+                    c.add(Lint::DuplicateUrl, file, line_of(cfg, key),
+                          kn(key) + " " + u + " is also advertised by " + it->second);
             }
         }
         std::set<std::string> entries;
@@ -529,14 +557,14 @@ std::vector<Finding> lint_cluster(std::span<const BackendConfig> configs, const 
                 if (!first_cluster.contains(e)) diff += (diff.empty() ? "" : ", ") + ("+" + e);
             for (const auto& e : first_cluster)
                 if (!entries.contains(e)) diff += (diff.empty() ? "" : ", ") + ("-" + e);
-            c.add("L111", file, line_of(cfg, "etcd-initial-cluster"),
+            c.add(Lint::InitialClusterDiffers, file, line_of(cfg, Key::EtcdInitialCluster),
                   "etcd-initial-cluster differs from " + file_of(*first) + " (" + diff +
                       "); every member must list the same cluster");
         }
-        if (cfg.get("etcd-initial-cluster-token") != first->get("etcd-initial-cluster-token"))
-            c.add("L124", file, line_of(cfg, "etcd-initial-cluster-token"),
-                  "etcd-initial-cluster-token \"" + cfg.get("etcd-initial-cluster-token") + "\" differs from \"" +
-                      first->get("etcd-initial-cluster-token") + "\" in " + file_of(*first));
+        if (cfg.get(Key::EtcdInitialClusterToken) != first->get(Key::EtcdInitialClusterToken))
+            c.add(Lint::TokenDiffers, file, line_of(cfg, Key::EtcdInitialClusterToken),
+                  "etcd-initial-cluster-token \"" + cfg.get(Key::EtcdInitialClusterToken) + "\" differs from \"" +
+                      first->get(Key::EtcdInitialClusterToken) + "\" in " + file_of(*first));
     }
     return out;
 }
@@ -548,14 +576,14 @@ std::vector<Finding> lint_signing_policy(std::string_view json, std::string_view
     try {
         policy = pki::parse_signing_policy(json, source);
     } catch (const Error& e) {
-        c.add("L125", std::string(source), 0, e.what());
+        c.add(Lint::PolicyInvalid, std::string(source), 0, e.what());
         return out;
     }
     // The guide runs `cfssl gencert -profile=peer` and `-profile=client`; cfssl quietly signs with the
     // default profile when the name is missing, so the result is not what the command line says.
     for (const char* profile : {"peer", "client"}) {
         if (!policy.profiles.contains(profile))
-            c.add("L118", std::string(source), 0,
+            c.add(Lint::MissingProfile, std::string(source), 0,
                   std::string("no \"") + profile + "\" profile: `-profile=" + profile +
                       "` silently falls back to the default profile; define signing.profiles." + profile);
     }

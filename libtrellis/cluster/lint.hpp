@@ -16,8 +16,45 @@ namespace trellis::cluster {
 
 enum class Severity { Error, Warning };
 
+// Every kind of problem lint knows, numbered as its stable code (L101 is 101): code names findings
+// through this enum, so a misspelt one fails to compile.
+enum class Lint : int {
+    SchemeMismatch = 101,
+    TlsFilesOnHttp = 102,
+    HttpsWithoutCert = 103,
+    SanMismatch = 104,
+    EkuMissing = 105,
+    KeyMismatch = 106,
+    ChainInvalid = 107,
+    CertExpired = 108,
+    CertExpiring = 109,
+    InitialClusterSelf = 110,
+    InitialClusterDiffers = 111,
+    DuplicateName = 112,
+    DuplicateUrl = 113,
+    EmptyToken = 114,
+    KeyPermissions = 115,
+    FileUnreadable = 116,
+    InvalidValue = 117,
+    MissingProfile = 118,
+    TrustedCaEnforcesClientCerts = 119,
+    SharedPeerCa = 120,
+    NoClientAuth = 121,
+    AdvertiseWildcard = 122,
+    CaKeyInNodeFolder = 123,
+    TokenDiffers = 124,
+    PolicyInvalid = 125,
+    LoopbackPeerSan = 126,
+    NotACa = 127,
+    ApiInsecureWithTls = 128,
+    MeaninglessSan = 129,
+    ApiTransport = 130,
+    StoreCaMissing = 131
+};
+
 // One kind of problem lint knows; the table of them is data (lint.cpp).
 struct FindingKind {
+    Lint id;
     std::string_view code;  // stable: "L101"
     std::string_view name;  // stable: "scheme-mismatch"
     Severity severity;
@@ -39,7 +76,9 @@ struct LintOptions {
     std::optional<std::chrono::system_clock::time_point> now;  // expiry is judged at this time (default: now)
 };
 
+// By what a user typed ("L101" or "scheme-mismatch"; nullptr when unknown), or by its enum.
 const FindingKind* find_finding_kind(std::string_view code_or_name);
+const FindingKind& finding_kind(Lint id);
 
 // Checks one node's configuration and the files it names (relative paths resolve against
 // the directory of the config's source file).

@@ -155,36 +155,36 @@ std::vector<std::pair<std::string, std::vector<std::string>>> node_settings(cons
     const NodeFiles files = node_files(spec, node);
     const std::string cs(client_scheme(spec));
     std::vector<std::pair<std::string, std::vector<std::string>>> out;
-    auto put = [&](std::string key, std::string value) { out.push_back({std::move(key), {std::move(value)}}); };
-    put("state-dir", spec.state_dir);
+    auto put = [&](Key key, std::string value) { out.push_back({std::string(key_name(key)), {std::move(value)}}); };
+    put(Key::StateDir, spec.state_dir);
     // Like etcd's listen URLs: the node's own IP, or every address when it is known by name.
-    put("api-listen-address",
+    put(Key::ApiListenAddress,
         host_for_url(is_ip(node.address) ? node.address : "::") + ":" + std::to_string(node.ports.api));
-    put("api-url", url(cs, node.address, node.ports.api));
+    put(Key::ApiUrl, url(cs, node.address, node.ports.api));
     if (s.client_tls) {
-        put("cert-file", ref(options, files.cert));
-        put("key-file", ref(options, files.key));
+        put(Key::CertFile, ref(options, files.cert));
+        put(Key::KeyFile, ref(options, files.key));
     } else {
         // The backend refuses a plain-HTTP API unless told; a layout without client TLS is telling it.
-        put("api-insecure", "true");
+        put(Key::ApiInsecure, "true");
     }
-    if (s.client_tls && s.client_cert_auth) put("trusted-ca-file", ref(options, files.ca_cert));
+    if (s.client_tls && s.client_cert_auth) put(Key::TrustedCaFile, ref(options, files.ca_cert));
     if (spec.store == StoreKind::Embedded) {
         const BackendConfig member = member_config(spec, node, members, options);
         // Keep the template's order (the table's), which the map in BackendConfig does not.
         for (const auto& key : backend_keys()) {
-            if (key.key == "state-dir") continue;  // already first, as the backend's own
-            if (const Setting* set = member.find(key.key)) out.push_back({set->key, set->values});
+            if (key.id == Key::StateDir) continue;  // already first, as the backend's own
+            if (const Setting* set = member.find(key.id)) out.push_back({set->key, set->values});
         }
     } else {
-        put("no-embed-etcd", "true");
+        put(Key::NoEmbedEtcd, "true");
         std::vector<std::string> urls;
         for (const auto& m : members) urls.push_back(url(cs, m.address, m.ports.client));
-        out.push_back({"etcd-client-urls", urls});
-        if (s.client_tls) put("etcd-trusted-ca-file", ref(options, files.ca_cert));
+        out.push_back({std::string(key_name(Key::EtcdClientUrls)), urls});
+        if (s.client_tls) put(Key::EtcdTrustedCaFile, ref(options, files.ca_cert));
         if (!files.client_cert.empty()) {
-            put("etcd-client-cert-file", ref(options, files.client_cert));
-            put("etcd-client-key-file", ref(options, files.client_key));
+            put(Key::EtcdClientCertFile, ref(options, files.client_cert));
+            put(Key::EtcdClientKeyFile, ref(options, files.client_key));
         }
     }
     return out;
@@ -197,35 +197,35 @@ BackendConfig member_config(const Spec& spec, const NodeSpec& node, const std::v
     const std::string cs(client_scheme(spec)), ps(peer_scheme(spec));
     BackendConfig c;
     const Origin origin{"spec " + spec.source, 0};
-    auto put = [&](std::string_view key, std::vector<std::string> values) { c.set(key, values, origin); };
+    auto put = [&](Key key, std::vector<std::string> values) { c.set(key, values, origin); };
     std::vector<std::string> initial;
     for (const auto& m : members) initial.push_back(m.name + "=" + url(ps, m.address, m.ports.peer));
-    put("state-dir", {spec.state_dir});
-    put("etcd-advertise-client-urls", {url(cs, node.address, node.ports.client)});
-    put("etcd-listen-client-urls", {url(cs, listen_host(node), node.ports.client)});
-    put("etcd-listen-peer-urls", {url(ps, listen_host(node), node.ports.peer)});
-    put("etcd-initial-cluster", initial);
-    put("etcd-initial-advertise-peer-urls", {url(ps, node.address, node.ports.peer)});
-    put("etcd-initial-cluster-state", {options.joining ? "existing" : "new"});
-    put("etcd-initial-cluster-token", {spec.token});
-    put("etcd-name", {node.name});
+    put(Key::StateDir, {spec.state_dir});
+    put(Key::EtcdAdvertiseClientUrls, {url(cs, node.address, node.ports.client)});
+    put(Key::EtcdListenClientUrls, {url(cs, listen_host(node), node.ports.client)});
+    put(Key::EtcdListenPeerUrls, {url(ps, listen_host(node), node.ports.peer)});
+    put(Key::EtcdInitialCluster, initial);
+    put(Key::EtcdInitialAdvertisePeerUrls, {url(ps, node.address, node.ports.peer)});
+    put(Key::EtcdInitialClusterState, {options.joining ? "existing" : "new"});
+    put(Key::EtcdInitialClusterToken, {spec.token});
+    put(Key::EtcdName, {node.name});
     if (s.client_tls) {
-        put("etcd-cert-file", {ref(options, files.cert)});
-        put("etcd-key-file", {ref(options, files.key)});
+        put(Key::EtcdCertFile, {ref(options, files.cert)});
+        put(Key::EtcdKeyFile, {ref(options, files.key)});
         // etcd 3.4 demands client certs as soon as it has a trusted CA: only set it when they are wanted.
         if (s.client_cert_auth) {
-            put("etcd-trusted-ca-file", {ref(options, files.ca_cert)});
-            put("etcd-client-cert-auth", {"true"});
+            put(Key::EtcdTrustedCaFile, {ref(options, files.ca_cert)});
+            put(Key::EtcdClientCertAuth, {"true"});
         } else {
             // The backend must still verify its etcd: with a CA of its own, which etcd never sees.
-            put("etcd-client-trusted-ca-file", {ref(options, files.ca_cert)});
+            put(Key::EtcdClientTrustedCaFile, {ref(options, files.ca_cert)});
         }
     }
     if (s.peer_tls) {
-        put("etcd-peer-cert-file", {ref(options, files.peer_cert)});
-        put("etcd-peer-key-file", {ref(options, files.peer_key)});
-        put("etcd-peer-trusted-ca-file", {ref(options, files.peer_ca_cert)});
-        put("etcd-peer-client-cert-auth", {s.peer_cert_auth ? "true" : "false"});
+        put(Key::EtcdPeerCertFile, {ref(options, files.peer_cert)});
+        put(Key::EtcdPeerKeyFile, {ref(options, files.peer_key)});
+        put(Key::EtcdPeerTrustedCaFile, {ref(options, files.peer_ca_cert)});
+        put(Key::EtcdPeerClientCertAuth, {s.peer_cert_auth ? "true" : "false"});
     }
     return c;
 }

@@ -94,8 +94,8 @@ TEST(Provision, LayoutKeysAndCaKeyPlacement) {
     fs::copy(tmp / "out/n1", tmp / "elsewhere", fs::copy_options::recursive);
     const auto c = cluster::BackendConfig::from_yaml(slurp(tmp / "elsewhere/backend.yml"),
                                                      (tmp / "elsewhere/backend.yml").string());
-    EXPECT_EQ(c.get("etcd-peer-key-file"), (tmp / "elsewhere/n1-peer-key.pem").string());
-    EXPECT_TRUE(fs::exists(c.get("etcd-peer-key-file")));
+    EXPECT_EQ(c.get(cluster::Key::EtcdPeerKeyFile), (tmp / "elsewhere/n1-peer-key.pem").string());
+    EXPECT_TRUE(fs::exists(c.get(cluster::Key::EtcdPeerKeyFile)));
     const RunResult lint = cli({"lint", (tmp / "elsewhere").string()});
     EXPECT_EQ(lint.exit_code, 0) << lint.out;
 }
@@ -245,11 +245,11 @@ TEST(AddNode, IssuesTheNewNodeAndJoinsWithStateExisting) {
     for (const auto& [path, v] : before) EXPECT_EQ(snapshot(tmp / "out")[path], v) << path << " was touched";
     const auto c =
         cluster::BackendConfig::from_yaml(slurp(tmp / "out/n4/backend.yml"), (tmp / "out/n4/backend.yml").string());
-    EXPECT_EQ(c.get("etcd-initial-cluster-state"), "existing");
+    EXPECT_EQ(c.get(cluster::Key::EtcdInitialClusterState), "existing");
     EXPECT_EQ(
-        c.get("etcd-initial-cluster"),
+        c.get(cluster::Key::EtcdInitialCluster),
         "n1=https://127.0.0.41:2380,n2=https://127.0.0.42:2380,n3=https://127.0.0.43:2380,n4=https://127.0.0.44:2380");
-    EXPECT_EQ(c.get("etcd-name"), "n4");
+    EXPECT_EQ(c.get(cluster::Key::EtcdName), "n4");
     const RunResult lint = cli({"lint", (tmp / "out/n4").string()});
     EXPECT_EQ(lint.exit_code, 0) << lint.out;
     // Names and addresses already taken are refused.

@@ -56,7 +56,7 @@ TEST(EtcdCluster, LoopbackThreeNodesHealthyOverMutualTls) {
         const fs::path yml = dir / node / "backend.yml";
         auto config = cluster::BackendConfig::from_yaml(slurp(yml), yml.string());
         // Only the state moves into the scratch directory; every other flag is the rendered file's.
-        config.set("state-dir", {(tmp / ("state-" + node)).string()}, cluster::Origin{"test", 0});
+        config.set(cluster::Key::StateDir, {(tmp / ("state-" + node)).string()}, cluster::Origin{"test", 0});
         const auto args = config.etcd_arguments();
         EXPECT_THAT(args, ::testing::Contains("--client-cert-auth=true"));
         EXPECT_THAT(args, ::testing::Contains("--peer-client-cert-auth=true"));

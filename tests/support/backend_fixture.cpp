@@ -137,11 +137,11 @@ std::unique_ptr<ChildProcess> ProvisionedCluster::start(const std::string& node,
 }
 
 std::string ProvisionedCluster::api_url(const std::string& node) const {
-    return rendered_config(config(node)).get("api-url");
+    return rendered_config(config(node)).get(cluster::Key::ApiUrl);
 }
 
 std::string ProvisionedCluster::client_url(const std::string& node) const {
-    return rendered_config(config(node)).get_list("etcd-advertise-client-urls").front();
+    return rendered_config(config(node)).get_list(cluster::Key::EtcdAdvertiseClientUrls).front();
 }
 
 std::unique_ptr<httplib::Client> ProvisionedCluster::api(const std::string& node) const {

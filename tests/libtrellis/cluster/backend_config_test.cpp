@@ -87,26 +87,39 @@ TEST(BackendKeys, NamesAndFlagsAreUnique) {
     std::set<std::string_view> keys, flags;
     for (const auto& k : backend_keys()) {
         EXPECT_TRUE(keys.insert(k.key).second) << k.key;
+        // Code names keys by enum: each enum value finds its own row and spelling.
+        EXPECT_EQ(&backend_key(k.id), &k) << k.key;
+        EXPECT_EQ(key_name(k.id), k.key);
         if (!k.etcd_flag.empty()) {
             EXPECT_TRUE(flags.insert(k.etcd_flag).second) << k.etcd_flag;
         }
     }
 }
 
+TEST(BackendConfig, TypedAndTypedNamesAgree) {
+    BackendConfig c;
+    c.set("etcd-name", {"by-name"}, Origin{"test", 0});
+    EXPECT_EQ(c.get(Key::EtcdName), "by-name");
+    c.set(Key::EtcdName, {"by-key"}, Origin{"test", 0});
+    EXPECT_EQ(c.find(Key::EtcdName)->key, "etcd-name");
+    EXPECT_EQ(c.get(Key::EtcdName), "by-key");
+    EXPECT_FALSE(c.has(Key::EtcdPeerCertFile));
+}
+
 TEST(BackendConfig, ParsesTheGuidesPeerExample) {
     const auto c = BackendConfig::from_yaml(kGuidePeer, "/etc/sensu/backend.yml");
-    EXPECT_EQ(c.get("etcd-name"), "backend-1");
-    EXPECT_EQ(c.get("etcd-initial-cluster-token"), "sensu");
-    EXPECT_TRUE(c.get_bool("etcd-peer-client-cert-auth"));
-    EXPECT_FALSE(c.get_bool("etcd-client-cert-auth"));  // defaulted
-    EXPECT_FALSE(c.has("etcd-client-cert-auth"));
-    EXPECT_EQ(c.get_list("etcd-initial-cluster").size(), 3u);
-    EXPECT_EQ(c.get_list("etcd-listen-peer-urls"), std::vector<std::string>{"https://0.0.0.0:2380"});
-    const Setting* s = c.find("etcd-name");
+    EXPECT_EQ(c.get(Key::EtcdName), "backend-1");
+    EXPECT_EQ(c.get(Key::EtcdInitialClusterToken), "sensu");
+    EXPECT_TRUE(c.get_bool(Key::EtcdPeerClientCertAuth));
+    EXPECT_FALSE(c.get_bool(Key::EtcdClientCertAuth));  // defaulted
+    EXPECT_FALSE(c.has(Key::EtcdClientCertAuth));
+    EXPECT_EQ(c.get_list(Key::EtcdInitialCluster).size(), 3u);
+    EXPECT_EQ(c.get_list(Key::EtcdListenPeerUrls), std::vector<std::string>{"https://0.0.0.0:2380"});
+    const Setting* s = c.find(Key::EtcdName);
     ASSERT_NE(s, nullptr);
     EXPECT_EQ(s->origin.to_string(), "/etc/sensu/backend.yml:11");
-    EXPECT_EQ(c.get_int("etcd-heartbeat-interval"), 100);
-    EXPECT_EQ(c.get("api-listen-address"), "[::]:8080");
+    EXPECT_EQ(c.get_int(Key::EtcdHeartbeatInterval), 100);
+    EXPECT_EQ(c.get(Key::ApiListenAddress), "[::]:8080");
 }
 
 TEST(BackendConfig, ListsAcceptYamlSequencesCommasAndSpaces) {
@@ -115,10 +128,10 @@ TEST(BackendConfig, ListsAcceptYamlSequencesCommasAndSpaces) {
         "etcd-advertise-client-urls: \"https://127.0.0.11:2379 https://[::1]:2379\"\n"
         "etcd-client-urls: https://10.0.0.1:2379,https://10.0.0.2:2379\n",
         "b.yml");
-    EXPECT_EQ(c.get_list("etcd-listen-client-urls").size(), 2u);
-    EXPECT_EQ(c.get_list("etcd-advertise-client-urls"),
+    EXPECT_EQ(c.get_list(Key::EtcdListenClientUrls).size(), 2u);
+    EXPECT_EQ(c.get_list(Key::EtcdAdvertiseClientUrls),
               (std::vector<std::string>{"https://127.0.0.11:2379", "https://[::1]:2379"}));
-    EXPECT_EQ(c.get("etcd-client-urls"), "https://10.0.0.1:2379,https://10.0.0.2:2379");
+    EXPECT_EQ(c.get(Key::EtcdClientUrls), "https://10.0.0.1:2379,https://10.0.0.2:2379");
 }
 
 TEST(BackendConfig, UnknownKeyNamesLineAndSuggestion) {
@@ -155,18 +168,18 @@ TEST(BackendConfig, BadValuesNameFileLineAndKey) {
 TEST(BackendConfig, EmptyFileIsAllDefaults) {
     const auto c = BackendConfig::from_yaml("", "backend.yml");
     EXPECT_TRUE(c.settings().empty());
-    EXPECT_EQ(c.get("etcd-initial-cluster-state"), "new");
+    EXPECT_EQ(c.get(Key::EtcdInitialClusterState), "new");
 }
 
 TEST(BackendConfig, LaterLayersWin) {
     auto c = BackendConfig::from_yaml("etcd-name: from-file\n", "backend.yml");
-    c.set("etcd-name", {"from-env"}, Origin{"env TRELLIS_BACKEND_ETCD_NAME"});
-    EXPECT_EQ(c.get("etcd-name"), "from-env");
-    EXPECT_EQ(c.find("etcd-name")->origin.to_string(), "env TRELLIS_BACKEND_ETCD_NAME");
-    c.set("etcd-name", {"from-flag"}, Origin{"flag --etcd-name"});
-    EXPECT_EQ(c.get("etcd-name"), "from-flag");
+    c.set(Key::EtcdName, {"from-env"}, Origin{"env TRELLIS_BACKEND_ETCD_NAME"});
+    EXPECT_EQ(c.get(Key::EtcdName), "from-env");
+    EXPECT_EQ(c.find(Key::EtcdName)->origin.to_string(), "env TRELLIS_BACKEND_ETCD_NAME");
+    c.set(Key::EtcdName, {"from-flag"}, Origin{"flag --etcd-name"});
+    EXPECT_EQ(c.get(Key::EtcdName), "from-flag");
     try {
-        c.set("etcd-client-cert-auth", {"maybe"}, Origin{"flag --etcd-client-cert-auth"});
+        c.set(Key::EtcdClientCertAuth, {"maybe"}, Origin{"flag --etcd-client-cert-auth"});
         FAIL() << "expected an error";
     } catch (const Error& e) {
         EXPECT_THAT(e.what(), HasSubstr("flag --etcd-client-cert-auth: etcd-client-cert-auth: expected true or false"));
@@ -179,20 +192,20 @@ TEST(BackendConfig, EnvironmentLayer) {
     auto c = BackendConfig::from_yaml("etcd-initial-cluster-state: new\n", "backend.yml");
     c.apply_environment();
     ::unsetenv("TRELLIS_BACKEND_ETCD_INITIAL_CLUSTER_STATE");
-    EXPECT_EQ(c.get("etcd-initial-cluster-state"), "existing");
-    EXPECT_EQ(c.find("etcd-initial-cluster-state")->origin.source, "env TRELLIS_BACKEND_ETCD_INITIAL_CLUSTER_STATE");
+    EXPECT_EQ(c.get(Key::EtcdInitialClusterState), "existing");
+    EXPECT_EQ(c.find(Key::EtcdInitialClusterState)->origin.source, "env TRELLIS_BACKEND_ETCD_INITIAL_CLUSTER_STATE");
 }
 
 TEST(BackendConfig, RelativePathsResolveAgainstTheFilesDirectory) {
     auto c = BackendConfig::from_yaml("etcd-cert-file: certs/node.pem\netcd-key-file: /abs/key.pem\nstate-dir: state\n",
                                       "/srv/node-1/backend.yml");
-    EXPECT_EQ(c.get("etcd-cert-file"), "/srv/node-1/certs/node.pem");
-    EXPECT_EQ(c.find("etcd-cert-file")->values.front(), "certs/node.pem");  // raw value kept
-    EXPECT_EQ(c.get("etcd-key-file"), "/abs/key.pem");
-    c.set("etcd-peer-cert-file", {"rel.pem"}, Origin{"flag --etcd-peer-cert-file"});
-    EXPECT_EQ(c.get("etcd-peer-cert-file"), "rel.pem");  // flags are relative to the cwd
+    EXPECT_EQ(c.get(Key::EtcdCertFile), "/srv/node-1/certs/node.pem");
+    EXPECT_EQ(c.find(Key::EtcdCertFile)->values.front(), "certs/node.pem");  // raw value kept
+    EXPECT_EQ(c.get(Key::EtcdKeyFile), "/abs/key.pem");
+    c.set(Key::EtcdPeerCertFile, {"rel.pem"}, Origin{"flag --etcd-peer-cert-file"});
+    EXPECT_EQ(c.get(Key::EtcdPeerCertFile), "rel.pem");  // flags are relative to the cwd
     EXPECT_EQ(c.etcd_client_cert_file(), "/srv/node-1/certs/node.pem");
-    c.set("etcd-client-cert-file", {"/x/client.pem"}, Origin{"flag --etcd-client-cert-file"});
+    c.set(Key::EtcdClientCertFile, {"/x/client.pem"}, Origin{"flag --etcd-client-cert-file"});
     EXPECT_EQ(c.etcd_client_cert_file(), "/x/client.pem");
     const auto args = c.etcd_arguments();
     EXPECT_NE(std::find(args.begin(), args.end(), "--data-dir=/srv/node-1/state/etcd"), args.end());
@@ -229,7 +242,7 @@ TEST(BackendConfig, StoreEndpoints) {
     c = BackendConfig::from_yaml(
         "no-embed-etcd: true\netcd-listen-client-urls: https://10.0.0.1:2379,https://10.0.0.2:2379\n", "b.yml");
     EXPECT_EQ(c.store_endpoints().size(), 2u);
-    c.set("etcd-client-urls", {"https://10.0.0.9:2379"}, Origin{"flag --etcd-client-urls"});
+    c.set(Key::EtcdClientUrls, {"https://10.0.0.9:2379"}, Origin{"flag --etcd-client-urls"});
     EXPECT_EQ(c.store_endpoints(), std::vector<std::string>{"https://10.0.0.9:2379"});
 }
 
@@ -277,7 +290,7 @@ TEST(ApiTransport, PlainHttpOnlyWhenAskedForAndTlsNeedsBothFiles) {
     }
     // A flag names itself, as the backend's other messages do.
     BackendConfig flags;
-    flags.set("cert-file", {"a.pem"}, Origin{"flag --cert-file", 0});
+    flags.set(Key::CertFile, {"a.pem"}, Origin{"flag --cert-file", 0});
     try {
         api_transport(flags);
         ADD_FAILURE() << "accepted";

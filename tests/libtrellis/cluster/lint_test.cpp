@@ -52,7 +52,7 @@ TEST_F(LintFiles, ProvisionedNodeIsClean) {
 
 TEST_F(LintFiles, KeyOfAnotherCertificate) {
     auto c = node("a");
-    c.set("etcd-key-file", {(tmp_ / "b/b-key.pem").string()}, Origin{"flag --etcd-key-file"});
+    c.set(Key::EtcdKeyFile, {(tmp_ / "b/b-key.pem").string()}, Origin{"flag --etcd-key-file"});
     EXPECT_TRUE(codes(c).contains("L106"));
 }
 
@@ -72,8 +72,8 @@ TEST_F(LintFiles, CertificateOfAnotherCaFailsBothStacks) {
     provision(load_spec("cluster: {name: o}\nnodes:\n  - {name: a, address: 127.0.0.71}\n", "o.yml", w), other.path(),
               {});
     auto c = node("a");
-    c.set("etcd-cert-file", {(other / "a/a.pem").string()}, Origin{"flag"});
-    c.set("etcd-key-file", {(other / "a/a-key.pem").string()}, Origin{"flag"});
+    c.set(Key::EtcdCertFile, {(other / "a/a.pem").string()}, Origin{"flag"});
+    c.set(Key::EtcdKeyFile, {(other / "a/a-key.pem").string()}, Origin{"flag"});
     const auto f = lint_node(c);
     ASSERT_EQ(f.size(), 1u);
     EXPECT_EQ(f[0].kind->code, "L107");
@@ -93,7 +93,7 @@ TEST_F(LintFiles, ExpiredAndExpiring) {
 
 TEST_F(LintFiles, SanNotCoveringTheAdvertisedHost) {
     auto c = node("a");
-    c.set("etcd-advertise-client-urls", {"https://127.0.0.99:2379"}, Origin{"flag"});
+    c.set(Key::EtcdAdvertiseClientUrls, {"https://127.0.0.99:2379"}, Origin{"flag"});
     const auto f = lint_node(c);
     ASSERT_FALSE(f.empty());
     EXPECT_EQ(f[0].kind->code, "L104");
@@ -102,8 +102,8 @@ TEST_F(LintFiles, SanNotCoveringTheAdvertisedHost) {
 
 TEST_F(LintFiles, ClientCertAsServerOrPeerCert) {
     auto c = node("a");
-    c.set("etcd-peer-cert-file", {(tmp_ / "clients/admin/admin.pem").string()}, Origin{"flag"});
-    c.set("etcd-peer-key-file", {(tmp_ / "clients/admin/admin-key.pem").string()}, Origin{"flag"});
+    c.set(Key::EtcdPeerCertFile, {(tmp_ / "clients/admin/admin.pem").string()}, Origin{"flag"});
+    c.set(Key::EtcdPeerKeyFile, {(tmp_ / "clients/admin/admin-key.pem").string()}, Origin{"flag"});
     const auto got = codes(c);
     EXPECT_TRUE(got.contains("L105"));  // no serverAuth
     EXPECT_TRUE(got.contains("L104"));  // no SANs at all
@@ -120,8 +120,8 @@ TEST_F(LintFiles, MissingFileAndCaKeyInTheNodeFolder) {
 
 TEST_F(LintFiles, SharedPeerCaAndTrustedCaWithoutAuth) {
     auto c = node("a");
-    c.set("etcd-peer-trusted-ca-file", {(tmp_ / "a/ca.pem").string()}, Origin{"flag"});
-    c.set("etcd-client-cert-auth", {"false"}, Origin{"flag"});
+    c.set(Key::EtcdPeerTrustedCaFile, {(tmp_ / "a/ca.pem").string()}, Origin{"flag"});
+    c.set(Key::EtcdClientCertAuth, {"false"}, Origin{"flag"});
     const auto got = codes(c);
     EXPECT_TRUE(got.contains("L120"));
     EXPECT_TRUE(got.contains("L119"));
@@ -129,14 +129,14 @@ TEST_F(LintFiles, SharedPeerCaAndTrustedCaWithoutAuth) {
 
 TEST_F(LintFiles, InitialClusterMustNameThisMember) {
     auto c = node("a");
-    c.set("etcd-initial-cluster", {"b=https://127.0.0.72:2380", "c=https://127.0.0.73:2380"}, Origin{"flag"});
+    c.set(Key::EtcdInitialCluster, {"b=https://127.0.0.72:2380", "c=https://127.0.0.73:2380"}, Origin{"flag"});
     EXPECT_TRUE(codes(c).contains("L110"));
-    c.set("etcd-initial-cluster", {"a=https://127.0.0.99:2380"}, Origin{"flag"});
+    c.set(Key::EtcdInitialCluster, {"a=https://127.0.0.99:2380"}, Origin{"flag"});
     EXPECT_TRUE(codes(c).contains("L110"));
-    c.set("etcd-initial-cluster", {"a-https://127.0.0.71:2380"}, Origin{"flag"});
+    c.set(Key::EtcdInitialCluster, {"a-https://127.0.0.71:2380"}, Origin{"flag"});
     EXPECT_TRUE(codes(c).contains("L117"));
     c = node("a");
-    c.set("etcd-advertise-client-urls", {"https://0.0.0.0:2379"}, Origin{"flag"});
+    c.set(Key::EtcdAdvertiseClientUrls, {"https://0.0.0.0:2379"}, Origin{"flag"});
     LintOptions no_files;
     no_files.check_files = false;
     EXPECT_TRUE(codes(c, no_files).contains("L122"));
@@ -156,7 +156,7 @@ std::string without_lines(const std::string& text, const std::vector<std::string
 
 TEST_F(LintFiles, ApiWithoutTrustedCaLetsAnyClientIn) {
     auto c = node("a");
-    c.set("trusted-ca-file", {""}, Origin{"flag --trusted-ca-file"});
+    c.set(Key::TrustedCaFile, {""}, Origin{"flag --trusted-ca-file"});
     const auto f = lint_node(c);
     ASSERT_EQ(f.size(), 1u) << f.front().to_string();
     EXPECT_EQ(f[0].kind->code, "L121");
@@ -168,15 +168,15 @@ TEST_F(LintFiles, ApiWithoutTrustedCaLetsAnyClientIn) {
 // etcd over TLS without client-cert auth gets no trusted CA; the backend then needs one of its own.
 TEST_F(LintFiles, HttpsStoreWithoutACaForTheBackendIsAnError) {
     auto c = node("a");
-    c.set("etcd-trusted-ca-file", {""}, Origin{"flag --etcd-trusted-ca-file"});
-    c.set("etcd-client-cert-auth", {"false"}, Origin{"flag --etcd-client-cert-auth"});
+    c.set(Key::EtcdTrustedCaFile, {""}, Origin{"flag --etcd-trusted-ca-file"});
+    c.set(Key::EtcdClientCertAuth, {"false"}, Origin{"flag --etcd-client-cert-auth"});
     auto f = lint_node(c);
     const auto l131 = std::find_if(f.begin(), f.end(), [](const Finding& x) { return x.kind->code == "L131"; });
     ASSERT_NE(l131, f.end()) << (f.empty() ? "no findings" : f.front().to_string());
     EXPECT_EQ(l131->kind->severity, Severity::Error);
     EXPECT_THAT(l131->message, HasSubstr("the backend has no CA to verify etcd with"));
     // Its own CA, which etcd never sees, is the fix.
-    c.set("etcd-client-trusted-ca-file", {(tmp_ / "a" / "ca.pem").string()},
+    c.set(Key::EtcdClientTrustedCaFile, {(tmp_ / "a" / "ca.pem").string()},
           Origin{"flag --etcd-client-trusted-ca-file"});
     f = lint_node(c);
     EXPECT_TRUE(std::none_of(f.begin(), f.end(), [](const Finding& x) { return x.kind->code == "L131"; }));
@@ -198,7 +198,7 @@ TEST_F(LintFiles, PlainApiBesideHttpsEtcdIsWarned) {
         load_spec("cluster: {name: p}\nsecurity: insecure\nnodes:\n  - {name: a, address: 10.0.0.1}\n", "plain.yml", w);
     const auto files = render_cluster(plain, {});
     const auto rendered = BackendConfig::from_yaml(files.front().content, "a/backend.yml");
-    ASSERT_TRUE(rendered.get_bool("api-insecure"));
+    ASSERT_TRUE(rendered.get_bool(Key::ApiInsecure));
     LintOptions no_files;
     no_files.check_files = false;
     EXPECT_TRUE(lint_node(rendered, no_files).empty()) << lint_node(rendered, no_files).front().to_string();
@@ -217,8 +217,8 @@ TEST_F(LintFiles, WildcardSanNamesNoHostAndListenHostsMustBeCovered) {
     write_file_atomic(tmp_ / "a/guide-a.pem", issued.cert, kPublicMode);
     write_file_atomic(tmp_ / "a/guide-a-key.pem", issued.key, kSecretMode);
     auto c = node("a");
-    c.set("etcd-cert-file", {(tmp_ / "a/guide-a.pem").string()}, Origin{"flag --etcd-cert-file"});
-    c.set("etcd-key-file", {(tmp_ / "a/guide-a-key.pem").string()}, Origin{"flag --etcd-key-file"});
+    c.set(Key::EtcdCertFile, {(tmp_ / "a/guide-a.pem").string()}, Origin{"flag --etcd-cert-file"});
+    c.set(Key::EtcdKeyFile, {(tmp_ / "a/guide-a-key.pem").string()}, Origin{"flag --etcd-key-file"});
     auto f = lint_node(c);
     ASSERT_EQ(f.size(), 1u) << f.front().to_string();
     EXPECT_EQ(f[0].kind->code, "L129");
@@ -226,7 +226,7 @@ TEST_F(LintFiles, WildcardSanNamesNoHostAndListenHostsMustBeCovered) {
 
     // Listening on an address the certificate does not cover is L104 even when the advertised one is.
     c = node("a");
-    c.set("etcd-listen-client-urls", {"https://127.0.0.71:2379", "https://127.0.0.74:2379"}, Origin{"flag"});
+    c.set(Key::EtcdListenClientUrls, {"https://127.0.0.71:2379", "https://127.0.0.74:2379"}, Origin{"flag"});
     f = lint_node(c);
     ASSERT_EQ(f.size(), 1u) << f.front().to_string();
     EXPECT_EQ(f[0].kind->code, "L104");
@@ -236,8 +236,8 @@ TEST_F(LintFiles, WildcardSanNamesNoHostAndListenHostsMustBeCovered) {
 TEST_F(LintFiles, ClusterChecks) {
     std::vector<BackendConfig> configs{node("a"), node("b"), node("c")};
     EXPECT_TRUE(lint_cluster(configs).empty());
-    configs[2].set("etcd-advertise-client-urls", {"https://127.0.0.72:2379"}, Origin{"flag"});
-    configs[2].set("etcd-initial-cluster", {"a=https://127.0.0.71:2380"}, Origin{"flag"});
+    configs[2].set(Key::EtcdAdvertiseClientUrls, {"https://127.0.0.72:2379"}, Origin{"flag"});
+    configs[2].set(Key::EtcdInitialCluster, {"a=https://127.0.0.71:2380"}, Origin{"flag"});
     std::set<std::string> got;
     for (const auto& f : lint_cluster(configs)) got.insert(std::string(f.kind->code));
     EXPECT_EQ(got, (std::set<std::string>{"L111", "L113"}));
@@ -251,6 +251,9 @@ TEST(LintKinds, TableIsStableAndDocumented) {
         EXPECT_TRUE(names.insert(k.name).second) << k.name;
         EXPECT_EQ(find_finding_kind(k.code), &k);
         EXPECT_EQ(find_finding_kind(k.name), &k);
+        // The enum is the code: Lint::SchemeMismatch is L101, and finding_kind() finds it back.
+        EXPECT_EQ(k.code, "L" + std::to_string(static_cast<int>(k.id))) << k.name;
+        EXPECT_EQ(&finding_kind(k.id), &k);
         EXPECT_THAT(doc, HasSubstr("| " + std::string(k.code) + " | `" + std::string(k.name) + "` |"))
             << "docs/lint.md lacks " << k.code;
     }

@@ -156,7 +156,7 @@ TEST(Provision, SevenNodesAndAThousandAgentsInOneRun) {
     for (int i = 1; i <= 7; ++i) {
         const auto c =
             BackendConfig::from_yaml(read_file(tmp / ("node-" + std::to_string(i) + "/backend.yml")), "backend.yml");
-        EXPECT_EQ(c.get_list("etcd-initial-cluster").size(), 7u);
+        EXPECT_EQ(c.get_list(Key::EtcdInitialCluster).size(), 7u);
     }
     // Idempotent at scale too.
     const auto again = provision(s, tmp.path(), {});

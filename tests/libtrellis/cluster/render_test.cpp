@@ -13,6 +13,13 @@
 namespace trellis::cluster {
 namespace {
 
+// A key as the rendered file spells it (the test reads them back by name).
+Key key_of(std::string_view name) {
+    const BackendKey* k = find_backend_key(name);
+    if (k == nullptr) throw std::invalid_argument("no backend.yml key " + std::string(name));
+    return k->id;
+}
+
 using ::testing::HasSubstr;
 
 Spec spec_from(const std::string& text) {
@@ -90,22 +97,23 @@ TEST(Render, RoundTripEveryLayout) {
                     ASSERT_TRUE(raw.IsMap()) << where;
                     const auto config = BackendConfig::from_yaml(text, "/etc/trellis/backend.yml");
                     for (const auto& [key, value] : expected_values(s, i)) {
-                        ASSERT_TRUE(config.has(key)) << where << " lacks " << key;
+                        ASSERT_TRUE(config.has(key_of(key))) << where << " lacks " << key;
                         EXPECT_EQ(raw[key].as<std::string>(), value) << where << " " << key;
                         std::string joined;
-                        for (const auto& v : config.find(key)->values) joined += (joined.empty() ? "" : ",") + v;
+                        for (const auto& v : config.find(key_of(key))->values)
+                            joined += (joined.empty() ? "" : ",") + v;
                         EXPECT_EQ(joined, value) << where << " " << key;
                     }
                     const auto settings = node_settings(s, s.nodes[i], s.nodes, {});
                     EXPECT_EQ(config.settings().size(), settings.size()) << where;
                     for (const auto& [key, values] : settings) {
-                        ASSERT_NE(config.find(key), nullptr) << where << " template omits " << key;
-                        EXPECT_EQ(config.find(key)->values, values) << where << " " << key;
+                        ASSERT_NE(config.find(key_of(key)), nullptr) << where << " template omits " << key;
+                        EXPECT_EQ(config.find(key_of(key))->values, values) << where << " " << key;
                     }
                     // Secure by default: TLS files only where TLS is on, and the trusted CA only with cert auth
                     // (etcd 3.4 demands client certs as soon as it has one).
-                    EXPECT_EQ(config.has("etcd-peer-cert-file"), layout.peer_tls && s.store == StoreKind::Embedded);
-                    EXPECT_EQ(config.has("etcd-trusted-ca-file"),
+                    EXPECT_EQ(config.has(Key::EtcdPeerCertFile), layout.peer_tls && s.store == StoreKind::Embedded);
+                    EXPECT_EQ(config.has(Key::EtcdTrustedCaFile),
                               layout.client_tls && (layout.client_cert_auth || s.store == StoreKind::External));
                     // Every rendered node starts: its API is HTTPS where the layout has client TLS, else
                     // plain HTTP asked for explicitly.
@@ -123,14 +131,14 @@ TEST(Render, AbsolutePathsWithPathsOption) {
     const Spec s = spec_from(spec_text("full", "separate", "embedded", 3));
     const auto files = render_cluster(s, RenderOptions{"/etc/trellis", false});
     const auto c = BackendConfig::from_yaml(file_named(files, "node-2/backend.yml").content, "/tmp/x/backend.yml");
-    EXPECT_EQ(c.get("etcd-cert-file"), "/etc/trellis/node-2.pem");
-    EXPECT_EQ(c.get("etcd-peer-trusted-ca-file"), "/etc/trellis/peer-ca.pem");
-    EXPECT_EQ(c.get("trusted-ca-file"), "/etc/trellis/ca.pem");
+    EXPECT_EQ(c.get(Key::EtcdCertFile), "/etc/trellis/node-2.pem");
+    EXPECT_EQ(c.get(Key::EtcdPeerTrustedCaFile), "/etc/trellis/peer-ca.pem");
+    EXPECT_EQ(c.get(Key::TrustedCaFile), "/etc/trellis/ca.pem");
     // Relative by default, resolved against wherever the folder is.
     const auto rel = render_cluster(s, {});
     const auto r = BackendConfig::from_yaml(file_named(rel, "node-2/backend.yml").content, "/srv/node-2/backend.yml");
-    EXPECT_EQ(r.find("etcd-cert-file")->values.front(), "node-2.pem");
-    EXPECT_EQ(r.get("etcd-cert-file"), "/srv/node-2/node-2.pem");
+    EXPECT_EQ(r.find(Key::EtcdCertFile)->values.front(), "node-2.pem");
+    EXPECT_EQ(r.get(Key::EtcdCertFile), "/srv/node-2/node-2.pem");
 }
 
 TEST(Render, ExternalStoreHasEtcdCommandLineAndUnits) {
@@ -151,7 +159,7 @@ TEST(Render, ExternalStoreHasEtcdCommandLineAndUnits) {
     EXPECT_THAT(backend_unit.content,
                 HasSubstr("ExecStart=/usr/bin/trellis-backend start --config /etc/trellis/backend.yml"));
     const auto c = BackendConfig::from_yaml(file_named(files, "node-3/backend.yml").content, "backend.yml");
-    EXPECT_TRUE(c.get_bool("no-embed-etcd"));
+    EXPECT_TRUE(c.get_bool(Key::NoEmbedEtcd));
     EXPECT_EQ(c.etcd_client_cert_file(), "/etc/trellis/node-3-client.pem");
     EXPECT_EQ(c.store_endpoints().size(), 3u);
 }
@@ -162,9 +170,9 @@ TEST(Render, JoiningNodeUsesExistingStateAndIncludesItself) {
     members.push_back(NodeSpec{"node-4", "10.9.0.4", {}, {}, 0});
     const auto files = render_node(s, members.back(), members, RenderOptions{"", true});
     const auto c = BackendConfig::from_yaml(file_named(files, "node-4/backend.yml").content, "backend.yml");
-    EXPECT_EQ(c.get("etcd-initial-cluster-state"), "existing");
-    EXPECT_THAT(c.get("etcd-initial-cluster"), HasSubstr("node-4=https://10.9.0.4:2380"));
-    EXPECT_EQ(c.get_list("etcd-initial-cluster").size(), 4u);
+    EXPECT_EQ(c.get(Key::EtcdInitialClusterState), "existing");
+    EXPECT_THAT(c.get(Key::EtcdInitialCluster), HasSubstr("node-4=https://10.9.0.4:2380"));
+    EXPECT_EQ(c.get_list(Key::EtcdInitialCluster).size(), 4u);
 }
 
 TEST(Render, SevenNodeCluster) {
@@ -173,8 +181,8 @@ TEST(Render, SevenNodeCluster) {
     EXPECT_EQ(files.size(), 7u * 2);
     for (const auto& n : s.nodes) {
         const auto c = BackendConfig::from_yaml(file_named(files, n.name + "/backend.yml").content, "backend.yml");
-        EXPECT_EQ(c.get_list("etcd-initial-cluster").size(), 7u);
-        EXPECT_EQ(c.get("etcd-name"), n.name);
+        EXPECT_EQ(c.get_list(Key::EtcdInitialCluster).size(), 7u);
+        EXPECT_EQ(c.get(Key::EtcdName), n.name);
     }
 }
 
@@ -184,11 +192,11 @@ TEST(Render, HostNamesListenOnEveryAddressAndIpv6IsBracketed) {
         "  - {name: c, address: 10.0.0.3}\n");
     const auto files = render_cluster(s, {});
     const auto a = BackendConfig::from_yaml(file_named(files, "a/backend.yml").content, "backend.yml");
-    EXPECT_EQ(a.get("etcd-listen-peer-urls"), "https://0.0.0.0:2380");
-    EXPECT_EQ(a.get("etcd-advertise-client-urls"), "https://a.example.test:2379");
+    EXPECT_EQ(a.get(Key::EtcdListenPeerUrls), "https://0.0.0.0:2380");
+    EXPECT_EQ(a.get(Key::EtcdAdvertiseClientUrls), "https://a.example.test:2379");
     const auto b = BackendConfig::from_yaml(file_named(files, "b/backend.yml").content, "backend.yml");
-    EXPECT_EQ(b.get("etcd-listen-client-urls"), "https://[fd00::2]:2379");
-    EXPECT_EQ(b.get("api-listen-address"), "[fd00::2]:8080");
+    EXPECT_EQ(b.get(Key::EtcdListenClientUrls), "https://[fd00::2]:2379");
+    EXPECT_EQ(b.get(Key::ApiListenAddress), "[fd00::2]:8080");
 }
 
 TEST(Render, YamlQuote) {
