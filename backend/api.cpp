@@ -4,53 +4,27 @@
 
 #include <httplib.h>
 #include <algorithm>
-#include <array>
 #include <charconv>
 
+#include "api/wire.hpp"
 #include "core/error.hpp"
 #include "log.hpp"
+#include "store/health.hpp"
 #include "store/url.hpp"
 
 namespace trellis::backend {
 namespace {
 
-using nlohmann::json;
-using store::GrpcCode;
+using api::Json;
 
-// Errors to HTTP statuses (docs/api.md). etcd's gRPC code decides first when etcd answered;
-// "unhealthy cluster" is etcd refusing a change that would cost quorum: a conflict, not an outage.
-struct GrpcStatus {
-    GrpcCode grpc;
-    std::string_view reason;  // empty: any reason
-    int http;
-};
-constexpr std::array kGrpcStatuses{
-    GrpcStatus{GrpcCode::Unavailable, "etcdserver: unhealthy cluster", 409},
-    GrpcStatus{GrpcCode::InvalidArgument, "", 400},
-    GrpcStatus{GrpcCode::NotFound, "", 404},
-    GrpcStatus{GrpcCode::AlreadyExists, "", 409},
-    GrpcStatus{GrpcCode::FailedPrecondition, "", 409},
-    GrpcStatus{GrpcCode::Unavailable, "", 503},
-    GrpcStatus{GrpcCode::DeadlineExceeded, "", 503},
-};
-
-struct CodeStatus {
-    Code code;
-    int http;
-};
-constexpr std::array kCodeStatuses{
-    CodeStatus{Code::InputInvalidValue, 400}, CodeStatus{Code::Usage, 400},     CodeStatus{Code::MemberNotFound, 404},
-    CodeStatus{Code::ConnectFailed, 503},     CodeStatus{Code::TlsFailed, 503}, CodeStatus{Code::StoreUnavailable, 503},
-};
-
-json error_json(const Error& e) { return {{"code", e.number()}, {"message", e.what()}}; }
-
-void reply(httplib::Response& res, int status, const json& body) {
+void reply(httplib::Response& res, int status, const Json& body) {
     res.status = status;
     res.set_content(body.dump() + "\n", "application/json");
 }
 
-void reply_error(httplib::Response& res, const Error& e) { reply(res, http_status_for(e), error_json(e)); }
+void reply_error(httplib::Response& res, const Error& e) {
+    reply(res, api::http_status_for(e), api::encode(api::error_body(e)));
+}
 
 std::vector<std::string> peer_addrs(const httplib::Request& req) {
     if (!req.has_param("peer-addrs"))
@@ -87,53 +61,6 @@ httplib::Server::Handler guarded(std::string name, F body) {
 
 }  // namespace
 
-json header_json(const store::ResponseHeader& h) {
-    return {{"cluster_id", h.cluster_id},
-            {"cluster_id_hex", store::hex_id(h.cluster_id)},
-            {"member_id", h.member_id},
-            {"raft_term", h.raft_term}};
-}
-
-json member_json(const store::Member& m) {
-    return {{"ID", m.id},
-            {"IDHex", store::hex_id(m.id)},
-            {"Name", m.name},
-            {"PeerURLs", m.peer_urls},
-            {"ClientURLs", m.client_urls}};
-}
-
-json members_json(const store::ResponseHeader& header, const std::vector<store::Member>& members) {
-    json list = json::array();
-    for (const auto& m : members) list.push_back(member_json(m));
-    return {{"Header", header_json(header)}, {"Members", list}};
-}
-
-json health_json(const store::ClusterHealth& health) {
-    json alarms = json::array(), members = json::array();
-    for (const auto& a : health.alarms)
-        alarms.push_back({{"MemberID", a.member_id}, {"MemberIDHex", store::hex_id(a.member_id)}, {"Alarm", a.alarm}});
-    for (const auto& m : health.members)
-        members.push_back({{"MemberID", m.id},
-                           {"MemberIDHex", store::hex_id(m.id)},
-                           {"Name", m.name},
-                           {"Err", m.error},
-                           {"Healthy", m.healthy}});
-    json out{{"Alarms", alarms}, {"ClusterHealth", members}, {"Header", header_json(health.header)}};
-    if (!health.error.empty()) out["Error"] = health.error;
-    return out;
-}
-
-int http_status_for(const Error& error) {
-    if (const auto* se = dynamic_cast<const store::StoreError*>(&error)) {
-        for (const auto& s : kGrpcStatuses)
-            if (static_cast<int>(s.grpc) == se->grpc_code() && (s.reason.empty() || se->reason() == s.reason))
-                return s.http;
-    }
-    for (const auto& s : kCodeStatuses)
-        if (s.code == error.code()) return s.http;
-    return 500;
-}
-
 ApiServer::ApiServer(ApiOptions options) : options_(std::move(options)) {}
 
 ApiServer::~ApiServer() { stop(); }
@@ -165,7 +92,8 @@ void ApiServer::start() {
 
     const ApiOptions& o = options_;
     server_->Get(
-        "/health", guarded("GET /health", [&o](const httplib::Request& req, httplib::Response& res) {
+        std::string(api::kHealthPath),
+        guarded("GET /health", [&o](const httplib::Request& req, httplib::Response& res) {
             auto timeout = o.default_health_timeout;
             if (req.has_param("timeout")) {
                 const std::string t = req.get_param_value("timeout");
@@ -180,16 +108,15 @@ void ApiServer::start() {
             const auto budget =
                 std::chrono::duration_cast<std::chrono::milliseconds>(timeout) - std::chrono::milliseconds(100);
             const store::ClusterHealth health = store::check_cluster_health(o.store, budget);
-            reply(res, health.healthy() ? 200 : 503, health_json(health));
+            reply(res, health.healthy() ? 200 : 503, api::encode(health));
         }));
-    server_->Get("/api/core/v2/cluster/members",
-                 guarded("GET members", [&o](const httplib::Request&, httplib::Response& res) {
+    const std::string members(api::kMembersPath), member = members + "/([^/]+)";
+    server_->Get(members, guarded("GET members", [&o](const httplib::Request&, httplib::Response& res) {
                      store::EtcdClient client(o.store);
                      const auto list = client.member_list();
-                     reply(res, 200, members_json(list.header, list.members));
+                     reply(res, 200, api::encode(api::members_answer(list)));
                  }));
-    server_->Post("/api/core/v2/cluster/members",
-                  guarded("POST members", [&o](const httplib::Request& req, httplib::Response& res) {
+    server_->Post(members, guarded("POST members", [&o](const httplib::Request& req, httplib::Response& res) {
                       const auto urls = peer_addrs(req);
                       const std::string name = req.has_param("name") ? req.get_param_value("name") : "";
                       store::EtcdClient client(o.store);
@@ -199,34 +126,30 @@ void ApiServer::start() {
                       for (auto& m : change.members)
                           if (change.member && m.id == change.member->id && m.name.empty()) m.name = name;
                       if (change.member && change.member->name.empty()) change.member->name = name;
-                      json out = members_json(change.header, change.members);
-                      if (change.member) out["Member"] = member_json(*change.member);
                       log(Level::Info, "added member " + store::hex_id(change.member ? change.member->id : 0) +
                                            " with peer URLs " + req.get_param_value("peer-addrs"));
-                      reply(res, 201, out);
+                      reply(res, 201, api::encode(change));
                   }));
-    server_->Put(R"(/api/core/v2/cluster/members/([^/]+))",
-                 guarded("PUT member", [&o](const httplib::Request& req, httplib::Response& res) {
+    server_->Put(member, guarded("PUT member", [&o](const httplib::Request& req, httplib::Response& res) {
                      const auto id = store::parse_hex_id(req.matches[1].str(), "member ID");
                      const auto urls = peer_addrs(req);
                      store::EtcdClient client(o.store);
                      const auto change = client.member_update(id, urls);
                      log(Level::Info, "updated member " + store::hex_id(id));
-                     reply(res, 200, members_json(change.header, change.members));
+                     reply(res, 200, api::encode(change));
                  }));
-    server_->Delete(R"(/api/core/v2/cluster/members/([^/]+))",
-                    guarded("DELETE member", [&o](const httplib::Request& req, httplib::Response& res) {
+    server_->Delete(member, guarded("DELETE member", [&o](const httplib::Request& req, httplib::Response& res) {
                         const auto id = store::parse_hex_id(req.matches[1].str(), "member ID");
                         store::EtcdClient client(o.store);
                         const auto change = client.member_remove(id);
                         log(Level::Info, "removed member " + store::hex_id(id));
-                        reply(res, 200, members_json(change.header, change.members));
+                        reply(res, 200, api::encode(change));
                     }));
     server_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
         if (res.status == 404 && res.body.empty())
             reply(res, 404,
-                  error_json(
-                      Error(Code::Usage, "no such endpoint: " + req.method + " " + req.path + " (see docs/api.md)")));
+                  api::encode(api::error_body(
+                      Error(Code::Usage, "no such endpoint: " + req.method + " " + req.path + " (see docs/api.md)"))));
     });
 
     if (!server_->bind_to_port(where.host, where.port))

@@ -8,10 +8,7 @@
 #include <string>
 #include <thread>
 
-#include <nlohmann/json.hpp>
-
 #include "store/etcd_client.hpp"
-#include "store/health.hpp"
 
 namespace httplib {
 class Server;
@@ -29,14 +26,6 @@ struct ApiOptions {
     std::chrono::seconds default_health_timeout{3};
     std::chrono::seconds max_health_timeout{30};
 };
-
-// The JSON documents of docs/api.md, pure so tests can check them without a server.
-nlohmann::json header_json(const store::ResponseHeader& header);
-nlohmann::json member_json(const store::Member& member);
-nlohmann::json health_json(const store::ClusterHealth& health);
-nlohmann::json members_json(const store::ResponseHeader& header, const std::vector<store::Member>& members);
-// The HTTP status of an error per docs/api.md (400, 404, 409, 503, 500).
-int http_status_for(const Error& error);
 
 class ApiServer {
   public:

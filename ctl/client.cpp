@@ -2,13 +2,15 @@
 
 #include <openssl/err.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <optional>
 
 #include <httplib.h>
-#include <nlohmann/json.hpp>
 
+#include "api/wire.hpp"
+#include "core/cli.hpp"
 #include "core/files.hpp"
 #include "store/url.hpp"
 
@@ -216,23 +218,24 @@ Response ApiClient::send(Method method, const std::string& target,
 }
 
 Error api_error(const Response& response) {
-    std::string message;
-    try {
-        const auto body = nlohmann::json::parse(response.body);
-        if (body.is_object() && body.contains("message") && body["message"].is_string())
-            message = body["message"].get<std::string>();
-        else if (body.is_object() && body.contains("Error") && body["Error"].is_string())
-            message = body["Error"].get<std::string>();
-    } catch (const nlohmann::json::exception&) {
+    const std::string where = response.url + ": ";
+    const std::string status = "HTTP " + std::to_string(response.status);
+    if (const auto body = api::decode_error(response.body)) {
+        const auto known = std::find_if(all_codes().begin(), all_codes().end(),
+                                        [&](const CodeInfo& c) { return static_cast<int>(c.code) == body->code; });
+        // The backend's code is ours when it means "the cluster said no"; a code that would turn the exit
+        // status into a usage or connection failure (the backend reached, etcd not) stays HttpError.
+        Code code = known == all_codes().end() ? Code::HttpError : known->code;
+        if (cli::exit_code_for(Error(code, "")) != cli::kExitFailure) code = Code::HttpError;
+        const std::string name = known == all_codes().end() ? "unknown" : std::string(known->name);
+        return Error(
+            code, where + body->message + " (" + status + ", error " + std::to_string(body->code) + " " + name + ")");
     }
-    if (message.empty()) {
-        message = response.body.substr(0, 200);
-        while (!message.empty() && (message.back() == '\n' || message.back() == '\r')) message.pop_back();
-        if (message.find('\n') != std::string::npos) message = message.substr(0, message.find('\n'));
-    }
+    std::string message = response.body.substr(0, 200);
+    if (message.find('\n') != std::string::npos) message = message.substr(0, message.find('\n'));
+    while (!message.empty() && message.back() == '\r') message.pop_back();
     if (message.empty()) message = "the backend gave no reason";
-    const Code code = response.status == 404 ? Code::MemberNotFound : Code::HttpError;
-    return Error(code, response.url + ": " + message + " (HTTP " + std::to_string(response.status) + ")");
+    return Error(Code::HttpError, where + message + " (" + status + ")");
 }
 
 }  // namespace trellis::ctl

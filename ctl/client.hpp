@@ -77,8 +77,9 @@ class ApiClient {
     std::function<void(const std::string&)> warn_;
 };
 
-// The `{"code":N,"message":"..."}` error body of the API as an Error: 404 -> MemberNotFound, other
-// statuses -> HttpError (exit 1), message prefixed by the backend URL.
+// An HTTP error answer as an Error that shows the backend's code and message ("URL: MESSAGE (HTTP 404,
+// error 15004 MemberNotFound)"). Its code is the backend's where that keeps exit 1 ("the cluster said no"),
+// else HttpError; a body that is not the API's error body gives its first line and HttpError.
 Error api_error(const Response& response);
 
 }  // namespace trellis::ctl

@@ -26,9 +26,4 @@ int member_remove(const ApiClient& client, const std::string& id, Format format,
 int member_update(const ApiClient& client, const std::string& id, const std::string& peer_urls, Format format,
                   std::ostream& out);
 
-// The API paths (docs/api.md), with query values encoded.
-std::string health_path();
-std::string members_path();
-std::string member_path(std::uint64_t id);
-
 }  // namespace trellis::ctl

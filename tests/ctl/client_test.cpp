@@ -199,8 +199,8 @@ TEST(ApiClient, RejectedAnswerMovesOnAndTheLastAnswerIsKept) {
     EXPECT_EQ(o.response.url, b.url);
     EXPECT_EQ(o.warnings.size(), 1u);
     const Error e = api_error(o.response);
-    EXPECT_EQ(e.code(), Code::HttpError);
-    EXPECT_EQ(std::string(e.what()), b.url + ": etcd unreachable (HTTP 503)");
+    EXPECT_EQ(e.code(), Code::StoreUnavailable);
+    EXPECT_EQ(std::string(e.what()), b.url + ": etcd unreachable (HTTP 503, error 15001 StoreUnavailable)");
 }
 
 TEST(ApiClient, MutationIsSentOnceWhenTheFirstBackendAnswers) {
@@ -212,18 +212,35 @@ TEST(ApiClient, MutationIsSentOnceWhenTheFirstBackendAnswers) {
     EXPECT_EQ(a.posts.load() + b.posts.load(), 1);
 }
 
-TEST(ApiErrors, NotFoundIsMemberNotFound) {
+TEST(ApiErrors, TheBackendsCodeAndMessageAreShown) {
     const Error e = api_error({404, R"({"code":15004,"message":"member 2f7ae42c315f8c2d not found"})", "https://h:1"});
     EXPECT_EQ(e.code(), Code::MemberNotFound);
     EXPECT_EQ(cli::exit_code_for(e), 1);
-    EXPECT_EQ(std::string(e.what()), "https://h:1: member 2f7ae42c315f8c2d not found (HTTP 404)");
+    EXPECT_EQ(std::string(e.what()),
+              "https://h:1: member 2f7ae42c315f8c2d not found (HTTP 404, error 15004 MemberNotFound)");
     const Error quorum = api_error(
         {409, R"({"code":15002,"message":"etcdserver: re-configuration failed due to not enough started members"})",
          "https://h:1"});
+    EXPECT_EQ(quorum.code(), Code::StoreRequestFailed);
     EXPECT_EQ(cli::exit_code_for(quorum), 1);
-    EXPECT_TRUE(contains(quorum.what(), "not enough started members (HTTP 409)"));
+    EXPECT_TRUE(contains(quorum.what(), "not enough started members (HTTP 409, error 15002 StoreRequestFailed)"));
+}
+
+TEST(ApiErrors, CodesThatWouldChangeTheExitStatusStayHttpError) {
+    // The backend reached us; its own trouble reaching etcd is not our connection failure (exit 3),
+    // and its usage error about a request we built is not the user's command line (exit 2).
+    const Error e = api_error({503, R"({"code":16001,"message":"dial tcp 127.0.0.12:2379: refused"})", "u"});
+    EXPECT_EQ(e.code(), Code::HttpError);
+    EXPECT_EQ(std::string(e.what()), "u: dial tcp 127.0.0.12:2379: refused (HTTP 503, error 16001 ConnectFailed)");
+    EXPECT_EQ(api_error({404, R"({"code":12006,"message":"no such endpoint"})", "u"}).code(), Code::HttpError);
+    EXPECT_EQ(std::string(api_error({500, R"({"code":77,"message":"new"})", "u"}).what()),
+              "u: new (HTTP 500, error 77 unknown)");
+}
+
+TEST(ApiErrors, OtherBodiesGiveTheirFirstLine) {
     EXPECT_EQ(std::string(api_error({500, "oops\nmore", "u"}).what()), "u: oops (HTTP 500)");
     EXPECT_EQ(std::string(api_error({502, "", "u"}).what()), "u: the backend gave no reason (HTTP 502)");
+    EXPECT_EQ(api_error({404, "404 page not found", "u"}).code(), Code::HttpError);
 }
 
 TEST(Classify, TlsAlertsTellWhichSideRefused) {

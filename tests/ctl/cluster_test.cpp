@@ -208,14 +208,14 @@ TEST_F(LoopbackCluster, KilledBackendIsReportedAndAnotherUrlAnswers) {
     r = ctl({"--url", urls, "cluster", "member-add", "backend-4", "https://127.0.0.14:2380", "--render", spec(),
              "--out", "out"});
     EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-    EXPECT_TRUE(contains(r.err, "etcdserver: unhealthy cluster (HTTP 409)")) << r.err;
+    EXPECT_TRUE(contains(r.err, "etcdserver: unhealthy cluster (HTTP 409, error 15002 StoreRequestFailed)")) << r.err;
     EXPECT_FALSE(std::filesystem::exists(dir.path() / "out" / "backend-4" / "backend.yml"));
 
     // Unknown member: a cluster error naming the ID.
     r = ctl({"--url", urls, "cluster", "member-remove", "0123456789abcdef"});
     EXPECT_EQ(r.exit_code, 1) << r.err;
     EXPECT_TRUE(contains(r.err, "error: no member 0123456789abcdef in the cluster")) << r.err;
-    EXPECT_TRUE(contains(r.err, "(HTTP 404)")) << r.err;
+    EXPECT_TRUE(contains(r.err, "(HTTP 404, error 15004 MemberNotFound)")) << r.err;
 
     // Only the dead backend: a connection error.
     r = ctl({"--url", api(2), "cluster", "member-list"});

@@ -1,0 +1,149 @@
+// The API's wire types: what trellis-backend encodes, trellisctl decodes to the same values, and
+// documents that do not have the documented shape are named errors.
+#include "api/wire.hpp"
+
+#include <gtest/gtest.h>
+
+#include "support.hpp"
+
+namespace trellis::api {
+namespace {
+
+Json fixture(const std::string& name) {
+    return Json::parse(trellis::testing::slurp(trellis::testing::data_path("ctl/api/" + name)));
+}
+
+// IDs above 2^63 do not fit a double or an int64: they must survive both directions exactly.
+constexpr std::uint64_t kBig = 11758493324880812756ULL;
+
+MembersAnswer sample_add() {
+    MembersAnswer a;
+    a.header = {0x3b0efc7b379f89beULL, kBig, 0, 2};
+    a.member = Member{0x2f7ae42c315f8c2dULL, "", {"https://10.0.0.4:2380"}, {}, false};
+    a.members = {*a.member, Member{kBig, "backend-1", {"https://10.0.0.1:2380"}, {"https://10.0.0.1:2379"}, false}};
+    return a;
+}
+
+TEST(Members, EncodeThenDecodeGivesTheSameValues) {
+    const MembersAnswer a = sample_add();
+    const MembersAnswer b = decode_members(Json::parse(encode(a).dump()), "u");
+    EXPECT_EQ(b.header.cluster_id, a.header.cluster_id);
+    ASSERT_TRUE(b.member.has_value());
+    EXPECT_EQ(b.member->id, a.member->id);
+    EXPECT_EQ(b.member->peer_urls, a.member->peer_urls);
+    ASSERT_EQ(b.members.size(), 2u);
+    EXPECT_EQ(b.members[1].id, kBig);
+    EXPECT_EQ(b.members[1].name, "backend-1");
+    EXPECT_EQ(b.members[1].client_urls, a.members[1].client_urls);
+}
+
+TEST(Members, ListHasNoNewMember) {
+    const store::MemberList list{{1, 2, 0, 3}, sample_add().members};
+    const MembersAnswer a = members_answer(list);
+    EXPECT_FALSE(a.member.has_value());
+    EXPECT_FALSE(decode_members(encode(a), "u").member.has_value());
+}
+
+TEST(Members, FixturesDecode) {
+    const MembersAnswer a = decode_members(fixture("member-add.json"), "u");
+    ASSERT_TRUE(a.member.has_value());
+    EXPECT_EQ(a.member->id, 0x2f7ae42c315f8c2dULL);
+    EXPECT_EQ(a.members.size(), 4u);
+    EXPECT_EQ(decode_members(fixture("member-list.json"), "u").header.cluster_id, 0x3b0efc7b379f89beULL);
+}
+
+TEST(Health, EncodeThenDecodeGivesTheSameValues) {
+    Health h;
+    h.header.cluster_id = 7;
+    h.members = {{kBig, "backend-1", "", true}, {5, "backend-2", "dial tcp: refused", false}};
+    h.alarms = {{5, "NOSPACE"}};
+    const Health back = decode_health(Json::parse(encode(h).dump()), "u");
+    EXPECT_EQ(back.header.cluster_id, 7u);
+    ASSERT_EQ(back.members.size(), 2u);
+    EXPECT_EQ(back.members[0].id, kBig);
+    EXPECT_EQ(back.members[1].error, "dial tcp: refused");
+    EXPECT_FALSE(back.members[1].healthy);
+    ASSERT_EQ(back.alarms.size(), 1u);
+    EXPECT_EQ(back.alarms[0].alarm, "NOSPACE");
+    EXPECT_EQ(problems(back),
+              "backend-2 (0000000000000005) unhealthy: dial tcp: refused; alarm NOSPACE on member "
+              "0000000000000005");
+}
+
+TEST(Health, ProblemsOfEmptyAndUnreachable) {
+    Health h;
+    EXPECT_EQ(problems(h), "the backend reported no members");
+    h.error = "no etcd member answered within 3s";
+    EXPECT_EQ(problems(h), "no etcd member answered within 3s");
+    EXPECT_EQ(decode_health(encode(h), "u").error, h.error);
+}
+
+struct BadAnswer {
+    std::string body;
+    std::string expected;
+};
+
+TEST(Health, UnexpectedShapesAreNamedErrors) {
+    const std::vector<BadAnswer> cases{
+        {R"([1])", "u/health: unexpected answer from the backend: expected an object"},
+        {R"({"ClusterHealth": 1})", "u/health: unexpected answer from the backend: ClusterHealth: expected a list"},
+        {R"({"ClusterHealth": [{"MemberID": -1, "Name": "a", "Err": "", "Healthy": true}]})",
+         "u/health: unexpected answer from the backend: ClusterHealth[0].MemberID: expected an unsigned 64-bit "
+         "integer"},
+        {R"({"ClusterHealth": [{"MemberID": 1, "MemberIDHex": "0000000000000002", "Healthy": true}]})",
+         "u/health: unexpected answer from the backend: ClusterHealth[0].MemberIDHex: does not match MemberID 1"},
+        {R"({"ClusterHealth": [{"MemberIDHex": "0000000000000002", "Healthy": "yes"}]})",
+         "u/health: unexpected answer from the backend: ClusterHealth[0].Healthy: expected true or false"},
+        {R"({"ClusterHealth": [{"Name": "a", "Healthy": true}]})",
+         "u/health: unexpected answer from the backend: ClusterHealth[0].MemberID: missing"},
+    };
+    for (const auto& c : cases) {
+        try {
+            decode_health(Json::parse(c.body), "u");
+            ADD_FAILURE() << "no error for " << c.body;
+        } catch (const Error& e) {
+            EXPECT_EQ(e.code(), Code::HttpError);
+            EXPECT_EQ(std::string(e.what()), c.expected);
+        }
+    }
+    try {
+        parse_json("<html>", "https://127.0.0.11:8080");
+        ADD_FAILURE() << "no error for HTML";
+    } catch (const Error& e) {
+        EXPECT_EQ(std::string(e.what()).rfind("https://127.0.0.11:8080: the backend's answer is not JSON", 0), 0u);
+    }
+}
+
+TEST(Errors, BodyCarriesTheCodeAndMessage) {
+    const Error e(Code::MemberNotFound, "member 5 not found");
+    const Json body = encode(error_body(e));
+    EXPECT_EQ(body.dump(), R"({"code":15004,"message":"member 5 not found"})");
+    const auto back = decode_error(body.dump());
+    ASSERT_TRUE(back.has_value());
+    EXPECT_EQ(back->code, 15004);
+    EXPECT_EQ(back->message, "member 5 not found");
+    EXPECT_FALSE(decode_error("<html>").has_value());
+    EXPECT_FALSE(decode_error(R"({"code":1})").has_value());
+    EXPECT_FALSE(decode_error("").has_value());
+}
+
+TEST(Errors, StatusesFollowEtcdsVerdictThenOurCode) {
+    using store::GrpcCode;
+    const auto store_error = [](GrpcCode grpc, std::string reason) {
+        return store::StoreError(Code::StoreRequestFailed, "u: " + reason, static_cast<int>(grpc), reason);
+    };
+    EXPECT_EQ(http_status_for(store_error(GrpcCode::Unavailable, "etcdserver: unhealthy cluster")), 409);
+    EXPECT_EQ(http_status_for(store_error(GrpcCode::Unavailable, "etcdserver: leader changed")), 503);
+    EXPECT_EQ(http_status_for(store_error(GrpcCode::NotFound, "etcdserver: member not found")), 404);
+    EXPECT_EQ(http_status_for(store_error(GrpcCode::FailedPrecondition, "etcdserver: not enough")), 409);
+    EXPECT_EQ(http_status_for(Error(Code::InputInvalidValue, "x")), 400);
+    EXPECT_EQ(http_status_for(Error(Code::ConnectFailed, "x")), 503);
+    EXPECT_EQ(http_status_for(Error(Code::Internal, "x")), 500);
+}
+
+TEST(Paths, MemberPathUsesTheHexId) {
+    EXPECT_EQ(member_path(0x2f7ae42c315f8c2dULL), "/api/core/v2/cluster/members/2f7ae42c315f8c2d");
+}
+
+}  // namespace
+}  // namespace trellis::api
