@@ -118,16 +118,14 @@ void ApiServer::start() {
                  }));
     server_->Post(members, guarded("POST members", [&o](const httplib::Request& req, httplib::Response& res) {
                       const auto urls = peer_addrs(req);
+                      // `name` is ours (Sensu's API takes only peer-addrs): for the log. The answer is etcd's, where
+                      // a member that has not started has no name, exactly as sensuctl expects it.
                       const std::string name = req.has_param("name") ? req.get_param_value("name") : "";
                       store::EtcdClient client(o.store);
-                      auto change = client.member_add(urls);
-                      // etcd learns a member's name only when it starts; echo the requested one so the
-                      // caller can print the new member's ETCD_INITIAL_CLUSTER as sensuctl does.
-                      for (auto& m : change.members)
-                          if (change.member && m.id == change.member->id && m.name.empty()) m.name = name;
-                      if (change.member && change.member->name.empty()) change.member->name = name;
+                      const auto change = client.member_add(urls);
                       log(Level::Info, "added member " + store::hex_id(change.member ? change.member->id : 0) +
-                                           " with peer URLs " + req.get_param_value("peer-addrs"));
+                                           (name.empty() ? "" : " (" + name + ")") + " with peer URLs " +
+                                           req.get_param_value("peer-addrs"));
                       reply(res, 201, api::encode(change));
                   }));
     server_->Put(member, guarded("PUT member", [&o](const httplib::Request& req, httplib::Response& res) {

@@ -38,7 +38,7 @@ store::Url parse_one(std::string_view text, std::string_view where) {
 
 std::uint64_t parse_member_id(std::string_view text, std::string_view where) {
     const std::string shown = "\"" + std::string(text) + "\"";
-    if (text.empty()) usage(where, "a member ID is required (16 hex digits, as member-list shows it)");
+    if (text.empty()) usage(where, "a member ID is required (1 to 16 hex digits, as member-list shows it)");
     if (text.size() > 16)
         usage(where,
               shown + " is not a member ID: more than 16 hex digits (IDs are 64-bit, as member-list shows them)");

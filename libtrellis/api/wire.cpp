@@ -1,5 +1,6 @@
 #include "api/wire.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 
@@ -55,46 +56,42 @@ class Reader {
         return it == value_.end() || it->is_null() ? nullptr : &*it;
     }
 
-    std::string string(std::string_view key, bool required = false) const {
+    std::string string(std::string_view key) const {
         const Json* v = find(key);
-        if (v == nullptr) {
-            if (required) fail(key, "missing");
-            return {};
-        }
+        if (v == nullptr) return {};
         if (!v->is_string()) fail(key, "expected a string");
         return v->get<std::string>();
     }
 
-    bool boolean(std::string_view key) const {
+    // A boolean; `fallback` (Go's omitempty false) when absent, or an error when there is none.
+    bool boolean(std::string_view key, std::optional<bool> fallback = std::nullopt) const {
         const Json* v = find(key);
+        if (v == nullptr && fallback) return *fallback;
         if (v == nullptr || !v->is_boolean()) fail(key, "expected true or false");
         return v->get<bool>();
     }
 
-    // A 64-bit ID: the exact JSON number if present (parsed unsigned), else the hex twin; both must agree.
-    std::uint64_t id(std::string_view key, std::string_view hex_key) const {
-        const Json* number = find(key);
-        const Json* hex = find(hex_key);
-        std::optional<std::uint64_t> from_number, from_hex;
-        if (number != nullptr) {
-            if (!number->is_number_unsigned() && !(number->is_number_integer() && number->get<std::int64_t>() >= 0))
-                fail(key, "expected an unsigned 64-bit integer");
-            from_number = number->get<std::uint64_t>();
-        }
-        if (hex != nullptr) {
-            if (!hex->is_string()) fail(hex_key, "expected a hex string");
-            // Not parse_hex_id: a cluster ID of 0 is legitimate where no member answered.
-            const std::string text = hex->get<std::string>();
-            std::uint64_t value = 0;
-            const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value, 16);
-            if (text.empty() || text.size() > 16 || ec != std::errc() || ptr != text.data() + text.size())
-                fail(hex_key, "expected up to 16 hex digits");
-            from_hex = value;
-        }
-        if (!from_number && !from_hex) fail(key, "missing");
-        if (from_number && from_hex && *from_number != *from_hex)
-            fail(hex_key, "does not match " + std::string(key) + " " + std::to_string(*from_number));
-        return from_number ? *from_number : *from_hex;
+    // An unsigned 64-bit number, exact; nullopt when absent (Go's omitempty drops zeros).
+    std::optional<std::uint64_t> u64(std::string_view key) const {
+        const Json* v = find(key);
+        if (v == nullptr) return std::nullopt;
+        if (!v->is_number_unsigned() && !(v->is_number_integer() && v->get<std::int64_t>() >= 0))
+            fail(key, "expected an unsigned 64-bit integer");
+        return v->get<std::uint64_t>();
+    }
+
+    // A member ID: the exact JSON number, and its hex twin (`hex_key`, Sensu's %x) agreeing when present.
+    std::uint64_t id(std::string_view key, std::string_view hex_key = {}) const {
+        const auto number = u64(key);
+        if (!number) fail(key, "missing");
+        const std::string text = hex_key.empty() ? std::string() : string(hex_key);
+        if (text.empty()) return *number;
+        std::uint64_t hex = 0;
+        const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), hex, 16);
+        if (text.size() > 16 || ec != std::errc() || ptr != text.data() + text.size())
+            fail(hex_key, "expected up to 16 hex digits");
+        if (hex != *number) fail(hex_key, "does not match " + std::string(key) + " " + std::to_string(*number));
+        return *number;
     }
 
     std::vector<std::string> strings(std::string_view key) const {
@@ -131,30 +128,82 @@ class Reader {
     std::string path_;
 };
 
-Json encode_header(const ResponseHeader& h) {
-    return {{"cluster_id", h.cluster_id},
-            {"cluster_id_hex", store::hex_id(h.cluster_id)},
-            {"member_id", h.member_id},
-            {"raft_term", h.raft_term}};
+// etcd's alarm types (etcdserverpb.AlarmType): Go's encoding/json writes the enum's number.
+struct AlarmType {
+    std::string_view name;
+    int number;
+};
+constexpr std::array kAlarmTypes{AlarmType{"NONE", 0}, AlarmType{"NOSPACE", 1}, AlarmType{"CORRUPT", 2}};
+
+// Go's `omitempty`: zero numbers, empty strings and lists and false are left out.
+template <typename T>
+void put(Json& out, std::string_view key, const T& value) {
+    if (value != T{}) out[std::string(key)] = value;
 }
 
-ResponseHeader decode_header(const Reader& doc) {
-    const auto header = doc.object("Header");
-    ResponseHeader out;
-    if (header) out.cluster_id = header->id("cluster_id", "cluster_id_hex");
+// etcdserverpb.ResponseHeader as encoding/json writes it.
+Json encode_header(const ResponseHeader& h) {
+    Json out = Json::object();
+    put(out, "cluster_id", h.cluster_id);
+    put(out, "member_id", h.member_id);
+    put(out, "revision", h.revision);
+    put(out, "raft_term", h.raft_term);
     return out;
 }
 
+ResponseHeader decode_header(const Reader& doc, std::string_view key) {
+    ResponseHeader out;
+    if (const auto h = doc.object(key)) {
+        out.cluster_id = h->u64("cluster_id").value_or(0);
+        out.member_id = h->u64("member_id").value_or(0);
+        out.revision = static_cast<std::int64_t>(h->u64("revision").value_or(0));
+        out.raft_term = h->u64("raft_term").value_or(0);
+    }
+    return out;
+}
+
+// etcdserverpb.Member as encoding/json writes it (clientv3's MemberListResponse and friends).
 Json encode_member(const Member& m) {
-    return {{"ID", m.id},
-            {"IDHex", store::hex_id(m.id)},
-            {"Name", m.name},
-            {"PeerURLs", m.peer_urls},
-            {"ClientURLs", m.client_urls}};
+    Json out = Json::object();
+    put(out, "ID", m.id);
+    put(out, "name", m.name);
+    put(out, "peerURLs", m.peer_urls);
+    put(out, "clientURLs", m.client_urls);
+    put(out, "isLearner", m.is_learner);
+    return out;
 }
 
 Member decode_member(const Reader& r) {
-    return Member{r.id("ID", "IDHex"), r.string("Name"), r.strings("PeerURLs"), r.strings("ClientURLs")};
+    return Member{r.id("ID"), r.string("name"), r.strings("peerURLs"), r.strings("clientURLs"),
+                  r.boolean("isLearner", false)};
+}
+
+Json encode_alarm(const Alarm& a) {
+    Json out = Json::object();
+    put(out, "memberID", a.member_id);
+    const auto type =
+        std::find_if(kAlarmTypes.begin(), kAlarmTypes.end(), [&](const AlarmType& t) { return t.name == a.alarm; });
+    // A type newer than this table keeps its name rather than becoming a wrong number.
+    if (type == kAlarmTypes.end())
+        out["alarm"] = a.alarm;
+    else
+        put(out, "alarm", type->number);
+    return out;
+}
+
+Alarm decode_alarm(const Reader& r) {
+    Alarm out{r.u64("memberID").value_or(0), "NONE"};
+    const Json* v = r.find("alarm");
+    if (v != nullptr && v->is_string()) {
+        out.alarm = v->get<std::string>();
+    } else if (v != nullptr) {
+        if (!v->is_number_integer()) r.fail("alarm", "expected an alarm type (a number, as etcd's AlarmType)");
+        const auto number = v->get<std::int64_t>();
+        const auto type = std::find_if(kAlarmTypes.begin(), kAlarmTypes.end(),
+                                       [&](const AlarmType& t) { return t.number == number; });
+        out.alarm = type == kAlarmTypes.end() ? "alarm type " + std::to_string(number) : std::string(type->name);
+    }
+    return out;
 }
 
 }  // namespace
@@ -176,19 +225,24 @@ int http_status_for(const Error& error) {
     return 500;
 }
 
+// clientv3's MemberListResponse, MemberAddResponse (with "member"), MemberUpdateResponse and
+// MemberRemoveResponse as Sensu's API writes them: etcd's field names, IDs as exact numbers.
 Json encode(const MembersAnswer& answer) {
-    Json list = Json::array();
-    for (const auto& m : answer.members) list.push_back(encode_member(m));
-    Json out{{"Header", encode_header(answer.header)}};
-    if (answer.member) out["Member"] = encode_member(*answer.member);
-    out["Members"] = list;
+    Json out = Json::object();
+    out["header"] = encode_header(answer.header);
+    if (answer.member) out["member"] = encode_member(*answer.member);
+    if (!answer.members.empty()) {
+        Json& list = out["members"] = Json::array();
+        for (const auto& m : answer.members) list.push_back(encode_member(m));
+    }
     return out;
 }
 
+// Sensu's HealthResponse: "Alarms" is null when there is none (a nil slice in Go); "Error" is ours,
+// set only when the backend could reach no member at all.
 Json encode(const Health& health) {
-    Json alarms = Json::array(), members = Json::array();
-    for (const auto& a : health.alarms)
-        alarms.push_back({{"MemberID", a.member_id}, {"MemberIDHex", store::hex_id(a.member_id)}, {"Alarm", a.alarm}});
+    Json alarms = nullptr, members = Json::array();
+    for (const auto& a : health.alarms) alarms.push_back(encode_alarm(a));
     for (const auto& m : health.members)
         members.push_back({{"MemberID", m.id},
                            {"MemberIDHex", store::hex_id(m.id)},
@@ -213,24 +267,22 @@ Json parse_json(std::string_view body, std::string_view source) {
 MembersAnswer decode_members(const Json& doc, std::string_view source) {
     const Reader r(doc, std::string(source), "");
     MembersAnswer answer;
-    answer.header = decode_header(r);
-    if (const auto m = r.object("Member")) answer.member = decode_member(*m);
-    r.each("Members", [&](const Reader& m) { answer.members.push_back(decode_member(m)); });
+    answer.header = decode_header(r, "header");
+    if (const auto m = r.object("member")) answer.member = decode_member(*m);
+    r.each("members", [&](const Reader& m) { answer.members.push_back(decode_member(m)); });
     return answer;
 }
 
 Health decode_health(const Json& doc, std::string_view source) {
     const Reader r(doc, std::string(source) + std::string(kHealthPath), "");
     Health health;
-    health.header = decode_header(r);
+    health.header = decode_header(r, "Header");
     health.error = r.string("Error");
     r.each("ClusterHealth", [&](const Reader& m) {
         health.members.push_back(
             {m.id("MemberID", "MemberIDHex"), m.string("Name"), m.string("Err"), m.boolean("Healthy")});
     });
-    r.each("Alarms", [&](const Reader& a) {
-        health.alarms.push_back({a.id("MemberID", "MemberIDHex"), a.string("Alarm", true)});
-    });
+    r.each("Alarms", [&](const Reader& a) { health.alarms.push_back(decode_alarm(a)); });
     return health;
 }
 

@@ -165,7 +165,7 @@ StoreError etcd_error(const Url& url, int http_status, const std::string& body) 
 
 std::string hex_id(std::uint64_t id) {
     std::array<char, 17> buf{};
-    std::snprintf(buf.data(), buf.size(), "%016llx", static_cast<unsigned long long>(id));
+    std::snprintf(buf.data(), buf.size(), "%llx", static_cast<unsigned long long>(id));
     return buf.data();
 }
 

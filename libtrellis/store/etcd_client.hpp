@@ -110,7 +110,7 @@ struct Alarm {
     std::string alarm;  // "NOSPACE", "CORRUPT"
 };
 
-// 16 lower-case hex digits, as etcdctl and Sensu print member IDs.
+// Lower-case hex without leading zeros (Go's %x), as etcdctl, etcd's logs and sensuctl print member IDs.
 std::string hex_id(std::uint64_t id);
 // Parses a hex member ID (1-16 hex digits); Code::InputInvalidValue naming `where` otherwise.
 std::uint64_t parse_hex_id(std::string_view text, std::string_view where);

@@ -23,7 +23,7 @@ inline void expect_golden(const std::string& name, const std::string& actual) {
 }
 
 inline std::string fixture(const std::string& name) {
-    return trellis::testing::slurp(trellis::testing::data_path("ctl/api/" + name));
+    return trellis::testing::slurp(trellis::testing::data_path("api/" + name));
 }
 
 }  // namespace trellis::ctl::testing

@@ -1,4 +1,4 @@
-// Golden tests of what trellisctl prints, rendered from fixed API answers (tests/data/ctl/api/);
+// Golden tests of what trellisctl prints, rendered from fixed API answers (tests/data/api/);
 // the answers' decoding itself is tested with libtrellis/api.
 #include "views.hpp"
 
@@ -64,7 +64,8 @@ TEST(HealthView, YamlKeepsIdsExactAndHexAsStrings) {
     expect_golden("health-degraded.yaml", out);
     const YAML::Node y = YAML::Load(out);
     EXPECT_EQ(y["ClusterHealth"][0]["MemberID"].as<std::uint64_t>(), 11758493324880812756ULL);
-    EXPECT_EQ(y["Header"]["cluster_id_hex"].as<std::string>(), "3b0efc7b379f89be");
+    EXPECT_EQ(y["Header"]["cluster_id"].as<std::uint64_t>(), 0x3b0efc7b379f89beULL);
+    EXPECT_EQ(y["ClusterHealth"][0]["MemberIDHex"].as<std::string>(), "a32e8f613b529ad4");
     EXPECT_EQ(y["ClusterHealth"][1]["Healthy"].as<bool>(), false);
 }
 
@@ -91,6 +92,16 @@ TEST(MemberChangeViews, RemoveAndUpdateLines) {
     expect_golden("member-update.txt", member_updated_text(0xc8f63ae435a5e6bfULL));
     EXPECT_EQ(members("member-remove.json").members.size(), 3u);
     EXPECT_EQ(members("member-update.json").members[2].peer_urls, std::vector<std::string>{"https://10.0.0.4:2380"});
+}
+
+// sensuctl prints IDs with Go's %x: no leading zeros (cli/commands/cluster/member-*.go).
+TEST(MemberChangeViews, IdsArePrintedAsSensuctlDoes) {
+    EXPECT_EQ(member_removed_text(0x0123456789abcdefULL), "Removed member 123456789abcdef from cluster\n");
+    EXPECT_EQ(member_updated_text(0x4d2), "Updated member with ID 4d2 in cluster\n");
+    api::MembersAnswer a;
+    a.member = api::Member{0x00f0, "", {"https://10.0.0.4:2380"}, {}, false};
+    a.members = {*a.member};
+    EXPECT_EQ(member_added_text(a, "backend-4").substr(0, 28), "added member f0 to cluster\n\n");
 }
 
 TEST(Formats, OnlyTableJsonYaml) {

@@ -9,8 +9,34 @@
 namespace trellis::api {
 namespace {
 
-Json fixture(const std::string& name) {
-    return Json::parse(trellis::testing::slurp(trellis::testing::data_path("ctl/api/" + name)));
+std::string text(const std::string& name) {
+    return trellis::testing::slurp(trellis::testing::data_path("api/" + name));
+}
+Json fixture(const std::string& name) { return Json::parse(text(name)); }
+
+// Sensu's documented answers (tests/data/api/sensu/README.md) decode, and encode back byte for byte in
+// Go's MarshalIndent layout: the same members, order, omissions and exact 64-bit numbers.
+TEST(Sensu, DocumentedMemberListRoundTripsExactly) {
+    const std::string doc = text("sensu/member-list.json");
+    const MembersAnswer a = decode_members(Json::parse(doc), "u");
+    ASSERT_EQ(a.members.size(), 1u);
+    EXPECT_EQ(a.members[0].id, 9882886658148554927ULL);
+    EXPECT_EQ(a.header.cluster_id, 4255616304056076734ULL);
+    EXPECT_EQ(encode(a).dump(2) + "\n", doc);
+}
+
+TEST(Sensu, DocumentedHealthRoundTripsExactly) {
+    for (const std::string name : {"sensu/health-healthy.json", "sensu/health-unhealthy.json"}) {
+        const std::string doc = text(name);
+        const Health h = decode_health(Json::parse(doc), "u");
+        ASSERT_EQ(h.members.size(), 3u) << name;
+        EXPECT_EQ(h.members[0].id, 0x88db026f7feb72b4ULL);
+        EXPECT_EQ(h.members[2].id, 0xbc4e39432cbb36dULL);
+        EXPECT_TRUE(h.alarms.empty());
+        EXPECT_EQ(encode(h).dump(2) + "\n", doc) << name;
+    }
+    EXPECT_EQ(problems(decode_health(fixture("sensu/health-unhealthy.json"), "u")),
+              "backend01 (88db026f7feb72b4) unhealthy: context deadline exceeded");
 }
 
 // IDs above 2^63 do not fit a double or an int64: they must survive both directions exactly.
@@ -65,9 +91,37 @@ TEST(Health, EncodeThenDecodeGivesTheSameValues) {
     EXPECT_FALSE(back.members[1].healthy);
     ASSERT_EQ(back.alarms.size(), 1u);
     EXPECT_EQ(back.alarms[0].alarm, "NOSPACE");
-    EXPECT_EQ(problems(back),
-              "backend-2 (0000000000000005) unhealthy: dial tcp: refused; alarm NOSPACE on member "
-              "0000000000000005");
+    EXPECT_EQ(problems(back), "backend-2 (5) unhealthy: dial tcp: refused; alarm NOSPACE on member 5");
+}
+
+// Go's encoding/json of etcdserverpb types: omitempty drops zero IDs, empty names and lists and false;
+// an alarm's type is the enum's number.
+TEST(Members, EmptyFieldsAreLeftOutAsGoDoes) {
+    MembersAnswer a;
+    a.header = {7, 0, 0, 2};
+    a.member = Member{0x2f7ae42c315f8c2dULL, "", {"https://10.0.0.4:2380"}, {}, true};
+    a.members = {*a.member};
+    EXPECT_EQ(encode(a).dump(),
+              R"({"header":{"cluster_id":7,"raft_term":2},"member":{"ID":3421297745399352365,"peerURLs":)"
+              R"(["https://10.0.0.4:2380"],"isLearner":true},"members":[{"ID":3421297745399352365,"peerURLs":)"
+              R"(["https://10.0.0.4:2380"],"isLearner":true}]})");
+    EXPECT_TRUE(decode_members(encode(a), "u").members[0].is_learner);
+    EXPECT_EQ(encode(MembersAnswer{}).dump(), R"({"header":{}})");
+}
+
+TEST(Health, AlarmsAreEtcdsEnumNumbersAndNullWhenNone) {
+    Health h;
+    EXPECT_EQ(encode(h).dump(), R"({"Alarms":null,"ClusterHealth":[],"Header":{}})");
+    h.alarms = {{kBig, "NOSPACE"}, {5, "CORRUPT"}, {6, "SOMETHING_NEW"}};
+    EXPECT_EQ(encode(h)["Alarms"].dump(), R"([{"memberID":11758493324880812756,"alarm":1},{"memberID":5,"alarm":2},)"
+                                          R"({"memberID":6,"alarm":"SOMETHING_NEW"}])");
+    const Health back = decode_health(encode(h), "u");
+    ASSERT_EQ(back.alarms.size(), 3u);
+    EXPECT_EQ(back.alarms[0].member_id, kBig);
+    EXPECT_EQ(back.alarms[0].alarm, "NOSPACE");
+    EXPECT_EQ(back.alarms[1].alarm, "CORRUPT");
+    EXPECT_EQ(back.alarms[2].alarm, "SOMETHING_NEW");
+    EXPECT_EQ(decode_health(Json::parse(R"({"Alarms":[{"alarm":9}]})"), "u").alarms[0].alarm, "alarm type 9");
 }
 
 TEST(Health, ProblemsOfEmptyAndUnreachable) {
@@ -92,10 +146,17 @@ TEST(Health, UnexpectedShapesAreNamedErrors) {
          "integer"},
         {R"({"ClusterHealth": [{"MemberID": 1, "MemberIDHex": "0000000000000002", "Healthy": true}]})",
          "u/health: unexpected answer from the backend: ClusterHealth[0].MemberIDHex: does not match MemberID 1"},
-        {R"({"ClusterHealth": [{"MemberIDHex": "0000000000000002", "Healthy": "yes"}]})",
+        {R"({"ClusterHealth": [{"MemberID": 2, "MemberIDHex": "2", "Healthy": "yes"}]})",
          "u/health: unexpected answer from the backend: ClusterHealth[0].Healthy: expected true or false"},
         {R"({"ClusterHealth": [{"Name": "a", "Healthy": true}]})",
          "u/health: unexpected answer from the backend: ClusterHealth[0].MemberID: missing"},
+        {R"({"ClusterHealth": [{"MemberID": 1.5, "Healthy": true}]})",
+         "u/health: unexpected answer from the backend: ClusterHealth[0].MemberID: expected an unsigned 64-bit "
+         "integer"},
+        {R"({"Alarms": [{"memberID": 1, "alarm": true}]})",
+         "u/health: unexpected answer from the backend: Alarms[0].alarm: expected an alarm type (a number, as "
+         "etcd's AlarmType)"},
+        {R"({"Header": []})", "u/health: unexpected answer from the backend: Header: expected an object"},
     };
     for (const auto& c : cases) {
         try {
@@ -143,6 +204,7 @@ TEST(Errors, StatusesFollowEtcdsVerdictThenOurCode) {
 
 TEST(Paths, MemberPathUsesTheHexId) {
     EXPECT_EQ(member_path(0x2f7ae42c315f8c2dULL), "/api/core/v2/cluster/members/2f7ae42c315f8c2d");
+    EXPECT_EQ(member_path(0x4d2), "/api/core/v2/cluster/members/4d2");  // sensuctl's %x
 }
 
 }  // namespace
