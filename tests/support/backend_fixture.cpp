@@ -91,8 +91,13 @@ std::vector<pid_t> etcd_pids_mentioning(const std::string& needle) {
     for (const auto& entry : fs::directory_iterator("/proc", ec)) {
         const std::string name = entry.path().filename();
         if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-        std::ifstream in(entry.path() / "cmdline");
-        std::string cmdline{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+        std::string cmdline;
+        try {
+            std::ifstream in(entry.path() / "cmdline");
+            cmdline.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        } catch (const std::exception&) {
+            continue;  // exited while we read (libstdc++ throws from underflow on ESRCH)
+        }
         if (cmdline.empty()) continue;  // exited, or a zombie
         const std::string argv0 = cmdline.substr(0, cmdline.find('\0'));
         if (fs::path(argv0).filename() == "etcd" && cmdline.find(needle) != std::string::npos)
