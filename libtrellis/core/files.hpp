@@ -28,24 +28,42 @@ std::string read_source(std::string_view spec);
 // old file (if any) is untouched and no temp file is left behind.
 void write_file_atomic(const std::filesystem::path& path, std::string_view data, mode_t mode);
 
-// A group of files that appear together or not at all (as far as POSIX allows):
-// every file is written to a temp name and synced first, then all are renamed.
+// A group of files that appear together or not at all, even across a kill -9 or a power cut.
+// commit() stages every file in ROOT/.trellis-commit/ (one flat folder: no directories are made in
+// ROOT until the set is safe), syncs, then writes a manifest: the commit point. Only then are the
+// files moved into place. A later commit (or recover_interrupted_commit) that finds the manifest
+// finishes the move; one that finds staging without a manifest throws it away, and the previous
+// files were never touched. ROOT is the constructor's, or the deepest folder common to every file.
 class FileSet {
   public:
+    FileSet() = default;
+    explicit FileSet(std::filesystem::path root) : root_(std::move(root)) {}
     void add(std::filesystem::path path, std::string data, mode_t mode);
     // Fails with Code::FileExists naming the first file that already exists
     // with different content, unless `overwrite` is set.
     void commit(bool overwrite = true);
     bool empty() const { return files_.empty(); }
     const std::vector<std::filesystem::path> paths() const;
+    // What commit() found and repaired of an earlier, interrupted run (one line each).
+    const std::vector<std::string>& recovered() const { return recovered_; }
 
-  private:
     struct Pending {
         std::filesystem::path path;
         std::string data;
         mode_t mode;
     };
+
+  private:
+    std::filesystem::path root() const;
     std::vector<Pending> files_;
+    std::filesystem::path root_;
+    std::vector<std::string> recovered_;
 };
+
+// Finishes or discards a FileSet commit that was interrupted under `root`, and removes temp files
+// (".NAME.tmp-*") that an interrupted single-file write left anywhere below it. Returns one line per
+// thing it did ("completed an interrupted write of 2004 files"); empty when there was nothing.
+// Holds the same lock as commit(), so it never races a running commit.
+std::vector<std::string> recover_interrupted_commit(const std::filesystem::path& root);
 
 }  // namespace trellis

@@ -1,6 +1,9 @@
 #include "core/files.hpp"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
+
+#include <csignal>
 
 #include <gtest/gtest.h>
 #include <cstdlib>
@@ -116,6 +119,113 @@ TEST(Files, FileSetAcrossManyDirectoriesLandsEveryFile) {
         EXPECT_EQ(mode_of(dir / ("c" + std::to_string(i)) / "k.pem"), 0600u);
     }
     EXPECT_FALSE(std::filesystem::exists(dir / "c0" / ".k.pem.tmp"));
+}
+
+}  // namespace trellis
+
+namespace trellis {
+
+// A run killed after staging but before its manifest: the next commit throws the staged files away and
+// the files they would have replaced are untouched.
+TEST(FileSetCrashSafety, StagingWithoutManifestIsDiscarded) {
+    TempDir dir;
+    write_file_atomic(dir / "ca.pem", "old", kPublicMode);
+    fs::create_directory(dir / ".trellis-commit");
+    write_file_atomic(dir / ".trellis-commit" / "000000", "new", kPublicMode);
+    const auto notes = recover_interrupted_commit(dir.path());
+    ASSERT_EQ(notes.size(), 1u);
+    EXPECT_NE(notes[0].find("discarded 1 staged files"), std::string::npos) << notes[0];
+    EXPECT_EQ(slurp(dir / "ca.pem"), "old");
+    EXPECT_FALSE(fs::exists(dir / ".trellis-commit"));
+}
+
+// A run killed after its manifest, halfway through moving files into place: the next run finishes the
+// move, so the new set is complete, with its modes, and nothing is left in staging.
+TEST(FileSetCrashSafety, ManifestIsRolledForward) {
+    TempDir dir;
+    write_file_atomic(dir / "ca.pem", "old", kPublicMode);
+    const fs::path staging = dir / ".trellis-commit";
+    fs::create_directory(staging);
+    write_file_atomic(staging / "000001", "new key", kSecretMode);  // 000000 was already moved
+    write_file_atomic(dir / "ca.pem", "new", kPublicMode);
+    write_file_atomic(staging / "MANIFEST",
+                      R"([{"staged":"000000","path":"ca.pem"},{"staged":"000001","path":"node/node-key.pem"}])",
+                      kPublicMode);
+    const auto notes = recover_interrupted_commit(dir.path());
+    ASSERT_EQ(notes.size(), 1u);
+    EXPECT_NE(notes[0].find("completed an interrupted write of 2 files"), std::string::npos) << notes[0];
+    EXPECT_EQ(slurp(dir / "ca.pem"), "new");
+    EXPECT_EQ(slurp(dir / "node" / "node-key.pem"), "new key");
+    EXPECT_EQ(mode_of(dir / "node" / "node-key.pem"), 0600u);
+    EXPECT_FALSE(fs::exists(staging));
+}
+
+TEST(FileSetCrashSafety, ManifestCannotEscapeTheRoot) {
+    TempDir dir;
+    fs::create_directory(dir / ".trellis-commit");
+    write_file_atomic(dir / ".trellis-commit" / "000000", "x", kPublicMode);
+    write_file_atomic(dir / ".trellis-commit" / "MANIFEST", R"([{"staged":"000000","path":"../escaped"}])",
+                      kPublicMode);
+    try {
+        recover_interrupted_commit(dir.path());
+        FAIL() << "followed a manifest out of its folder";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), Code::FileReadFailed);
+    }
+    EXPECT_FALSE(fs::exists(dir.path().parent_path() / "escaped"));
+}
+
+// Temp files of killed single-file writes are found anywhere below the root and removed; look-alikes stay.
+TEST(FileSetCrashSafety, StrayTempFilesAreRemovedAndCounted) {
+    TempDir dir;
+    fs::create_directories(dir / "clients" / "agent-1");
+    write_file_atomic(dir / "clients" / "agent-1" / ".agent-1-key.pem.tmp-9f3a0c", "k", kSecretMode);
+    write_file_atomic(dir / ".ca.pem.tmp-1", "c", kPublicMode);
+    write_file_atomic(dir / ".hidden", "keep", kPublicMode);
+    write_file_atomic(dir / "notes.tmp-later", "keep", kPublicMode);
+    const auto notes = recover_interrupted_commit(dir.path());
+    ASSERT_EQ(notes.size(), 1u);
+    EXPECT_NE(notes[0].find("removed 2 temp files"), std::string::npos) << notes[0];
+    EXPECT_FALSE(fs::exists(dir / "clients" / "agent-1" / ".agent-1-key.pem.tmp-9f3a0c"));
+    EXPECT_TRUE(fs::exists(dir / ".hidden"));
+    EXPECT_TRUE(fs::exists(dir / "notes.tmp-later"));
+}
+
+// commit() itself recovers first and reports it; then writes the new set without leftovers.
+TEST(FileSetCrashSafety, CommitRecoversFirstAndLeavesNoStaging) {
+    TempDir dir;
+    fs::create_directory(dir / ".trellis-commit");
+    write_file_atomic(dir / ".trellis-commit" / "000000", "half", kPublicMode);
+    FileSet set(dir.path());
+    set.add(dir / "a" / "b.pem", "B", kPublicMode);
+    set.commit(/*overwrite=*/false);
+    ASSERT_EQ(set.recovered().size(), 1u);
+    EXPECT_EQ(slurp(dir / "a" / "b.pem"), "B");
+    EXPECT_FALSE(fs::exists(dir / ".trellis-commit"));
+}
+
+// A set that cannot be staged (the disk is full) leaves no folder behind, not even the root it made.
+TEST(FileSetCrashSafety, FailedStagingLeavesNoEmptyFolders) {
+    TempDir dir;
+    // A file-size limit makes write() fail with EFBIG, as a full disk fails it with ENOSPC.
+    const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+    rlimit old{};
+    ::getrlimit(RLIMIT_FSIZE, &old);
+    rlimit small = old;
+    small.rlim_cur = 16;
+    ::setrlimit(RLIMIT_FSIZE, &small);
+    FileSet set(dir / "out");
+    set.add(dir / "out" / "node" / "node.pem", std::string(64, 'N'), kPublicMode);
+    bool threw = false;
+    try {
+        set.commit();
+    } catch (const Error& e) {
+        threw = e.code() == Code::FileWriteFailed;
+    }
+    ::setrlimit(RLIMIT_FSIZE, &old);
+    std::signal(SIGXFSZ, old_handler);
+    EXPECT_TRUE(threw);
+    EXPECT_FALSE(fs::exists(dir / "out")) << "a failed write left a folder behind";
 }
 
 }  // namespace trellis
