@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 packages=(
   # build
   g++ meson ninja-build pkg-config python3
+  # rebuilds reuse objects (meson picks ccache up by itself); clang builds the ASan/UBSan + libFuzzer pass
+  ccache clang
   # libraries
   libssl-dev libbotan-2-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
   libcpp-httplib-dev libkainjow-mustache-dev libgtest-dev libgmock-dev

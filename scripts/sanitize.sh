@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The sanitizer and fuzz pass (issue 9): builds the tree with clang, AddressSanitizer,
+# UndefinedBehaviorSanitizer (any report is fatal) and libFuzzer coverage into
+# build-san/, then runs the unit suite and a short run of every fuzz target there.
+# .ci/run runs it after the main suite; by hand:
+#   bash scripts/sanitize.sh                   # unit + fuzz suites
+#   bash scripts/sanitize.sh --suite integration   # any other meson test arguments
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dir=build-san
+suites=(--suite unit --suite fuzz)
+[[ $# -gt 0 ]] && suites=("$@")
+if [[ ! -f $dir/build.ninja ]]; then
+  echo "==> configuring $dir (clang, -fsanitize=address,undefined, libFuzzer)"
+  CC=clang CXX=clang++ meson setup "$dir" --buildtype=debugoptimized -Db_sanitize=address,undefined \
+    -Dcpp_args='-fsanitize=fuzzer-no-link -fno-sanitize-recover=all' -Dfuzz=true >/dev/null
+fi
+# Build only what the chosen suites run: the whole tree under ASan costs CI minutes for nothing.
+mapfile -t targets < <(python3 - "$dir" "${suites[@]}" <<'PY'
+import json, os, subprocess, sys
+d = sys.argv[1]
+wanted = {a for a in sys.argv[2:] if not a.startswith('-')}
+intro = lambda what: json.loads(subprocess.check_output(['meson', 'introspect', d, what]))
+files = {t['id']: t['filename'] for t in intro('--targets')}
+out = set()
+for t in intro('--tests'):
+    if wanted and not wanted & set(t['suite']) and not wanted & {s.split(':')[-1] for s in t['suite']}:
+        continue
+    for dep in t.get('depends', []):
+        out.update(files.get(dep, []))
+    if t['cmd'][0].startswith(os.path.abspath(d)):
+        out.add(t['cmd'][0])
+for f in sorted(out):
+    print(os.path.relpath(f, d))
+PY
+)
+echo "==> building ${#targets[@]} targets in $dir"
+nice ninja -C "$dir" "${targets[@]}"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+meson test -C "$dir" --no-rebuild --print-errorlogs --num-processes "${TRELLIS_TEST_JOBS:-2}" "${suites[@]}"
