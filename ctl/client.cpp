@@ -235,6 +235,8 @@ Error api_error(const Response& response) {
     if (message.find('\n') != std::string::npos) message = message.substr(0, message.find('\n'));
     while (!message.empty() && message.back() == '\r') message.pop_back();
     if (message.empty()) message = "the backend gave no reason";
+    // Our API answers every unknown path with its JSON error body: a bare 404 is another server's.
+    if (response.status == 404) return api::not_an_api(response.url, "it answered " + status + " \"" + message + "\"");
     return Error(Code::HttpError, where + message + " (" + status + ")");
 }
 

@@ -79,7 +79,8 @@ class ApiClient {
 
 // An HTTP error answer as an Error that shows the backend's code and message ("URL: MESSAGE (HTTP 404,
 // error 15004 MemberNotFound)"). Its code is the backend's where that keeps exit 1 ("the cluster said no"),
-// else HttpError; a body that is not the API's error body gives its first line and HttpError.
+// else HttpError; a body that is not the API's error body gives its first line and HttpError, and
+// a bare 404 says this is not a Trellis API.
 Error api_error(const Response& response);
 
 }  // namespace trellis::ctl

@@ -256,15 +256,30 @@ Json encode(const Health& health) {
 
 Json encode(const ErrorBody& body) { return {{"code", body.code}, {"message", body.message}}; }
 
+Error not_an_api(std::string_view source, std::string_view why) {
+    return Error(Code::HttpError, std::string(source) + ": this is not a Trellis API: " + std::string(why) +
+                                      " (is the URL a backend's API address, port 8080 by default, and not etcd's?)");
+}
+
 Json parse_json(std::string_view body, std::string_view source) {
     try {
         return Json::parse(body);
     } catch (const Json::parse_error& e) {
-        throw Error(Code::HttpError, std::string(source) + ": the backend's answer is not JSON: " + e.what());
+        throw not_an_api(source, std::string("its answer is not JSON: ") + e.what());
     }
 }
 
+namespace {
+// Every answer of ours (and Sensu's) has `key`; without it, whatever answered is not our API: etcd's own
+// /health says {"health":"true"}, and a blank member table would hide that.
+void expect_key(const Json& doc, std::string_view key, std::string_view source, std::string_view request) {
+    if (!doc.is_object() || !doc.contains(key))
+        throw not_an_api(source, "its answer to " + std::string(request) + " has no \"" + std::string(key) + "\"");
+}
+}  // namespace
+
 MembersAnswer decode_members(const Json& doc, std::string_view source) {
+    expect_key(doc, "header", source, kMembersPath);
     const Reader r(doc, std::string(source), "");
     MembersAnswer answer;
     answer.header = decode_header(r, "header");
@@ -274,6 +289,7 @@ MembersAnswer decode_members(const Json& doc, std::string_view source) {
 }
 
 Health decode_health(const Json& doc, std::string_view source) {
+    expect_key(doc, "ClusterHealth", source, kHealthPath);
     const Reader r(doc, std::string(source) + std::string(kHealthPath), "");
     Health health;
     health.header = decode_header(r, "Header");

@@ -49,7 +49,9 @@ Json encode(const Health& health);
 Json encode(const ErrorBody& body);
 
 // Readers. A document that does not have the documented shape is Code::HttpError naming `source`
-// (the backend URL) and the field.
+// (the backend URL) and the field; one that lacks what every answer has, or is not JSON, is
+// not_an_api(): something else (etcd, a web server) answered.
+Error not_an_api(std::string_view source, std::string_view why);  // Code::HttpError, "this is not a Trellis API"
 Json parse_json(std::string_view body, std::string_view source);
 MembersAnswer decode_members(const Json& doc, std::string_view source);
 Health decode_health(const Json& doc, std::string_view source);

@@ -240,7 +240,15 @@ TEST(ApiErrors, CodesThatWouldChangeTheExitStatusStayHttpError) {
 TEST(ApiErrors, OtherBodiesGiveTheirFirstLine) {
     EXPECT_EQ(std::string(api_error({500, "oops\nmore", "u"}).what()), "u: oops (HTTP 500)");
     EXPECT_EQ(std::string(api_error({502, "", "u"}).what()), "u: the backend gave no reason (HTTP 502)");
-    EXPECT_EQ(api_error({404, "404 page not found", "u"}).code(), Code::HttpError);
+    // etcd's client port (and any other web server) answers our paths with a bare 404.
+    const Error etcd = api_error({404, "404 page not found\n", "https://127.0.0.11:2379"});
+    EXPECT_EQ(etcd.code(), Code::HttpError);
+    EXPECT_EQ(std::string(etcd.what())
+                  .rfind("https://127.0.0.11:2379: this is not a Trellis API: it answered HTTP 404 "
+                         "\"404 page not found\" (",
+                         0),
+              0u)
+        << etcd.what();
 }
 
 TEST(Classify, TlsAlertsTellWhichSideRefused) {

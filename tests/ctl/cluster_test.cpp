@@ -101,6 +101,15 @@ TEST_F(LoopbackCluster, MembershipLifecycleThroughTrellisctl) {
     EXPECT_EQ(table[0].rfind("=== Etcd Cluster ID: ", 0), 0u);
     for (int i = 3; i < 6; ++i) EXPECT_EQ(table[i].substr(table[i].size() - 4), "true") << table[i];
 
+    // Pointed at etcd's client port (which trusts the same client CA), trellisctl says it is not our API
+    // instead of printing an empty table.
+    for (const auto& command : {"health", "member-list"}) {
+        r = ctl({"--url", "https://127.0.0.11:2379", "cluster", command});
+        EXPECT_EQ(r.exit_code, 1) << command << ": " << r.out << r.err;
+        EXPECT_TRUE(contains(r.err, "https://127.0.0.11:2379: this is not a Trellis API")) << command << ": " << r.err;
+        EXPECT_EQ(r.out, "") << command;
+    }
+
     // member-add with --render writes the node's files and prints the guide's environment lines. etcd refuses
     // new members ("unhealthy cluster") until every member has been connected for 5 s: retry, bounded.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "support.hpp"
 
 namespace trellis::api {
@@ -121,7 +123,8 @@ TEST(Health, AlarmsAreEtcdsEnumNumbersAndNullWhenNone) {
     EXPECT_EQ(back.alarms[0].alarm, "NOSPACE");
     EXPECT_EQ(back.alarms[1].alarm, "CORRUPT");
     EXPECT_EQ(back.alarms[2].alarm, "SOMETHING_NEW");
-    EXPECT_EQ(decode_health(Json::parse(R"({"Alarms":[{"alarm":9}]})"), "u").alarms[0].alarm, "alarm type 9");
+    EXPECT_EQ(decode_health(Json::parse(R"({"ClusterHealth":[],"Alarms":[{"alarm":9}]})"), "u").alarms[0].alarm,
+              "alarm type 9");
 }
 
 TEST(Health, ProblemsOfEmptyAndUnreachable) {
@@ -139,7 +142,6 @@ struct BadAnswer {
 
 TEST(Health, UnexpectedShapesAreNamedErrors) {
     const std::vector<BadAnswer> cases{
-        {R"([1])", "u/health: unexpected answer from the backend: expected an object"},
         {R"({"ClusterHealth": 1})", "u/health: unexpected answer from the backend: ClusterHealth: expected a list"},
         {R"({"ClusterHealth": [{"MemberID": -1, "Name": "a", "Err": "", "Healthy": true}]})",
          "u/health: unexpected answer from the backend: ClusterHealth[0].MemberID: expected an unsigned 64-bit "
@@ -153,10 +155,11 @@ TEST(Health, UnexpectedShapesAreNamedErrors) {
         {R"({"ClusterHealth": [{"MemberID": 1.5, "Healthy": true}]})",
          "u/health: unexpected answer from the backend: ClusterHealth[0].MemberID: expected an unsigned 64-bit "
          "integer"},
-        {R"({"Alarms": [{"memberID": 1, "alarm": true}]})",
+        {R"({"ClusterHealth": [], "Alarms": [{"memberID": 1, "alarm": true}]})",
          "u/health: unexpected answer from the backend: Alarms[0].alarm: expected an alarm type (a number, as "
          "etcd's AlarmType)"},
-        {R"({"Header": []})", "u/health: unexpected answer from the backend: Header: expected an object"},
+        {R"({"ClusterHealth": [], "Header": []})",
+         "u/health: unexpected answer from the backend: Header: expected an object"},
     };
     for (const auto& c : cases) {
         try {
@@ -167,12 +170,37 @@ TEST(Health, UnexpectedShapesAreNamedErrors) {
             EXPECT_EQ(std::string(e.what()), c.expected);
         }
     }
-    try {
-        parse_json("<html>", "https://127.0.0.11:8080");
-        ADD_FAILURE() << "no error for HTML";
-    } catch (const Error& e) {
-        EXPECT_EQ(std::string(e.what()).rfind("https://127.0.0.11:8080: the backend's answer is not JSON", 0), 0u);
-    }
+}
+
+// What etcd's client port (or any other server) answers is named as not our API, never shown as an
+// empty table.
+TEST(NotOurApi, OtherServersAnswersAreNamed) {
+    const auto message = [](const std::function<void()>& f) {
+        try {
+            f();
+        } catch (const Error& e) {
+            EXPECT_EQ(e.code(), Code::HttpError);
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    const std::string etcd = "https://127.0.0.11:2379";
+    EXPECT_EQ(message([&] { decode_health(Json::parse(R"({"health":"true","reason":""})"), etcd); }),
+              etcd +
+                  ": this is not a Trellis API: its answer to /health has no \"ClusterHealth\" (is the URL a "
+                  "backend's API address, port 8080 by default, and not etcd's?)");
+    EXPECT_EQ(message([&] { decode_members(Json::parse(R"({"members":[]})"), etcd); })
+                  .rfind(etcd + ": this is not a Trellis API: its answer to /api/core/v2/cluster/members has no "
+                                "\"header\"",
+                         0),
+              0u);
+    EXPECT_EQ(message([&] { decode_members(Json::parse("[]"), etcd); }).find(": this is not a Trellis API"),
+              etcd.size());
+    EXPECT_EQ(message([&] { parse_json("<html>", etcd); })
+                  .rfind(etcd + ": this is not a Trellis API: its answer is "
+                                "not JSON",
+                         0),
+              0u);
 }
 
 TEST(Errors, BodyCarriesTheCodeAndMessage) {
