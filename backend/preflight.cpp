@@ -13,6 +13,10 @@ namespace {
 // The settings etcd reads only when it bootstraps; with existing data it ignores them.
 constexpr cluster::Key kBootstrapKeys[] = {cluster::Key::EtcdName, cluster::Key::EtcdInitialCluster,
                                            cluster::Key::EtcdInitialClusterToken};
+// Of those, the ones that say whose data it is. etcd-initial-cluster only says how the cluster began:
+// members added or removed since (member-add, a node with join: existing) change it legitimately, and
+// the data is still this member's -- moving it away would throw a healthy member's data out.
+constexpr cluster::Key kIdentityKeys[] = {cluster::Key::EtcdName, cluster::Key::EtcdInitialClusterToken};
 
 }  // namespace
 
@@ -40,7 +44,7 @@ std::string state_dir_warning(const cluster::BackendConfig& config) {
                "): etcd will use it and ignore etcd-initial-cluster; move it away to bootstrap anew";
     }
     const nlohmann::json now = nlohmann::json::parse(cluster_record(config));
-    for (const cluster::Key id : kBootstrapKeys) {
+    for (const cluster::Key id : kIdentityKeys) {
         const std::string key(cluster::key_name(id));
         if (recorded.value(key, std::string()) != now[key].get<std::string>())
             return "state-dir " + config.get(cluster::Key::StateDir) +

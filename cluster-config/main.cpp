@@ -46,6 +46,7 @@ struct Options {
     std::string paths;
     bool json = false;
     bool check = false;
+    bool diff = false;
     bool force = false;
     bool force_new_ca = false;
     unsigned threads = 0;
@@ -56,10 +57,10 @@ struct Options {
     std::string expiry_warning = "720h";
 };
 
-// Reads and checks the spec, printing every error but the last (cli::run prints that one).
+// Reads and checks the spec ("-": standard input), printing every error but the last (cli::run prints that one).
 Spec load(const std::string& path, bool json, Warnings& warnings) {
-    const std::string text = read_file(path);
-    SpecResult r = parse_spec(text, path);
+    const std::string text = read_input(path);
+    SpecResult r = parse_spec(text, path == "-" ? "<stdin>" : path);
     warnings.insert(warnings.end(), r.warnings.begin(), r.warnings.end());
     if (!r.errors.empty()) {
         if (!json) cli::print_warnings(kTool, r.warnings);
@@ -73,7 +74,7 @@ Spec load(const std::string& path, bool json, Warnings& warnings) {
 RenderOptions render_options(const Options& o) {
     if (!o.paths.empty() && !fs::path(o.paths).is_absolute())
         throw Error(Code::Usage, "--paths " + o.paths + ": must be an absolute directory such as /etc/trellis");
-    return RenderOptions{o.paths, false};
+    return RenderOptions{o.paths};
 }
 
 // "issuing certificates 120/1000" on a terminal, once the work has taken more than a second.
@@ -91,6 +92,14 @@ struct Progress {
     }
 };
 
+PlanOptions plan_options(const Options& o) {
+    PlanOptions p;
+    p.render = render_options(o);
+    p.force = o.force;
+    p.force_new_ca = o.force_new_ca;
+    return p;
+}
+
 int report(ProvisionResult r, const Options& o, Warnings& warnings) {
     warnings.insert(warnings.end(), r.warnings.begin(), r.warnings.end());
     if (o.json) {
@@ -103,8 +112,9 @@ int report(ProvisionResult r, const Options& o, Warnings& warnings) {
     for (const auto& f : r.files) {
         if (f.action == FileAction::Unchanged) continue;
         ++written;
-        std::cout << (o.check ? "would " : "") << action_name(f.action) << ' ' << (fs::path(o.out) / f.path).string()
-                  << (f.reason.empty() ? "" : " (" + f.reason + ")") << '\n';
+        const std::string verb = f.action == FileAction::Conflict ? "keep" : std::string(action_name(f.action));
+        std::cout << (o.check && f.action != FileAction::Conflict ? "would " : "") << verb << ' '
+                  << (fs::path(o.out) / f.path).string() << (f.reason.empty() ? "" : " (" + f.reason + ")") << '\n';
     }
     std::cout << "changed: " << (r.changed ? "true" : "false") << " (" << written << " of " << r.files.size()
               << " files " << (o.check ? "would change" : "written") << ", " << r.certificates_issued
@@ -112,71 +122,51 @@ int report(ProvisionResult r, const Options& o, Warnings& warnings) {
     return cli::kExitOk;
 }
 
-int cmd_provision(const Options& o, Warnings& warnings) {
-    const Spec spec = load(o.spec, o.json, warnings);
+// Plans, prints the plan (--check) or its diff (--diff), or applies it.
+int plan_and_apply(const Spec& spec, const PlanOptions& po, const Options& o, Warnings& warnings) {
+    const Plan plan = make_plan(spec, read_dir(o.out), po);
+    if (o.diff) std::cout << plan_diff(plan);
+    if (o.check || o.diff) return report(plan_result(plan), o, warnings);
     ProvisionOptions p;
-    p.render = render_options(o);
-    p.check = o.check;
-    p.force_new_ca = o.force_new_ca;
     p.threads = o.threads;
     Progress progress;
     p.progress = [&](size_t d, size_t t) { progress(d, t); };
-    return report(provision(spec, o.out, p), o, warnings);
+    return report(apply(plan, spec, o.out, p), o, warnings);
+}
+
+int cmd_provision(const Options& o, Warnings& warnings) {
+    const Spec spec = load(o.spec, o.json, warnings);  // the spec's problems first, then the flags'
+    return plan_and_apply(spec, plan_options(o), o, warnings);
 }
 
 int cmd_add_node(const Options& o, Warnings& warnings) {
     const Spec spec = load(o.spec, o.json, warnings);
-    NodeSpec node{o.name, o.address, o.names, spec.ports, 0};
+    NodeSpec node{o.name, o.address, o.names, spec.ports, 0, /*join_existing=*/true};
     const auto problems = check_new_node(spec, node);
     if (!problems.empty()) {
         for (size_t i = 0; i + 1 < problems.size(); ++i) std::cerr << kTool << ": error: " << problems[i] << '\n';
         throw Error(Code::InputInvalidValue, problems.back());
     }
-    ProvisionOptions p;
-    p.render = render_options(o);
-    p.check = o.check;
-    p.threads = o.threads;
+    PlanOptions p = plan_options(o);
     p.only_node = node.name;
     p.members = spec.nodes;
     p.members.push_back(node);
-    const int rc = report(provision(spec, o.out, p), o, warnings);
+    const int rc = plan_and_apply(spec, p, o, warnings);
     if (!o.json && !o.check) {
         const std::string scheme(peer_scheme(spec));
-        std::cerr << kTool << ": next: add \"- {name: " << node.name << ", address: " << node.address << "}\" to "
-                  << o.spec << ", run `trellisctl cluster member-add " << node.name << ' ' << scheme << "://"
-                  << host_for_url(node.address) << ':' << node.ports.peer << "`, then start the node with "
-                  << (fs::path(o.out) / node.name / "backend.yml").string() << '\n';
+        std::cerr << kTool << ": next: run `trellisctl cluster member-add " << node.name << ' ' << scheme << "://"
+                  << host_for_url(node.address) << ':' << node.ports.peer << "`, start the node with "
+                  << (fs::path(o.out) / node.name / "backend.yml").string() << ", and add it to the spec's nodes:\n";
+        std::cout << spec_node_line(spec, node) << '\n';
     }
     return rc;
 }
 
 int cmd_render(const Options& o, Warnings& warnings) {
     const Spec spec = load(o.spec, o.json, warnings);
-    const auto files = render_cluster(spec, render_options(o));
-    FileSet set;
-    nlohmann::json listing = nlohmann::json::array();
-    bool changed = false;
-    for (const auto& f : files) {
-        const fs::path full = fs::path(o.out) / f.path;
-        std::error_code ec;
-        const bool exists = fs::exists(full, ec);
-        const bool same = exists && read_file(full) == f.content;
-        if (!same) {
-            set.add(full, f.content, f.mode);
-            changed = true;
-        }
-        listing.push_back({{"path", f.path.string()}, {"action", same ? "unchanged" : exists ? "update" : "create"}});
-        if (!o.json && !same) std::cout << (exists ? "update " : "create ") << full.string() << '\n';
-    }
-    // An existing file with other content is the user's until they say otherwise.
-    set.commit(o.force);
-    if (o.json) {
-        std::cout << nlohmann::json{{"changed", changed}, {"files", listing}, {"warnings", warnings}}.dump() << '\n';
-        warnings.clear();
-    } else {
-        std::cout << "changed: " << (changed ? "true" : "false") << '\n';
-    }
-    return cli::kExitOk;
+    PlanOptions p = plan_options(o);
+    p.certificates = false;
+    return plan_and_apply(spec, p, o, warnings);
 }
 
 // Every backend.yml a lint argument stands for: the file itself, DIR/backend.yml, or DIR/*/backend.yml.
@@ -253,22 +243,25 @@ int run(int argc, char** argv, Warnings& warnings) {
                             "absolute directory the node's files will live in on the node (e.g. /etc/trellis); "
                             "default: paths relative to backend.yml");
         sub->add_flag("--json", o.json, "print a machine-readable summary on stdout (files, changed, warnings)");
+        sub->add_flag("--check", o.check, "print the plan: what would change and why; write nothing");
+        sub->add_flag("--diff", o.diff, "print the line changes of rendered files, then the plan; write nothing");
+        sub->add_flag("--force", o.force, "replace files changed by hand since cluster-config wrote them");
     };
 
     CLI::App* render =
         app.add_subcommand("render", "write every node's backend.yml (and etcd/systemd files), no certificates");
     common(render, true);
-    render->add_flag("--force", o.force, "overwrite rendered files that exist with other content");
     render->footer(R"(
 Examples:
   cluster-config render examples/guide-10.0.0.yml --out rendered
   cluster-config render examples/external-etcd.yml --out rendered --paths /etc/trellis
 Writes DIR/<node>/backend.yml and DIR/<node>/trellis-backend.service; with store: external also
-DIR/<node>/etcd.sh and DIR/<node>/etcd.service. Existing files with other content are kept unless --force.)");
+DIR/<node>/etcd.sh and DIR/<node>/etcd.service. A file changed by hand since cluster-config wrote
+it (DIR/.cluster-config.json keeps its SHA-256) is never replaced without --force: the run stops
+and writes nothing. The spec may be - (standard input).)");
 
     CLI::App* prov = app.add_subcommand("provision", "issue the CA(s) and every certificate, and render every config");
     common(prov, true);
-    prov->add_flag("--check", o.check, "only say what would change; write nothing");
     prov->add_flag("--force-new-ca", o.force_new_ca, "replace the CA key(s) in DIR/ca (reissues every certificate)");
     prov->add_option("--threads", o.threads, "key generation threads (default: one per core)");
     prov->footer(R"(
@@ -279,7 +272,10 @@ Examples:
 DIR/ca/ holds the CA keys and never leaves this machine; DIR/<node>/ holds exactly what that node
 needs (copy it to /etc/trellis on the node); DIR/clients/<name>/ the client certificates.
 Running it again changes nothing unless the spec changed (new node, new SAN) or a certificate
-is within pki.renew-before of expiring; only those are reissued.)");
+is within pki.renew-before of expiring; only those are reissued, and every new chain is
+verified with OpenSSL and Botan before anything is written. A file changed by hand since
+cluster-config wrote it is never replaced without --force (--check shows it as "keep").
+SPEC may be - (standard input); rendered files never name the spec's path.)");
 
     CLI::App* add =
         app.add_subcommand("add-node", "issue a new node's certificates and render its backend.yml to join");
@@ -287,13 +283,14 @@ is within pki.renew-before of expiring; only those are reissued.)");
     add->add_option("--name", o.name, "the new node's name (its etcd member name)")->required();
     add->add_option("--address", o.address, "the new node's IP address or host name")->required();
     add->add_option("--names", o.names, "extra DNS names or IPs for its certificates")->delimiter(',');
-    add->add_flag("--check", o.check, "only say what would change; write nothing");
     add->footer(R"(
 Examples:
   cluster-config add-node examples/loopback-3.yml --name backend-4 --address 127.0.0.14 --out cluster
 Uses the CA in DIR/ca (run provision first). The new backend.yml has etcd-initial-cluster-state:
-existing and an initial cluster of the spec's nodes plus the new one. Then add the node to the
-spec, run `trellisctl cluster member-add NAME PEER-URL` and start the node.)");
+existing and an initial cluster of the spec's nodes plus the new one. It prints the node's line
+for the spec ("- {name: backend-4, address: 127.0.0.14, join: existing}"): run
+`trellisctl cluster member-add NAME PEER-URL`, start the node, and add that line to the spec so
+provision keeps it joined (and changes no other node's files).)");
 
     CLI::App* lint = app.add_subcommand("lint", "check backend.yml files and the certificates and keys they name");
     lint->add_option("PATH", o.lint_paths, "backend.yml files, node folders, a provisioned DIR, or a ca-config.json")

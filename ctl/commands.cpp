@@ -102,7 +102,7 @@ int member_add(const ApiClient& client, const std::string& name, const std::stri
         if (rendered)
             text += "\nwrote " + std::to_string(rendered->files.size()) + " files for " + name +
                     "; start it with: trellis-backend start --config " + (rendered->dir / "backend.yml").string() +
-                    "\n";
+                    "\nthen add it to the spec's nodes:\n" + rendered->spec_line + "\n";
         print(out, text);
     } else {
         doc["Environment"] = {{"ETCD_NAME", env.name},
@@ -111,7 +111,7 @@ int member_add(const ApiClient& client, const std::string& name, const std::stri
         if (rendered) {
             Json files = Json::array();
             for (const auto& f : rendered->files) files.push_back(f.string());
-            doc["Rendered"] = {{"Dir", rendered->dir.string()}, {"Files", files}};
+            doc["Rendered"] = {{"Dir", rendered->dir.string()}, {"Files", files}, {"SpecLine", rendered->spec_line}};
         }
         print(out, render_document(doc, format));
     }

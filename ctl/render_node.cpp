@@ -24,11 +24,12 @@ RenderedNode render_node(const fs::path& spec_path, const fs::path& out, const s
                          const std::string& peer_url) {
     const store::Url url = store::parse_url(peer_url, "PEER-URLS");
     Warnings warnings;
-    const cluster::Spec spec = cluster::load_spec(read_file(spec_path), spec_path.string(), warnings);
+    const cluster::Spec spec =
+        cluster::load_spec(read_input(spec_path.string()), spec_path == "-" ? "<stdin>" : spec_path.string(), warnings);
     if (cluster::peer_scheme(spec) != url.scheme)
         throw Error(Code::Usage, "PEER-URLS: " + peer_url + ": " + spec_path.string() + " gives its peers " +
                                      std::string(cluster::peer_scheme(spec)) + ":// URLs");
-    cluster::NodeSpec node{name, url.host, {}, spec.ports, 0};
+    cluster::NodeSpec node{name, url.host, {}, spec.ports, 0, /*join_existing=*/true};
     node.ports.peer = url.port;
     const auto problems = cluster::check_new_node(spec, node);
     if (!problems.empty()) {
@@ -36,13 +37,15 @@ RenderedNode render_node(const fs::path& spec_path, const fs::path& out, const s
         for (const auto& p : problems) all += (all.empty() ? "" : "; ") + p;
         throw Error(Code::InputInvalidValue, "--render: " + all);
     }
+    // The same plan as `cluster-config add-node`.
     cluster::ProvisionOptions options;
-    options.only_node = name;
-    options.members = spec.nodes;
-    options.members.push_back(node);
+    options.plan.only_node = name;
+    options.plan.members = spec.nodes;
+    options.plan.members.push_back(node);
 
     RenderedNode rendered;
     rendered.dir = out / name;
+    rendered.spec_line = cluster::spec_node_line(spec, node);
     const cluster::ProvisionResult result = cluster::provision(spec, out, options);
     for (const auto& f : result.files) {
         if (f.action == cluster::FileAction::Unchanged) continue;

@@ -13,6 +13,7 @@ struct RenderedNode {
     std::filesystem::path dir;                   // DIR/<name>
     std::vector<std::filesystem::path> files;    // every file written or updated, under DIR
     std::vector<std::filesystem::path> created;  // those that did not exist before
+    std::string spec_line;                       // the node's line for the spec's nodes: (join: existing)
     // Removes what this render created (nothing the user had is touched).
     void undo() const;
 };

@@ -151,17 +151,19 @@ struct Identity {
     std::optional<Key> hosts_key;  // URL list whose hosts the cert must cover (none for client-only certs)
     std::optional<Key> urls_key;   // URLs that make TLS matter (https here means the cert is used)
     bool server_auth;
+    bool client_auth;  // the certificate dials out with it (the API's only serves: cert_table.cpp)
     bool verify_chain;
     bool peer;
 };
 constexpr std::array<Identity, 4> kIdentities{{
     {"client-port server certificate", Key::EtcdCertFile, Key::EtcdKeyFile, Key::EtcdTrustedCaFile,
-     Key::EtcdAdvertiseClientUrls, Key::EtcdListenClientUrls, true, true, false},
+     Key::EtcdAdvertiseClientUrls, Key::EtcdListenClientUrls, true, true, true, false},
     {"peer certificate", Key::EtcdPeerCertFile, Key::EtcdPeerKeyFile, Key::EtcdPeerTrustedCaFile,
-     Key::EtcdInitialAdvertisePeerUrls, Key::EtcdListenPeerUrls, true, true, true},
-    {"API certificate", Key::CertFile, Key::KeyFile, std::nullopt, Key::ApiUrl, Key::ApiUrl, true, false, false},
+     Key::EtcdInitialAdvertisePeerUrls, Key::EtcdListenPeerUrls, true, true, true, true},
+    {"API certificate", Key::CertFile, Key::KeyFile, std::nullopt, Key::ApiUrl, Key::ApiUrl, true, false, false,
+     false},
     {"backend's etcd client certificate", Key::EtcdClientCertFile, Key::EtcdClientKeyFile, Key::EtcdTrustedCaFile,
-     std::nullopt, std::nullopt, false, true, false},
+     std::nullopt, std::nullopt, false, true, true, false},
 }};
 
 // The side of the node a set of TLS keys belongs to, for the URL checks.
@@ -260,11 +262,13 @@ void check_identity(Collector& c, const BackendConfig& cfg, const Identity& id, 
 
     std::string missing;
     if (id.server_auth && !cert.has_ext_key_usage(NID_server_auth)) missing += "serverAuth";
-    if (!cert.has_ext_key_usage(NID_client_auth)) missing += std::string(missing.empty() ? "" : " and ") + "clientAuth";
+    if (id.client_auth && !cert.has_ext_key_usage(NID_client_auth))
+        missing += std::string(missing.empty() ? "" : " and ") + "clientAuth";
     if (!missing.empty()) {
-        const std::string why = id.server_auth ? (id.peer ? "peers connect to and from each other with it"
-                                                          : "etcd's gateway dials back to itself with it")
-                                               : "it identifies the backend to etcd";
+        const std::string why = !id.client_auth  ? "clients connect to it over https"
+                                : id.server_auth ? (id.peer ? "peers connect to and from each other with it"
+                                                            : "etcd's gateway dials back to itself with it")
+                                                 : "it identifies the backend to etcd";
         c.add(Lint::EkuMissing, file, line,
               cert_path + " (" + std::string(id.what) + ") lacks " + missing + "; " + why);
     }

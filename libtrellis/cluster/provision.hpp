@@ -1,36 +1,26 @@
-// Provisioning: from a spec to a directory holding the CA(s) and, per node and
-// per client, exactly the certificates, keys and configs it needs. Idempotent:
-// it reads what the directory already holds and reissues only what the spec
-// changed (new node, new SAN, near expiry); everything is written as one FileSet.
+// Provisioning: from a spec to a directory holding the CA(s) and, per node and per client, exactly the
+// certificates, keys and configs it needs. Idempotent: read_dir() -> make_plan() (pure, plan.hpp) ->
+// apply(), which issues only what the plan says (new node, new SAN, near expiry), verifies every new
+// chain with OpenSSL and Botan, and writes everything as one FileSet (or, on a conflict, nothing).
 #pragma once
 
-#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
 
-#include "cluster/render.hpp"
-#include "cluster/spec.hpp"
+#include "cluster/plan.hpp"
 #include "core/error.hpp"
-#include "pki/certificate.hpp"
 
 namespace trellis::cluster {
 
 struct ProvisionOptions {
-    RenderOptions render;
-    bool force_new_ca = false;                       // replace existing CA keys (and so every certificate)
-    bool check = false;                              // decide what would change, write nothing
-    pki::Clock::time_point now = pki::Clock::now();  // renewal decisions are relative to this
-    unsigned threads = 0;                            // key generation and signing; 0: every core
+    PlanOptions plan;
+    bool check = false;    // plan only: say what would change, write nothing
+    unsigned threads = 0;  // key generation and signing; 0: every core
     // Called from the coordinating thread as certificates get issued: (done, total).
     std::function<void(size_t, size_t)> progress;
-    // add-node: issue and render only this node (already part of `members` below), joining an existing cluster.
-    std::string only_node;
-    std::vector<NodeSpec> members;  // the initial cluster when only_node is set
 };
-
-enum class FileAction { Create, Update, Unchanged };
 
 struct FileChange {
     std::filesystem::path path;  // relative to the output directory
@@ -42,19 +32,20 @@ struct ProvisionResult {
     std::vector<FileChange> files;
     bool changed = false;
     Warnings warnings;
-    size_t certificates_issued = 0;
-    std::string to_json() const;  // {"changed":..,"files":[{"path","action","reason"}],"warnings":[..]}
+    size_t certificates_issued = 0;  // or, for a plan, to issue
+    std::string to_json() const;     // {"changed":..,"files":[{"path","action","reason"}],"warnings":[..]}
 };
 
-std::string_view action_name(FileAction action);
+// The plan as a result (what --check reports).
+ProvisionResult plan_result(const Plan& plan);
 
-// Issues and renders everything `spec` asks for into `out`; with options.check, writes nothing.
-// An existing CA key is reused (never replaced without force_new_ca); a CA cert without its key,
-// or a key that does not match, is an error naming the file.
+// Carries out `plan` in `out`: refuses (Code::FileExists, naming the first conflict, writing nothing) while
+// the plan has a Conflict; otherwise makes the new CAs, keys and certificates, verifies each new chain with
+// OpenSSL and with Botan (Code::Internal if either refuses), and commits every file plus the manifest.
+ProvisionResult apply(const Plan& plan, const Spec& spec, const std::filesystem::path& out,
+                      const ProvisionOptions& options);
+
+// read_dir + make_plan + (options.check ? plan_result : apply).
 ProvisionResult provision(const Spec& spec, const std::filesystem::path& out, const ProvisionOptions& options);
-
-// The SANs a node's certificates carry: its address, extra names, its name, 127.0.0.1 and ::1
-// (etcd checks a peer's cert against the connection's source address, 127.0.0.1 on loopback).
-std::vector<std::string> node_hosts(const NodeSpec& node);
 
 }  // namespace trellis::cluster

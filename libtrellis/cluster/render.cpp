@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <map>
+#include <span>
+#include <tuple>
 
+#include "cluster/cert_table.hpp"
 #include "cluster/net.hpp"
 #include "cluster/templates.hpp"
 #include "core/files.hpp"
@@ -88,7 +91,6 @@ mustache::data common_data(const Spec& spec, const NodeSpec& node, const RenderO
     d.set("cluster", spec.name);
     d.set("security", std::string(spec.security->name));
     d.set("store", spec.store == StoreKind::External ? "external" : "embedded");
-    d.set("spec", std::filesystem::path(spec.source).filename().string());
     d.set("base", base_dir(options));
     d.set("relative", options.paths.empty());
     d.set("embedded", spec.store == StoreKind::Embedded);
@@ -116,36 +118,44 @@ mustache::data args_data(const std::vector<std::string>& args) {
 
 NodeFiles node_files(const Spec& spec, const NodeSpec& node) {
     NodeFiles f;
-    const SecurityLayout& s = *spec.security;
-    const bool server_cert = s.client_tls || (s.peer_tls && spec.shared_ca);
-    if (s.client_tls || (s.peer_tls && spec.shared_ca)) f.ca_cert = "ca.pem";
-    if (server_cert) {
-        f.cert = node.name + ".pem";
-        f.key = node.name + "-key.pem";
-    }
-    if (s.peer_tls) {
-        if (spec.shared_ca) {
-            f.peer_ca_cert = f.ca_cert;
-            f.peer_cert = f.cert;
-            f.peer_key = f.key;
-        } else {
-            f.peer_ca_cert = "peer-ca.pem";
-            f.peer_cert = node.name + "-peer.pem";
-            f.peer_key = node.name + "-peer-key.pem";
+    const std::span<const NodeSpec> one(&node, 1);
+    for (const auto& e : spec_certificates(spec, one, false)) {
+        const std::pair<std::string, std::string> files{e.cert.filename(), e.key.filename()};
+        switch (e.kind->kind) {
+            case CertKind::NodeServer:
+                std::tie(f.cert, f.key) = files;
+                break;
+            case CertKind::NodePeer:
+                std::tie(f.peer_cert, f.peer_key) = files;
+                break;
+            case CertKind::ApiServer:
+                std::tie(f.api_cert, f.api_key) = files;
+                break;
+            case CertKind::NodeClient:
+                std::tie(f.client_cert, f.client_key) = files;
+                break;
+            default:
+                break;
         }
     }
-    if (spec.store == StoreKind::External && s.client_tls && s.client_cert_auth) {
-        f.client_cert = node.name + "-client.pem";
-        f.client_key = node.name + "-client-key.pem";
+    for (const auto& copy : ca_copies(spec, one, false))
+        (copy.ca == CertKind::PeerCa ? f.peer_ca_cert : f.ca_cert) = copy.path.filename();
+    if (spec.security->peer_tls && spec.shared_ca) {  // the single CA's server cert is the peer cert too
+        f.peer_ca_cert = f.ca_cert;
+        f.peer_cert = f.cert;
+        f.peer_key = f.key;
     }
     return f;
 }
 
-ClientFiles client_files(const ClientSpec& client) {
-    ClientFiles f;
-    f.cert = client.name + ".pem";
-    f.key = client.name + "-key.pem";
-    return f;
+std::vector<const NodeSpec*> initial_members(const NodeSpec& node, const std::vector<NodeSpec>& members) {
+    std::vector<const NodeSpec*> out;
+    bool reached = false;  // joined nodes after `node` joined after it: not yet members when it starts
+    for (const auto& m : members) {
+        reached |= m.name == node.name;
+        if (!m.join_existing || (node.join_existing && (!reached || m.name == node.name))) out.push_back(&m);
+    }
+    return out;
 }
 
 std::vector<std::pair<std::string, std::vector<std::string>>> node_settings(const Spec& spec, const NodeSpec& node,
@@ -162,8 +172,8 @@ std::vector<std::pair<std::string, std::vector<std::string>>> node_settings(cons
         host_for_url(is_ip(node.address) ? node.address : "::") + ":" + std::to_string(node.ports.api));
     put(Key::ApiUrl, url(cs, node.address, node.ports.api));
     if (s.client_tls) {
-        put(Key::CertFile, ref(options, files.cert));
-        put(Key::KeyFile, ref(options, files.key));
+        put(Key::CertFile, ref(options, files.api_cert));
+        put(Key::KeyFile, ref(options, files.api_key));
     } else {
         // The backend refuses a plain-HTTP API unless told; a layout without client TLS is telling it.
         put(Key::ApiInsecure, "true");
@@ -199,14 +209,15 @@ BackendConfig member_config(const Spec& spec, const NodeSpec& node, const std::v
     const Origin origin{"spec " + spec.source, 0};
     auto put = [&](Key key, std::vector<std::string> values) { c.set(key, values, origin); };
     std::vector<std::string> initial;
-    for (const auto& m : members) initial.push_back(m.name + "=" + url(ps, m.address, m.ports.peer));
+    for (const NodeSpec* m : initial_members(node, members))
+        initial.push_back(m->name + "=" + url(ps, m->address, m->ports.peer));
     put(Key::StateDir, {spec.state_dir});
     put(Key::EtcdAdvertiseClientUrls, {url(cs, node.address, node.ports.client)});
     put(Key::EtcdListenClientUrls, {url(cs, listen_host(node), node.ports.client)});
     put(Key::EtcdListenPeerUrls, {url(ps, listen_host(node), node.ports.peer)});
     put(Key::EtcdInitialCluster, initial);
     put(Key::EtcdInitialAdvertisePeerUrls, {url(ps, node.address, node.ports.peer)});
-    put(Key::EtcdInitialClusterState, {options.joining ? "existing" : "new"});
+    put(Key::EtcdInitialClusterState, {node.join_existing ? "existing" : "new"});
     put(Key::EtcdInitialClusterToken, {spec.token});
     put(Key::EtcdName, {node.name});
     if (s.client_tls) {

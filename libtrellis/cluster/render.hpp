@@ -15,36 +15,35 @@
 
 namespace trellis::cluster {
 
-// The certificate files in one node's folder; empty when the layout needs none.
+// The certificate files in one node's folder (from the certificate table, cert_table.hpp); empty when the
+// layout needs none.
 struct NodeFiles {
     std::string ca_cert;                  // client CA: verifies clients and etcd's server cert ("ca.pem")
     std::string peer_ca_cert;             // peer CA ("peer-ca.pem"; "ca.pem" when the CA is shared)
-    std::string cert, key;                // server cert of the client port and the API ("<node>.pem")
+    std::string cert, key;                // server cert of etcd's client port ("<node>.pem")
     std::string peer_cert, peer_key;      // peer cert ("<node>-peer.pem"; the server cert when the CA is shared)
+    std::string api_cert, api_key;        // the backend API's server cert ("<node>-api.pem")
     std::string client_cert, client_key;  // the backend's client cert for an external store ("<node>-client.pem")
 };
 NodeFiles node_files(const Spec& spec, const NodeSpec& node);
-
-// Files of a client certificate under clients/<name>/.
-struct ClientFiles {
-    std::string ca_cert = "ca.pem";
-    std::string cert, key;
-};
-ClientFiles client_files(const ClientSpec& client);
 
 struct RenderOptions {
     // Where the node's files live on the node: "" (default) writes paths relative to backend.yml
     // itself (BackendConfig resolves them against its directory); "/etc/trellis" writes absolute paths.
     std::string paths;
-    // add-node: the node joins a running cluster (etcd-initial-cluster-state: existing).
-    bool joining = false;
 };
 
 struct RenderedFile {
     std::filesystem::path path;  // relative to the output directory: "backend-1/backend.yml"
     std::string content;
     mode_t mode;
+    bool operator==(const RenderedFile&) const = default;
 };
+
+// The members `node` lists in etcd-initial-cluster: the bootstrap members (join: new) and, for a node that
+// joins later, the joined nodes up to and including itself -- what etcd's member add answers. So a
+// node added later changes no other node's file.
+std::vector<const NodeSpec*> initial_members(const NodeSpec& node, const std::vector<NodeSpec>& members);
 
 // backend.yml's settings for `node`, in file order: exactly what the rendered file holds.
 // `members` is the initial cluster (the spec's nodes, plus the new node for add-node).

@@ -1,5 +1,7 @@
 #include "cluster/spec.hpp"
 
+#include "cluster/render.hpp"
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -31,6 +33,7 @@ struct NamedValue {
 };
 constexpr std::array<NamedValue, 2> kStores{{{"embedded", 0}, {"external", 1}}};
 constexpr std::array<NamedValue, 2> kCaModes{{{"separate", 0}, {"shared", 1}}};
+constexpr std::array<NamedValue, 2> kJoinModes{{{"new", 0}, {"existing", 1}}};
 constexpr std::array<NamedValue, 3> kAlgorithms{{
     {"rsa", static_cast<int>(pki::KeyAlgorithm::Rsa)},
     {"ecdsa", static_cast<int>(pki::KeyAlgorithm::Ecdsa)},
@@ -202,6 +205,19 @@ void read_key(const YAML::Node& n, const std::string& field, Problems& p, pki::K
     }
 }
 
+struct PortField {
+    std::string_view key;
+    int Ports::*member;
+};
+constexpr std::array<PortField, 3> kPortFields{
+    {{"client", &Ports::client}, {"peer", &Ports::peer}, {"api", &Ports::api}}};
+
+// A value for a YAML flow mapping: plain when that is safe, double-quoted otherwise (IPv6 has colons).
+std::string yaml_scalar(const std::string& v) {
+    const bool plain = !v.empty() && v.find_first_of(":,[]{}#&*!|>'\"%@` ") == std::string::npos;
+    return plain ? v : yaml_quote(v);
+}
+
 void read_ports(const YAML::Node& n, const std::string& field, Problems& p, Ports& out) {
     if (!present(n)) return;
     Map m(n, field, p);
@@ -209,13 +225,7 @@ void read_ports(const YAML::Node& n, const std::string& field, Problems& p, Port
         p.error(n, field, "expected {client: N, peer: N, api: N}");
         return;
     }
-    struct Slot {
-        std::string_view key;
-        int Ports::*member;
-    };
-    static constexpr std::array<Slot, 3> kSlots{
-        {{"client", &Ports::client}, {"peer", &Ports::peer}, {"api", &Ports::api}}};
-    for (const auto& s : kSlots)
+    for (const auto& s : kPortFields)
         if (auto v = integer(m.take(s.key), m.field(s.key), p, 1, 65535)) out.*s.member = *v;
     m.finish();
     if (out.client == out.peer || out.client == out.api || out.peer == out.api)
@@ -275,6 +285,21 @@ const NodeSpec* Spec::find_node(std::string_view name) const {
     for (const auto& n : nodes)
         if (n.name == name) return &n;
     return nullptr;
+}
+
+std::string spec_node_line(const Spec& spec, const NodeSpec& node) {
+    std::string out = "  - {name: " + node.name + ", address: " + yaml_scalar(node.address);
+    if (!node.names.empty()) {
+        std::string names;
+        for (const auto& n : node.names) names += (names.empty() ? "" : ", ") + yaml_scalar(n);
+        out += ", names: [" + names + "]";
+    }
+    std::string ports;
+    for (const auto& [key, member] : kPortFields)
+        if (node.ports.*member != spec.ports.*member)
+            ports += (ports.empty() ? "" : ", ") + std::string(key) + ": " + std::to_string(node.ports.*member);
+    if (!ports.empty()) out += ", ports: {" + ports + "}";
+    return out + (node.join_existing ? ", join: existing}" : "}");
 }
 
 std::string_view client_scheme(const Spec& spec) { return spec.security->client_tls ? "https" : "http"; }
@@ -426,6 +451,7 @@ SpecResult parse_spec(std::string_view text, std::string_view source) {
             node.names = strings(m.take("names"), field + ".names", p);
             const YAML::Node ports = m.take("ports");
             read_ports(ports, field + ".ports", p, node.ports);
+            if (auto v = choice(m.take("join"), field + ".join", p, kJoinModes)) node.join_existing = *v == 1;
             m.finish();
             check_node(node, field, p, [&](const std::string& f, const std::string& why) {
                 const bool about_address = f.ends_with(".address");
@@ -450,6 +476,11 @@ SpecResult parse_spec(std::string_view text, std::string_view source) {
             }
             spec.nodes.push_back(std::move(node));
         }
+        if (!spec.nodes.empty() &&
+            std::all_of(spec.nodes.begin(), spec.nodes.end(), [](const NodeSpec& n) { return n.join_existing; }))
+            p.error(nodes, "nodes",
+                    "every node has join: existing; the members that bootstrapped the cluster have join: new "
+                    "(the default)");
         if (spec.nodes.size() % 2 == 0)
             p.warn(nodes, "nodes",
                    std::to_string(spec.nodes.size()) +
@@ -492,7 +523,7 @@ SpecResult parse_spec(std::string_view text, std::string_view source) {
                         p.error(name, field + ".name", "client \"" + n + "\" is listed twice");
                         break;
                     }
-                    spec.clients.push_back({n, c.Mark().line + 1});
+                    spec.clients.push_back({n, c.Mark().line + 1, present(count_node)});
                 }
             }
             if (!spec.clients.empty() && !spec.security->client_tls)

@@ -41,11 +41,16 @@ struct NodeSpec {
     std::vector<std::string> names;  // extra SANs (DNS names or IPs)
     Ports ports;
     int line = 0;
+    // join: existing -- added to a running cluster (add-node, member-add --render) rather than one of the
+    // members that bootstrapped it: etcd-initial-cluster-state existing, and an initial cluster of the
+    // bootstrap members plus the joined nodes up to this one.
+    bool join_existing = false;
 };
 
 struct ClientSpec {
     std::string name;  // becomes the certificate's CN and DIR/clients/<name>/
     int line = 0;
+    bool agent = false;  // one of a counted set ({name: N, count: K})
 };
 
 struct Subject {
@@ -90,6 +95,10 @@ Spec load_spec(std::string_view text, std::string_view source, Warnings& warning
 
 // Checks one more node against a spec (add-node): same rules as the spec's own nodes.
 std::vector<std::string> check_new_node(const Spec& spec, const NodeSpec& node);
+
+// The node as one line of the spec's nodes: list ("  - {name: n4, address: 10.0.0.4, join: existing}"),
+// with names and the ports that differ from the spec's.
+std::string spec_node_line(const Spec& spec, const NodeSpec& node);
 
 // "https" or "http" for the client / peer URLs of a spec.
 std::string_view client_scheme(const Spec& spec);

@@ -56,7 +56,7 @@ TEST(Provision, SecondRunChangesNothingAndKeepsMtimes) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     auto first = nlohmann::json::parse(r.out);
     EXPECT_TRUE(first["changed"].get<bool>());
-    EXPECT_EQ(first["certificates_issued"], 7);  // 3 server + 3 peer + admin
+    EXPECT_EQ(first["certificates_issued"], 10);  // 3 server + 3 peer + 3 API + admin
     const auto before = snapshot(tmp / "out");
     r = cli({"provision", (tmp / "spec.yml").string(), "--out", (tmp / "out").string(), "--json"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -78,7 +78,7 @@ TEST(Provision, LayoutKeysAndCaKeyPlacement) {
         const std::string rel = fs::relative(e.path(), tmp / "out").string();
         struct stat st {};
         ASSERT_EQ(::stat(e.path().c_str(), &st), 0);
-        const bool key = rel.ends_with("-key.pem");
+        const bool key = rel.ends_with("-key.pem") || rel == ".cluster-config.json";  // the manifest too
         EXPECT_EQ(st.st_mode & 0777, key ? 0600u : 0644u) << rel;
         if (!rel.starts_with("ca/")) {
             const std::string content = slurp(e.path());
@@ -88,7 +88,8 @@ TEST(Provision, LayoutKeysAndCaKeyPlacement) {
         if (rel.starts_with("n1/")) n1.insert(rel);
     }
     EXPECT_EQ(n1, (std::set<std::string>{"n1/backend.yml", "n1/ca.pem", "n1/peer-ca.pem", "n1/n1.pem", "n1/n1-key.pem",
-                                         "n1/n1-peer.pem", "n1/n1-peer-key.pem", "n1/trellis-backend.service"}));
+                                         "n1/n1-peer.pem", "n1/n1-peer-key.pem", "n1/n1-api.pem", "n1/n1-api-key.pem",
+                                         "n1/trellis-backend.service"}));
     EXPECT_TRUE(fs::exists(tmp / "out/clients/admin/admin.pem"));
     // The node folder works wherever it is copied: backend.yml's paths are relative to it.
     fs::copy(tmp / "out/n1", tmp / "elsewhere", fs::copy_options::recursive);
@@ -112,8 +113,8 @@ TEST(Provision, ChangedSpecReissuesOnlyWhatItAffects) {
     RunResult r = cli({"provision", (tmp / "spec.yml").string(), "--out", (tmp / "out").string(), "--json"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     auto j = nlohmann::json::parse(r.out);
-    EXPECT_EQ(changed_files(j),
-              (std::set<std::string>{"n2/n2.pem", "n2/n2-key.pem", "n2/n2-peer.pem", "n2/n2-peer-key.pem"}));
+    EXPECT_EQ(changed_files(j), (std::set<std::string>{"n2/n2.pem", "n2/n2-key.pem", "n2/n2-peer.pem",
+                                                       "n2/n2-peer-key.pem", "n2/n2-api.pem", "n2/n2-api-key.pem"}));
     EXPECT_THAT(j.dump(), HasSubstr("SANs changed: +n2.example.test"));
     // A fourth node (a warning: even count) changes everyone's initial cluster but no one else's certs.
     spec += "";
@@ -128,8 +129,52 @@ TEST(Provision, ChangedSpecReissuesOnlyWhatItAffects) {
         EXPECT_TRUE(changed.contains(f)) << f;
     EXPECT_FALSE(changed.contains("n1/n1.pem"));
     EXPECT_FALSE(changed.contains("ca/ca.pem"));
-    EXPECT_EQ(j["certificates_issued"], 2);
+    EXPECT_EQ(j["certificates_issued"], 3);
     EXPECT_THAT(j["warnings"].dump(), HasSubstr("4 nodes: an even count"));
+}
+
+// The one overwrite rule: a file changed by hand is kept (and nothing written) until --force.
+TEST(Provision, AHandEditedFileIsKeptUntilForcedAndTheDiffShowsWhy) {
+    TempDir tmp;
+    spit(tmp / "spec.yml", kSpec);
+    const std::string spec = (tmp / "spec.yml").string(), out = (tmp / "out").string();
+    ASSERT_EQ(cli({"provision", spec, "--out", out}).exit_code, 0);
+    std::string edited = slurp(tmp / "out/n1/backend.yml");
+    edited.replace(edited.find("state-dir: \"/var/lib/trellis\""), 29, "state-dir: \"/srv/mine\"");
+    spit(tmp / "out/n1/backend.yml", edited);
+    // provision would put the spec's value back: not without --force.
+    RunResult r = cli({"provision", spec, "--out", out, "--check"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(r.out, HasSubstr("keep " + out + "/n1/backend.yml (content differs; changed by hand"));
+    r = cli({"provision", spec, "--out", out, "--diff"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(r.out, HasSubstr("--- a/n1/backend.yml\n+++ b/n1/backend.yml\n@@ line 7 @@\n"
+                                 "-state-dir: \"/srv/mine\"\n+state-dir: \"/var/lib/trellis\"\n"));
+    r = cli({"provision", spec, "--out", out});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_THAT(r.err, HasSubstr("n1/backend.yml: content differs; changed by hand since cluster-config wrote it"));
+    EXPECT_EQ(slurp(tmp / "out/n1/backend.yml"), edited);
+    r = cli({"provision", spec, "--out", out, "--force", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(slurp(tmp / "out/n1/backend.yml"), HasSubstr("state-dir: \"/var/lib/trellis\""));
+    EXPECT_EQ(changed_files(nlohmann::json::parse(r.out)), (std::set<std::string>{"n1/backend.yml"}));
+}
+
+// Ansible's check mode renders the spec under another name: nothing may change for that.
+TEST(Provision, TheSpecFromStdinOrUnderAnotherNameChangesNothing) {
+    TempDir tmp;
+    spit(tmp / "spec.yml", kSpec);
+    spit(tmp / "copy-elsewhere.yml", kSpec);
+    const std::string out = (tmp / "out").string();
+    ASSERT_EQ(cli({"provision", (tmp / "spec.yml").string(), "--out", out}).exit_code, 0);
+    RunResult r = cli({"provision", (tmp / "copy-elsewhere.yml").string(), "--out", out, "--check", "--json"});
+    EXPECT_FALSE(nlohmann::json::parse(r.out)["changed"].get<bool>()) << r.out;
+    r = run({cc(), "provision", "-", "--out", out, "--json"}, kSpec, {}, 120);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_FALSE(nlohmann::json::parse(r.out)["changed"].get<bool>()) << r.out;
+    r = run({cc(), "provision", "-", "--out", out}, "cluster: {name: x}\n", {}, 120);
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_THAT(r.err, HasSubstr("<stdin>:1: nodes: expected a list"));
 }
 
 TEST(Provision, CheckWritesNothing) {
@@ -165,7 +210,7 @@ TEST(Provision, CaKeyIsNeverReplacedWithoutForce) {
     r = cli({"provision", (tmp / "spec.yml").string(), "--out", (tmp / "out").string(), "--force-new-ca", "--json"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(slurp(tmp / "out/ca/ca.pem"), ca);
-    EXPECT_EQ(nlohmann::json::parse(r.out)["certificates_issued"], 7);
+    EXPECT_EQ(nlohmann::json::parse(r.out)["certificates_issued"], 10);
 }
 
 TEST(Provision, AFailedWriteLeavesNothingBehind) {
@@ -219,7 +264,8 @@ TEST(Render, KeepsTheUsersFilesUnlessForced) {
     spit(tmp / "backend-1/backend.yml", "# mine\n");
     RunResult r = cli({"render", spec, "--out", tmp.path().string()});
     EXPECT_EQ(r.exit_code, 1);
-    EXPECT_THAT(r.err, HasSubstr("backend-1/backend.yml: already exists"));
+    EXPECT_THAT(r.err, HasSubstr("backend-1/backend.yml: content differs; changed by hand since cluster-config wrote "
+                                 "it, kept (--force replaces it)"));
     EXPECT_EQ(slurp(tmp / "backend-1/backend.yml"), "# mine\n");
     r = cli({"render", spec, "--out", tmp.path().string(), "--force"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -242,7 +288,8 @@ TEST(AddNode, IssuesTheNewNodeAndJoinsWithStateExisting) {
              "n4.example.test", "--out", out, "--json"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     for (const auto& f : changed_files(nlohmann::json::parse(r.out))) EXPECT_TRUE(f.starts_with("n4/")) << f;
-    for (const auto& [path, v] : before) EXPECT_EQ(snapshot(tmp / "out")[path], v) << path << " was touched";
+    for (const auto& [path, v] : before)
+        if (path != ".cluster-config.json") EXPECT_EQ(snapshot(tmp / "out")[path], v) << path << " was touched";
     const auto c =
         cluster::BackendConfig::from_yaml(slurp(tmp / "out/n4/backend.yml"), (tmp / "out/n4/backend.yml").string());
     EXPECT_EQ(c.get(cluster::Key::EtcdInitialClusterState), "existing");

@@ -39,7 +39,7 @@ TEST(Provision, CertificatesHaveTheRightShape) {
     const Spec s = spec_of(kThree);
     const auto r = provision(s, tmp.path(), {});
     EXPECT_TRUE(r.changed);
-    EXPECT_EQ(r.certificates_issued, 7u);
+    EXPECT_EQ(r.certificates_issued, 10u);  // 3 x (server, peer, API) + admin
     const auto ca = cert_at(tmp / "ca/ca.pem"), peer_ca = cert_at(tmp / "ca/peer-ca.pem");
     EXPECT_TRUE(ca.is_ca());
     EXPECT_TRUE(peer_ca.is_ca());
@@ -78,7 +78,7 @@ TEST(Provision, SharedCaIsTheGuidesSingleCaAndOneNodeCert) {
         "2048}}}\n"
         "nodes:\n  - {name: a, address: 10.0.0.1}\n");
     const auto r = provision(s, tmp.path(), {});
-    EXPECT_EQ(r.certificates_issued, 1u);
+    EXPECT_EQ(r.certificates_issued, 2u);  // server (and peer), API
     EXPECT_FALSE(fs::exists(tmp / "ca/peer-ca.pem"));
     EXPECT_FALSE(fs::exists(tmp / "a/a-peer.pem"));
     const auto c = cert_at(tmp / "a/a.pem");
@@ -92,12 +92,12 @@ TEST(Provision, RenewsOnlyWithinTheRenewalWindowAndNeverTheCa) {
     ASSERT_TRUE(provision(s, tmp.path(), {}).changed);
     const std::string ca = read_file(tmp / "ca/ca-key.pem");
     ProvisionOptions later;
-    later.now = pki::Clock::now() + std::chrono::hours(8760 - 1000);  // 1000h left: outside 720h
+    later.plan.now = pki::Clock::now() + std::chrono::hours(8760 - 1000);  // 1000h left: outside 720h
     EXPECT_FALSE(provision(s, tmp.path(), later).changed);
-    later.now = pki::Clock::now() + std::chrono::hours(8760 - 100);  // 100h left: renew
+    later.plan.now = pki::Clock::now() + std::chrono::hours(8760 - 100);  // 100h left: renew
     const auto r = provision(s, tmp.path(), later);
     EXPECT_TRUE(r.changed);
-    EXPECT_EQ(r.certificates_issued, 7u);
+    EXPECT_EQ(r.certificates_issued, 10u);  // 3 x (server, peer, API) + admin
     bool saw_reason = false;
     for (const auto& f : r.files) saw_reason |= f.reason.find("within renew-before 720h") != std::string::npos;
     EXPECT_TRUE(saw_reason);
@@ -134,13 +134,13 @@ TEST(Provision, SevenNodesAndAThousandAgentsInOneRun) {
     size_t last_done = 0, calls = 0;
     ProvisionOptions o;
     o.progress = [&](size_t done, size_t total) {
-        EXPECT_EQ(total, 7u * 2 + 1001);
+        EXPECT_EQ(total, 7u * 3 + 1001);
         EXPECT_GE(done, last_done);
         last_done = done;
         ++calls;
     };
     const auto r = provision(s, tmp.path(), o);
-    EXPECT_EQ(r.certificates_issued, 7u * 2 + 1001);
+    EXPECT_EQ(r.certificates_issued, 7u * 3 + 1001);
     EXPECT_EQ(last_done, r.certificates_issued);
     EXPECT_GE(calls, 1u);
     const auto ca = cert_at(tmp / "ca/ca.pem");
@@ -183,11 +183,6 @@ TEST(Provision, JsonSummary) {
     EXPECT_THAT(r.to_json(), HasSubstr("\"changed\":true"));
     EXPECT_THAT(r.to_json(), HasSubstr("{\"action\":\"create\",\"path\":\"a/a.pem\",\"reason\":\"new CA\"}"));
     EXPECT_FALSE(fs::exists(tmp / "a"));
-}
-
-TEST(NodeHosts, AddressNamesLoopbackFoldedOnce) {
-    EXPECT_EQ(node_hosts(NodeSpec{"n", "127.0.0.1", {"n", "x.test"}, {}, 0}),
-              (std::vector<std::string>{"127.0.0.1", "n", "x.test", "::1"}));
 }
 
 }  // namespace

@@ -129,7 +129,7 @@ TEST(Render, RoundTripEveryLayout) {
 
 TEST(Render, AbsolutePathsWithPathsOption) {
     const Spec s = spec_from(spec_text("full", "separate", "embedded", 3));
-    const auto files = render_cluster(s, RenderOptions{"/etc/trellis", false});
+    const auto files = render_cluster(s, RenderOptions{"/etc/trellis"});
     const auto c = BackendConfig::from_yaml(file_named(files, "node-2/backend.yml").content, "/tmp/x/backend.yml");
     EXPECT_EQ(c.get(Key::EtcdCertFile), "/etc/trellis/node-2.pem");
     EXPECT_EQ(c.get(Key::EtcdPeerTrustedCaFile), "/etc/trellis/peer-ca.pem");
@@ -143,10 +143,10 @@ TEST(Render, AbsolutePathsWithPathsOption) {
 
 TEST(Render, ExternalStoreHasEtcdCommandLineAndUnits) {
     const Spec s = spec_from(spec_text("full", "separate", "external", 3));
-    const auto files = render_cluster(s, RenderOptions{"/etc/trellis", false});
+    const auto files = render_cluster(s, RenderOptions{"/etc/trellis"});
     const auto& sh = file_named(files, "node-1/etcd.sh");
     EXPECT_EQ(sh.mode, 0755u);
-    const auto args = member_config(s, s.nodes[0], s.nodes, RenderOptions{"/etc/trellis", false}).etcd_arguments();
+    const auto args = member_config(s, s.nodes[0], s.nodes, RenderOptions{"/etc/trellis"}).etcd_arguments();
     for (const auto& a : args) EXPECT_THAT(sh.content, HasSubstr(a)) << "etcd.sh lacks " << a;
     EXPECT_THAT(sh.content, HasSubstr("--client-cert-auth=true"));
     EXPECT_THAT(sh.content, HasSubstr("--peer-trusted-ca-file=/etc/trellis/peer-ca.pem"));
@@ -167,12 +167,41 @@ TEST(Render, ExternalStoreHasEtcdCommandLineAndUnits) {
 TEST(Render, JoiningNodeUsesExistingStateAndIncludesItself) {
     const Spec s = spec_from(spec_text("full", "separate", "embedded", 3));
     std::vector<NodeSpec> members = s.nodes;
-    members.push_back(NodeSpec{"node-4", "10.9.0.4", {}, {}, 0});
-    const auto files = render_node(s, members.back(), members, RenderOptions{"", true});
+    members.push_back(NodeSpec{"node-4", "10.9.0.4", {}, {}, 0, true});
+    members.push_back(NodeSpec{"node-5", "10.9.0.5", {}, {}, 0, true});
+    const auto files = render_node(s, members[3], members, {});
     const auto c = BackendConfig::from_yaml(file_named(files, "node-4/backend.yml").content, "backend.yml");
     EXPECT_EQ(c.get(Key::EtcdInitialClusterState), "existing");
     EXPECT_THAT(c.get(Key::EtcdInitialCluster), HasSubstr("node-4=https://10.9.0.4:2380"));
-    EXPECT_EQ(c.get_list(Key::EtcdInitialCluster).size(), 4u);
+    EXPECT_EQ(c.get_list(Key::EtcdInitialCluster).size(), 4u);  // node-5 joins later: not yet a member
+    // The bootstrap members' files do not change when nodes join.
+    for (size_t i = 0; i < 3; ++i)
+        EXPECT_EQ(render_node(s, members[i], members, {}), render_node(s, s.nodes[i], s.nodes, {})) << members[i].name;
+    EXPECT_EQ(initial_members(members[4], members).size(), 5u);
+}
+
+TEST(Render, JoinExistingInTheSpecKeepsTheNodeJoined) {
+    const Spec s = spec_from(spec_text("full", "separate", "embedded", 3) +
+                             "  - {name: node-4, address: 10.9.0.4, join: existing}\n");
+    const auto files = render_cluster(s, {});
+    const auto c4 = BackendConfig::from_yaml(file_named(files, "node-4/backend.yml").content, "backend.yml");
+    EXPECT_EQ(c4.get(Key::EtcdInitialClusterState), "existing");
+    EXPECT_EQ(c4.get_list(Key::EtcdInitialCluster).size(), 4u);
+    const auto c1 = BackendConfig::from_yaml(file_named(files, "node-1/backend.yml").content, "backend.yml");
+    EXPECT_EQ(c1.get(Key::EtcdInitialClusterState), "new");
+    EXPECT_EQ(c1.get_list(Key::EtcdInitialCluster).size(), 3u);
+}
+
+TEST(Render, FilesDoNotNameTheSpecsPath) {
+    Warnings w;
+    const std::string text = spec_text("full", "separate", "external", 3);
+    const auto a = render_cluster(load_spec(text, "/one/place/spec.yml", w), {});
+    const auto b = render_cluster(load_spec(text, "-", w), {});
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+        EXPECT_EQ(a[i].content, b[i].content) << a[i].path;
+        EXPECT_EQ(a[i].content.find("spec.yml"), std::string::npos) << a[i].path;
+    }
 }
 
 TEST(Render, SevenNodeCluster) {

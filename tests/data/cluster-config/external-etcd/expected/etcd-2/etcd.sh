@@ -1,7 +1,7 @@
 #!/bin/sh
 ##
 # etcd member etcd-2/10.0.1.2 of cluster "store" (external store)
-# Rendered by cluster-config from spec.yml; the same flags as etcd.service.
+# Rendered by cluster-config from the cluster spec; the same flags as etcd.service.
 ##
 
 exec /usr/bin/etcd \
