@@ -209,30 +209,40 @@ ProvisionResult plan_result(const Plan& plan) {
     return r;
 }
 
-ProvisionResult apply(const Plan& plan, const Spec& spec, const fs::path& out, const ProvisionOptions& options) {
-    refuse_conflicts(plan, out);
-    ProvisionResult result = plan_result(plan);
+Produced produce(const Plan& plan, const Spec& spec, const ProvisionOptions& options) {
+    Produced out;
     Made made;
     made.pems.resize(plan.certs.size());
-    make_cas(spec, plan, made, result.warnings);
+    make_cas(spec, plan, made, out.warnings);
     std::vector<size_t> jobs;
     for (size_t i = 0; i < plan.certs.size(); ++i)
         if (!plan.certs[i].entry.kind->is_ca() && !plan.certs[i].reason.empty()) jobs.push_back(i);
-    issue_all(spec, plan, jobs, made, options, result.warnings);
-
-    FileSet set;
-    auto manifest = plan.written;
-    bool ca_files = false;
+    issue_all(spec, plan, jobs, made, options, out.warnings);
+    out.manifest = plan.written;
     for (const auto& f : plan.files) {
         const std::string& content = !f.cert ? f.content : f.key ? made.pems[*f.cert].key : made.pems[*f.cert].cert;
-        manifest[f.path] = manifest_hash(content);
-        if (f.action == FileAction::Unchanged) continue;
-        set.add(out / f.path, content, f.mode);
-        ca_files |= *f.path.begin() == "ca";
+        out.manifest[f.path] = manifest_hash(content);
+        out.files.push_back({f.path, FileState{content, f.mode}});
     }
-    if (manifest != plan.written) {
+    return out;
+}
+
+ProvisionResult apply(const Plan& plan, const Spec& spec, const fs::path& out, const ProvisionOptions& options) {
+    refuse_conflicts(plan, out);
+    ProvisionResult result = plan_result(plan);
+    Produced produced = produce(plan, spec, options);
+    result.warnings.insert(result.warnings.end(), produced.warnings.begin(), produced.warnings.end());
+    FileSet set;
+    bool ca_files = false;
+    for (size_t i = 0; i < plan.files.size(); ++i) {
+        if (plan.files[i].action == FileAction::Unchanged) continue;
+        auto& [path, state] = produced.files[i];
+        set.add(out / path, std::move(state.content), state.mode);
+        ca_files |= *path.begin() == "ca";
+    }
+    if (produced.manifest != plan.written) {
         nlohmann::json files = nlohmann::json::object();
-        for (const auto& [path, hash] : manifest) files[path.string()] = hash;
+        for (const auto& [path, hash] : produced.manifest) files[path.string()] = hash;
         set.add(out / kManifestFile, nlohmann::json{{"files", files}}.dump(1) + "\n", kSecretMode);
     }
     std::error_code ec;

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,15 @@ struct ProvisionResult {
 
 // The plan as a result (what --check reports).
 ProvisionResult plan_result(const Plan& plan);
+
+// The files a plan writes with their contents, and the manifest after it: new CAs, keys and certificates
+// made, each new chain verified with OpenSSL and with Botan (Code::Internal if either refuses). No I/O.
+struct Produced {
+    std::vector<std::pair<std::filesystem::path, FileState>> files;  // every planned file, relative to DIR
+    std::map<std::filesystem::path, std::string> manifest;
+    Warnings warnings;
+};
+Produced produce(const Plan& plan, const Spec& spec, const ProvisionOptions& options);
 
 // Carries out `plan` in `out`: refuses (Code::FileExists, naming the first conflict, writing nothing) while
 // the plan has a Conflict; otherwise makes the new CAs, keys and certificates, verifies each new chain with
