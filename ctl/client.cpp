@@ -193,13 +193,18 @@ Response ApiClient::send(Method method, const std::string& target,
         const auto reasons = store::take_openssl_reasons();
         Attempt attempt = classify_failure(url, https, static_cast<int>(error),
                                            https ? client.get_openssl_verify_result() : 0, reasons, timed_out);
+        if (attempt.tls) {  // the server's alert is terse ("bad certificate"): our certificate may say why
+            attempt.tls = store::refine_client_refusal(*attempt.tls, settings_.cert_file, settings_.trusted_ca_file);
+            attempt.reason = attempt.tls->explanation;
+        }
         // A handshake that failed without the server's alert, or a connection that closed after it (where
         // TLS 1.3 puts a refusal of our certificate): look again at what the server says.
         const bool handshake = error == httplib::Error::SSLConnection;
         if (https && (handshake ? !(attempt.tls && attempt.tls->refuser == store::Refuser::Server)
                                 : attempt.failure == Failure::Closed)) {
             const store::ProbeOptions probe{settings_.cert_file, settings_.key_file,
-                                            std::chrono::milliseconds(std::min<long long>(settings_.timeout_ms, 2000))};
+                                            std::chrono::milliseconds(std::min<long long>(settings_.timeout_ms, 2000)),
+                                            settings_.trusted_ca_file};
             if (auto seen = store::diagnose_tls_failure(
                     store::parse_url(url, "--url"),
                     handshake ? store::TlsStage::Handshake : store::TlsStage::AfterHandshake, reasons, probe,

@@ -126,7 +126,8 @@ Error transport_error(const Url& url, httplib::Error err, long verify_result,
                 const TlsStage stage =
                     err == httplib::Error::SSLConnection ? TlsStage::Handshake : TlsStage::AfterHandshake;
                 const ProbeOptions probe{options.tls.cert_file, options.tls.key_file,
-                                         std::min(options.request_timeout, std::chrono::milliseconds(1000))};
+                                         std::min(options.request_timeout, std::chrono::milliseconds(1000)),
+                                         options.tls.ca_file};
                 if (const auto d = diagnose_tls_failure(url, stage, ssl_reasons, probe, options.cert_settings))
                     return Error(Code::TlsFailed, where + ": " + d->explanation);
             }

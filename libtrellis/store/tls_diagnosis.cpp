@@ -2,8 +2,10 @@
 
 #include <netdb.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -13,6 +15,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <memory>
 
 namespace trellis::store {
@@ -216,15 +219,89 @@ bool answers_plain_http(const Url& url, std::chrono::milliseconds timeout) {
     return head == kStatusLine;
 }
 
+namespace {
+
+using X509Ptr = std::unique_ptr<X509, decltype(&X509_free)>;
+
+X509Ptr read_first_certificate(const std::string& file) {
+    const std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_file(file.c_str(), "r"), &BIO_free);
+    X509Ptr cert(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr, &X509_free);
+    ERR_clear_error();
+    return cert;
+}
+
+std::string utc(const ASN1_TIME* t) {
+    std::tm tm{};
+    if (ASN1_TIME_to_tm(t, &tm) != 1) return "an unreadable date";
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    return buf;
+}
+
+// Whether `cert` chains to a CA in `ca_file` (signature and issuer only: the dates are checked apart).
+bool signed_by(X509* cert, const std::string& ca_file) {
+    const std::unique_ptr<X509_STORE, decltype(&X509_STORE_free)> store(X509_STORE_new(), &X509_STORE_free);
+    const std::unique_ptr<X509_STORE_CTX, decltype(&X509_STORE_CTX_free)> ctx(X509_STORE_CTX_new(),
+                                                                              &X509_STORE_CTX_free);
+    if (!store || !ctx || X509_STORE_load_file(store.get(), ca_file.c_str()) != 1 ||
+        X509_STORE_CTX_init(ctx.get(), store.get(), cert, nullptr) != 1) {
+        ERR_clear_error();
+        return true;  // nothing to compare with: no verdict
+    }
+    X509_STORE_CTX_set_flags(ctx.get(), X509_V_FLAG_NO_CHECK_TIME | X509_V_FLAG_PARTIAL_CHAIN);
+    const bool ok = X509_verify_cert(ctx.get()) == 1;
+    const int err = X509_STORE_CTX_get_error(ctx.get());
+    ERR_clear_error();
+    return ok || (err != X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY && err != X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT &&
+                  err != X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT && err != X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN &&
+                  err != X509_V_ERR_CERT_SIGNATURE_FAILURE);
+}
+
+}  // namespace
+
+std::optional<std::string> client_certificate_problem(const std::string& cert_file, const std::string& ca_file) {
+    const X509Ptr cert = read_first_certificate(cert_file);
+    if (!cert) return std::nullopt;
+    if (X509_cmp_current_time(X509_get0_notBefore(cert.get())) > 0)
+        return "it is not valid yet (valid from " + utc(X509_get0_notBefore(cert.get())) +
+               "; is this host's clock, or the issuing host's, wrong?)";
+    if (X509_cmp_current_time(X509_get0_notAfter(cert.get())) < 0)
+        return "it has expired (on " + utc(X509_get0_notAfter(cert.get())) + ")";
+    if ((X509_get_extension_flags(cert.get()) & EXFLAG_XKUSAGE) != 0 &&
+        (X509_get_extended_key_usage(cert.get()) & XKU_SSL_CLIENT) == 0)
+        return std::string("it lacks the clientAuth extended key usage");
+    if (!ca_file.empty() && !signed_by(cert.get(), ca_file))
+        return "it is not signed by the CA in " + ca_file +
+               ", the CA of the server's certificate (a CA the server does not trust?)";
+    return std::nullopt;
+}
+
+TlsDiagnosis refine_client_refusal(TlsDiagnosis diagnosis, const std::string& cert_file, const std::string& ca_file) {
+    // "certificate required": we sent none, whatever the file holds.
+    if (diagnosis.failure != TlsFailure::ClientRefused || diagnosis.refuser != Refuser::Server || cert_file.empty() ||
+        diagnosis.explanation.find("alert certificate required") != std::string::npos)
+        return diagnosis;
+    const auto problem = client_certificate_problem(cert_file, ca_file);
+    if (!problem) return diagnosis;
+    // Keep OpenSSL's words for the record: "... (TLS: sslv3 alert bad certificate)".
+    const auto tls = diagnosis.explanation.rfind(" (TLS: ");
+    diagnosis.explanation = "the server refused our client certificate: " + *problem +
+                            (tls == std::string::npos ? "" : diagnosis.explanation.substr(tls));
+    return diagnosis;
+}
+
 std::optional<TlsDiagnosis> diagnose_tls_failure(const Url& url, TlsStage stage,
                                                  const std::vector<std::string>& openssl_reasons,
                                                  const ProbeOptions& probe, std::string_view cert_settings) {
+    const auto refined = [&](const TlsDiagnosis& d) {
+        return refine_client_refusal(d, probe.cert_file, probe.ca_file);
+    };
     const auto known = diagnose_reasons(openssl_reasons, cert_settings);
-    if (known && known->refuser == Refuser::Server) return known;  // the server's own alert
+    if (known && known->refuser == Refuser::Server) return refined(*known);  // the server's own alert
     if (stage == TlsStage::AfterHandshake) {
         // Anything but an alert after the handshake is no TLS matter: the caller reports the read or write.
         auto late = diagnose_reasons(probe_tls_refusal(url, probe), cert_settings);
-        if (late && late->refuser == Refuser::Server) return late;
+        if (late && late->refuser == Refuser::Server) return refined(*late);
         return std::nullopt;
     }
     if (answers_plain_http(url, probe.timeout)) return plain_http_diagnosis();

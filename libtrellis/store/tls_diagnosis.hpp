@@ -76,7 +76,19 @@ struct ProbeOptions {
     std::string cert_file;  // empty: present no client certificate
     std::string key_file;
     std::chrono::milliseconds timeout{1000};  // bounds each probe as a whole
+    std::string ca_file;                      // the CA we trust for the server; for refine_client_refusal
 };
+
+// Why a server would refuse our client certificate, read from the certificate itself: not valid yet,
+// expired, no clientAuth extended key usage, or not signed by the CA in `ca_file` (the server's own CA,
+// which in Trellis's layouts also signs its clients; empty: not checked). nullopt when none applies or
+// the file does not load. Servers say less: Go's TLS stack (etcd) answers "bad certificate" to all of
+// these, OpenSSL to a not-yet-valid one.
+std::optional<std::string> client_certificate_problem(const std::string& cert_file, const std::string& ca_file);
+
+// A server's refusal of our certificate, made specific by client_certificate_problem when it finds a cause
+// (OpenSSL's alert is kept at the end); other diagnoses unchanged.
+TlsDiagnosis refine_client_refusal(TlsDiagnosis diagnosis, const std::string& cert_file, const std::string& ca_file);
 
 // A second handshake that sends no request and waits for the server's verdict on us. With TLS 1.3
 // a server refuses a client certificate only after our side of the handshake has finished, so the

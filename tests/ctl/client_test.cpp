@@ -15,6 +15,7 @@
 #include "core/error.hpp"
 #include "server_thread.hpp"
 #include "support.hpp"
+#include "test_pki.hpp"
 
 namespace trellis::ctl {
 namespace {
@@ -144,10 +145,35 @@ TEST(ApiClient, ClientCertOfAnotherCaIsTheServerRefusing) {
     Running server(mtls_server(), "127.0.0.61");
     const Outcome o = send(settings({server.url}, "ca.pem", "stranger.pem", "stranger-key.pem"));
     EXPECT_EQ(o.exit_code, 3);
-    EXPECT_TRUE(
-        contains(o.message, "the server refused our client certificate: it is not signed by a CA the server trusts"))
+    // The server's alert ("unknown ca") and our own look at the certificate agree; ours names the file.
+    EXPECT_TRUE(contains(o.message,
+                         "the server refused our client certificate: it is not signed by the CA in " + tls("ca.pem")))
         << o.message;
+    EXPECT_TRUE(contains(o.message, "(TLS: tlsv1 alert unknown ca)")) << o.message;
     EXPECT_TRUE(contains(o.message, "cert-file " + tls("stranger.pem"))) << o.message;
+}
+
+// OpenSSL answers a client certificate that is not valid yet with "bad certificate", which used to be
+// explained as wrong key usage: the certificate's own dates say what is wrong.
+TEST(ApiClient, NotYetValidClientCertificateIsNamedAsSuch) {
+    trellis::testing::TempDir dir;
+    const auto ca = trellis::testing::make_test_ca(dir.path(), "ca");
+    const auto server = trellis::testing::issue_test_cert(ca, dir.path(), "server", {"127.0.0.66"}, "serverAuth");
+    const auto early =
+        trellis::testing::issue_future_test_cert(ca, dir.path(), "early", "clientAuth", "20300101000000Z");
+    Running api(std::make_unique<httplib::SSLServer>(server.cert.c_str(), server.key.c_str(), ca.cert.c_str()),
+                "127.0.0.66");
+    Settings s = settings({api.url});
+    s.trusted_ca_file = ca.cert.string();
+    s.cert_file = early.cert.string();
+    s.key_file = early.key.string();
+    const Outcome o = send(s);
+    EXPECT_EQ(o.exit_code, 3);
+    EXPECT_TRUE(contains(o.message,
+                         "the server refused our client certificate: it is not valid yet (valid from "
+                         "2030-01-01 00:00:00 UTC"))
+        << o.message;
+    EXPECT_FALSE(contains(o.message, "key usage")) << o.message;
 }
 
 TEST(ApiClient, ServerCertificateNotNamingTheHostIsRefused) {

@@ -54,4 +54,28 @@ TestPair issue_test_cert(const TestCa& ca, const fs::path& dir, const std::strin
     return pair;
 }
 
+TestPair issue_future_test_cert(const TestCa& ca, const fs::path& dir, const std::string& name, const std::string& eku,
+                                const std::string& not_before) {
+    TestPair pair{dir / (name + ".pem"), dir / (name + "-key.pem")};
+    const fs::path csr = dir / (name + ".csr"), ext = dir / (name + ".ext"), conf = dir / (name + ".cnf");
+    const fs::path db = dir / (name + ".index"), serial = dir / (name + ".serial");
+    spit(ext,
+         "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
+         "extendedKeyUsage=" +
+             eku + "\n");
+    spit(db, "");
+    spit(serial, "1000\n");
+    spit(conf, "[ca]\ndefault_ca = d\n[d]\ndatabase = " + db.string() + "\nnew_certs_dir = " + dir.string() +
+                   "\nserial = " + serial.string() +
+                   "\ndefault_md = sha256\npolicy = p\nunique_subject = no\n[p]\ncommonName = supplied\n");
+    openssl({"req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=" + name,
+             "-keyout", pair.key.string(), "-out", csr.string()});
+    const std::string not_after = std::to_string(std::stoi(not_before.substr(0, 4)) + 1) + not_before.substr(4);
+    openssl({"ca", "-batch", "-notext", "-config", conf.string(), "-cert", ca.cert.string(), "-keyfile",
+             ca.key.string(), "-in", csr.string(), "-out", pair.cert.string(), "-startdate", not_before, "-enddate",
+             not_after, "-extfile", ext.string()});
+    fs::permissions(pair.key, fs::perms::owner_read | fs::perms::owner_write);
+    return pair;
+}
+
 }  // namespace trellis::testing

@@ -27,4 +27,9 @@ TestCa make_test_ca(const std::filesystem::path& dir, const std::string& name);
 TestPair issue_test_cert(const TestCa& ca, const std::filesystem::path& dir, const std::string& name,
                          const std::vector<std::string>& ips, const std::string& eku);
 
+// Like issue_test_cert, but valid only from `not_before` ("20300101000000Z") for a year: a certificate that
+// is not valid yet (openssl 3.0's x509 cannot set the start date, so this goes through `openssl ca`).
+TestPair issue_future_test_cert(const TestCa& ca, const std::filesystem::path& dir, const std::string& name,
+                                const std::string& eku, const std::string& not_before);
+
 }  // namespace trellis::testing

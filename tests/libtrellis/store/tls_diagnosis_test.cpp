@@ -143,7 +143,7 @@ TEST(TlsProbe, APlainHttpPortIsNamedWhateverOpenSslMadeOfIt) {
     // OpenSSL's reason differs with timing; none of them decides.
     for (const std::vector<std::string>& reasons :
          {std::vector<std::string>{}, {"wrong version number"}, {"unexpected eof while reading"}}) {
-        const auto d = diagnose_tls_failure(url, TlsStage::Handshake, reasons, {{}, {}, 1000ms}, kCtl);
+        const auto d = diagnose_tls_failure(url, TlsStage::Handshake, reasons, {{}, {}, 1000ms, {}}, kCtl);
         ASSERT_TRUE(d.has_value());
         EXPECT_EQ(d->failure, TlsFailure::NotTls);
         EXPECT_EQ(d->explanation, plain_http_diagnosis().explanation);
@@ -161,10 +161,10 @@ TEST(TlsProbe, WhatDoesNotAnswerHttpIsNotTakenForIt) {
     EXPECT_FALSE(answers_plain_http(closing.url(), 1000ms));
     // Then the table speaks, or nothing does.
     const auto eof = diagnose_tls_failure(closing.url(), TlsStage::Handshake, {"unexpected eof while reading"},
-                                          {{}, {}, 1000ms}, kCtl);
+                                          {{}, {}, 1000ms, {}}, kCtl);
     ASSERT_TRUE(eof.has_value());
     EXPECT_EQ(eof->failure, TlsFailure::Closed);
-    EXPECT_FALSE(diagnose_tls_failure(closing.url(), TlsStage::Handshake, {}, {{}, {}, 1000ms}, kCtl).has_value());
+    EXPECT_FALSE(diagnose_tls_failure(closing.url(), TlsStage::Handshake, {}, {{}, {}, 1000ms, {}}, kCtl).has_value());
 
     const Listener silent(false);
     const auto start = std::chrono::steady_clock::now();
@@ -194,7 +194,8 @@ class MutualTls : public ::testing::Test {
     static Url url() { return Url{"https", kHost, server_->port()}; }
     // An accepting server sends no alert, so a probe as `good_` lasts its whole timeout: keep that one short.
     static ProbeOptions as(const testing::TestPair* pair, std::chrono::milliseconds timeout = 2000ms) {
-        return pair ? ProbeOptions{pair->cert.string(), pair->key.string(), timeout} : ProbeOptions{{}, {}, timeout};
+        return pair ? ProbeOptions{pair->cert.string(), pair->key.string(), timeout, {}}
+                    : ProbeOptions{{}, {}, timeout, {}};
     }
     static bool any_contains(const std::vector<std::string>& reasons, std::string_view part) {
         for (const auto& r : reasons)
@@ -228,6 +229,42 @@ TEST_F(MutualTls, ALateRefusalIsFoundAfterAFailedReadOrWrite) {
     EXPECT_EQ(queued->failure, TlsFailure::ClientRefused);
     // Accepted by the server: the failed read was no TLS matter.
     EXPECT_FALSE(diagnose_tls_failure(url(), TlsStage::AfterHandshake, {}, as(good_, 300ms), kCtl).has_value());
+}
+
+// What a server would hold against our certificate, read from the certificate: the first of not yet valid,
+// expired, no clientAuth, not signed by the server's CA. Servers' alerts are vaguer (Go: "bad certificate").
+TEST(ClientCertificate, ProblemsAreReadFromTheCertificateItself) {
+    TempDir dir;
+    const auto ca = testing::make_test_ca(dir.path(), "ca");
+    const auto good = testing::issue_test_cert(ca, dir.path(), "good", {}, "clientAuth");
+    const auto server_only = testing::issue_test_cert(ca, dir.path(), "server-only", {}, "serverAuth");
+    const auto early = testing::issue_future_test_cert(ca, dir.path(), "early", "clientAuth", "20300101000000Z");
+    const auto other = testing::make_test_ca(dir.path(), "other");
+    const auto stranger = testing::issue_test_cert(other, dir.path(), "stranger", {}, "clientAuth");
+    const std::string ca_file = ca.cert.string();
+
+    EXPECT_EQ(client_certificate_problem(good.cert.string(), ca_file), std::nullopt);
+    EXPECT_EQ(client_certificate_problem(server_only.cert.string(), ca_file),
+              "it lacks the clientAuth extended key usage");
+    EXPECT_EQ(client_certificate_problem(early.cert.string(), ca_file),
+              "it is not valid yet (valid from 2030-01-01 00:00:00 UTC; is this host's clock, or the issuing host's, "
+              "wrong?)");
+    EXPECT_EQ(client_certificate_problem(stranger.cert.string(), ca_file),
+              "it is not signed by the CA in " + ca_file +
+                  ", the CA of the server's certificate (a CA the server does not trust?)");
+    EXPECT_EQ(client_certificate_problem(stranger.cert.string(), ""), std::nullopt);  // nothing to compare with
+    EXPECT_EQ(client_certificate_problem((dir.path() / "missing.pem").string(), ca_file), std::nullopt);
+
+    // A terse alert is made specific; "we sent none" and other diagnoses stay as they were.
+    const auto bad = diagnose_reasons({"sslv3 alert bad certificate"}, kCtl);
+    ASSERT_TRUE(bad.has_value());
+    EXPECT_EQ(refine_client_refusal(*bad, early.cert.string(), ca_file).explanation,
+              "the server refused our client certificate: it is not valid yet (valid from 2030-01-01 00:00:00 UTC; is "
+              "this host's clock, or the issuing host's, wrong?) (TLS: sslv3 alert bad certificate)");
+    EXPECT_EQ(refine_client_refusal(*bad, good.cert.string(), ca_file).explanation, bad->explanation);
+    const auto none = diagnose_reasons({"tlsv13 alert certificate required"}, kCtl);
+    ASSERT_TRUE(none.has_value());
+    EXPECT_EQ(refine_client_refusal(*none, early.cert.string(), ca_file).explanation, none->explanation);
 }
 
 }  // namespace
