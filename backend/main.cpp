@@ -196,9 +196,9 @@ int start(const cluster::BackendConfig& config, const StartOptions& options, Sig
     for (const auto& w : checks.warnings) log(Level::Warn, "preflight: " + w);
     if (!checks.errors.empty()) {
         for (const auto& e : checks.errors) std::cerr << "trellis-backend: error: " << e << '\n';
-        std::cerr << "trellis-backend: preflight found " << checks.errors.size()
-                  << " problem(s); nothing was started (fix them, or see `cluster-config lint`)\n";
-        return cli::kExitFailure;
+        throw Error(Code::LintFindings,
+                    "preflight found " + std::to_string(checks.errors.size()) +
+                        " problem(s); nothing was started (fix them, or see `cluster-config lint`)");
     }
 
     if (config.get_bool(Key::NoEmbedEtcd)) {

@@ -220,13 +220,12 @@ int cmd_lint(const Options& o, Warnings&) {
                   << '\n';
     } else {
         for (const auto& f : findings) std::cout << f.to_string() << '\n';
-        if (findings.empty())
-            std::cerr << kTool << ": " << configs.size() << " configuration(s) clean\n";
-        else
-            std::cerr << kTool << ": " << findings.size() << " finding(s): " << errors << " error(s), "
-                      << findings.size() - errors << " warning(s)\n";
+        if (findings.empty()) std::cerr << kTool << ": " << configs.size() << " configuration(s) clean\n";
     }
-    return findings.empty() ? cli::kExitOk : cli::kExitFailure;
+    if (!findings.empty())
+        throw Error(Code::LintFindings, std::to_string(findings.size()) + " finding(s): " + std::to_string(errors) +
+                                            " error(s), " + std::to_string(findings.size() - errors) + " warning(s)");
+    return cli::kExitOk;
 }
 
 int run(int argc, char** argv, Warnings& warnings) {

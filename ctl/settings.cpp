@@ -23,7 +23,8 @@ constexpr std::array<KeyInfo, 5> kKeys{{
      "client certificate presented to the backend"},
     {Key::KeyFile, "key-file", "TRELLISCTL_KEY_FILE", "out/clients/admin/admin-key.pem",
      "private key of the client certificate"},
-    {Key::Timeout, "timeout", "TRELLISCTL_TIMEOUT", "15s", "per-request timeout: seconds or a number with ms, s or m"},
+    {Key::Timeout, "timeout", "TRELLISCTL_TIMEOUT", "15s",
+     "per-request timeout: a Go duration (10s, 1m30s, 500ms, 1h) or seconds, from 1ms to 1h"},
 }};
 
 std::string file_origin(const std::string& source, const YAML::Node& node) {

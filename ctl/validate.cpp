@@ -3,10 +3,11 @@
 #include <array>
 #include <cctype>
 #include <charconv>
-#include <cmath>
+#include <chrono>
 
 #include "cluster/backend_config.hpp"
 #include "cluster/net.hpp"
+#include "core/duration.hpp"
 #include "core/error.hpp"
 #include "store/url.hpp"
 
@@ -88,25 +89,15 @@ void check_member_name(std::string_view name, std::string_view where) {
 }
 
 long long parse_timeout_ms(std::string_view text, std::string_view where) {
-    struct Unit {
-        std::string_view suffix;
-        double ms;
-    };
-    // Longest suffix first so "ms" is not read as "m".
-    static constexpr std::array<Unit, 4> kUnits{{{"ms", 1}, {"s", 1000}, {"m", 60000}, {"", 1000}}};
     const std::string shown = "\"" + std::string(text) + "\"";
-    for (const auto& unit : kUnits) {
-        if (text.size() < unit.suffix.size() || text.substr(text.size() - unit.suffix.size()) != unit.suffix) continue;
-        const std::string_view number = text.substr(0, text.size() - unit.suffix.size());
-        double value = 0;
-        const auto [ptr, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
-        if (number.empty() || ec != std::errc() || ptr != number.data() + number.size() || !std::isfinite(value)) break;
-        const double ms = value * unit.ms;
-        if (ms < 1 || ms > 3600 * 1000)
-            usage(where, shown + " is out of range: give a timeout from 1ms to 1h, e.g. 10s");
-        return static_cast<long long>(std::llround(ms));
-    }
-    usage(where, shown + " is not a timeout: give seconds (10, 1.5) or a number with ms, s or m (500ms, 10s, 1m)");
+    // A bare number is seconds ("10", "1.5"), as trellisctl has always taken it; the rest is Go's grammar.
+    const bool bare = !text.empty() && text.find_first_not_of("0123456789.") == std::string_view::npos;
+    std::string why;
+    const auto d = parse_go_duration(bare ? std::string(text) + "s" : std::string(text), &why);
+    if (!d) usage(where, shown + " is not a timeout: " + why + " (write it like 10s, 1m30s, 500ms or 1h)");
+    if (*d < std::chrono::milliseconds(1) || *d > std::chrono::hours(1))
+        usage(where, shown + " is out of range: give a timeout from 1ms to 1h, e.g. 10s");
+    return std::chrono::duration_cast<std::chrono::milliseconds>(*d).count();
 }
 
 }  // namespace trellis::ctl

@@ -23,7 +23,8 @@ std::vector<std::string> parse_api_urls(const std::vector<std::string>& values, 
 // A member name for member-add: what etcd accepts in --name and in initial-cluster ("name=url").
 void check_member_name(std::string_view name, std::string_view where = "NAME");
 
-// A timeout such as "10", "10s", "1.5s", "500ms", "1m"; positive and at most an hour. Code::Usage naming `where`.
+// A timeout as a Go duration ("10s", "1m30s", "500ms", "1h") or bare seconds ("10", "1.5"), from 1 ms to
+// 1 h. Code::Usage naming `where`.
 long long parse_timeout_ms(std::string_view text, std::string_view where);
 
 }  // namespace trellis::ctl

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "cluster/net.hpp"
+#include "core/duration.hpp"
 #include "core/strict_json.hpp"
 
 namespace trellis::cluster {
@@ -115,22 +116,6 @@ bool is_int(std::string_view v) {
     return !v.empty() && ec == std::errc() && p == end && out >= 0;
 }
 
-// Go duration subset: digits followed by a unit, repeated ("5s", "1h30m").
-bool is_duration(std::string_view v) {
-    if (v.empty()) return false;
-    size_t i = 0;
-    while (i < v.size()) {
-        const size_t start = i;
-        while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i]))) ++i;
-        if (i == start) return false;
-        const size_t ustart = i;
-        while (i < v.size() && std::isalpha(static_cast<unsigned char>(v[i]))) ++i;
-        static const std::set<std::string_view> units{"ns", "us", "ms", "s", "m", "h"};
-        if (!units.contains(v.substr(ustart, i - ustart))) return false;
-    }
-    return true;
-}
-
 // Why `value` does not fit `type` ("" when it does).
 std::string type_problem(KeyType type, std::string_view value) {
     switch (type) {
@@ -139,7 +124,9 @@ std::string type_problem(KeyType type, std::string_view value) {
         case Int:
             return is_int(value) ? "" : "expected a non-negative integer, got \"" + std::string(value) + "\"";
         case Duration:
-            return is_duration(value) ? "" : "expected a duration like 5s or 1m30s, got \"" + std::string(value) + "\"";
+            return parse_go_duration(value)
+                       ? ""
+                       : "expected a duration like 5s or 1m30s, got \"" + std::string(value) + "\"";
         case UrlList: {
             std::string why;
             if (!parse_url(value, &why)) return "\"" + std::string(value) + "\" is not a URL: " + why;

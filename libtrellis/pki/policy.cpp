@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/duration.hpp"
 #include "core/strict_json.hpp"
 
 namespace trellis::pki {
@@ -41,22 +42,6 @@ constexpr auto kUsages = std::to_array<Usage>({
     {"microsoft sgc", 0, NID_ms_sgc},
     {"netscape sgc", 0, NID_ns_sgc},
 });
-
-struct Unit {
-    std::string_view suffix;
-    long double nanoseconds;
-};
-// Go's time.ParseDuration units; longer suffixes first so "ms" is not read as "m" + "s".
-constexpr std::array<Unit, 8> kUnits{{
-    {"ns", 1.0L},
-    {"us", 1e3L},
-    {"\xc2\xb5s", 1e3L},  // U+00B5 micro sign
-    {"\xce\xbcs", 1e3L},  // U+03BC Greek mu
-    {"ms", 1e6L},
-    {"h", 3600e9L},
-    {"m", 60e9L},
-    {"s", 1e9L},
-}};
 
 // Keys cfssl's SigningProfile defines that certgen reads but does not act on: remote and
 // authenticated signing, linting, CT, certificate stores, policies, extension copying.
@@ -150,12 +135,6 @@ Profile parse_profile(JsonObject obj, std::string_view name, Warnings& warnings)
     return p;
 }
 
-bool consume(std::string_view& s, std::string_view prefix) {
-    if (!s.starts_with(prefix)) return false;
-    s.remove_prefix(prefix.size());
-    return true;
-}
-
 }  // namespace
 
 std::span<const Usage> usage_table() { return kUsages; }
@@ -185,64 +164,16 @@ std::vector<int> ext_key_usage_nids(const std::vector<std::string>& usages) {
 }
 
 Duration parse_duration(std::string_view text, std::string_view where) {
-    const auto bad = [&](std::string_view why) -> Duration {
-        throw Error(Code::PolicyBadDuration,
-                    located(where, "\"" + std::string(text) + "\" is not a duration: " + std::string(why) +
-                                       " (write it like \"8760h\", \"1h30m\" or \"90s\")"));
-    };
-    std::string_view s = text;
-    if (s.empty()) return bad("it is empty");
-    if (s.front() == '-') return bad("it is negative");
-    if (s.front() == '+') s.remove_prefix(1);
-    if (s == "0") return Duration{0};
-    if (s.empty()) return bad("no number");
-    long double total = 0;
-    while (!s.empty()) {
-        long double value = 0;
-        bool digits = false;
-        while (!s.empty() && std::isdigit(static_cast<unsigned char>(s.front()))) {
-            value = value * 10 + (s.front() - '0');
-            s.remove_prefix(1);
-            digits = true;
-        }
-        if (!s.empty() && s.front() == '.') {
-            s.remove_prefix(1);
-            long double scale = 0.1L;
-            while (!s.empty() && std::isdigit(static_cast<unsigned char>(s.front()))) {
-                value += scale * (s.front() - '0');
-                scale /= 10;
-                s.remove_prefix(1);
-                digits = true;
-            }
-        }
-        if (!digits) return bad("expected a number");
-        const Unit* unit = nullptr;
-        for (const auto& u : kUnits)
-            if (consume(s, u.suffix)) {
-                unit = &u;
-                break;
-            }
-        if (unit == nullptr) return bad(s.empty() ? "missing unit (h, m, s, ms, us, ns)" : "unknown unit");
-        total += value * unit->nanoseconds;
-        // Go's limit: durations are int64 nanoseconds (about 292 years).
-        if (total > 9.2233720368547758e18L) return bad("it is too long");
-    }
-    return Duration{static_cast<long long>(total / 1e9L)};
+    std::string why;
+    const auto d = parse_go_duration(text, &why);
+    if (d && d->count() < 0) why = "it is negative";
+    if (!d || d->count() < 0)
+        throw Error(Code::PolicyBadDuration, located(where, "\"" + std::string(text) + "\" is not a duration: " + why +
+                                                                " (write it like \"8760h\", \"1h30m\" or \"90s\")"));
+    return std::chrono::duration_cast<Duration>(*d);
 }
 
-std::string format_duration(Duration d) {
-    long long s = d.count();
-    if (s == 0) return "0s";
-    std::string out;
-    if (s < 0) {
-        out = "-";
-        s = -s;
-    }
-    if (s < 60) return out + std::to_string(s) + "s";
-    const long long h = s / 3600, m = (s % 3600) / 60, sec = s % 60;
-    if (h > 0) out += std::to_string(h) + "h";
-    return out + std::to_string(m) + "m" + std::to_string(sec) + "s";
-}
+std::string format_duration(Duration d) { return format_go_duration(d); }
 
 std::chrono::system_clock::time_point parse_rfc3339(std::string_view text, std::string_view where) {
     const auto bad = [&]() -> std::chrono::system_clock::time_point {

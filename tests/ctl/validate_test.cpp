@@ -86,7 +86,11 @@ TEST(Timeout, AcceptsSecondsAndSuffixes) {
     EXPECT_EQ(parse_timeout_ms("500ms", "--timeout"), 500);
     EXPECT_EQ(parse_timeout_ms("15s", "--timeout"), 15000);
     EXPECT_EQ(parse_timeout_ms("2m", "--timeout"), 120000);
-    for (const char* bad : {"", "s", "ten", "0", "-1s", "2h", "61m", "1e9", "nan", "5 s"})
+    // Go's grammar, as docs/trellisctl.md promises: up to 1 h, compound durations too.
+    EXPECT_EQ(parse_timeout_ms("1h", "--timeout"), 3600000);
+    EXPECT_EQ(parse_timeout_ms("1m30s", "--timeout"), 90000);
+    EXPECT_EQ(parse_timeout_ms("1ms", "--timeout"), 1);
+    for (const char* bad : {"", "s", "ten", "0", "-1s", "2h", "61m", "1h0m1s", "1e9", "nan", "5 s", "1.5.5"})
         EXPECT_EQ(code_of([&] { parse_timeout_ms(bad, "--timeout"); }), Code::Usage) << bad;
 }
 
