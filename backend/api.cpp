@@ -9,6 +9,7 @@
 #include "api/wire.hpp"
 #include "core/error.hpp"
 #include "log.hpp"
+#include "pki/certificate.hpp"
 #include "store/health.hpp"
 #include "store/url.hpp"
 
@@ -61,6 +62,17 @@ httplib::Server::Handler guarded(std::string name, F body) {
 
 }  // namespace
 
+nlohmann::ordered_json expiring_json(const std::vector<cluster::CertExpiry>& expiring) {
+    auto out = nlohmann::ordered_json::array();
+    for (const auto& e : expiring)
+        out.push_back({{"Key", e.key},
+                       {"File", e.file},
+                       {"Subject", e.subject},
+                       {"NotAfter", pki::utc_text(e.not_after)},
+                       {"Expired", e.expired}});
+    return out;
+}
+
 ApiServer::ApiServer(ApiOptions options) : options_(std::move(options)) {}
 
 ApiServer::~ApiServer() { stop(); }
@@ -71,6 +83,8 @@ void ApiServer::start() {
         throw Error(Code::ConfigInvalid, "api-listen-address " + options_.listen_address +
                                              ": no cert-file, and plain HTTP was not asked for (api-insecure)");
     if (tls()) {
+        tls_files_ = std::make_unique<TlsReloader>(
+            TlsFiles{options_.cert_file, options_.key_file, options_.trusted_ca_file, options_.crl_file});
         auto ssl = std::make_unique<httplib::SSLServer>(
             options_.cert_file.c_str(), options_.key_file.c_str(),
             options_.trusted_ca_file.empty() ? nullptr : options_.trusted_ca_file.c_str());
@@ -79,6 +93,7 @@ void ApiServer::start() {
                                              ", key-file " + options_.key_file + ", trusted-ca-file " +
                                              options_.trusted_ca_file + ")");
         SSL_CTX_set_min_proto_version(ssl->ssl_context(), TLS1_2_VERSION);
+        tls_files_->install(ssl->ssl_context());  // files changed on disk are served from the next handshake
         server_ = std::move(ssl);
     } else {
         server_ = std::make_unique<httplib::Server>();
@@ -108,7 +123,11 @@ void ApiServer::start() {
             const auto budget =
                 std::chrono::duration_cast<std::chrono::milliseconds>(timeout) - std::chrono::milliseconds(100);
             const store::ClusterHealth health = store::check_cluster_health(o.store, budget);
-            reply(res, health.healthy() ? 200 : 503, api::encode(health));
+            auto body = api::encode(health);
+            // Reported, not judged: an expiring certificate does not make the cluster unhealthy (yet).
+            body["ExpiringCertificates"] =
+                expiring_json(o.expiring_certificates ? o.expiring_certificates() : std::vector<cluster::CertExpiry>{});
+            reply(res, health.healthy() ? 200 : 503, body);
         }));
     const std::string members(api::kMembersPath), member = members + "/([^/]+)";
     server_->Get(members, guarded("GET members", [&o](const httplib::Request&, httplib::Response& res) {

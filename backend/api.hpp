@@ -4,11 +4,16 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
+#include "cluster/lint.hpp"
 #include "store/etcd_client.hpp"
+#include "tls_reload.hpp"
 
 namespace httplib {
 class Server;
@@ -22,10 +27,16 @@ struct ApiOptions {
     std::string key_file;
     bool plain_http = false;      // api-insecure: serving without cert_file was asked for
     std::string trusted_ca_file;  // set: client certificates required and verified against it
+    std::string crl_file;         // set: client certificates it revokes are refused
     store::ClientOptions store;   // how to reach etcd
+    // This node's own certificates inside the renewal window, for /health's "ExpiringCertificates".
+    std::function<std::vector<cluster::CertExpiry>()> expiring_certificates;
     std::chrono::seconds default_health_timeout{3};
     std::chrono::seconds max_health_timeout{30};
 };
+
+// /health's added "ExpiringCertificates": [{"Key","File","Subject","NotAfter","Expired"}] (empty when none).
+nlohmann::ordered_json expiring_json(const std::vector<cluster::CertExpiry>& expiring);
 
 class ApiServer {
   public:
@@ -39,6 +50,7 @@ class ApiServer {
 
   private:
     ApiOptions options_;
+    std::unique_ptr<TlsReloader> tls_files_;  // declared first: outlives the server's connections
     std::unique_ptr<httplib::Server> server_;
     std::thread thread_;
 };

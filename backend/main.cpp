@@ -147,6 +147,19 @@ store::ClientOptions store_options(const cluster::BackendConfig& config) {
             5000ms};
 }
 
+// This node's certificates inside the renewal window: lint's L109 window (30 days), as preflight warns.
+std::vector<cluster::CertExpiry> expiring_now(const cluster::BackendConfig& config) {
+    return cluster::expiring_certificates(config, cluster::LintOptions{}.expiry_warning,
+                                          std::chrono::system_clock::now());
+}
+
+// One warning line per certificate inside the window, every few hours while running (preflight's L109
+// warnings say it at start).
+void log_expiring(const cluster::BackendConfig& config) {
+    for (const auto& e : expiring_now(config))
+        log(e.expired ? Level::Error : Level::Warn, "certificate inside the renewal window: " + e.to_string());
+}
+
 ApiOptions api_options(const cluster::BackendConfig& config) {
     ApiOptions api;
     api.listen_address = config.get(Key::ApiListenAddress);
@@ -154,7 +167,9 @@ ApiOptions api_options(const cluster::BackendConfig& config) {
     api.key_file = config.get(Key::KeyFile);
     api.plain_http = cluster::api_transport(config) == cluster::ApiTransport::Http;
     api.trusted_ca_file = config.get(Key::TrustedCaFile);
+    api.crl_file = config.get(Key::CrlFile);
     api.store = store_options(config);
+    api.expiring_certificates = [config] { return expiring_now(config); };
     return api;
 }
 
@@ -172,8 +187,14 @@ std::unique_ptr<ApiServer> start_api(const cluster::BackendConfig& config) {
 }
 
 // Waits for SIGTERM/SIGINT (returning 0), or for etcd to die (throwing with its last lines).
-int supervise(Signals& signals, store::EtcdProcess* etcd, ApiServer& api, int stop_timeout) {
+int supervise(Signals& signals, store::EtcdProcess* etcd, ApiServer& api, int stop_timeout,
+              const cluster::BackendConfig& config) {
+    auto next_expiry_check = std::chrono::steady_clock::now() + 6h;
     for (;;) {
+        if (std::chrono::steady_clock::now() > next_expiry_check) {
+            log_expiring(config);
+            next_expiry_check += 6h;
+        }
         if (const int sig = signals.wait(200ms)) {
             log(Level::Info, std::string("received ") + signal_name(sig) + ", stopping");
             api.stop();
@@ -212,7 +233,7 @@ int start(const cluster::BackendConfig& config, const StartOptions& options, Sig
             throw Error(e.code(), std::string("cannot use the external etcd cluster (no-embed-etcd): ") + e.what());
         }
         auto api = start_api(config);
-        return supervise(signals, nullptr, *api, options.stop_timeout);
+        return supervise(signals, nullptr, *api, options.stop_timeout, config);
     }
 
     const fs::path state_dir = config.get(Key::StateDir);
@@ -263,7 +284,7 @@ int start(const cluster::BackendConfig& config, const StartOptions& options, Sig
         etcd.stop(std::chrono::seconds(options.stop_timeout));
         throw;
     }
-    return supervise(signals, &etcd, *api, options.stop_timeout);
+    return supervise(signals, &etcd, *api, options.stop_timeout, config);
 }
 
 int run_main(int argc, char** argv, Signals& signals) {

@@ -34,6 +34,9 @@ constexpr auto kKeys = std::to_array<BackendKey>({
     {Key::TrustedCaFile, "trusted-ca-file", "", Path, "",
      "CA that API clients' certificates must chain to; when set, the API requires a client certificate (not an etcd "
      "flag)"},
+    {Key::CrlFile, "crl-file", "", Path, "",
+     "CRL (PEM or DER) of trusted-ca-file's CA: API clients whose certificates it lists are refused; re-read when "
+     "it changes, like cert-file and key-file (not an etcd flag)"},
     {Key::ApiInsecure, "api-insecure", "", Bool, "false",
      "serve the API as plain HTTP, without cert-file/key-file: anyone who reaches api-listen-address can change "
      "cluster membership; only for a network nobody else reaches (not an etcd flag)"},

@@ -30,6 +30,7 @@ enum class Key : std::uint8_t {
     CertFile,
     KeyFile,
     TrustedCaFile,
+    CrlFile,
     ApiInsecure,
     NoEmbedEtcd,
     EtcdClientUrls,

@@ -206,15 +206,16 @@ void check_expiry(Collector& c, const pki::Certificate& cert, const std::string&
                   int line, const LintOptions& o, pki::Clock::time_point now) {
     if (cert.not_after() <= now) {
         c.add(Lint::CertExpired, file, line,
-              path + " (" + cert.common_name() + ") expired " + hours_left(now - cert.not_after()) + " ago");
+              path + " (" + cert.common_name() + ") expired on " + pki::utc_text(cert.not_after()) + ", " +
+                  hours_left(now - cert.not_after()) + " ago; run cluster-config provision again to renew it");
     } else if (cert.not_before() > now) {
         c.add(Lint::CertExpired, file, line,
               path + " (" + cert.common_name() + ") is not valid for another " + hours_left(cert.not_before() - now) +
                   "; check the clocks");
     } else if (cert.not_after() - now < o.expiry_warning) {
         c.add(Lint::CertExpiring, file, line,
-              path + " (" + cert.common_name() + ") expires in " + hours_left(cert.not_after() - now) +
-                  "; run cluster-config provision again to renew it");
+              path + " (" + cert.common_name() + ") expires on " + pki::utc_text(cert.not_after()) + ", in " +
+                  hours_left(cert.not_after() - now) + "; run cluster-config provision again to renew it");
     }
 }
 
@@ -370,6 +371,35 @@ std::string Finding::to_string() const {
     std::string where = file;
     if (line > 0) where += ":" + std::to_string(line);
     return where + ": " + std::string(kind->code) + " " + std::string(kind->name) + ": " + message;
+}
+
+std::string CertExpiry::to_string() const {
+    const auto now = pki::Clock::now();
+    return key + " " + file + " (" + subject + ") " + (expired ? "expired on " : "expires on ") +
+           pki::utc_text(not_after) +
+           (expired ? ", " + hours_left(now - not_after) + " ago" : ", in " + hours_left(not_after - now));
+}
+
+std::vector<CertExpiry> expiring_certificates(const BackendConfig& cfg, std::chrono::hours window,
+                                              pki::Clock::time_point now) {
+    std::vector<CertExpiry> out;
+    std::set<std::string> seen;
+    for (const auto& id : kIdentities)
+        for (const std::optional<Key> key : {std::optional<Key>(id.cert_key), id.ca_key}) {
+            if (!key || !cfg.has(*key) || cfg.get(*key).empty() || !seen.insert(cfg.get(*key)).second) continue;
+            const std::string path = cfg.get(*key);
+            std::vector<pki::Certificate> certs;
+            try {
+                certs = pki::Certificate::all_from_pem(read_file(path), path);
+            } catch (const Error&) {
+                continue;
+            }
+            for (const auto& cert : certs)
+                if (cert.not_after() - now < window)
+                    out.push_back({std::string(key_name(*key)), path, cert.subject_text(), cert.not_after(),
+                                   cert.not_after() <= now});
+        }
+    return out;
 }
 
 std::vector<Finding> lint_node(const BackendConfig& cfg, const LintOptions& options) {

@@ -83,6 +83,21 @@ const FindingKind& finding_kind(Lint id);
 // Checks one node's configuration and the files it names (relative paths resolve against
 // the directory of the config's source file).
 std::vector<Finding> lint_node(const BackendConfig& config, const LintOptions& options = {});
+// One of this node's own certificates (an identity's certificate or a CA it trusts) and when it expires.
+struct CertExpiry {
+    std::string key;   // the backend.yml key naming the file: "etcd-peer-cert-file"
+    std::string file;  // as the key gives it
+    std::string subject;
+    std::chrono::system_clock::time_point not_after;
+    bool expired = false;
+    std::string to_string() const;  // "cert-file /etc/trellis/api.pem (CN=backend-1) expires on 2027-...Z, in 20 days"
+};
+// Every certificate the node's configuration names that expires within `window` of `now` (or has
+// expired), each file once; files that do not load are lint's business and left out. What the
+// backend logs and /health reports.
+std::vector<CertExpiry> expiring_certificates(const BackendConfig& config, std::chrono::hours window,
+                                              std::chrono::system_clock::time_point now);
+
 // Cross-node checks over a set of configs (initial-cluster agreement, duplicate names/URLs).
 std::vector<Finding> lint_cluster(std::span<const BackendConfig> configs, const LintOptions& options = {});
 // A cfssl ca-config.json (the guide's): profiles its commands ask for (-profile peer, client, server)

@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <openssl/pem.h>
 
+#include <ctime>
+
 #include "core/error.hpp"
 #include "pki/openssl_util.hpp"
 
@@ -41,6 +43,15 @@ void for_each_san(X509* cert, F&& f) {
 }
 
 }  // namespace
+
+std::string utc_text(Clock::time_point t) {
+    const std::time_t secs = Clock::to_time_t(t);
+    std::tm tm{};
+    ::gmtime_r(&secs, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
 
 Certificate::Certificate(X509* cert) : cert_(cert, X509_free) {
     if (cert == nullptr) throw Error(Code::Internal, "Certificate constructed from a null certificate");
@@ -94,6 +105,17 @@ std::string Certificate::common_name() const {
     OPENSSL_free(utf8);
     return out;
 }
+
+namespace {
+std::string name_text(const X509_NAME* name) {
+    BioPtr bio(BIO_new(BIO_s_mem()));
+    X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+    return bio_contents(bio.get());
+}
+}  // namespace
+
+std::string Certificate::subject_text() const { return name_text(X509_get_subject_name(cert_.get())); }
+std::string Certificate::issuer_text() const { return name_text(X509_get_issuer_name(cert_.get())); }
 
 bool Certificate::is_ca() const { return (X509_get_extension_flags(cert_.get()) & EXFLAG_CA) != 0; }
 

@@ -16,6 +16,9 @@ namespace trellis::pki {
 
 using Clock = std::chrono::system_clock;
 
+// A certificate time as RFC 3339 UTC, as cfssl certinfo prints it: "2027-12-02T04:10:14Z".
+std::string utc_text(Clock::time_point t);
+
 class Certificate {
   public:
     // First certificate in `pem`; Code::CertDecodeFailed / CertParseFailed naming `source`.
@@ -29,6 +32,9 @@ class Certificate {
     X509* get() const { return cert_.get(); }
 
     std::string common_name() const;
+    // Subject and issuer as one line, RFC 2253 order and escaping: "CN=backend-1,O=Trellis".
+    std::string subject_text() const;
+    std::string issuer_text() const;
     bool is_ca() const;                  // basicConstraints CA:TRUE
     bool can_sign_certificates() const;  // CA and (no keyUsage or keyCertSign)
     Clock::time_point not_before() const;

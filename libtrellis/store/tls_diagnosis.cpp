@@ -169,22 +169,38 @@ int dial_tcp(const Url& url, std::chrono::milliseconds timeout, std::string& why
     return -1;
 }
 
+namespace {
+
+using CtxPtr = std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)>;
+using SslPtr = std::unique_ptr<SSL, decltype(&SSL_free)>;
+
+// A client context that presents options' certificate (if any) and verifies nothing: a probe wants
+// the server's verdict on us, or its certificate, not our verdict on it. Null when the files do not load.
+CtxPtr probe_context(const ProbeOptions& options) {
+    CtxPtr ctx(SSL_CTX_new(TLS_client_method()), &SSL_CTX_free);
+    if (!ctx) return ctx;
+    if (!options.cert_file.empty() &&
+        (SSL_CTX_use_certificate_chain_file(ctx.get(), options.cert_file.c_str()) != 1 ||
+         SSL_CTX_use_PrivateKey_file(ctx.get(), options.key_file.c_str(), SSL_FILETYPE_PEM) != 1))
+        return CtxPtr(nullptr, &SSL_CTX_free);
+    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);
+    return ctx;
+}
+
+}  // namespace
+
 std::vector<std::string> probe_tls_refusal(const Url& url, const ProbeOptions& options) {
     const auto deadline = Clock::now() + options.timeout;
     ERR_clear_error();
-    const std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()), &SSL_CTX_free);
-    if (!ctx) return {};
-    if (!options.cert_file.empty() &&
-        (SSL_CTX_use_certificate_chain_file(ctx.get(), options.cert_file.c_str()) != 1 ||
-         SSL_CTX_use_PrivateKey_file(ctx.get(), options.key_file.c_str(), SSL_FILETYPE_PEM) != 1)) {
+    const CtxPtr ctx = probe_context(options);
+    if (!ctx) {
         ERR_clear_error();
         return {};
     }
-    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);  // we want the server's verdict on us, not ours on it
     std::string why;
     Fd sock{dial_tcp(url, options.timeout, why)};
     if (sock.fd < 0) return {};
-    const std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(ctx.get()), &SSL_free);
+    const SslPtr ssl(SSL_new(ctx.get()), &SSL_free);
     if (!ssl || SSL_set_fd(ssl.get(), sock.fd) != 1) return {};
     if (drive(ssl.get(), sock.fd, deadline, [&] { return SSL_connect(ssl.get()); }) <= 0) return take_openssl_reasons();
     // The handshake is done from our side; a server that refuses us says so now. Session tickets may come
@@ -192,6 +208,37 @@ std::vector<std::string> probe_tls_refusal(const Url& url, const ProbeOptions& o
     char byte = 0;
     drive(ssl.get(), sock.fd, deadline, [&] { return SSL_read(ssl.get(), &byte, 1); });
     return take_openssl_reasons();
+}
+
+ServedCertificate served_certificate(const Url& url, const ProbeOptions& options) {
+    const auto deadline = Clock::now() + options.timeout;
+    ERR_clear_error();
+    const CtxPtr ctx = probe_context(options);
+    if (!ctx) {
+        const auto reasons = take_openssl_reasons();
+        return {{},
+                "cannot load " + options.cert_file + " / " + options.key_file + ": " +
+                    (reasons.empty() ? std::string("unknown reason") : reasons.front())};
+    }
+    std::string why;
+    Fd sock{dial_tcp(url, options.timeout, why)};
+    if (sock.fd < 0) return {{}, why};
+    const SslPtr ssl(SSL_new(ctx.get()), &SSL_free);
+    if (!ssl || SSL_set_fd(ssl.get(), sock.fd) != 1) return {{}, "cannot set up a TLS connection"};
+    SSL_set_tlsext_host_name(ssl.get(), url.host.c_str());
+    // The server's certificate arrives before it judges ours (TLS 1.2 and 1.3): a failed handshake still has it.
+    const bool done = drive(ssl.get(), sock.fd, deadline, [&] { return SSL_connect(ssl.get()); }) > 0;
+    const auto reasons = take_openssl_reasons();
+    if (const X509* peer = SSL_get0_peer_certificate(ssl.get())) {
+        const std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
+        PEM_write_bio_X509(bio.get(), const_cast<X509*>(peer));
+        char* data = nullptr;
+        const long len = BIO_get_mem_data(bio.get(), &data);
+        return {std::string(data, static_cast<std::size_t>(len)), {}};
+    }
+    if (!done && reasons.empty() && answers_plain_http(url, options.timeout))
+        return {{}, plain_http_diagnosis().explanation};
+    return {{}, reasons.empty() ? std::string("no certificate within the timeout") : "TLS: " + reasons.front()};
 }
 
 bool answers_plain_http(const Url& url, std::chrono::milliseconds timeout) {

@@ -96,6 +96,15 @@ TlsDiagnosis refine_client_refusal(TlsDiagnosis diagnosis, const std::string& ce
 // empty when the server accepted us, could not be reached, or our certificate files do not load.
 std::vector<std::string> probe_tls_refusal(const Url& url, const ProbeOptions& options);
 
+// The certificate a TLS server presents, read from a handshake with options' client certificate (if
+// any) that verifies nothing. The server's certificate arrives before it judges ours, so a server that
+// then refuses us (a peer port without a peer certificate) still shows what it serves.
+struct ServedCertificate {
+    std::string pem;    // the server's leaf, PEM; empty when none arrived
+    std::string error;  // why none arrived: "dial tcp ...: connection refused", "TLS: ..."; empty with pem
+};
+ServedCertificate served_certificate(const Url& url, const ProbeOptions& options);
+
 // Whether the port answers a plain "GET / HTTP/1.0" with an HTTP status line within `timeout`.
 bool answers_plain_http(const Url& url, std::chrono::milliseconds timeout);
 
