@@ -155,5 +155,34 @@ TEST(LiveReload, RenewedFilesAreServedOnEveryPortWithNoRestart) {
     EXPECT_FALSE(backend.wait_exit(0));
 }
 
+TEST(Preflight, AnExpiredCertificateIsRefusedInOneLineNamingTheFileAndTheDate) {
+    ReloadNode n;
+    // openssl x509 cannot backdate an end date; our own issuer can, through a profile's window.
+    const auto ca = pki::Signer::load(n.ca.cert.string(), n.ca.key.string());
+    pki::Profile expired;
+    expired.usages = {"digital signature", "server auth", "client auth"};
+    expired.not_before = pki::Clock::now() - 48h;
+    expired.not_after = pki::Clock::now() - 24h;
+    pki::CertificateRequest req;
+    req.cn = "reload";
+    req.hosts = {kIp, "127.0.0.1"};
+    Warnings w;
+    const auto issued = pki::issue(req, ca, expired, {}, w);
+    write_file_atomic(n.node.cert, issued.cert, kPublicMode);
+    write_file_atomic(n.node.key, issued.key, kSecretMode);
+    const auto config = n.write_config();
+    const auto r =
+        run({build_path("backend/trellis-backend").string(), "start", "--config", config.string()}, {}, {}, 30);
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    const std::string date = pki::utc_text(*expired.not_after);
+    std::string line;
+    for (std::size_t at = 0, nl; (nl = r.err.find('\n', at)) != std::string::npos; at = nl + 1)
+        if (const auto l = r.err.substr(at, nl - at); l.find("L108") != std::string::npos) line = l;
+    EXPECT_NE(line.find(n.node.cert.string() + " (reload) expired on " + date), std::string::npos)
+        << "one line naming the file and the date:\n"
+        << r.err;
+    EXPECT_FALSE(fs::exists(n.dir / "state" / "etcd")) << "nothing may start";
+}
+
 }  // namespace
 }  // namespace trellis::testing
