@@ -160,8 +160,7 @@ constexpr std::array<Identity, 4> kIdentities{{
      Key::EtcdAdvertiseClientUrls, Key::EtcdListenClientUrls, true, true, true, false},
     {"peer certificate", Key::EtcdPeerCertFile, Key::EtcdPeerKeyFile, Key::EtcdPeerTrustedCaFile,
      Key::EtcdInitialAdvertisePeerUrls, Key::EtcdListenPeerUrls, true, true, true, true},
-    {"API certificate", Key::CertFile, Key::KeyFile, std::nullopt, Key::ApiUrl, Key::ApiUrl, true, false, false,
-     false},
+    {"API certificate", Key::CertFile, Key::KeyFile, std::nullopt, Key::ApiUrl, Key::ApiUrl, true, false, false, false},
     {"backend's etcd client certificate", Key::EtcdClientCertFile, Key::EtcdClientKeyFile, Key::EtcdTrustedCaFile,
      std::nullopt, std::nullopt, false, true, true, false},
 }};
@@ -557,13 +556,45 @@ std::vector<Finding> lint_node(const BackendConfig& cfg, const LintOptions& opti
     return out;
 }
 
+namespace {
+
+bool joins(const BackendConfig& cfg) { return cfg.get(Key::EtcdInitialClusterState) == "existing"; }
+
+std::set<std::string> initial_entries(const BackendConfig& cfg) {
+    std::set<std::string> out;
+    for (const auto& e : initial_cluster(cfg, nullptr)) out.insert(e.name + "=" + e.url);
+    return out;
+}
+
+// Bootstrap members (state new) must list the same cluster. A member that joined later (state existing)
+// lists that cluster plus the members that joined up to it -- what etcd's member add answers -- so it
+// may list more, never fewer.
+void check_initial_cluster(Collector& c, const BackendConfig& cfg, const BackendConfig& bootstrap) {
+    const auto mine = initial_entries(cfg), theirs = initial_entries(bootstrap);
+    std::string diff;
+    if (!joins(cfg))
+        for (const auto& e : mine)
+            if (!theirs.contains(e)) diff += (diff.empty() ? "" : ", ") + ("+" + e);
+    for (const auto& e : theirs)
+        if (!mine.contains(e)) diff += (diff.empty() ? "" : ", ") + ("-" + e);
+    if (diff.empty()) return;
+    c.add(Lint::InitialClusterDiffers, file_of(cfg), line_of(cfg, Key::EtcdInitialCluster),
+          "etcd-initial-cluster differs from " + file_of(bootstrap) + " (" + diff + "); " +
+              (joins(cfg) ? "a member that joins lists every bootstrap member"
+                          : "every member must list the same cluster"));
+}
+
+}  // namespace
+
 std::vector<Finding> lint_cluster(std::span<const BackendConfig> configs, const LintOptions& options) {
     (void)options;
     std::vector<Finding> out;
     Collector c(out);
     std::map<std::string, std::string> names, urls;  // value -> file that took it
     const BackendConfig* first = nullptr;
-    std::set<std::string> first_cluster;
+    const BackendConfig* bootstrap = nullptr;  // the first member that bootstraps (state new)
+    for (const auto& cfg : configs)
+        if (!bootstrap && is_member(cfg) && !joins(cfg)) bootstrap = &cfg;
     for (const auto& cfg : configs) {
         if (!is_member(cfg)) continue;
         const std::string file = file_of(cfg);
@@ -578,23 +609,8 @@ std::vector<Finding> lint_cluster(std::span<const BackendConfig> configs, const 
                           kn(key) + " " + u + " is also advertised by " + it->second);
             }
         }
-        std::set<std::string> entries;
-        for (const auto& e : initial_cluster(cfg, nullptr)) entries.insert(e.name + "=" + e.url);
-        if (!first) {
-            first = &cfg;
-            first_cluster = entries;
-            continue;
-        }
-        if (entries != first_cluster) {
-            std::string diff;
-            for (const auto& e : entries)
-                if (!first_cluster.contains(e)) diff += (diff.empty() ? "" : ", ") + ("+" + e);
-            for (const auto& e : first_cluster)
-                if (!entries.contains(e)) diff += (diff.empty() ? "" : ", ") + ("-" + e);
-            c.add(Lint::InitialClusterDiffers, file, line_of(cfg, Key::EtcdInitialCluster),
-                  "etcd-initial-cluster differs from " + file_of(*first) + " (" + diff +
-                      "); every member must list the same cluster");
-        }
+        if (!first) first = &cfg;
+        if (bootstrap && &cfg != bootstrap) check_initial_cluster(c, cfg, *bootstrap);
         if (cfg.get(Key::EtcdInitialClusterToken) != first->get(Key::EtcdInitialClusterToken))
             c.add(Lint::TokenDiffers, file, line_of(cfg, Key::EtcdInitialClusterToken),
                   "etcd-initial-cluster-token \"" + cfg.get(Key::EtcdInitialClusterToken) + "\" differs from \"" +

@@ -242,6 +242,23 @@ TEST_F(LintFiles, ClusterChecks) {
     EXPECT_EQ(got, (std::set<std::string>{"L111", "L113"}));
 }
 
+// A node that joined later (state existing) lists the bootstrap members plus itself: no L111 for the
+// extra entry, but L111 when it leaves a bootstrap member out.
+TEST_F(LintFiles, AJoinedNodeMayListMoreMembersNeverFewer) {
+    std::vector<BackendConfig> configs{node("a"), node("b"), node("c")};
+    std::vector<std::string> initial = configs[0].get_list(Key::EtcdInitialCluster);
+    initial.push_back("d=https://127.0.0.74:2380");
+    configs[2].set(Key::EtcdInitialClusterState, {"existing"}, Origin{"flag"});
+    configs[2].set(Key::EtcdInitialCluster, initial, Origin{"flag"});
+    EXPECT_TRUE(lint_cluster(configs).empty()) << lint_cluster(configs).front().to_string();
+    configs[2].set(Key::EtcdInitialCluster, {"c=https://127.0.0.73:2380"}, Origin{"flag"});
+    const auto f = lint_cluster(configs);
+    ASSERT_EQ(f.size(), 1u);
+    EXPECT_EQ(f[0].kind->code, "L111");
+    EXPECT_THAT(f[0].message, HasSubstr("-a=https://127.0.0.71:2380"));
+    EXPECT_THAT(f[0].message, HasSubstr("a member that joins lists every bootstrap member"));
+}
+
 TEST(LintKinds, TableIsStableAndDocumented) {
     std::set<std::string_view> codes, names;
     const std::string doc = trellis::testing::slurp(trellis::testing::source_path("docs/lint.md"));
