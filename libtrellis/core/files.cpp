@@ -133,6 +133,25 @@ struct StagedFile {
     std::string path;    // final place, relative to the root
 };
 
+// Every target must be a file (or absent) whose folders exist or can be made: checked before the commit
+// point, because a failure after it leaves part of the new set in place until the next run completes it.
+void check_targets(const std::vector<FileSet::Pending>& files) {
+    std::set<fs::path> fine;  // folders already known to be folders (or creatable)
+    for (const auto& f : files) {
+        std::error_code ec;
+        if (fs::is_directory(f.path, ec))
+            throw Error(Code::FileWriteFailed, located(f.path.string(), "is a folder; a file must go there"));
+        for (fs::path dir = f.path.parent_path(); !dir.empty() && !fine.contains(dir); dir = dir.parent_path()) {
+            const auto status = fs::status(dir, ec);
+            if (fs::exists(status) && !fs::is_directory(status))
+                throw Error(Code::FileWriteFailed,
+                            located(dir.string(), "is not a folder, but " + f.path.string() + " must go in it"));
+            fine.insert(dir);
+            if (fs::exists(status) || dir == dir.parent_path()) break;
+        }
+    }
+}
+
 // Writes every file into ROOT/.trellis-commit/ and then the manifest naming where each goes: once the
 // manifest has its final name, the set is committed and any later run completes it.
 std::vector<StagedFile> stage(const fs::path& root, const std::vector<FileSet::Pending>& files) {
@@ -346,6 +365,7 @@ void FileSet::commit(bool overwrite) {
     }
     std::vector<StagedFile> staged;
     try {
+        check_targets(files_);
         staged = stage(top, files_);
     } catch (...) {
         std::error_code ec;

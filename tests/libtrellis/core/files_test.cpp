@@ -229,3 +229,26 @@ TEST(FileSetCrashSafety, FailedStagingLeavesNoEmptyFolders) {
 }
 
 }  // namespace trellis
+
+namespace trellis {
+
+// A target that cannot be written (its folder's name is taken by a file) fails the whole set before
+// anything moves: no file of the set appears, not even those listed before it.
+TEST(FileSetCrashSafety, UnwritableTargetFailsBeforeAnythingMoves) {
+    TempDir dir;
+    write_file_atomic(dir / "n3", "a file where a folder must go", kPublicMode);
+    FileSet set(dir.path());
+    set.add(dir / "n1" / "n1.pem", "one", kPublicMode);
+    set.add(dir / "n3" / "n3.pem", "three", kPublicMode);
+    try {
+        set.commit();
+        FAIL() << "committed into a file";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), Code::FileWriteFailed);
+        EXPECT_NE(std::string(e.what()).find("n3"), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(fs::exists(dir / "n1"));
+    EXPECT_FALSE(fs::exists(dir / ".trellis-commit"));
+}
+
+}  // namespace trellis
