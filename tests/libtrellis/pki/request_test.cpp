@@ -72,7 +72,9 @@ TEST(CertificateRequest, BadInputHasStableCodes) {
         {R"({"ca":{"expiry":"5y"}})", Code::PolicyBadDuration},
         {R"({"hosts":["bad host"]})", Code::CsrBadHost},
     };
-    for (const auto& [json, code] : cases) {
+    for (const auto& c : cases) {
+        const auto& json = c.first;  // a plain reference: clang 14 cannot capture structured bindings
+        const auto code = c.second;
         EXPECT_TRUE(throws_code([&] { test::request_json(json); }, code)) << json;
         const std::string msg = test::error_message([&] { test::request_json(json); });
         EXPECT_TRUE(msg.starts_with("test.json")) << msg;
