@@ -14,8 +14,8 @@ packages=(
   libcpp-httplib-dev libkainjow-mustache-dev libgtest-dev libgmock-dev
   # the real peers the tests and the cluster run against
   etcd-server etcd-client golang-cfssl openssl botan curl procps
-  # shells the completion scripts are checked with
-  bash zsh
+  # shells the completion scripts are checked with; the formatter the suite checks with
+  bash zsh clang-format
 )
 
 if [[ ${EUID} -eq 0 ]]; then

@@ -1,5 +1,6 @@
 // Reading inputs and writing outputs safely: atomic replace (temp + fsync +
 // rename), explicit modes whatever the umask, and all-or-nothing file sets.
+// Part of the public API (include/trellis/files.hpp): std and POSIX headers only.
 #pragma once
 
 #include <sys/types.h>
@@ -40,8 +41,8 @@ class FileSet {
     explicit FileSet(std::filesystem::path root) : root_(std::move(root)) {}
     void add(std::filesystem::path path, std::string data, mode_t mode);
     // Fails with Code::FileExists naming the first file that already exists
-    // with different content, unless `overwrite` is set.
-    void commit(bool overwrite = true);
+    // with different content, unless `overwrite` is set (safe by default, like the CLIs).
+    void commit(bool overwrite = false);
     bool empty() const { return files_.empty(); }
     const std::vector<std::filesystem::path> paths() const;
     // What commit() found and repaired of an earlier, interrupted run (one line each).

@@ -68,7 +68,10 @@ std::vector<Certificate> Certificate::all_from_pem(std::string_view pem, std::st
     ERR_clear_error();
     auto bio = memory_bio(pem);
     std::vector<Certificate> out;
-    while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) out.emplace_back(cert);
+    while (X509Ptr cert{PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)}) {
+        out.reserve(out.size() + 1);  // so that nothing between release() and the handle can throw
+        out.emplace_back(cert.release());
+    }
     const unsigned long err = ERR_peek_last_error();
     // Running out of PEM blocks is how the loop ends; anything else is a broken certificate.
     if (ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE) ERR_clear_error();
@@ -88,9 +91,7 @@ std::string Certificate::der() const {
     unsigned char* buf = nullptr;
     const int len = i2d_X509(cert_.get(), &buf);
     if (len < 0) throw Error(Code::Internal, "encoding a certificate failed: " + openssl_error());
-    std::string out(reinterpret_cast<char*>(buf), static_cast<size_t>(len));
-    OPENSSL_free(buf);
-    return out;
+    return take_buffer(buf, len);
 }
 
 std::string Certificate::common_name() const {
@@ -100,10 +101,7 @@ std::string Certificate::common_name() const {
     const ASN1_STRING* s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i));
     unsigned char* utf8 = nullptr;
     const int len = ASN1_STRING_to_UTF8(&utf8, s);
-    if (len < 0) return {};
-    std::string out(reinterpret_cast<char*>(utf8), static_cast<size_t>(len));
-    OPENSSL_free(utf8);
-    return out;
+    return take_buffer(utf8, len);
 }
 
 namespace {
@@ -148,11 +146,11 @@ std::vector<std::string> Certificate::ip_addresses() const {
 }
 
 bool Certificate::has_ext_key_usage(int nid) const {
-    auto* eku = static_cast<EXTENDED_KEY_USAGE*>(X509_get_ext_d2i(cert_.get(), NID_ext_key_usage, nullptr, nullptr));
-    if (eku == nullptr) return false;
+    const EkuPtr eku(
+        static_cast<EXTENDED_KEY_USAGE*>(X509_get_ext_d2i(cert_.get(), NID_ext_key_usage, nullptr, nullptr)));
     bool found = false;
-    for (int i = 0; i < sk_ASN1_OBJECT_num(eku); ++i) found = found || OBJ_obj2nid(sk_ASN1_OBJECT_value(eku, i)) == nid;
-    EXTENDED_KEY_USAGE_free(eku);
+    for (int i = 0; eku && i < sk_ASN1_OBJECT_num(eku.get()); ++i)
+        found = found || OBJ_obj2nid(sk_ASN1_OBJECT_value(eku.get(), i)) == nid;
     return found;
 }
 
@@ -179,10 +177,8 @@ bool Certificate::matches(const PrivateKey& key) const {
 std::string Certificate::serial_decimal() const {
     BnPtr bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert_.get()), nullptr));
     if (!bn) return {};
-    char* dec = BN_bn2dec(bn.get());
-    std::string out(dec);
-    OPENSSL_free(dec);
-    return out;
+    const OpensslBuffer<char> dec(BN_bn2dec(bn.get()));
+    return dec ? std::string(dec.get()) : std::string();
 }
 
 Csr::Csr(X509_REQ* req) : req_(req, X509_REQ_free) {

@@ -62,19 +62,15 @@ PrivateKey keygen(const char* type, const char* param) {
 }
 
 PrivateKey generate_ec(int curve_nid) {
-    EC_KEY* ec = EC_KEY_new_by_curve_name(curve_nid);
-    if (ec == nullptr || EC_KEY_generate_key(ec) != 1) {
-        EC_KEY_free(ec);
+    Owned<EC_KEY, EC_KEY_free> ec(EC_KEY_new_by_curve_name(curve_nid));
+    if (!ec || EC_KEY_generate_key(ec.get()) != 1)
         throw Error(Code::KeyGenerationFailed, "generating an ecdsa key failed: " + openssl_error());
-    }
-    EC_KEY_set_asn1_flag(ec, OPENSSL_EC_NAMED_CURVE);
-    EVP_PKEY* key = EVP_PKEY_new();
-    if (key == nullptr || EVP_PKEY_assign_EC_KEY(key, ec) != 1) {
-        EC_KEY_free(ec);
-        EVP_PKEY_free(key);
+    EC_KEY_set_asn1_flag(ec.get(), OPENSSL_EC_NAMED_CURVE);
+    PkeyPtr key(EVP_PKEY_new());
+    if (!key || EVP_PKEY_assign_EC_KEY(key.get(), ec.get()) != 1)
         throw Error(Code::KeyGenerationFailed, "wrapping an ecdsa key failed: " + openssl_error());
-    }
-    return PrivateKey(key);
+    ec.release();  // now owned by `key`
+    return PrivateKey(key.release());
 }
 
 struct PassphraseData {
@@ -214,22 +210,15 @@ std::string PrivateKey::pem() const {
 std::string PrivateKey::encrypted_pem(std::string_view passphrase) const {
     // PBES2 with scrypt (N=2^14, r=8, p=1: about 16 MiB and 50 ms per try) and AES-256-CBC; OpenSSL's
     // default PBKDF2 count (2048) is too cheap against guessing.
-    X509_ALGOR* alg = PKCS5_pbe2_set_scrypt(EVP_aes_256_cbc(), nullptr, 0, nullptr, 1 << 14, 8, 1);
-    if (alg == nullptr) throw Error(Code::Internal, "setting up key encryption failed: " + openssl_error());
-    PKCS8_PRIV_KEY_INFO* p8 = EVP_PKEY2PKCS8(key_.get());
-    if (p8 == nullptr) {
-        X509_ALGOR_free(alg);
-        throw Error(Code::Internal, "encoding a private key failed: " + openssl_error());
-    }
-    X509_SIG* sig = PKCS8_set0_pbe(passphrase.data(), static_cast<int>(passphrase.size()), p8, alg);
-    PKCS8_PRIV_KEY_INFO_free(p8);
-    if (sig == nullptr) {
-        X509_ALGOR_free(alg);
-        throw Error(Code::Internal, "encrypting a private key failed: " + openssl_error());
-    }
+    AlgorPtr alg(PKCS5_pbe2_set_scrypt(EVP_aes_256_cbc(), nullptr, 0, nullptr, 1 << 14, 8, 1));
+    if (!alg) throw Error(Code::Internal, "setting up key encryption failed: " + openssl_error());
+    const P8InfoPtr p8(EVP_PKEY2PKCS8(key_.get()));
+    if (!p8) throw Error(Code::Internal, "encoding a private key failed: " + openssl_error());
+    const X509SigPtr sig(PKCS8_set0_pbe(passphrase.data(), static_cast<int>(passphrase.size()), p8.get(), alg.get()));
+    if (!sig) throw Error(Code::Internal, "encrypting a private key failed: " + openssl_error());
+    alg.release();  // set0: now owned by `sig`
     BioPtr bio(BIO_new(BIO_s_mem()));
-    const int ok = PEM_write_bio_PKCS8(bio.get(), sig);
-    X509_SIG_free(sig);
+    const int ok = PEM_write_bio_PKCS8(bio.get(), sig.get());
     if (ok != 1) throw Error(Code::Internal, "writing an encrypted key failed: " + openssl_error());
     return bio_contents(bio.get());
 }

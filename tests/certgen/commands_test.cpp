@@ -5,8 +5,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include <cstdlib>
-
+#include "golden.hpp"
 #include "helpers.hpp"
 #include "pki/certificate.hpp"
 #include "pki/verify.hpp"
@@ -17,14 +16,7 @@ namespace {
 using testing::TempDir;
 
 void expect_golden(const std::string& name, const std::string& actual) {
-    const fs::path path = testing::data_path("certgen/" + name);
-    const char* update = std::getenv("TRELLIS_UPDATE_GOLDEN");
-    if (update != nullptr && std::string(update) == "1") {
-        testing::spit(path, actual);
-        GTEST_SKIP() << "updated " << path;
-    }
-    ASSERT_TRUE(fs::exists(path)) << path << " missing; run with TRELLIS_UPDATE_GOLDEN=1";
-    EXPECT_EQ(actual, testing::slurp(path)) << "differs from " << path;
+    testing::expect_golden(testing::data_path("certgen/" + name), actual);
 }
 
 // A CA in `dir` (ca.pem, ca-key.pem) made by certgen.

@@ -3,11 +3,11 @@
 // (see tests/data/cluster-config/README.md) and review the diff.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <sstream>
 
+#include "golden.hpp"
 #include "support.hpp"
 
 namespace trellis::testing {
@@ -34,7 +34,7 @@ std::vector<std::string> case_args(const fs::path& dir) {
 
 TEST(Golden, RenderedFilesMatchExpected) {
     const fs::path root = data_path("cluster-config");
-    const bool update = std::getenv("TRELLIS_UPDATE_GOLDEN") != nullptr;
+    const bool update = update_golden();
     int cases = 0;
     for (const auto& entry : fs::directory_iterator(root)) {
         const fs::path dir = entry.path();

@@ -3,9 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "golden.hpp"
 #include "support.hpp"
 
 namespace trellis::testing {
@@ -60,15 +60,13 @@ TEST(LintGuide, EachGuideExampleGetsItsFindings) {
         // ca-config.json lacks the profiles the guide's commands name.
         {"ca-config", {{"L118 missing-profile", 2}}},
     };
-    const bool update = std::getenv("TRELLIS_UPDATE_GOLDEN") != nullptr;
     for (const auto& c : cases) {
         SCOPED_TRACE(c.dir);
         const fs::path dir = data_path("cluster-config/guide/" + c.dir);
         const RunResult r = lint(dir);
         EXPECT_EQ(r.exit_code, 1) << r.err;
         for (const auto& [code, n] : c.findings) EXPECT_EQ(count(r.out, code), n) << code << " in\n" << r.out;
-        if (update) spit(dir / "expected-lint.txt", r.out);
-        EXPECT_EQ(r.out, slurp(dir / "expected-lint.txt"));
+        expect_golden(dir / "expected-lint.txt", r.out);
     }
 }
 

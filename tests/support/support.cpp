@@ -41,6 +41,11 @@ fs::path data_path(const std::string& relative) {
 }
 fs::path source_path(const std::string& relative) { return fs::path(env_or("TRELLIS_SOURCE_ROOT", ".")) / relative; }
 
+bool update_golden() {
+    const char* value = std::getenv("TRELLIS_UPDATE_GOLDEN");
+    return value != nullptr && std::string_view(value) == "1";
+}
+
 std::string slurp(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw std::runtime_error("cannot read " + path.string());

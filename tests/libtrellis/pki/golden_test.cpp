@@ -5,9 +5,9 @@
 #include <gtest/gtest.h>
 #include <openssl/x509v3.h>
 
-#include <cstdlib>
 #include <sstream>
 
+#include "golden.hpp"
 #include "helpers.hpp"
 #include "support.hpp"
 
@@ -65,20 +65,7 @@ std::string dump(const std::string& pem) {
 
 void check_golden(const std::string& name, const std::string& pem) {
     const auto path = trellis::testing::data_path("pki/golden/" + name + ".txt");
-    const std::string actual = dump(pem);
-    const char* update = std::getenv("TRELLIS_UPDATE_GOLDEN");
-    if (update != nullptr && std::string(update) == "1") {
-        trellis::testing::spit(path, actual);
-        GTEST_SKIP() << "rewrote " << path;
-    }
-    std::string expected;
-    try {
-        expected = trellis::testing::slurp(path);
-    } catch (const std::exception&) {
-        FAIL() << path << " is missing; run with TRELLIS_UPDATE_GOLDEN=1 to create it";
-    }
-    EXPECT_EQ(actual, expected) << "golden file " << path << " differs; if the change is intended, rerun with "
-                                << "TRELLIS_UPDATE_GOLDEN=1 and review the diff";
+    trellis::testing::expect_golden(path, dump(pem));
 }
 
 constexpr const char* kGuideConfig =
