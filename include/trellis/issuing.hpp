@@ -19,11 +19,11 @@ enum class Usage { ServerAuth, ClientAuth };
 // The subject and key of a certificate to issue. `hosts` become SANs: IP literals as IP
 // addresses, everything else as DNS names (checked; Code::CsrBadHost otherwise).
 struct CertificateSpec {
-    std::string common_name;
-    std::vector<std::string> hosts;
-    std::vector<Usage> usages;
-    KeySpec key;
-    std::string organization;  // optional O
+    std::string common_name{};
+    std::vector<std::string> hosts{};
+    std::vector<Usage> usages{};
+    KeySpec key{};
+    std::string organization{};  // optional O
     std::chrono::hours validity{24 * 365};
 
     // An etcd peer / node certificate: server and client authentication.
@@ -35,9 +35,9 @@ struct CertificateSpec {
 };
 
 struct CaSpec {
-    std::string common_name;
-    std::string organization;  // optional O
-    KeySpec key;
+    std::string common_name{};
+    std::string organization{};  // optional O
+    KeySpec key{};
     std::chrono::hours validity{24 * 365 * 5};
 };
 

@@ -12,13 +12,13 @@ namespace trellis {
 enum class Severity { Error, Warning };
 
 struct LintFinding {
-    std::string code;  // stable: "L101"
-    std::string name;  // stable: "scheme-mismatch"
+    std::string code{};  // stable: "L101"
+    std::string name{};  // stable: "scheme-mismatch"
     Severity severity = Severity::Error;
-    std::string file;  // the backend.yml (or the certificate or key) the problem is in
-    int line = 0;      // 0 when not tied to a line
-    std::string message;
-    std::string text;  // the whole finding on one line: "file:line: L101 scheme-mismatch: message"
+    std::string file{};  // the backend.yml (or the certificate or key) the problem is in
+    int line = 0;        // 0 when not tied to a line
+    std::string message{};
+    std::string text{};  // the whole finding on one line: "file:line: L101 scheme-mismatch: message"
 };
 
 struct LintOptions {

@@ -23,15 +23,15 @@ struct ProvisionOptions {
 enum class FileAction { Create, Update, Unchanged };
 
 struct FileChange {
-    std::filesystem::path path;  // relative to the output directory
+    std::filesystem::path path{};  // relative to the output directory
     FileAction action = FileAction::Unchanged;
-    std::string reason;  // why it is created or updated ("new node", "SAN 10.0.0.9 added", ...)
+    std::string reason{};  // why it is created or updated ("new node", "SAN 10.0.0.9 added", ...)
 };
 
 struct ProvisionReport {
-    std::vector<FileChange> files;
+    std::vector<FileChange> files{};
     bool changed = false;
-    Warnings warnings;
+    Warnings warnings{};
     std::size_t certificates_issued = 0;
 };
 

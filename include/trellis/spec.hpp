@@ -16,9 +16,9 @@ struct SpecImpl;
 }
 
 struct SpecNode {
-    std::string name;
-    std::string address;             // IP literal or host name the other members reach it on
-    std::vector<std::string> names;  // extra SANs
+    std::string name{};
+    std::string address{};             // IP literal or host name the other members reach it on
+    std::vector<std::string> names{};  // extra SANs
     int client_port = 0, peer_port = 0, api_port = 0;
 };
 

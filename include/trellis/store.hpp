@@ -17,19 +17,19 @@ struct StoreImpl;
 }
 
 struct StoreOptions {
-    std::vector<std::string> endpoints;  // "https://127.0.0.1:2379"; tried in order, then failed over
-    std::string cert_file;               // client certificate and key (empty: none)
-    std::string key_file;
-    std::string ca_file;  // CA that signed the servers' certificates
+    std::vector<std::string> endpoints{};  // "https://127.0.0.1:2379"; tried in order, then failed over
+    std::string cert_file{};               // client certificate and key (empty: none)
+    std::string key_file{};
+    std::string ca_file{};  // CA that signed the servers' certificates
     std::chrono::milliseconds connect_timeout{2000};
     std::chrono::milliseconds request_timeout{5000};
 };
 
 struct StoreMember {
     std::uint64_t id = 0;
-    std::string name;  // empty until the member has started
-    std::vector<std::string> peer_urls;
-    std::vector<std::string> client_urls;
+    std::string name{};  // empty until the member has started
+    std::vector<std::string> peer_urls{};
+    std::vector<std::string> client_urls{};
     bool is_learner = false;
 };
 

@@ -14,16 +14,16 @@ namespace trellis {
 enum class Purpose { Any, ServerAuth, ClientAuth };
 
 struct VerifyOptions {
-    std::vector<Certificate> intermediates;
+    std::vector<Certificate> intermediates{};
     Purpose purpose = Purpose::Any;
-    std::optional<std::string> host;                          // IP or DNS name the leaf must cover
-    std::optional<std::chrono::system_clock::time_point> at;  // default: now
+    std::optional<std::string> host{};                          // IP or DNS name the leaf must cover
+    std::optional<std::chrono::system_clock::time_point> at{};  // default: now
 };
 
 struct Verdict {
-    bool ok = false;            // both stacks accept the chain
-    std::string openssl_error;  // empty when OpenSSL accepts it
-    std::string botan_error;    // empty when Botan accepts it
+    bool ok = false;              // both stacks accept the chain
+    std::string openssl_error{};  // empty when OpenSSL accepts it
+    std::string botan_error{};    // empty when Botan accepts it
 };
 
 Verdict verify(const Certificate& leaf, const std::vector<Certificate>& roots, const VerifyOptions& options = {});

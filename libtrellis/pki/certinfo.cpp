@@ -166,8 +166,10 @@ template <class T, class I2D>
 std::string der_base64(T* obj, I2D i2d) {
     unsigned char* der = nullptr;
     const int len = i2d(obj, &der);
-    const OpensslBuffer<unsigned char> owned(der);
-    return len < 0 ? std::string() : base64(der, len);
+    if (len < 0) return {};
+    std::string out = base64(der, len);
+    OPENSSL_free(der);
+    return out;
 }
 
 nlohmann::json oid_array(const ASN1_OBJECT* obj) {
@@ -268,9 +270,9 @@ nlohmann::json csr_info(const Csr& csr) {
     out["Subject"] = go_name(X509_REQ_get_subject_name(req));
     nlohmann::json exts = nlohmann::json::array();
     std::vector<std::string> dns, emails, ips, uris;
-    const ExtensionStackPtr list(X509_REQ_get_extensions(req));
-    for (int i = 0; i < sk_X509_EXTENSION_num(list.get()); ++i) {
-        X509_EXTENSION* ext = sk_X509_EXTENSION_value(list.get(), i);
+    STACK_OF(X509_EXTENSION)* list = X509_REQ_get_extensions(req);
+    for (int i = 0; i < sk_X509_EXTENSION_num(list); ++i) {
+        X509_EXTENSION* ext = sk_X509_EXTENSION_value(list, i);
         const ASN1_OCTET_STRING* value = X509_EXTENSION_get_data(ext);
         exts.push_back({{"Id", oid_array(X509_EXTENSION_get_object(ext))},
                         {"Critical", X509_EXTENSION_get_critical(ext) != 0},
@@ -285,6 +287,7 @@ nlohmann::json csr_info(const Csr& csr) {
             if (gn->type == GEN_URI) uris.push_back(utf8(gn->d.uniformResourceIdentifier));
         }
     }
+    sk_X509_EXTENSION_pop_free(list, X509_EXTENSION_free);
     out["Extensions"] = exts.empty() ? nlohmann::json(nullptr) : exts;
     out["ExtraExtensions"] = nullptr;
     out["DNSNames"] = null_if_empty(dns);

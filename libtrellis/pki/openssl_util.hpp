@@ -33,27 +33,6 @@ using NamePtr = Owned<X509_NAME, X509_NAME_free>;
 using GenNamesPtr = Owned<GENERAL_NAMES, GENERAL_NAMES_free>;
 using PkeyPtr = Owned<EVP_PKEY, EVP_PKEY_free>;
 using PkeyCtxPtr = Owned<EVP_PKEY_CTX, EVP_PKEY_CTX_free>;
-using EkuPtr = Owned<EXTENDED_KEY_USAGE, EXTENDED_KEY_USAGE_free>;
-using AlgorPtr = Owned<X509_ALGOR, X509_ALGOR_free>;
-using P8InfoPtr = Owned<PKCS8_PRIV_KEY_INFO, PKCS8_PRIV_KEY_INFO_free>;
-using X509SigPtr = Owned<X509_SIG, X509_SIG_free>;
-
-// OPENSSL_free is a macro; Owned needs a function. For buffers OpenSSL allocates for us
-// (i2d_*, ASN1_STRING_to_UTF8, BN_bn2dec).
-inline void free_openssl_memory(void* p) noexcept { OPENSSL_free(p); }
-template <class T>
-using OpensslBuffer = Owned<T, free_openssl_memory>;
-// A stack of extensions and the extensions in it (sk_*_pop_free is a macro too).
-inline void free_extension_stack(STACK_OF(X509_EXTENSION) * s) noexcept {
-    sk_X509_EXTENSION_pop_free(s, X509_EXTENSION_free);
-}
-using ExtensionStackPtr = Owned<STACK_OF(X509_EXTENSION), free_extension_stack>;
-
-// `bytes` as a string, taking ownership of the OpenSSL buffer (freed even if the copy throws).
-inline std::string take_buffer(unsigned char* bytes, int len) {
-    const OpensslBuffer<unsigned char> owned(bytes);
-    return len < 0 ? std::string() : std::string(reinterpret_cast<const char*>(bytes), static_cast<size_t>(len));
-}
 
 // The oldest queued OpenSSL error as text ("unknown" if the queue is empty); clears the queue.
 std::string openssl_error();
@@ -65,5 +44,23 @@ std::string bio_contents(BIO* bio);
 
 // Colon-separated upper-case hex, as cfssl prints key identifiers ("AB:CD:...").
 std::string colon_hex(const unsigned char* data, size_t len);
+
+// Owners for what key.cpp and certificate.cpp allocate.
+using EkuPtr = Owned<EXTENDED_KEY_USAGE, EXTENDED_KEY_USAGE_free>;
+using AlgorPtr = Owned<X509_ALGOR, X509_ALGOR_free>;
+using P8InfoPtr = Owned<PKCS8_PRIV_KEY_INFO, PKCS8_PRIV_KEY_INFO_free>;
+using X509SigPtr = Owned<X509_SIG, X509_SIG_free>;
+
+// OPENSSL_free is a macro; Owned needs a function. For buffers OpenSSL allocates for us
+// (i2d_*, ASN1_STRING_to_UTF8, BN_bn2dec).
+inline void free_openssl_memory(void* p) noexcept { OPENSSL_free(p); }
+template <class T>
+using OpensslBuffer = Owned<T, free_openssl_memory>;
+
+// `bytes` as a string, taking ownership of the OpenSSL buffer (freed even if the copy throws).
+inline std::string take_buffer(unsigned char* bytes, int len) {
+    const OpensslBuffer<unsigned char> owned(bytes);
+    return len < 0 ? std::string() : std::string(reinterpret_cast<const char*>(bytes), static_cast<size_t>(len));
+}
 
 }  // namespace trellis::pki::detail

@@ -5,7 +5,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "golden.hpp"
+#include "golden_files.hpp"
 #include "helpers.hpp"
 #include "pki/certificate.hpp"
 #include "pki/verify.hpp"

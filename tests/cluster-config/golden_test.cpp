@@ -7,7 +7,7 @@
 #include <map>
 #include <sstream>
 
-#include "golden.hpp"
+#include "golden_files.hpp"
 #include "support.hpp"
 
 namespace trellis::testing {

@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "golden.hpp"
+#include "golden_files.hpp"
 #include "support.hpp"
 
 namespace trellis::testing {

@@ -1,12 +1,12 @@
 // Golden-file comparison for trellisctl's outputs: tests/data/ctl/golden/<name>.
-// TRELLIS_UPDATE_GOLDEN=1 rewrites the files from the current output (tests/support/golden.hpp).
+// TRELLIS_UPDATE_GOLDEN=1 rewrites the files from the current output (tests/support/golden_files.hpp).
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "golden.hpp"
+#include "golden_files.hpp"
 #include "support.hpp"
 
 namespace trellis::ctl::testing {

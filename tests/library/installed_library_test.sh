@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The library as a user gets it: `meson install --destdir` this build into a scratch root, check
 # the public headers name no OpenSSL/Botan/yaml-cpp type, build examples/library/make_certs.cpp
-# against the INSTALLED copy with pkg-config (shared, then static with --static), run it, and
+# against the INSTALLED copy with pkg-config (shared, then libtrellis.a), run it, and
 # check what it wrote: modes, an IP SAN 127.0.0.1, `openssl verify`, and no overwrite on a rerun.
 # Usage: installed_library_test.sh SOURCE_ROOT BUILD_ROOT
 set -euo pipefail
@@ -38,10 +38,14 @@ timeout 120 "$cxx" -std=c++20 -c "$src/examples/library/make_certs.cpp" -o make_
 # shellcheck disable=SC2046
 timeout 120 "$cxx" make_certs.o -o make_certs_shared $(pkg-config --libs trellis) ||
   fail "the example does not link with pkg-config --libs trellis"
+# libtrellis.a with the libraries its Requires.private names, linked as the system has them (shared):
+# proves the .pc lists every library the archive needs. (`pkg-config --static` goes on to ask for
+# static copies of those libraries' own dependencies, which Debian's -dev packages do not all ship.)
+requires_private=$(pkg-config --print-requires-private trellis | awk '{print $1}')
 # shellcheck disable=SC2046
-timeout 120 "$cxx" -static-libstdc++ make_certs.o -o make_certs_static \
-  -Wl,-Bstatic -ltrellis -Wl,-Bdynamic $(pkg-config --static --libs trellis | sed 's/-ltrellis//') ||
-  fail "the example does not link statically with pkg-config --static --libs trellis"
+timeout 120 "$cxx" make_certs.o -o make_certs_static -L"$libdir" -Wl,-Bstatic -ltrellis -Wl,-Bdynamic \
+  $(pkg-config --libs $requires_private) $(pkg-config --static --libs-only-other trellis) ||
+  fail "the example does not link with libtrellis.a and the .pc's Requires.private ($requires_private)"
 
 check_output() {  # DIR
   local out=$1

@@ -7,7 +7,7 @@
 
 #include <sstream>
 
-#include "golden.hpp"
+#include "golden_files.hpp"
 #include "helpers.hpp"
 #include "support.hpp"
 
