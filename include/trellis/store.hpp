@@ -49,7 +49,7 @@ class StoreClient {
     std::unique_ptr<detail::StoreImpl> impl_;
 };
 
-// 16 lower-case hex digits, as etcdctl and Sensu print member IDs.
+// Lower-case hex without leading zeros (Go's %x), as etcdctl and sensuctl print member IDs.
 std::string member_id_text(std::uint64_t id);
 
 }  // namespace trellis

@@ -14,7 +14,8 @@ TEST(PublicStore, RefusesABadEndpoint) {
     } catch (const trellis::Error& e) {
         EXPECT_EQ(e.code(), trellis::Code::InputInvalidValue) << e.what();
     }
-    EXPECT_EQ(trellis::member_id_text(0xabc), "0000000000000abc");
+    EXPECT_EQ(trellis::member_id_text(0xabc), "abc");
+    EXPECT_EQ(trellis::member_id_text(0x8e9e05c52164694d), "8e9e05c52164694d");
 }
 
 }  // namespace
