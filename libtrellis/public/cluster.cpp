@@ -42,7 +42,8 @@ std::vector<std::string> ClusterSpec::clients() const {
 ProvisionReport provision(const ClusterSpec& spec, const std::filesystem::path& out, const ProvisionOptions& options) {
     cluster::ProvisionOptions o;
     o.check = options.check;
-    o.force_new_ca = options.force_new_ca;
+    o.plan.force = options.force;
+    o.plan.force_new_ca = options.force_new_ca;
     o.threads = options.threads;
     const cluster::ProvisionResult r = cluster::provision(spec.impl().spec, out, o);
     ProvisionReport report{{}, r.changed, r.warnings, r.certificates_issued};
@@ -52,7 +53,8 @@ ProvisionReport provision(const ClusterSpec& spec, const std::filesystem::path& 
 }
 static_assert(static_cast<int>(FileAction::Create) == static_cast<int>(cluster::FileAction::Create) &&
               static_cast<int>(FileAction::Update) == static_cast<int>(cluster::FileAction::Update) &&
-              static_cast<int>(FileAction::Unchanged) == static_cast<int>(cluster::FileAction::Unchanged));
+              static_cast<int>(FileAction::Unchanged) == static_cast<int>(cluster::FileAction::Unchanged) &&
+              static_cast<int>(FileAction::Conflict) == static_cast<int>(cluster::FileAction::Conflict));
 
 std::vector<LintFinding> lint_backend_configs(const std::vector<std::filesystem::path>& files,
                                               const LintOptions& options) {

@@ -51,6 +51,23 @@ TEST(PublicApi, ProvisionThenLintIsCleanAndIdempotent) {
     EXPECT_FALSE(again.changed);
     EXPECT_EQ(again.certificates_issued, 0u);
 
+    // A hand edit is a Conflict: reported by check, refused by provision, replaced only with force.
+    const std::string rendered = trellis::testing::slurp(out / "a/backend.yml");
+    trellis::testing::spit(out / "a/backend.yml", rendered + "# edited by hand\n");
+    const auto conflict = trellis::provision(spec, out.path(), {.check = true});
+    EXPECT_TRUE(std::any_of(conflict.files.begin(), conflict.files.end(), [](const trellis::FileChange& f) {
+        return f.path == fs::path("a/backend.yml") && f.action == trellis::FileAction::Conflict;
+    }));
+    try {
+        trellis::provision(spec, out.path());
+        ADD_FAILURE() << "a file changed by hand was replaced without force";
+    } catch (const trellis::Error& e) {
+        EXPECT_EQ(e.code(), trellis::Code::FileExists) << e.what();
+    }
+    EXPECT_NE(trellis::testing::slurp(out / "a/backend.yml"), rendered);
+    EXPECT_TRUE(trellis::provision(spec, out.path(), {.force = true}).changed);
+    EXPECT_EQ(trellis::testing::slurp(out / "a/backend.yml"), rendered);
+
     const auto findings =
         trellis::lint_backend_configs({out / "a/backend.yml", out / "b/backend.yml", out / "c/backend.yml"});
     for (const auto& f : findings) EXPECT_NE(f.severity, trellis::Severity::Error) << f.text;
