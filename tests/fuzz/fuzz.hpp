@@ -40,7 +40,7 @@ int run_one(const std::uint8_t* data, std::size_t size, Body&& body) {
 }  // namespace trellis::fuzz
 
 // One fuzz target: TRELLIS_FUZZ_TARGET([](std::string_view in) { parse(in); })
-#define TRELLIS_FUZZ_TARGET(body)                                                        \
+#define TRELLIS_FUZZ_TARGET(body)                                                       \
     extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) { \
-        return trellis::fuzz::run_one(data, size, body);                                 \
+        return trellis::fuzz::run_one(data, size, body);                                \
     }
