@@ -9,6 +9,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "certs.hpp"
 #include "commands.hpp"
 #include "completion_scripts.hpp"
 #include "core/cli.hpp"
@@ -183,6 +184,14 @@ int run(int argc, char** argv) {
     update->add_option("PEER-URLS", update_peers, "its new peer URL(s), comma separated")->required();
     update->footer(examples({"trellisctl cluster member-update c8f63ae435a5e6bf https://127.0.0.14:2380"}));
 
+    auto* certs = cluster->add_subcommand(
+        "certs", "show the certificate every member serves now on its client, peer and API ports (from a handshake)");
+    certs->footer(
+        examples({"trellisctl cluster certs", "trellisctl cluster certs --format json | jq '.Certificates[].Serial'",
+                  "", "The API port of a member is the --url on its host. The peer port refuses our (client CA)",
+                  "certificate, but only after sending its own, which is what is shown. Exit 0 when every port",
+                  "served a certificate valid now, 1 when one is expired, 3 when a port served none."}));
+
     auto* configure_cmd = app.add_subcommand(
         "configure",
         "write the connection flags given (over the current file) to ~/.config/trellis/cli.yml, mode 0600");
@@ -230,6 +239,7 @@ int run(int argc, char** argv) {
     const ApiClient client(settings_for(f, true), f.insecure, warn);
     if (*health) return cluster_health(client, format, std::cout);
     if (*list) return member_list(client, format, std::cout);
+    if (*certs) return cluster_certs(client, format, std::cout);
     if (*remove) return member_remove(client, remove_id, format, std::cout);
     if (*update) return member_update(client, update_id, update_peers, format, std::cout);
     if (*add) {

@@ -51,7 +51,7 @@ _trellisctl() {
     case "$cmd" in
         "") COMPREPLY=($(compgen -W "cluster configure version completion" -- "$cur")) ;;
         cluster)
-            [[ -z "$sub" ]] && COMPREPLY=($(compgen -W "health member-add member-list member-remove member-update" -- "$cur")) ;;
+            [[ -z "$sub" ]] && COMPREPLY=($(compgen -W "certs health member-add member-list member-remove member-update" -- "$cur")) ;;
         completion)
             [[ -z "$sub" ]] && COMPREPLY=($(compgen -W "bash zsh" -- "$cur")) ;;
     esac

@@ -154,6 +154,7 @@ TEST_F(Ctl, HelpOfEveryCommandHasExamples) {
     const std::vector<std::vector<std::string>> commands{{},
                                                          {"cluster"},
                                                          {"cluster", "health"},
+                                                         {"cluster", "certs"},
                                                          {"cluster", "member-add"},
                                                          {"cluster", "member-list"},
                                                          {"cluster", "member-remove"},
