@@ -65,8 +65,9 @@ std::vector<CertProbe> cert_probes(const api::MembersAnswer& members, const std:
 }
 
 std::vector<ServedCert> read_served(const std::vector<CertProbe>& probes, const Settings& settings) {
-    const store::ProbeOptions options{settings.cert_file, settings.key_file,
-                                      std::chrono::milliseconds(settings.timeout_ms)};
+    const store::ProbeOptions options{.cert_file = settings.cert_file,
+                                      .key_file = settings.key_file,
+                                      .timeout = std::chrono::milliseconds(settings.timeout_ms)};
     std::vector<std::future<ServedCert>> pending;
     for (const auto& p : probes)
         pending.push_back(std::async(std::launch::async, [&p, &options] {
@@ -116,9 +117,9 @@ std::string served_table(const std::vector<ServedCert>& served) {
 
 int cluster_certs(const ApiClient& client, Format format, std::ostream& out) {
     const Response response =
-        client.send(Method::Get, members_path(), [](const Response& r) { return r.status < 500; });
+        client.send(Method::Get, std::string(api::kMembersPath), [](const Response& r) { return r.status < 500; });
     if (response.status != 200) throw api_error(response);
-    const MembersAnswer members = parse_members(parse_body(response.body, response.url), response.url);
+    const auto members = api::decode_members(api::parse_json(response.body, response.url), response.url);
     const auto served = read_served(cert_probes(members, client.settings().urls), client.settings());
     out << (format == Format::Table ? served_table(served) : render_document(served_json(served), format));
     out.flush();

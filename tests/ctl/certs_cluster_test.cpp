@@ -86,7 +86,10 @@ class CertsCluster : public ::testing::Test {
 
     // The serial each port should serve: what the node's files on disk hold.
     static std::string on_disk(const std::string& node, const std::string& port) {
-        return serial_of(cluster_->out() / node / (node + (port == "peer" ? "-peer.pem" : ".pem")));
+        return serial_of(cluster_->out() / node /
+                         (node + (port == "peer"  ? "-peer.pem"
+                                  : port == "api" ? "-api.pem"
+                                                  : ".pem")));
     }
 
     static TempDir* dir_;
