@@ -351,18 +351,6 @@ void FileSet::commit(bool overwrite) {
                     located(f.path.string(), "already exists; remove it or pass the flag that allows overwriting"));
         }
     }
-    // A folder that cannot be made (a file where it must go) is found before anything is staged, so
-    // that failure leaves nothing behind rather than half the set moved into place.
-    for (const auto& f : files_) {
-        std::error_code ec;
-        for (fs::path p = f.path.parent_path(); !p.empty() && p != p.parent_path(); p = p.parent_path()) {
-            if (!fs::exists(p, ec)) continue;
-            if (!fs::is_directory(p, ec))
-                throw Error(Code::FileWriteFailed,
-                            located(p.string(), "is a file where a folder must go (for " + f.path.string() + ")"));
-            break;
-        }
-    }
     std::vector<StagedFile> staged;
     try {
         check_targets(files_);
