@@ -153,9 +153,7 @@ TEST_F(Ctl, KeyOfAnotherCertificateIsAMismatchNotExitThree) {
 // Issue 9: `[a]: x` is legal YAML; a key that is not a plain name was an internal error.
 TEST_F(Ctl, NonScalarKeyInConfigIsNamed) {
     const auto path = home.path() / "cli.yml";
-    trellis::testing::spit(path, "url: https://127.0.0.62:1
-[a, b]: x
-");
+    trellis::testing::spit(path, "url: https://127.0.0.62:1\n[a, b]: x\n");
     const RunResult r = ctl({"--config", path.string(), "cluster", "health"});
     EXPECT_EQ(r.exit_code, 1) << r.err;
     EXPECT_NE(r.err.find(":2: a key must be a plain name"), std::string::npos) << r.err;
