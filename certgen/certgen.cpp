@@ -19,6 +19,7 @@
 #include "pki/issue.hpp"
 #include "pki/policy.hpp"
 #include "pki/request.hpp"
+#include "pki/verify.hpp"
 
 namespace {
 
@@ -124,6 +125,13 @@ void maybe_encrypt(const Options& o, pki::Issued& issued) {
 
 const std::string& arg(const Options& o, size_t i) { return o.args.at(i); }
 
+// Nothing certgen prints is unchecked: the new certificate must verify against its issuer (itself
+// when self-signed) with OpenSSL and with Botan, or nothing is printed.
+void check_issued(const std::string& cert_pem, const pki::Signer* signer) {
+    const auto cert = pki::Certificate::from_pem(cert_pem, "the new certificate");
+    pki::verify_issued(cert, signer != nullptr ? signer->certificate() : cert);
+}
+
 // ---- commands --------------------------------------------------------------
 
 int gencert(const Options& o, Warnings& w) {
@@ -138,12 +146,14 @@ int gencert(const Options& o, Warnings& w) {
             w.push_back("-hostname is ignored with -initca (as cfssl does); put hosts in the CSR JSON");
         if (!o.cn.empty()) request.cn = o.cn;
         issued = pki::init_ca(request, w);
+        check_issued(issued.cert, nullptr);
     } else {
         reject_ca_section(request, arg(o, 0));
         const auto policy = read_policy(o, w);
         const auto& profile = policy.profile(o.profile, o.strict, w);
         const auto signer = load_signer(o);
         issued = pki::issue(request, signer, profile, overrides(o), w);
+        check_issued(issued.cert, &signer);
     }
     maybe_encrypt(o, issued);
     std::cout << issued.to_json() << '\n';
@@ -154,6 +164,7 @@ int genkey(const Options& o, Warnings& w) {
     const auto request = read_request(arg(o, 0), w);
     if (!o.initca) reject_ca_section(request, arg(o, 0));
     auto issued = o.initca ? pki::init_ca(request, w) : pki::generate_key(request, w);
+    if (o.initca) check_issued(issued.cert, nullptr);
     maybe_encrypt(o, issued);
     std::cout << issued.to_json() << '\n';
     return cli::kExitOk;
@@ -187,6 +198,7 @@ int sign(const Options& o, Warnings& w) {
     const auto signer = load_signer(o);
     pki::Issued issued;
     issued.cert = pki::sign_csr(csr_pem, source_name(csr_arg), signer, profile, over, w);
+    check_issued(issued.cert, &signer);
     issued.csr = csr_pem;
     std::cout << issued.to_json() << '\n';
     return cli::kExitOk;
@@ -219,6 +231,7 @@ int selfsign(const Options& o, Warnings& w) {
     profile.expiry = std::chrono::hours(2190);
     if (!o.config.empty() && !o.profile.empty()) profile = read_policy(o, w).profile(o.profile, o.strict, w);
     auto issued = pki::self_sign(request, profile, w);
+    check_issued(issued.cert, nullptr);
     maybe_encrypt(o, issued);
     std::cerr << "*** WARNING ***\n\nSelf-signed certificates are dangerous. Use this self-signed\n"
                  "certificate at your own risk.\n\nIt is strongly recommended that these certificates NOT be used\n"

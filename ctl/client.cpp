@@ -12,6 +12,8 @@
 #include "api/wire.hpp"
 #include "core/cli.hpp"
 #include "core/files.hpp"
+#include "pki/certificate.hpp"
+#include "pki/key.hpp"
 #include "store/url.hpp"
 
 namespace trellis::ctl {
@@ -134,6 +136,16 @@ Error unreachable_error(const std::vector<Attempt>& attempts, const Settings& se
     return Error(tls ? Code::TlsFailed : Code::ConnectFailed, prefix + joined(lines));
 }
 
+// A key that is not the certificate's is a local mistake, not a connection failure: say so before
+// OpenSSL refuses the pair and it looks like the backend cannot be reached.
+void check_pair(const Settings& settings) {
+    const auto cert = pki::Certificate::from_pem(read_file(settings.cert_file), settings.cert_file);
+    const auto key = pki::PrivateKey::from_pem(read_file(settings.key_file), settings.key_file);
+    if (!cert.matches(key))
+        throw Error(Code::KeyMismatch, "key-file " + settings.key_file + " does not belong to cert-file " +
+                                           settings.cert_file + ": give the key made together with the certificate");
+}
+
 ApiClient::ApiClient(Settings settings, bool insecure_skip_tls_verify, std::function<void(const std::string&)> warn)
     : settings_(std::move(settings)), insecure_(insecure_skip_tls_verify), warn_(std::move(warn)) {}
 
@@ -144,6 +156,7 @@ void ApiClient::check_files() const {
     checked_ = true;
     check_readable(settings_.cert_file, Key::CertFile, settings_);
     check_readable(settings_.key_file, Key::KeyFile, settings_);
+    check_pair(settings_);
     if (insecure_)
         warn_(
             "--insecure-skip-tls-verify: the backend's certificate is NOT verified; anyone on the path can "
@@ -239,7 +252,7 @@ Error api_error(const Response& response) {
     std::string message = response.body.substr(0, 200);
     if (message.find('\n') != std::string::npos) message = message.substr(0, message.find('\n'));
     while (!message.empty() && message.back() == '\r') message.pop_back();
-    if (message.empty()) message = "the backend gave no reason";
+    message = message.empty() ? "the backend gave no reason" : excerpt(message);
     // Our API answers every unknown path with its JSON error body: a bare 404 is another server's.
     if (response.status == 404) return api::not_an_api(response.url, "it answered " + status + " \"" + message + "\"");
     return Error(Code::HttpError, where + message + " (" + status + ")");

@@ -71,6 +71,9 @@ Layer file_layer(std::string_view yaml, const std::string& source) {
     std::vector<std::string> names;
     for (const auto& k : kKeys) names.emplace_back(k.name);
     for (const auto& entry : root) {
+        // A key like `[a]: x` or `{a: b}: x` is legal YAML; as<std::string> would throw from yaml-cpp.
+        if (!entry.first.IsScalar())
+            bad_config(file_origin(source, entry.first), "a key must be a plain name (url, cert-file, ...)");
         const std::string name = entry.first.as<std::string>();
         const std::string where = file_origin(source, entry.first);
         const KeyInfo* info = nullptr;
@@ -78,7 +81,8 @@ Layer file_layer(std::string_view yaml, const std::string& source) {
             if (k.name == name) info = &k;
         if (info == nullptr) {
             const auto near = closest_match(name, names);
-            bad_config(where, "unknown key \"" + name + "\"" + (near ? " (did you mean \"" + *near + "\"?)" : ""));
+            bad_config(where,
+                       "unknown key \"" + excerpt(name) + "\"" + (near ? " (did you mean \"" + *near + "\"?)" : ""));
         }
         Value value{{}, where};
         const YAML::Node& node = entry.second;

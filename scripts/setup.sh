@@ -12,6 +12,7 @@ packages=(
   # libraries
   libssl-dev libbotan-2-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
   libcpp-httplib-dev libkainjow-mustache-dev libgtest-dev libgmock-dev
+  libre2-dev  # name_whitelist with Go's (RE2) regexp semantics
   # the real peers the tests and the cluster run against
   etcd-server etcd-client golang-cfssl openssl botan curl procps
   # shells the completion scripts are checked with; the formatter the suite checks with

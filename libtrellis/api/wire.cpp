@@ -1,5 +1,7 @@
 #include "api/wire.hpp"
 
+#include "core/strict_json.hpp"
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -262,9 +264,12 @@ Error not_an_api(std::string_view source, std::string_view why) {
 }
 
 Json parse_json(std::string_view body, std::string_view source) {
+    // The core reader bounds the depth (kMaxJsonDepth): printing an answer as JSON or YAML recurses,
+    // and a 30,000-deep answer must be an error, not a stack overflow (issue 9).
     try {
-        return Json::parse(body);
-    } catch (const Json::parse_error& e) {
+        return trellis::parse_json(body, source);
+    } catch (const Error& e) {
+        if (e.code() != Code::InputMalformed) throw;
         throw not_an_api(source, std::string("its answer is not JSON: ") + e.what());
     }
 }

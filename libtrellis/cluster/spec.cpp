@@ -14,6 +14,7 @@
 
 #include "cluster/net.hpp"
 #include "core/strict_json.hpp"
+#include "pki/issue.hpp"
 
 namespace trellis::cluster {
 namespace {
@@ -389,17 +390,23 @@ SpecResult parse_spec(std::string_view text, std::string_view source) {
             if (present(subject)) {
                 Map s(subject, "pki.ca.subject", p);
                 struct Field {
-                    std::string_view key;
+                    std::string_view key, x509_type;
                     std::string Subject::*member;
                 };
-                static constexpr std::array<Field, 6> kFields{{{"cn", &Subject::cn},
-                                                               {"o", &Subject::o},
-                                                               {"ou", &Subject::ou},
-                                                               {"c", &Subject::c},
-                                                               {"st", &Subject::st},
-                                                               {"l", &Subject::l}}};
-                for (const auto& f : kFields)
-                    if (auto v = scalar(s.take(f.key), s.field(f.key), p)) spec.ca_subject.*f.member = *v;
+                static constexpr std::array<Field, 6> kFields{{{"cn", "CN", &Subject::cn},
+                                                               {"o", "O", &Subject::o},
+                                                               {"ou", "OU", &Subject::ou},
+                                                               {"c", "C", &Subject::c},
+                                                               {"st", "ST", &Subject::st},
+                                                               {"l", "L", &Subject::l}}};
+                for (const auto& f : kFields) {
+                    const YAML::Node value = s.take(f.key);
+                    auto v = scalar(value, s.field(f.key), p);
+                    if (!v) continue;
+                    // Checked here so the error names the spec's line and field, not provisioning's internals.
+                    if (auto why = pki::subject_value_problem(f.x509_type, *v)) p.error(value, s.field(f.key), *why);
+                    spec.ca_subject.*f.member = *v;
+                }
                 s.finish();
                 if (spec.ca_subject.cn.empty()) p.error(subject, "pki.ca.subject.cn", "must not be empty");
             }

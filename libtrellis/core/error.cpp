@@ -31,20 +31,25 @@ constexpr auto kNames = std::to_array<CodeInfo>({
     {Code::PolicyNoUsages, "PolicyNoUsages"},
     {Code::PolicyBadDuration, "PolicyBadDuration"},
     {Code::PolicyNameNotAllowed, "PolicyNameNotAllowed"},
+    {Code::PolicyCaNotAllowed, "PolicyCaNotAllowed"},
     {Code::CsrInvalid, "CsrInvalid"},
     {Code::CsrBadHost, "CsrBadHost"},
     {Code::CsrParseFailed, "CsrParseFailed"},
     {Code::CsrSignatureInvalid, "CsrSignatureInvalid"},
+    {Code::CsrWeakSignature, "CsrWeakSignature"},
     {Code::InputMalformed, "InputMalformed"},
     {Code::InputWrongType, "InputWrongType"},
     {Code::InputUnknownKey, "InputUnknownKey"},
     {Code::InputMissingKey, "InputMissingKey"},
     {Code::InputInvalidValue, "InputInvalidValue"},
     {Code::Usage, "Usage"},
+    {Code::InputDuplicateKey, "InputDuplicateKey"},
+    {Code::InputTooDeep, "InputTooDeep"},
     {Code::FileReadFailed, "FileReadFailed"},
     {Code::FileWriteFailed, "FileWriteFailed"},
     {Code::FileExists, "FileExists"},
     {Code::FilePermissions, "FilePermissions"},
+    {Code::FileTooLarge, "FileTooLarge"},
     {Code::SpecInvalid, "SpecInvalid"},
     {Code::ConfigInvalid, "ConfigInvalid"},
     {Code::LintFindings, "LintFindings"},
@@ -68,7 +73,11 @@ std::string_view code_name(Code code) {
 
 std::span<const CodeInfo> all_codes() { return kNames; }
 
-std::string Error::to_json() const { return nlohmann::json{{"code", number()}, {"message", what()}}.dump(); }
+std::string Error::to_json() const {
+    // A message may quote input that is not UTF-8; replace such bytes rather than throw while reporting.
+    return nlohmann::json{{"code", number()}, {"message", what()}}.dump(-1, ' ', false,
+                                                                        nlohmann::json::error_handler_t::replace);
+}
 
 std::string located(std::string_view where, std::string_view what) {
     std::string out;
@@ -77,6 +86,45 @@ std::string located(std::string_view where, std::string_view what) {
         out.append(": ");
     }
     out.append(what);
+    return out;
+}
+
+namespace {
+
+// Length of the valid UTF-8 sequence starting at text[i] (0 if invalid or a control character).
+size_t printable_utf8(std::string_view text, size_t i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x7f) return 1;
+    const size_t n = c >= 0xf5 ? 0 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+    if (n == 0 || i + n > text.size()) return 0;
+    for (size_t k = 1; k < n; ++k)
+        if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) return 0;
+    return n;
+}
+
+}  // namespace
+
+std::string excerpt(std::string_view value, size_t limit) {
+    std::string out;
+    size_t i = 0;
+    while (i < value.size() && out.size() < limit) {
+        if (const size_t n = printable_utf8(value, i)) {
+            out.append(value.substr(i, n));
+            i += n;
+            continue;
+        }
+        static constexpr char kHex[] = "0123456789abcdef";
+        const auto c = static_cast<unsigned char>(value[i++]);
+        if (c == '\n')
+            out += "\\n";
+        else if (c == '\t')
+            out += "\\t";
+        else if (c == '\r')
+            out += "\\r";
+        else
+            out += std::string("\\x") + kHex[c >> 4] + kHex[c & 15];
+    }
+    if (i < value.size()) out += "... (" + std::to_string(value.size()) + " bytes)";
     return out;
 }
 

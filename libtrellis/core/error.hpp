@@ -38,11 +38,13 @@ enum class Code : int {
     PolicyNoUsages = 5004,
     PolicyBadDuration = 5005,
     PolicyNameNotAllowed = 5006,
+    PolicyCaNotAllowed = 5007,  // a CA:TRUE request the profile or the issuer's pathLen does not allow
     // 9xxx certificate requests (CSR JSON and PEM CSRs)
     CsrInvalid = 9001,
     CsrBadHost = 9002,
     CsrParseFailed = 9003,
     CsrSignatureInvalid = 9004,
+    CsrWeakSignature = 9005,  // the request is signed with MD5 or SHA-1
     // 12xxx input documents and command lines
     InputMalformed = 12001,  // not valid JSON/YAML
     InputWrongType = 12002,
@@ -50,11 +52,14 @@ enum class Code : int {
     InputMissingKey = 12004,
     InputInvalidValue = 12005,
     Usage = 12006,  // bad command-line use
+    InputDuplicateKey = 12007,
+    InputTooDeep = 12008,  // nested deeper than we read or print
     // 13xxx files
     FileReadFailed = 13001,
     FileWriteFailed = 13002,
     FileExists = 13003,  // would overwrite something the user had
     FilePermissions = 13004,
+    FileTooLarge = 13005,
     // 14xxx cluster spec and node configuration
     SpecInvalid = 14001,
     ConfigInvalid = 14002,
@@ -97,6 +102,10 @@ class Error : public std::runtime_error {
 
 // A message prefixed by where it came from ("ca-config.json: signing.profiles.peer.expiry: ...").
 std::string located(std::string_view where, std::string_view what);
+
+// What a message may quote of an offending value: at most `limit` bytes, control characters and
+// non-UTF-8 bytes escaped (\n, \x00), and "... (N bytes)" when cut, so one line stays one short line.
+std::string excerpt(std::string_view value, size_t limit = 80);
 
 }  // namespace trellis
 

@@ -262,26 +262,54 @@ std::vector<std::string> recover_locked(const fs::path& root) {
 
 }  // namespace
 
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        const std::string why = errno ? errno_text() : "cannot open";
-        throw Error(Code::FileReadFailed, located(path.string(), "cannot read: " + why));
+namespace {
+
+[[noreturn]] void too_large(std::string_view where) {
+    throw Error(Code::FileTooLarge, located(where, "is larger than " + std::to_string(kMaxInputBytes >> 20) +
+                                                       " MiB, more than any input Trellis reads; check the path"));
+}
+
+// Reads `fd` to its end, refusing more than kMaxInputBytes.
+std::string read_bounded(int fd, std::string_view where) {
+    std::string out;
+    char buf[65536];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n == 0) return out;
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw Error(Code::FileReadFailed, located(where, "cannot read: " + errno_text()));
+        }
+        if (out.size() + static_cast<size_t>(n) > kMaxInputBytes) too_large(where);
+        out.append(buf, static_cast<size_t>(n));
     }
-    std::error_code ec;
-    if (fs::is_directory(path, ec))
+}
+
+}  // namespace
+
+std::string read_file(const fs::path& path) {
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; only regular files are read.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) throw Error(Code::FileReadFailed, located(path.string(), "cannot read: " + errno_text()));
+    struct Close {
+        int fd;
+        ~Close() { ::close(fd); }
+    } closer{fd};
+    struct stat st {};
+    if (::fstat(fd, &st) != 0)
+        throw Error(Code::FileReadFailed, located(path.string(), "cannot read: " + errno_text()));
+    if (S_ISDIR(st.st_mode))
         throw Error(Code::FileReadFailed, located(path.string(), "is a directory, expected a file"));
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
+    if (!S_ISREG(st.st_mode))
+        throw Error(Code::FileReadFailed,
+                    located(path.string(), "is not a regular file (a FIFO, device or socket); give a file"));
+    if (static_cast<unsigned long long>(st.st_size) > kMaxInputBytes) too_large(path.string());
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    return read_bounded(fd, path.string());
 }
 
 std::string read_input(std::string_view arg) {
-    if (arg == "-") {
-        std::ostringstream out;
-        out << std::cin.rdbuf();
-        return out.str();
-    }
+    if (arg == "-") return read_bounded(STDIN_FILENO, "<stdin>");
     return read_file(fs::path(arg));
 }
 
@@ -338,6 +366,12 @@ std::filesystem::path FileSet::root() const {
 
 void FileSet::commit(bool overwrite) {
     if (files_.empty()) return;
+    for (const auto& f : files_) {
+        std::error_code ec;
+        if (fs::is_directory(f.path, ec))
+            throw Error(Code::FileWriteFailed,
+                        located(f.path.string(), "is a directory; the output needs a file of this name there"));
+    }
     const fs::path top = root();
     const bool made_top = ensure_dir(top);
     const DirLock lock(top);

@@ -15,10 +15,16 @@ namespace trellis {
 inline constexpr mode_t kSecretMode = 0600;  // private keys, client configs
 inline constexpr mode_t kPublicMode = 0644;  // certificates, CSRs, configs
 
-// Whole file as bytes; a missing or unreadable file is Code::FileReadFailed naming the path.
+// The most any input may hold: far above any certificate, key, spec or config, far below what
+// would exhaust memory (a path to /dev/zero or a huge log must fail, not grow).
+inline constexpr size_t kMaxInputBytes = size_t{32} << 20;
+
+// Whole file as bytes, in one bounded read of a regular file: a missing or unreadable file, a
+// directory, FIFO or device is Code::FileReadFailed naming the path (a FIFO never blocks);
+// more than kMaxInputBytes is Code::FileTooLarge.
 std::string read_file(const std::filesystem::path& path);
 
-// "-" reads standard input, anything else is a path.
+// "-" reads standard input (bounded the same way; a pipe is fine), anything else is read_file.
 std::string read_input(std::string_view arg);
 
 // cfssl's source syntax: "env:NAME" reads an environment variable,

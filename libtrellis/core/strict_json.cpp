@@ -28,25 +28,78 @@ size_t edit_distance(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-nlohmann::json parse_json(std::string_view text, std::string_view source) {
-    try {
-        return nlohmann::json::parse(text.begin(), text.end());
-    } catch (const nlohmann::json::parse_error& e) {
-        // Turn nlohmann's byte offset into a line and column people can find.
-        size_t line = 1, col = 1;
-        for (size_t i = 0; i + 1 < e.byte && i < text.size(); ++i) {
-            if (text[i] == '\n') {
-                ++line;
-                col = 1;
-            } else {
-                ++col;
-            }
+namespace {
+
+// Thrown from the parser callback; turned into an Error with the source name by parse_json.
+struct Refused {
+    Code code;
+    std::string why;
+};
+
+[[noreturn]] void malformed(const nlohmann::json::parse_error& e, std::string_view text, std::string_view source) {
+    // Turn nlohmann's byte offset into a line and column people can find.
+    size_t line = 1, col = 1;
+    for (size_t i = 0; i + 1 < e.byte && i < text.size(); ++i) {
+        if (text[i] == '\n') {
+            ++line;
+            col = 1;
+        } else {
+            ++col;
         }
-        const std::string where = std::string(source) + ":" + std::to_string(line) + ":" + std::to_string(col);
-        const std::string what = text.find_first_not_of(" \t\r\n") == std::string_view::npos
-                                     ? "empty input, expected a JSON object"
-                                     : "not valid JSON (check quotes, commas and braces near here)";
-        throw Error(Code::InputMalformed, located(where, what));
+    }
+    const std::string where = std::string(source) + ":" + std::to_string(line) + ":" + std::to_string(col);
+    const std::string what = text.find_first_not_of(" \t\r\n") == std::string_view::npos
+                                 ? "empty input, expected a JSON object"
+                                 : "not valid JSON (check quotes, commas and braces near here)";
+    throw Error(Code::InputMalformed, located(where, what));
+}
+
+bool same_ignoring_case(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+}  // namespace
+
+nlohmann::json parse_json(std::string_view text, std::string_view source) {
+    using Event = nlohmann::json::parse_event_t;
+    // The keys of every object being read, innermost last: a repeated key is refused, because which
+    // one wins differs between readers (cfssl's Go takes the last, others the first).
+    std::vector<std::set<std::string, std::less<>>> keys;
+    const auto check = [&](int depth, Event event, nlohmann::json& parsed) {
+        if (depth > static_cast<int>(kMaxJsonDepth))
+            throw Refused{Code::InputTooDeep, "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels"};
+        if (event == Event::object_start) keys.emplace_back();
+        if (event == Event::object_end && !keys.empty()) keys.pop_back();
+        if (event == Event::key && !keys.empty() && !keys.back().insert(parsed.get<std::string>()).second)
+            throw Refused{Code::InputDuplicateKey,
+                          "key \"" + excerpt(parsed.get<std::string>()) + "\" appears twice in one object"};
+        return true;
+    };
+    try {
+        return nlohmann::json::parse(text.begin(), text.end(), check);
+    } catch (const nlohmann::json::parse_error& e) {
+        malformed(e, text, source);
+    } catch (const nlohmann::json::out_of_range& e) {
+        // 406: a number beyond a double's range (1e400); nlohmann does not give its position.
+        throw Error(Code::InputInvalidValue, located(source, "a number is too large for a double (beyond 1.8e308)"));
+    } catch (const Refused& r) {
+        throw Error(r.code, located(source, r.why));
+    }
+}
+
+void check_depth(const nlohmann::json& doc, std::string_view source) {
+    // Iterative, so the check itself cannot overflow the stack it protects.
+    std::vector<std::pair<const nlohmann::json*, size_t>> todo{{&doc, 1}};
+    while (!todo.empty()) {
+        const auto [v, depth] = todo.back();
+        todo.pop_back();
+        if (!v->is_structured()) continue;
+        if (depth > kMaxJsonDepth)
+            throw Error(Code::InputTooDeep,
+                        located(source, "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels"));
+        for (const auto& child : *v) todo.emplace_back(&child, depth + 1);
     }
 }
 
@@ -83,7 +136,15 @@ void JsonObject::fail(Code code, std::string_view key, std::string_view why) con
 const nlohmann::json* JsonObject::take(std::string_view key) {
     seen_.emplace(key);
     auto it = value_->find(key);
-    if (it == value_->end() || it->is_null()) return nullptr;
+    if (it == value_->end()) {
+        // Go's encoding/json would take "Usages" for "usages"; we name it rather than read it as absent
+        // and then fail on a misleading "missing".
+        for (auto other = value_->begin(); other != value_->end(); ++other)
+            if (!seen_.contains(other.key()) && same_ignoring_case(other.key(), key))
+                fail(Code::InputUnknownKey, other.key(), "unknown key (did you mean \"" + std::string(key) + "\"?)");
+        return nullptr;
+    }
+    if (it->is_null()) return nullptr;
     return &*it;
 }
 

@@ -17,8 +17,18 @@
 
 namespace trellis {
 
-// Parses text, failing with Code::InputMalformed and the line/column of the problem.
+// How deep a JSON document we read or print: recursive code (nlohmann's dump, our views) stays far
+// from the stack's end whatever a file or a server sends.
+inline constexpr size_t kMaxJsonDepth = 256;
+
+// Parses text, failing with Code::InputMalformed and the line/column of the problem,
+// Code::InputDuplicateKey for a key repeated in one object, Code::InputTooDeep beyond
+// kMaxJsonDepth and Code::InputInvalidValue for a number beyond a double (1e400).
 nlohmann::json parse_json(std::string_view text, std::string_view source);
+
+// Code::InputTooDeep naming `source` when `doc` nests deeper than kMaxJsonDepth (for documents
+// not read with parse_json, before recursing over them).
+void check_depth(const nlohmann::json& doc, std::string_view source);
 
 // The candidate closest to `word` by edit distance, if close enough to be a likely typo.
 std::optional<std::string> closest_match(std::string_view word, const std::vector<std::string>& candidates);
@@ -38,6 +48,9 @@ class JsonObject {
     // Every member of an object-valued key, as (name, object) pairs.
     std::vector<std::pair<std::string, JsonObject>> members(std::string_view key);
     const nlohmann::json* raw(std::string_view key);
+    // Marks `key` as known without reading it: finish() will not call it unknown, and no other
+    // key is taken for a case variant of it (for keys spelt two ways, like cfssl's "policies").
+    void accept(std::string_view key) { seen_.emplace(key); }
 
     // Fails with Code::InputUnknownKey for the first key nobody asked for, suggesting the closest known one.
     void finish() const;

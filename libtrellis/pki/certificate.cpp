@@ -16,7 +16,12 @@ using namespace detail;
 Clock::time_point to_time_point(const ASN1_TIME* t) {
     struct tm tm {};
     if (ASN1_TIME_to_tm(t, &tm) != 1) return Clock::time_point{};
-    return Clock::from_time_t(timegm(&tm));
+    // Clock counts nanoseconds in 64 bits (years 1678-2262); X.509 reaches 9999: saturate, never overflow.
+    const time_t secs = timegm(&tm);
+    constexpr time_t kLimit = std::chrono::duration_cast<std::chrono::seconds>(Clock::duration::max()).count() - 1;
+    if (secs >= kLimit) return Clock::time_point::max();
+    if (secs <= -kLimit) return Clock::time_point::min();
+    return Clock::from_time_t(secs);
 }
 
 bool has_pem_block(std::string_view pem, std::string_view label) {
@@ -195,7 +200,12 @@ Csr Csr::from_pem(std::string_view pem, std::string_view source) {
     X509_REQ* req = PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr);
     if (req == nullptr)
         throw Error(Code::CsrParseFailed, located(source, "cannot parse the certificate request: " + openssl_error()));
-    return Csr(req);
+    Csr csr(req);
+    // Every user reads the key (certinfo, sign); one that does not decode is a bad request, not a crash.
+    if (X509_REQ_get0_pubkey(req) == nullptr)
+        throw Error(Code::CsrParseFailed,
+                    located(source, "the certificate request's public key does not decode: " + openssl_error()));
+    return csr;
 }
 
 std::string Csr::pem() const {

@@ -4,8 +4,11 @@
 #include <openssl/pem.h>
 
 #include <array>
+#include <charconv>
+#include <cstdint>
 #include <ctime>
 
+#include "core/error.hpp"
 #include "pki/openssl_util.hpp"
 
 namespace trellis::pki {
@@ -172,14 +175,25 @@ std::string der_base64(T* obj, I2D i2d) {
     return out;
 }
 
+// Go's asn1.ObjectIdentifier ([]int): an arc beyond an int64 is refused, as Go refuses it, rather
+// than wrapped or thrown as an internal error.
 nlohmann::json oid_array(const ASN1_OBJECT* obj) {
-    char text[128];
-    OBJ_obj2txt(text, sizeof text, obj, 1);
+    const int len = OBJ_obj2txt(nullptr, 0, obj, 1);
+    if (len <= 0) throw Error(Code::CsrParseFailed, "an object identifier in the request does not decode");
+    std::string text(static_cast<size_t>(len) + 1, '\0');
+    OBJ_obj2txt(text.data(), len + 1, obj, 1);
+    text.resize(static_cast<size_t>(len));
     nlohmann::json out = nlohmann::json::array();
     std::string_view s = text;
     while (!s.empty()) {
         const size_t dot = s.find('.');
-        out.push_back(std::stoll(std::string(s.substr(0, dot))));
+        const std::string_view arc = s.substr(0, dot);
+        std::int64_t value = 0;
+        const auto [end, ec] = std::from_chars(arc.data(), arc.data() + arc.size(), value);
+        if (ec != std::errc() || end != arc.data() + arc.size() || value < 0)
+            throw Error(Code::CsrParseFailed, "object identifier " + excerpt(text) +
+                                                  " has an arc larger than 2^63-1, which no X.509 reader accepts");
+        out.push_back(value);
         if (dot == std::string_view::npos) break;
         s.remove_prefix(dot + 1);
     }
@@ -270,9 +284,10 @@ nlohmann::json csr_info(const Csr& csr) {
     out["Subject"] = go_name(X509_REQ_get_subject_name(req));
     nlohmann::json exts = nlohmann::json::array();
     std::vector<std::string> dns, emails, ips, uris;
-    STACK_OF(X509_EXTENSION)* list = X509_REQ_get_extensions(req);
-    for (int i = 0; i < sk_X509_EXTENSION_num(list); ++i) {
-        X509_EXTENSION* ext = sk_X509_EXTENSION_value(list, i);
+    // Owned: oid_array may throw on a hostile OID, and the list must not leak then.
+    ExtensionsPtr list(X509_REQ_get_extensions(req));
+    for (int i = 0; i < sk_X509_EXTENSION_num(list.get()); ++i) {
+        X509_EXTENSION* ext = sk_X509_EXTENSION_value(list.get(), i);
         const ASN1_OCTET_STRING* value = X509_EXTENSION_get_data(ext);
         exts.push_back({{"Id", oid_array(X509_EXTENSION_get_object(ext))},
                         {"Critical", X509_EXTENSION_get_critical(ext) != 0},
@@ -287,7 +302,6 @@ nlohmann::json csr_info(const Csr& csr) {
             if (gn->type == GEN_URI) uris.push_back(utf8(gn->d.uniformResourceIdentifier));
         }
     }
-    sk_X509_EXTENSION_pop_free(list, X509_EXTENSION_free);
     out["Extensions"] = exts.empty() ? nlohmann::json(nullptr) : exts;
     out["ExtraExtensions"] = nullptr;
     out["DNSNames"] = null_if_empty(dns);

@@ -7,8 +7,6 @@
 #include <openssl/sha.h>
 
 #include <array>
-#include <regex>
-#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
@@ -197,7 +195,7 @@ struct CertSpec {
     int key_usage = 0;      // KU_* masks
     std::vector<int> ext_key_usage{};
     const SubjectAltNames* sans = nullptr;
-    Clock::time_point not_before{}, not_after{};
+    Time not_before{}, not_after{};
     const Profile* profile = nullptr;
 };
 
@@ -225,9 +223,23 @@ void copy_public_key(X509_PUBKEY* from, X509_PUBKEY* to) {
         sign_failed("setting the public key failed");
 }
 
-void set_time(ASN1_TIME* field, Clock::time_point t) {
-    if (ASN1_TIME_set(field, Clock::to_time_t(t)) == nullptr) sign_failed("setting the validity failed");
+void set_time(ASN1_TIME* field, Time t) {
+    // ASN1_TIME_set picks UTCTime for 1950-2049 and GeneralizedTime otherwise, as RFC 5280 wants.
+    if (ASN1_TIME_set(field, static_cast<time_t>(t.time_since_epoch().count())) == nullptr)
+        sign_failed("setting the validity failed");
 }
+
+// A certificate time in whole seconds (any year X.509 holds; system_clock would overflow past 2262).
+Time time_of(const ASN1_TIME* t) {
+    struct tm tm {};
+    if (ASN1_TIME_to_tm(t, &tm) != 1) return Time{};
+    namespace chr = std::chrono;
+    const chr::year_month_day date{chr::year{tm.tm_year + 1900}, chr::month{static_cast<unsigned>(tm.tm_mon + 1)},
+                                   chr::day{static_cast<unsigned>(tm.tm_mday)}};
+    return chr::sys_days{date} + chr::hours(tm.tm_hour) + chr::minutes(tm.tm_min) + chr::seconds(tm.tm_sec);
+}
+
+Time now_seconds() { return std::chrono::floor<std::chrono::seconds>(Clock::now()); }
 
 std::string build_certificate(const CertSpec& spec) {
     X509Ptr x(X509_new());
@@ -352,14 +364,17 @@ std::string csr_pem(X509_REQ* req) {
 }
 
 // Go's time.Now().Round(time.Minute): half a minute and more rounds up.
-Clock::time_point round_to_minute(Clock::time_point t) {
-    const auto secs = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-    return Clock::time_point(std::chrono::seconds(((secs + 30) / 60) * 60));
+Time round_to_minute(Time t) {
+    const auto secs = t.time_since_epoch().count();
+    return Time(std::chrono::seconds(((secs + 30) / 60) * 60));
 }
 
 void set_validity(CertSpec& spec, const Profile& profile) {
-    spec.not_before = profile.not_before.value_or(round_to_minute(Clock::now()) - profile.backdate);
+    spec.not_before = profile.not_before.value_or(round_to_minute(now_seconds()) - profile.backdate);
     spec.not_after = profile.not_after.value_or(spec.not_before + profile.expiry);
+    if (spec.not_after > kLatestTime)
+        throw Error(Code::PolicyInvalid, "the certificate would end on " + format_rfc3339(spec.not_after) +
+                                             ", after 9999-12-31, the last date X.509 can hold: shorten the expiry");
 }
 
 bool is_rsa(EVP_PKEY* key) { return EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA; }
@@ -375,33 +390,74 @@ int leaf_key_usage(const Profile& profile, EVP_PKEY* key, Warnings& warnings) {
     return ku;
 }
 
-const std::regex& cached_regex(const std::string& pattern) {
-    // Compiling a std::regex costs more than signing; profiles are few, so keep them per thread.
-    thread_local std::unordered_map<std::string, std::regex> cache;
-    auto it = cache.find(pattern);
-    if (it == cache.end()) it = cache.emplace(pattern, std::regex(pattern, std::regex::ECMAScript)).first;
-    return it->second;
-}
-
-// cfssl's name_whitelist: an unanchored search (Go's Regexp.Find) over the CN and every SAN.
+// cfssl's name_whitelist: the CN, DNS and email SANs must each match; IP addresses and URIs are not
+// names cfssl checks.
 void check_whitelist(const Profile& profile, const std::string& cn, const SubjectAltNames& sans) {
     if (!profile.name_whitelist) return;
-    const std::regex& re = cached_regex(*profile.name_whitelist);
     const auto check = [&](const std::string& name, std::string_view what) {
-        if (!std::regex_search(name, re))
-            throw Error(Code::PolicyNameNotAllowed, std::string(what) + " \"" + name +
+        if (!whitelist_allows(profile, name))
+            throw Error(Code::PolicyNameNotAllowed, std::string(what) + " \"" + excerpt(name) +
                                                         "\" does not match the profile's name_whitelist \"" +
-                                                        *profile.name_whitelist + "\"");
+                                                        excerpt(*profile.name_whitelist) + "\"");
     };
     if (!cn.empty()) check(cn, "common name");
-    for (const auto* list : {&sans.dns, &sans.ips, &sans.emails, &sans.uris})
-        for (const auto& n : *list) check(n, "host");
+    for (const auto& n : sans.dns) check(n, "host");
+    for (const auto& n : sans.emails) check(n, "email");
+}
+
+// cfssl drops DNS names and email addresses from CA certificates: a CA names no host.
+SubjectAltNames ca_sans(const SubjectAltNames& sans, Warnings& warnings) {
+    SubjectAltNames out = sans;
+    if (out.dns.empty() && out.emails.empty()) return out;
+    warnings.push_back("DNS names and email addresses are left out of a CA certificate, as cfssl does");
+    out.dns.clear();
+    out.emails.clear();
+    return out;
+}
+
+// A certificate must name something (RFC 5280 4.1.2.6): a subject or, failing that, a SAN.
+void require_identity(const X509_NAME* subject, const SubjectAltNames& sans) {
+    if (X509_NAME_entry_count(subject) == 0 && sans.empty())
+        throw Error(Code::CertBadRequest,
+                    "the request has no subject and no hosts, so the certificate would name nothing: give a \"CN\" or "
+                    "\"hosts\"");
+}
+
+// Signing with a CA outside its validity makes certificates that fail verification at once.
+void check_issuer_valid(const Certificate& ca) {
+    const Time now = now_seconds(), begins = time_of(X509_get0_notBefore(ca.get())),
+               ends = time_of(X509_get0_notAfter(ca.get()));
+    const std::string who = "the CA certificate \"" + excerpt(ca.common_name()) + "\"";
+    if (ends < now)
+        throw Error(Code::CertExpired, who + " expired on " + format_rfc3339(ends) +
+                                           "; renew the CA first: what it signs now fails verification");
+    if (begins > now)
+        throw Error(Code::CertExpired, who + " is not valid until " + format_rfc3339(begins) +
+                                           "; check the clock, or wait: what it signs now fails verification");
+}
+
+// cfssl's CA rules: a CA certificate needs a CA profile, and the issuer's pathLen must leave room.
+void check_ca_allowed(const Certificate& ca, bool requested_ca, const Profile& profile, int path_len) {
+    if (requested_ca && !profile.is_ca)
+        throw Error(Code::PolicyCaNotAllowed,
+                    "the request asks for a CA certificate (CA:TRUE) but the profile does not allow CAs (set "
+                    "ca_constraint.is_ca in a profile meant for intermediates)");
+    if (!requested_ca && !profile.is_ca) return;
+    const long issuer_len = X509_get_pathlen(ca.get());
+    if (issuer_len == 0)
+        throw Error(Code::PolicyCaNotAllowed, "the issuer \"" + excerpt(ca.common_name()) +
+                                                  "\" has pathLen 0: it may sign no CA certificate below it");
+    if (issuer_len > 0 && path_len >= issuer_len)
+        throw Error(Code::PolicyCaNotAllowed, "the new CA's pathLen " + std::to_string(path_len) +
+                                                  " is not below its issuer's (" + std::to_string(issuer_len) + ")");
 }
 
 void warn_outlives(const CertSpec& spec, Warnings& warnings) {
     // A day of slack: the guide gives leaves the CA's own 43800h, so they outlive it by the minutes
     // between the two commands, which matters to nobody.
-    if (spec.issuer == nullptr || spec.not_after <= spec.issuer->not_after() + std::chrono::hours(24)) return;
+    if (spec.issuer == nullptr ||
+        spec.not_after <= time_of(X509_get0_notAfter(spec.issuer->get())) + std::chrono::hours(24))
+        return;
     warnings.push_back("the certificate is valid beyond its CA's expiry; clients will reject it after the CA expires");
 }
 
@@ -416,13 +472,17 @@ std::string common_name_of(const X509_NAME* name) {
     return out;
 }
 
-std::string sign_leaf(const X509_NAME* subject, EVP_PKEY* public_key, X509_PUBKEY* spki, const SubjectAltNames& sans,
-                      const Signer& ca, const Profile& profile, Warnings& warnings) {
-    check_whitelist(profile, common_name_of(subject), sans);
+std::string sign_leaf(const X509_NAME* subject, EVP_PKEY* public_key, X509_PUBKEY* spki, const SubjectAltNames& asked,
+                      const Signer& ca, const Profile& profile, Warnings& warnings, bool requested_ca = false) {
+    check_issuer_valid(ca.certificate());
     CertSpec spec{subject, public_key, spki, &ca.certificate(), &ca.key()};
     spec.is_ca = profile.is_ca;
     if (profile.is_ca)
         spec.max_path_len = profile.max_path_len > 0 ? profile.max_path_len : profile.max_path_len_zero ? 0 : -1;
+    check_ca_allowed(ca.certificate(), requested_ca, profile, spec.max_path_len);
+    const SubjectAltNames sans = spec.is_ca ? ca_sans(asked, warnings) : asked;
+    require_identity(subject, sans);
+    check_whitelist(profile, common_name_of(subject), sans);
     spec.key_usage = leaf_key_usage(profile, public_key, warnings);
     spec.ext_key_usage = ext_key_usage_nids(profile.usages);
     spec.sans = &sans;
@@ -430,6 +490,73 @@ std::string sign_leaf(const X509_NAME* subject, EVP_PKEY* public_key, X509_PUBKE
     set_validity(spec, profile);
     warn_outlives(spec, warnings);
     return build_certificate(spec);
+}
+
+// cfssl refuses CSRs signed with hashes Go no longer verifies (MD5); we refuse SHA-1 as well, as
+// docs/certgen.md says: a collision-prone hash proves little about who holds the key.
+void refuse_weak_signature(const Csr& csr, std::string_view source) {
+    int digest = NID_undef, pkey = NID_undef;
+    if (OBJ_find_sigid_algs(X509_REQ_get_signature_nid(csr.get()), &digest, &pkey) != 1) return;
+    for (const int weak : {NID_md5, NID_md4, NID_md2, NID_sha1, NID_md5_sha1})
+        if (digest == weak)
+            throw Error(Code::CsrWeakSignature,
+                        located(source, std::string("the certificate request is signed with ") + OBJ_nid2sn(digest) +
+                                            "; sign it again with SHA-256 or better (e.g. openssl req -sha256)"));
+}
+
+// The request's key must meet the same floor as keys we generate (no RSA under 2048, known curves).
+void check_request_key(EVP_PKEY* pub, std::string_view source) {
+    EVP_PKEY_up_ref(pub);
+    const KeyRequest kind = PrivateKey(pub).describe();
+    if (kind.algo == KeyAlgorithm::Rsa && kind.size < 2048)
+        throw Error(Code::KeyUnsupported, located(source, "the request's rsa key has " + std::to_string(kind.size) +
+                                                              " bits; at least 2048 are required"));
+    if (kind.algo == KeyAlgorithm::Ecdsa && kind.size != 256 && kind.size != 384 && kind.size != 521)
+        throw Error(Code::KeyUnsupported, located(source, "the request's ecdsa curve (" + std::to_string(kind.size) +
+                                                              " bits) is not allowed (256, 384, 521)"));
+}
+
+// What a PEM CSR asks for in its extensions: SANs as host strings, and CA:TRUE.
+struct RequestedExtensions {
+    std::vector<std::string> hosts;
+    bool is_ca = false;
+};
+
+void add_hosts(const GENERAL_NAMES* names, std::vector<std::string>& hosts) {
+    for (int j = 0; names && j < sk_GENERAL_NAME_num(names); ++j) {
+        const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names, j);
+        if (gn->type == GEN_DNS || gn->type == GEN_EMAIL || gn->type == GEN_URI) {
+            const ASN1_STRING* s = gn->d.ia5;
+            hosts.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)), ASN1_STRING_length(s));
+        } else if (gn->type == GEN_IPADD) {
+            char buf[64] = {};
+            const int len = ASN1_STRING_length(gn->d.ip);
+            const unsigned char* d = ASN1_STRING_get0_data(gn->d.ip);
+            if (len == 4)
+                inet_ntop(AF_INET, d, buf, sizeof buf);
+            else if (len == 16)
+                inet_ntop(AF_INET6, d, buf, sizeof buf);
+            hosts.emplace_back(buf);
+        }
+    }
+}
+
+RequestedExtensions requested_extensions(const Csr& csr, std::string_view source) {
+    RequestedExtensions out;
+    ExtensionsPtr exts(X509_REQ_get_extensions(csr.get()));
+    for (int i = 0; i < sk_X509_EXTENSION_num(exts.get()); ++i) {
+        X509_EXTENSION* ext = sk_X509_EXTENSION_value(exts.get(), i);
+        const int nid = OBJ_obj2nid(X509_EXTENSION_get_object(ext));
+        if (nid == NID_subject_alt_name) {
+            GenNamesPtr names(static_cast<GENERAL_NAMES*>(X509V3_EXT_d2i(ext)));
+            add_hosts(names.get(), out.hosts);
+        } else if (nid == NID_basic_constraints) {
+            Owned<BASIC_CONSTRAINTS, BASIC_CONSTRAINTS_free> bc(static_cast<BASIC_CONSTRAINTS*>(X509V3_EXT_d2i(ext)));
+            if (!bc) throw Error(Code::CsrParseFailed, located(source, "the request's basicConstraints do not decode"));
+            out.is_ca = bc->ca != 0;
+        }
+    }
+    return out;
 }
 
 std::string hosts_source(const Overrides& overrides) { return overrides.hosts ? "-hostname" : "hosts"; }
@@ -466,8 +593,10 @@ Signer Signer::load(std::string_view cert_source, std::string_view key_source,
 
 Issued init_ca(const CertificateRequest& request, Warnings& warnings) {
     const SubjectAltNames sans = classify_hosts(request.hosts, "hosts", warnings);
-    const PrivateKey key = PrivateKey::generate(request.key);
     const NamePtr subject = make_subject(request, request.cn);
+    const SubjectAltNames cert_sans = ca_sans(sans, warnings);  // the CSR keeps what was asked
+    require_identity(subject.get(), cert_sans);
+    const PrivateKey key = PrivateKey::generate(request.key);
     // cfssl's initca.CAPolicy(): cert sign + crl sign, 5 years unless the request's "ca" says otherwise.
     Profile profile;
     profile.usages = {"cert sign", "crl sign"};
@@ -482,7 +611,7 @@ Issued init_ca(const CertificateRequest& request, Warnings& warnings) {
     spec.is_ca = true;
     spec.max_path_len = ca.pathlen > 0 ? ca.pathlen : ca.pathlenzero ? 0 : -1;
     spec.key_usage = key_usage_bits(profile.usages);
-    spec.sans = &sans;
+    spec.sans = &cert_sans;
     spec.profile = &profile;
     set_validity(spec, profile);
     Issued out;
@@ -523,59 +652,26 @@ Issued generate_key(const CertificateRequest& request, Warnings& warnings) {
 std::string sign_csr(std::string_view csr_pem, std::string_view source, const Signer& ca, const Profile& profile,
                      const Overrides& overrides, Warnings& warnings) {
     const Csr csr = Csr::from_pem(csr_pem, source);
+    refuse_weak_signature(csr, source);
     csr.verify_self_signature(source);
     EVP_PKEY* pub = X509_REQ_get0_pubkey(csr.get());
-    // The request's key must meet the same floor as keys we generate (no RSA under 2048, known curves).
-    EVP_PKEY_up_ref(pub);
-    const KeyRequest kind = PrivateKey(pub).describe();
-    if (kind.algo == KeyAlgorithm::Rsa && kind.size < 2048)
-        throw Error(Code::KeyUnsupported, located(source, "the request's rsa key has " + std::to_string(kind.size) +
-                                                              " bits; at least 2048 are required"));
-    if (kind.algo == KeyAlgorithm::Ecdsa && kind.size != 256 && kind.size != 384 && kind.size != 521)
-        throw Error(Code::KeyUnsupported, located(source, "the request's ecdsa curve (" + std::to_string(kind.size) +
-                                                              " bits) is not allowed (256, 384, 521)"));
-
+    check_request_key(pub, source);
     const X509_NAME* requested = X509_REQ_get_subject_name(csr.get());
     NamePtr subject(overrides.cn || overrides.names || overrides.serialnumber ? override_subject(requested, overrides)
                                                                               : X509_NAME_dup(requested));
-    std::vector<std::string> hosts;
-    if (overrides.hosts) {
-        hosts = *overrides.hosts;
-    } else {
-        STACK_OF(X509_EXTENSION)* exts = X509_REQ_get_extensions(csr.get());
-        for (int i = 0; i < sk_X509_EXTENSION_num(exts); ++i) {
-            X509_EXTENSION* ext = sk_X509_EXTENSION_value(exts, i);
-            if (OBJ_obj2nid(X509_EXTENSION_get_object(ext)) != NID_subject_alt_name) continue;
-            GenNamesPtr names(static_cast<GENERAL_NAMES*>(X509V3_EXT_d2i(ext)));
-            for (int j = 0; names && j < sk_GENERAL_NAME_num(names.get()); ++j) {
-                const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names.get(), j);
-                if (gn->type == GEN_DNS || gn->type == GEN_EMAIL || gn->type == GEN_URI) {
-                    const ASN1_STRING* s = gn->d.ia5;
-                    hosts.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)), ASN1_STRING_length(s));
-                } else if (gn->type == GEN_IPADD) {
-                    char buf[64] = {};
-                    const int len = ASN1_STRING_length(gn->d.ip);
-                    const unsigned char* d = ASN1_STRING_get0_data(gn->d.ip);
-                    if (len == 4)
-                        inet_ntop(AF_INET, d, buf, sizeof buf);
-                    else if (len == 16)
-                        inet_ntop(AF_INET6, d, buf, sizeof buf);
-                    hosts.emplace_back(buf);
-                }
-            }
-        }
-        sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-    }
-    const SubjectAltNames sans =
-        classify_hosts(hosts, overrides.hosts ? "-hostname" : std::string(source) + ": SAN", warnings);
-    return sign_leaf(subject.get(), pub, X509_REQ_get_X509_PUBKEY(csr.get()), sans, ca, profile, warnings);
+    const RequestedExtensions asked = requested_extensions(csr, source);
+    const SubjectAltNames sans = classify_hosts(
+        overrides.hosts.value_or(asked.hosts), overrides.hosts ? "-hostname" : std::string(source) + ": SAN", warnings);
+    return sign_leaf(subject.get(), pub, X509_REQ_get_X509_PUBKEY(csr.get()), sans, ca, profile, warnings, asked.is_ca);
 }
 
 Issued self_sign(const CertificateRequest& request, const Profile& profile, Warnings& warnings) {
-    const SubjectAltNames sans = classify_hosts(request.hosts, "hosts", warnings);
-    const PrivateKey key = PrivateKey::generate(request.key);
+    const SubjectAltNames asked = classify_hosts(request.hosts, "hosts", warnings);
+    const SubjectAltNames sans = profile.is_ca ? ca_sans(asked, warnings) : asked;
     const NamePtr subject = make_subject(request, request.cn);
+    require_identity(subject.get(), sans);
     check_whitelist(profile, request.cn, sans);
+    const PrivateKey key = PrivateKey::generate(request.key);
     const ReqPtr csr = build_csr(subject.get(), key, sans, request.ca);
     CertSpec spec{subject.get(), key.get(), X509_REQ_get_X509_PUBKEY(csr.get()), nullptr, &key};
     spec.is_ca = profile.is_ca;
@@ -589,6 +685,16 @@ Issued self_sign(const CertificateRequest& request, const Profile& profile, Warn
     out.csr = csr_pem(csr.get());
     out.key = key.pem();
     return out;
+}
+
+std::optional<std::string> subject_value_problem(std::string_view type, std::string_view value) {
+    NamePtr name(X509_NAME_new());
+    ERR_clear_error();
+    if (X509_NAME_add_entry_by_txt(name.get(), std::string(type).c_str(), MBSTRING_UTF8,
+                                   reinterpret_cast<const unsigned char*>(value.data()), static_cast<int>(value.size()),
+                                   -1, 0) == 1)
+        return std::nullopt;
+    return "\"" + excerpt(value) + "\" cannot be a subject " + std::string(type) + ": " + openssl_error();
 }
 
 std::string generate_crl(const std::vector<std::string>& serials, const Signer& ca, Duration expiry) {

@@ -65,6 +65,9 @@ std::string sign_csr(std::string_view csr_pem, std::string_view source, const Si
                      const Overrides& overrides, Warnings& warnings);
 // selfsign: a new key and a self-signed (non-CA) certificate for `request`.
 Issued self_sign(const CertificateRequest& request, const Profile& profile, Warnings& warnings);
+// Why `value` cannot be a subject attribute of `type` ("C", "ST", "L", "O", "OU", "CN"), e.g. a
+// country that is not two letters or a CN over 64 characters; nullopt when it can.
+std::optional<std::string> subject_value_problem(std::string_view type, std::string_view value);
 // gencrl: a CRL revoking `serials` (decimal), valid for `expiry`; returned as base64 DER like cfssl.
 std::string generate_crl(const std::vector<std::string>& serials, const Signer& ca, Duration expiry);
 

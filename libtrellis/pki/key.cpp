@@ -242,7 +242,8 @@ const EVP_MD* PrivateKey::signature_digest() const {
     const KeyRequest kind = describe();
     switch (kind.algo) {
         case KeyAlgorithm::Rsa:
-            return kind.size < 3072 ? EVP_sha256() : kind.size < 7680 ? EVP_sha384() : EVP_sha512();
+            // cfssl's signer.DefaultSigAlgo: SHA-512 from 4096 bits, SHA-384 from 3072.
+            return kind.size >= 4096 ? EVP_sha512() : kind.size >= 3072 ? EVP_sha384() : EVP_sha256();
         case KeyAlgorithm::Ecdsa: {
             const Curve* c = find_curve(kind.size);
             return c ? c->digest() : EVP_sha512();

@@ -33,6 +33,11 @@ using NamePtr = Owned<X509_NAME, X509_NAME_free>;
 using GenNamesPtr = Owned<GENERAL_NAMES, GENERAL_NAMES_free>;
 using PkeyPtr = Owned<EVP_PKEY, EVP_PKEY_free>;
 using PkeyCtxPtr = Owned<EVP_PKEY_CTX, EVP_PKEY_CTX_free>;
+// A request's extension list (X509_REQ_get_extensions); sk_*_pop_free is a macro, so wrap it.
+inline void free_extension_list(STACK_OF(X509_EXTENSION) * list) {
+    sk_X509_EXTENSION_pop_free(list, X509_EXTENSION_free);
+}
+using ExtensionsPtr = Owned<STACK_OF(X509_EXTENSION), free_extension_list>;
 
 // The oldest queued OpenSSL error as text ("unknown" if the queue is empty); clears the queue.
 std::string openssl_error();

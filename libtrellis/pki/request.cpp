@@ -46,8 +46,9 @@ KeyRequest parse_key(JsonObject obj) {
     for (const auto& a : kAlgorithms)
         if (a.name == algo) found = &a;
     if (found == nullptr)
-        obj.fail(Code::KeyUnsupported, "algo",
-                 "unknown key algorithm \"" + algo + "\" (supported: rsa 2048-8192, ecdsa 256/384/521, ed25519)");
+        obj.fail(
+            Code::KeyUnsupported, "algo",
+            "unknown key algorithm \"" + excerpt(algo) + "\" (supported: rsa 2048-8192, ecdsa 256/384/521, ed25519)");
     key.algo = found->algo;
     key.size = found->default_size;
     if (auto size = obj.integer("size")) {
@@ -197,8 +198,8 @@ SubjectAltNames classify_hosts(const std::vector<std::string>& hosts, std::strin
             bucket = &sans.ips;
             value = *ip;
             if (value == "::" || value == "0.0.0.0")
-                warnings.push_back(
-                    located(source, "host \"" + host + "\" is the unspecified address; no client connects to it"));
+                warnings.push_back(located(
+                    source, "host \"" + excerpt(host) + "\" is the unspecified address; no client connects to it"));
         } else if (is_email(host)) {
             bucket = &sans.emails;
             value = host;
@@ -208,14 +209,14 @@ SubjectAltNames classify_hosts(const std::vector<std::string>& hosts, std::strin
         } else {
             if (auto why = dns_problem(host))
                 throw Error(Code::CsrBadHost,
-                            located(source, "host \"" + host + "\" is not a valid DNS name: it " + *why));
+                            located(source, "host \"" + excerpt(host) + "\" is not a valid DNS name: it " + *why));
             bucket = &sans.dns;
             value = host;
         }
         // DNS names and emails compare case-insensitively; IPs are already canonical.
         const std::string key = (bucket == &sans.uris ? "u" + value : "n" + lower(value));
         if (!seen.insert(key).second) {
-            warnings.push_back(located(source, "duplicate host \"" + host + "\" folded"));
+            warnings.push_back(located(source, "duplicate host \"" + excerpt(host) + "\" folded"));
             continue;
         }
         bucket->push_back(std::move(value));

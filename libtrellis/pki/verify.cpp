@@ -5,11 +5,13 @@
 #include <botan/ber_dec.h>
 #include <botan/certstor.h>
 #include <botan/data_src.h>
+#include <botan/pk_keys.h>
 #include <botan/x509cert.h>
 #include <botan/x509path.h>
 #include <array>
 #include <cstring>
 
+#include "core/error.hpp"
 #include "pki/openssl_util.hpp"
 
 namespace trellis::pki {
@@ -123,6 +125,58 @@ VerifyResult verify_with_botan(const VerifyRequest& request) {
     } catch (const std::exception& e) {
         return {false, std::string("Botan: ") + e.what()};
     }
+}
+
+namespace {
+
+std::string openssl_signature_failure(const Certificate& cert, const Certificate& issuer) {
+    EVP_PKEY* key = X509_get0_pubkey(issuer.get());
+    ERR_clear_error();
+    if (key != nullptr && X509_verify(cert.get(), key) == 1) return {};
+    return "OpenSSL: signature does not verify";
+}
+
+std::string botan_signature_failure(const Certificate& cert, const Certificate& issuer) {
+    try {
+        if (to_botan(cert).check_signature(*to_botan(issuer).load_subject_public_key())) return {};
+        return "Botan: signature does not verify";
+    } catch (const std::exception& e) {
+        return std::string("Botan: ") + e.what();
+    }
+}
+
+void add(std::string& failures, const std::string& failure) {
+    if (!failure.empty()) failures += (failures.empty() ? "" : "; ") + failure;
+}
+
+}  // namespace
+
+void verify_issued(const Certificate& cert, const Certificate& issuer) {
+    VerifyRequest request{
+        .leaf = cert, .intermediates = {}, .roots = {issuer}, .purpose = Purpose::Any, .host = {}, .at = {}};
+    const auto now = Clock::now();
+    if (now < cert.not_before() || now > cert.not_after())
+        request.at = std::max(cert.not_before(), issuer.not_before());
+    const bool self_signed = X509_cmp(cert.get(), issuer.get()) == 0;
+    std::string failures;
+    if (ASN1_TIME_compare(X509_get0_notBefore(cert.get()), X509_get0_notAfter(issuer.get())) > 0 ||
+        ASN1_TIME_compare(X509_get0_notAfter(cert.get()), X509_get0_notBefore(issuer.get())) < 0) {
+        // Both stacks would say "expired" or "not yet valid" at whatever moment we picked; say why.
+        failures = "its validity does not overlap its issuer's, so no chain through it ever verifies";
+    } else if (request.at == Clock::time_point::max()) {
+        // Valid only after 2262, where Clock ends (Certificate saturates): check the signatures.
+        add(failures, openssl_signature_failure(cert, issuer));
+        add(failures, botan_signature_failure(cert, issuer));
+    } else {
+        add(failures, verify_with_openssl(request).error);
+        // Botan 2 never accepts a self-signed end certificate as a path ("Cannot establish trust"):
+        // for a new root or a selfsign certificate, Botan checks the signature.
+        add(failures, self_signed ? botan_signature_failure(cert, issuer) : verify_with_botan(request).error);
+    }
+    if (!failures.empty())
+        throw Error(Code::CertVerifyFailed, "the certificate just made does not verify against its issuer \"" +
+                                                excerpt(issuer.common_name()) + "\" (" + failures +
+                                                "); nothing was written");
 }
 
 }  // namespace trellis::pki

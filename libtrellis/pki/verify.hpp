@@ -29,4 +29,9 @@ struct VerifyRequest {
 VerifyResult verify_with_openssl(const VerifyRequest& request);
 VerifyResult verify_with_botan(const VerifyRequest& request);
 
+// Checks a certificate just made, before anyone writes it: it must verify against `issuer` (itself
+// when self-signed) with OpenSSL and with Botan, now or, when a profile put its validity elsewhere,
+// at the start of its validity. Code::CertVerifyFailed with both stacks' reasons otherwise.
+void verify_issued(const Certificate& cert, const Certificate& issuer);
+
 }  // namespace trellis::pki

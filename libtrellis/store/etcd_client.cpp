@@ -25,8 +25,17 @@ std::string base64_encode(std::string_view data) {
     return out;
 }
 
+// Strict standard base64 with at most two '=' at the end: anything else is an answer of the wrong shape.
+bool is_base64(std::string_view text) {
+    static constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    if (text.size() % 4 != 0) return false;
+    const size_t data = text.find_last_not_of('=') + 1;  // npos + 1 == 0 when all '='
+    if (text.size() - data > 2 || (data == 0 && !text.empty())) return false;
+    return text.substr(0, data).find_first_not_of(kAlphabet) == std::string_view::npos;
+}
+
 std::string base64_decode(std::string_view text, std::string_view where) {
-    if (text.size() % 4 != 0) throw Error(Code::StoreRequestFailed, std::string(where) + ": etcd sent invalid base64");
+    if (!is_base64(text)) throw Error(Code::StoreRequestFailed, std::string(where) + ": etcd sent invalid base64");
     std::string out(3 * text.size() / 4, '\0');
     const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
                                   reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
@@ -43,14 +52,36 @@ template <typename Int>
 Int integer_field(const json& object, const char* key) {
     const auto it = object.find(key);
     if (it == object.end() || it->is_null()) return 0;
-    if (it->is_number_integer()) return it->get<Int>();
+    if (it->is_number_unsigned() || (it->is_number_integer() && std::is_signed_v<Int>)) return it->get<Int>();
     if (it->is_string()) {
         const auto& s = it->get_ref<const std::string&>();
         Int value = 0;
         const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
         if (ec == std::errc() && ptr == s.data() + s.size()) return value;
     }
-    throw Error(Code::StoreRequestFailed, std::string("etcd answered a malformed \"") + key + "\": " + it->dump());
+    throw Error(Code::StoreRequestFailed,
+                std::string("etcd answered a malformed \"") + key +
+                    "\": " + (it->is_structured() ? std::string(it->type_name()) : excerpt(it->dump())));
+}
+
+// A member that must be an object (absent: empty); the gateway's answers are objects all the way down.
+const json& object_field(const json& object, const char* key) {
+    static const json kEmpty = json::object();
+    const auto it = object.find(key);
+    if (it == object.end() || it->is_null()) return kEmpty;
+    if (!it->is_object())
+        throw Error(Code::StoreRequestFailed, std::string("etcd answered a malformed \"") + key +
+                                                  "\": expected an object, got " + it->type_name());
+    return *it;
+}
+
+bool bool_field(const json& object, const char* key) {
+    const auto it = object.find(key);
+    if (it == object.end() || it->is_null()) return false;
+    if (!it->is_boolean())
+        throw Error(Code::StoreRequestFailed, std::string("etcd answered a malformed \"") + key +
+                                                  "\": expected true or false, got " + it->type_name());
+    return it->get<bool>();
 }
 
 std::vector<std::string> strings_field(const json& object, const char* key) {
@@ -77,8 +108,8 @@ std::vector<Member> members_field(const json& object) {
 
 MemberChange decode_change(const json& answer, bool with_member) {
     MemberChange change;
-    change.header = decode_header(answer.value("header", json::object()));
-    if (with_member && answer.contains("member")) change.member = decode_member(answer["member"]);
+    change.header = decode_header(object_field(answer, "header"));
+    if (with_member && answer.contains("member")) change.member = decode_member(object_field(answer, "member"));
     change.members = members_field(answer);
     return change;
 }
@@ -149,7 +180,10 @@ StoreError etcd_error(const Url& url, int http_status, const std::string& body) 
     std::string reason;
     try {
         const json answer = json::parse(body);
-        grpc = answer.value("code", grpc);
+        // Only a whole number that fits an int is a gRPC code ("code":1e30 must not reach a conversion).
+        if (const auto it = answer.find("code"); answer.is_object() && it != answer.end() && it->is_number_integer() &&
+                                                 it->get<std::int64_t>() >= 0 && it->get<std::int64_t>() <= 64)
+            grpc = it->get<int>();
         reason = string_field(answer, "message");
         if (reason.empty()) reason = string_field(answer, "error");
     } catch (const json::exception&) {
@@ -190,12 +224,15 @@ ResponseHeader decode_header(const json& j) {
 }
 
 Member decode_member(const json& j) {
+    if (!j.is_object())
+        throw Error(Code::StoreRequestFailed,
+                    std::string("etcd answered a member that is not an object but ") + j.type_name());
     Member m;
     m.id = integer_field<std::uint64_t>(j, "ID");
     m.name = string_field(j, "name");
     m.peer_urls = strings_field(j, "peerURLs");
     m.client_urls = strings_field(j, "clientURLs");
-    m.is_learner = j.value("isLearner", false);
+    m.is_learner = bool_field(j, "isLearner");
     return m;
 }
 
@@ -247,12 +284,17 @@ json EtcdClient::call_on(const Url& url, std::string_view path, const json& body
     if (!sent && !complete)
         throw transport_error(url, error, client.get_openssl_verify_result(), take_openssl_reasons(), options_);
     if (status != 200) throw etcd_error(url, status, answer);
+    json doc;
     try {
-        return json::parse(answer);
+        doc = json::parse(answer);
     } catch (const json::exception&) {
         throw Error(Code::StoreRequestFailed,
                     url.to_string() + std::string(path) + ": etcd answered something that is not JSON");
     }
+    if (!doc.is_object())
+        throw Error(Code::StoreRequestFailed, url.to_string() + std::string(path) +
+                                                  ": etcd answered JSON that is not an object but " + doc.type_name());
+    return doc;
 }
 
 json EtcdClient::call(std::string_view path, const json& body) {
@@ -277,7 +319,7 @@ json EtcdClient::call(std::string_view path, const json& body) {
 
 MemberList EtcdClient::member_list() {
     const json answer = call("/v3/cluster/member/list", json::object());
-    return {decode_header(answer.value("header", json::object())), members_field(answer)};
+    return {decode_header(object_field(answer, "header")), members_field(answer)};
 }
 
 MemberChange EtcdClient::member_add(const std::vector<std::string>& peer_urls, bool is_learner) {
@@ -298,7 +340,7 @@ MemberChange EtcdClient::member_remove(std::uint64_t id) {
 Status EtcdClient::status() {
     const json a = call("/v3/maintenance/status", json::object());
     Status s;
-    s.header = decode_header(a.value("header", json::object()));
+    s.header = decode_header(object_field(a, "header"));
     s.version = string_field(a, "version");
     s.db_size = integer_field<std::int64_t>(a, "dbSize");
     s.leader = integer_field<std::uint64_t>(a, "leader");

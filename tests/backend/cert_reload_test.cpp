@@ -161,8 +161,8 @@ TEST(Preflight, AnExpiredCertificateIsRefusedInOneLineNamingTheFileAndTheDate) {
     const auto ca = pki::Signer::load(n.ca.cert.string(), n.ca.key.string());
     pki::Profile expired;
     expired.usages = {"digital signature", "server auth", "client auth"};
-    expired.not_before = pki::Clock::now() - 48h;
-    expired.not_after = pki::Clock::now() - 24h;
+    expired.not_before = std::chrono::floor<std::chrono::seconds>(pki::Clock::now() - 48h);
+    expired.not_after = std::chrono::floor<std::chrono::seconds>(pki::Clock::now() - 24h);
     pki::CertificateRequest req;
     req.cn = "reload";
     req.hosts = {kIp, "127.0.0.1"};

@@ -106,8 +106,8 @@ TEST(Preflight, EachFindingStopsTheStartWithItsMessageAndStartsNothing) {
              const auto ca = pki::Signer::load(n.ca.cert.string(), n.ca.key.string());
              pki::Profile expired;
              expired.usages = {"digital signature", "server auth", "client auth"};
-             expired.not_before = pki::Clock::now() - 48h;
-             expired.not_after = pki::Clock::now() - 24h;
+             expired.not_before = std::chrono::floor<std::chrono::seconds>(pki::Clock::now() - 48h);
+             expired.not_after = std::chrono::floor<std::chrono::seconds>(pki::Clock::now() - 24h);
              pki::CertificateRequest req;
              req.cn = "node";
              req.hosts = {"127.0.0.21", "127.0.0.1"};

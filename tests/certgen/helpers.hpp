@@ -30,6 +30,12 @@ inline RunResult certgen_json(std::vector<std::string> args, const std::string& 
     return testing::run(args, input, cwd, 60);
 }
 
+// Debian's cfssl 1.2, the peer certgen is a drop-in for.
+inline RunResult cfssl(std::vector<std::string> args, const std::string& input = {}, const fs::path& cwd = {}) {
+    args.insert(args.begin(), "cfssl");
+    return testing::run(args, input, cwd, 120);
+}
+
 // Runs a shell pipeline with the build's certgen and certgen-json first on PATH.
 inline RunResult shell(const std::string& script, const fs::path& cwd) {
     const std::string path = testing::build_path("certgen").string() + ":/usr/sbin:/usr/bin:/sbin:/bin";

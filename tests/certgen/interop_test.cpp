@@ -14,11 +14,6 @@ namespace {
 
 using testing::TempDir;
 
-RunResult cfssl(std::vector<std::string> args, const std::string& input, const fs::path& cwd) {
-    args.insert(args.begin(), "cfssl");
-    return testing::run(args, input, cwd, 120);
-}
-
 void expect_chain_verifies(const fs::path& dir, const std::string& ca, const std::string& leaf,
                            std::optional<std::string> ip = std::nullopt) {
     std::vector<std::string> argv{"openssl", "verify", "-CAfile", ca + ".pem"};

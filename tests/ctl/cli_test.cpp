@@ -141,6 +141,24 @@ TEST_F(Ctl, SettingsComeFromFlagThenEnvironmentThenFile) {
     EXPECT_NE(r.err.find("TRELLISCTL_TIMEOUT: \"later\""), std::string::npos) << r.err;
 }
 
+// Issue 9: a key-file that is not the cert-file's is a local mistake (exit 1, KeyMismatch), found
+// before any connection, not "cannot connect".
+TEST_F(Ctl, KeyOfAnotherCertificateIsAMismatchNotExitThree) {
+    const RunResult r = ctl({"--trusted-ca-file", tls("ca.pem"), "--cert-file", tls("admin.pem"), "--key-file",
+                             tls("stranger-key.pem"), "--url", "https://127.0.0.62:1", "cluster", "health"});
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("does not belong to cert-file"), std::string::npos) << r.err;
+}
+
+// Issue 9: `[a]: x` is legal YAML; a key that is not a plain name was an internal error.
+TEST_F(Ctl, NonScalarKeyInConfigIsNamed) {
+    const auto path = home.path() / "cli.yml";
+    trellis::testing::spit(path, "url: https://127.0.0.62:1\n[a, b]: x\n");
+    const RunResult r = ctl({"--config", path.string(), "cluster", "health"});
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find(":2: a key must be a plain name"), std::string::npos) << r.err;
+}
+
 TEST_F(Ctl, BrokenConfigFileIsNamedWithItsLine) {
     const auto path = home.path() / "cli.yml";
     trellis::testing::spit(path, "url: https://127.0.0.62:1\ncert_file: x\n");

@@ -119,6 +119,11 @@ TEST(Spec, ValuesAreChecked) {
          "clients[1].name: client \"admin\" is listed twice"},
         {"cluster: {name: c}\n" + nodes + "clients:\n  - {name: agent, count: 0}\n",
          "clients[0].count: expected a whole number"},
+        // Issue 9: subject values X.509 cannot hold are the spec's error, with line and field.
+        {"cluster: {name: c}\npki: {ca: {subject: {cn: CA, c: USA}}}\n" + nodes,
+         "pki.ca.subject.c: \"USA\" cannot be a subject C"},
+        {"cluster: {name: c}\npki: {ca: {subject: {cn: " + std::string(65, 'x') + "}}}\n" + nodes,
+         "pki.ca.subject.cn: \""},
         {"nodes: [\n", "not valid YAML"},
         {"cluster: {name: c}\n", "nodes: expected a list"},
         {nodes, "cluster: missing"},

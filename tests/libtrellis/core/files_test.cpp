@@ -121,6 +121,54 @@ TEST(Files, FileSetAcrossManyDirectoriesLandsEveryFile) {
     EXPECT_FALSE(std::filesystem::exists(dir / "c0" / ".k.pem.tmp"));
 }
 
+static Code read_code(const fs::path& p) {
+    try {
+        (void)read_file(p);
+    } catch (const Error& e) {
+        return e.code();
+    }
+    return Code::Internal;
+}
+
+// Issue 9: one bounded read of a regular file; never a FIFO wait or a /dev/zero that grows.
+TEST(Files, ReadsOnlyBoundedRegularFiles) {
+    TempDir dir;
+    EXPECT_EQ(read_code("/dev/zero"), Code::FileReadFailed);
+    EXPECT_EQ(read_code(dir.path()), Code::FileReadFailed);
+    ASSERT_EQ(::mkfifo((dir.path() / "fifo").c_str(), 0600), 0);
+    EXPECT_EQ(read_code(dir.path() / "fifo"), Code::FileReadFailed);  // returns at once: nobody writes
+    testing::spit(dir.path() / "big", "");
+    fs::resize_file(dir.path() / "big", kMaxInputBytes + 1);
+    EXPECT_EQ(read_code(dir.path() / "big"), Code::FileTooLarge);
+    fs::resize_file(dir.path() / "big", kMaxInputBytes);
+    EXPECT_EQ(read_file(dir.path() / "big").size(), kMaxInputBytes);
+    EXPECT_EQ(read_code(dir.path() / "missing"), Code::FileReadFailed);
+}
+
+TEST(Files, OutputThatIsADirectoryOrUnderAFileSaysSo) {
+    TempDir dir;
+    fs::create_directories(dir.path() / "ca.pem");
+    FileSet set;
+    set.add(dir.path() / "ca.pem", "x", kPublicMode);
+    try {
+        set.commit(false);
+        FAIL() << "wrote over a directory";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), Code::FileWriteFailed);
+        EXPECT_NE(std::string(e.what()).find("is a directory"), std::string::npos) << e.what();
+    }
+    testing::spit(dir.path() / "plain", "x");
+    FileSet under;
+    under.add(dir.path() / "plain" / "sub" / "a.pem", "x", kPublicMode);
+    try {
+        under.commit();
+        FAIL() << "wrote under a file";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), Code::FileWriteFailed);
+        EXPECT_NE(std::string(e.what()).find("cannot create folder"), std::string::npos) << e.what();
+    }
+}
+
 }  // namespace trellis
 
 namespace trellis {

@@ -75,4 +75,41 @@ TEST(StrictJson, ClosestMatchIgnoresFarWords) {
     EXPECT_FALSE(closest_match("zzzzzzzz", {"signing", "digital signature"}).has_value());
 }
 
+// Issue 9: no JSON input may end in an internal error.
+TEST(StrictJson, HostileDocumentsGetStableCodes) {
+    EXPECT_EQ(code_of([] { parse_json(R"({"size":1e400})", "x"); }), Code::InputInvalidValue);
+    EXPECT_EQ(code_of([] { parse_json(R"([-1e400])", "x"); }), Code::InputInvalidValue);
+    EXPECT_EQ(code_of([] { parse_json(R"({"a":1,"b":{"c":1,"c":2}})", "x"); }), Code::InputDuplicateKey);
+    EXPECT_EQ(code_of([] { parse_json(std::string(30000, '[') + std::string(30000, ']'), "x"); }), Code::InputTooDeep);
+    EXPECT_NO_THROW(parse_json(std::string(kMaxJsonDepth, '[') + std::string(kMaxJsonDepth, ']'), "x"));
+    nlohmann::json deep = nlohmann::json::array();
+    for (size_t i = 0; i < kMaxJsonDepth + 5; ++i) deep = nlohmann::json::array({deep});
+    EXPECT_EQ(code_of([&] { check_depth(deep, "x"); }), Code::InputTooDeep);
+}
+
+TEST(StrictJson, CaseVariantOfAKnownKeyIsNamed) {
+    const auto doc = parse_json(R"({"Usages":["a"]})", "c.json");
+    JsonObject obj(doc, "c.json");
+    try {
+        obj.strings("usages");
+        FAIL() << "a case variant was read as absent";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), Code::InputUnknownKey);
+        EXPECT_EQ(std::string(e.what()), "c.json: Usages: unknown key (did you mean \"usages\"?)");
+    }
+}
+
+TEST(Errors, ExcerptIsShortAndEscaped) {
+    EXPECT_EQ(excerpt("plain"), "plain");
+    EXPECT_EQ(excerpt(std::string("a\nb\0c\x7f", 6)), "a\\nb\\x00c\\x7f");
+    EXPECT_EQ(excerpt("h\xc3\xa9"), "h\xc3\xa9");  // valid UTF-8 stays
+    EXPECT_EQ(excerpt("\xff"), "\\xff");
+    const std::string big(50 << 20, 'v');
+    const std::string cut = excerpt(big);
+    EXPECT_LT(cut.size(), 120u);
+    EXPECT_NE(cut.find("(52428800 bytes)"), std::string::npos) << cut;
+    // An Error quoting bytes that are not UTF-8 still prints as JSON.
+    EXPECT_NO_THROW(Error(Code::InputInvalidValue, "\xff\xfe").to_json());
+}
+
 }  // namespace trellis

@@ -55,9 +55,9 @@ TEST(PrivateKey, BothRsaGeneratorsMakeUsableKeys) {
 }
 
 TEST(PrivateKey, DigestFollowsRsaSizeThresholds) {
-    // Build the thresholds from the table's edges without generating 7680-bit keys.
+    // cfssl's thresholds: SHA-256 below 3072 bits, SHA-384 below 4096, SHA-512 from 4096.
     EXPECT_EQ(PrivateKey::generate({KeyAlgorithm::Rsa, 2048}).signature_digest(), EVP_sha256());
-    EXPECT_EQ(PrivateKey::generate({KeyAlgorithm::Rsa, 4096}).signature_digest(), EVP_sha384());
+    EXPECT_EQ(PrivateKey::generate({KeyAlgorithm::Rsa, 4096}).signature_digest(), EVP_sha512());
 }
 
 TEST(KeyRequest, RefusesWeakAndUnknownKinds) {
