@@ -15,6 +15,7 @@
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "settings.hpp"
+#include "snapshot.hpp"
 #include "validate.hpp"
 
 namespace fs = std::filesystem;
@@ -183,6 +184,26 @@ int run(int argc, char** argv) {
     update->add_option("PEER-URLS", update_peers, "its new peer URL(s), comma separated")->required();
     update->footer(examples({"trellisctl cluster member-update c8f63ae435a5e6bf https://127.0.0.14:2380"}));
 
+    std::string snapshot_file, etcdctl_path;
+    bool snapshot_overwrite = false;
+    auto* snapshot = cluster->add_subcommand("snapshot", "save a snapshot of the store, or report on one");
+    snapshot->require_subcommand(1);
+    auto* snapshot_save_cmd = snapshot->add_subcommand(
+        "save", "stream a snapshot from a backend into FILE (mode 0600; written only once etcd's SHA-256 checks out)");
+    snapshot_save_cmd->add_option("FILE", snapshot_file, "where to write the snapshot")->required();
+    snapshot_save_cmd->add_flag("--overwrite", snapshot_overwrite, "replace FILE if it exists");
+    snapshot_save_cmd->footer(
+        examples({"trellisctl cluster snapshot save backup.db",
+                  "trellisctl --format json cluster snapshot save /backups/trellis.db --overwrite", "",
+                  "Restore it into a new cluster with `cluster-config restore` (docs/recovery.md)."}));
+    auto* snapshot_status_cmd = snapshot->add_subcommand(
+        "status", "check a snapshot file (etcd's SHA-256) and print its hash, revision, keys and size");
+    snapshot_status_cmd->add_option("FILE", snapshot_file, "the snapshot")->required();
+    snapshot_status_cmd->add_option("--etcdctl", etcdctl_path,
+                                    "etcdctl to read it with [default: next to trellisctl, else on PATH]");
+    snapshot_status_cmd->footer(examples({"trellisctl cluster snapshot status backup.db",
+                                          "trellisctl cluster snapshot status backup.db --format json"}));
+
     auto* configure_cmd = app.add_subcommand(
         "configure",
         "write the connection flags given (over the current file) to ~/.config/trellis/cli.yml, mode 0600");
@@ -216,6 +237,7 @@ int run(int argc, char** argv) {
         return 0;
     }
     if (*configure_cmd) return configure(f, std::cout);
+    if (*snapshot_status_cmd) return snapshot_status(snapshot_file, etcdctl_path, format, std::cout);
 
     // Arguments are checked before any file or network is touched, so typos are always exit 2.
     if (*add) {
@@ -230,6 +252,7 @@ int run(int argc, char** argv) {
     const ApiClient client(settings_for(f, true), f.insecure, warn);
     if (*health) return cluster_health(client, format, std::cout);
     if (*list) return member_list(client, format, std::cout);
+    if (*snapshot_save_cmd) return snapshot_save(client, snapshot_file, snapshot_overwrite, format, std::cout);
     if (*remove) return member_remove(client, remove_id, format, std::cout);
     if (*update) return member_update(client, update_id, update_peers, format, std::cout);
     if (*add) {
