@@ -68,7 +68,8 @@ std::string force_new_cluster(const cluster::BackendConfig& config, const store:
     process.on_line = [](std::string_view line) { log_raw(line); };
     store::EtcdProcess etcd(process);
     etcd.start();  // from the main thread: PR_SET_PDEATHSIG follows the forking thread
-    const store::Member self{0, config.get(cluster::Key::EtcdName), {}, config.get_list(cluster::Key::EtcdAdvertiseClientUrls), false};
+    const store::Member self{
+        0, config.get(cluster::Key::EtcdName), {}, config.get_list(cluster::Key::EtcdAdvertiseClientUrls), false};
     etcd.wait_ready([&] { return store::check_member(self, store, 1000ms).healthy; },
                     std::chrono::duration_cast<std::chrono::milliseconds>(options.ready_timeout));
     store::EtcdClient client(store);
@@ -105,9 +106,9 @@ int recover(const cluster::BackendConfig& config, const store::ClientOptions& st
                     "external etcd follow etcd's disaster-recovery guide");
     const fs::path state = config.get(cluster::Key::StateDir), data = state / "etcd";
     std::error_code ec;
-    if (!fs::exists(data / "member", ec))
-        throw Error(Code::FileReadFailed,
-                    located((data / "member").string(), "no etcd data to recover here (is --state-dir this node's?)"));
+    if (!fs::exists(data / "member" / "wal", ec))
+        throw Error(Code::FileReadFailed, located((data / "member" / "wal").string(),
+                                                  "no etcd data to recover here (is --state-dir this node's?)"));
     check_no_quorum(config, options);
 
     // --force-new-cluster rewrites the membership in place: keep what there was first.
@@ -118,7 +119,8 @@ int recover(const cluster::BackendConfig& config, const store::ClientOptions& st
     const std::string what = force_new_cluster(config, store, options);
 
     const std::string cfg = config.source().empty() ? "backend.yml" : config.source();
-    out << "recovered " << config.get(cluster::Key::EtcdName) << ": its data is now a one-member cluster (" << what << ")\n"
+    out << "recovered " << config.get(cluster::Key::EtcdName) << ": its data is now a one-member cluster (" << what
+        << ")\n"
         << "the data as it was is kept in " << before.string() << "\n"
         << "next:\n"
         << "  1. trellis-backend start --config " << cfg << " --state-dir " << state.string() << "\n"

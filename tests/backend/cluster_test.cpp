@@ -20,7 +20,7 @@ using namespace std::chrono_literals;
 
 bool wait_healthy(const ProvisionedCluster& cluster, const std::string& node, std::size_t n,
                   std::chrono::seconds limit) {
-    return wait_healthy(*cluster.api(node), n, limit);
+    return ::trellis::testing::wait_healthy(*cluster.api(node), n, limit);
 }
 
 class ThreeBackends : public ::testing::Test {

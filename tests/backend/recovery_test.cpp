@@ -118,13 +118,13 @@ class Recovery : public ::testing::Test {
                     cluster_->config(name(i)).string(), "--state-dir", cluster_->state_dir(name(i)).string()},
                    {}, {}, 120);
     }
-    static std::unique_ptr<Writer> writer() {
+    static std::unique_ptr<Writer> writer(const std::string& prefix = kPrefix) {
         std::vector<std::string> endpoints;
         for (std::size_t i = 0; i < 3; ++i) endpoints.push_back(cluster_->client_url(name(i)));
         return std::make_unique<Writer>(endpoints,
                                         store::TlsFiles{cluster_->admin_cert().string(), cluster_->admin_key().string(),
                                                         cluster_->admin_ca().string()},
-                                        kPrefix);
+                                        prefix);
     }
     static void readd(std::size_t i);
     static std::uint64_t cluster_id(const ProvisionedCluster& cluster, const std::string& node) {
@@ -296,7 +296,7 @@ TEST_F(Recovery, LosingTwoOfThreeAndTheirDataRecoversFromTheSurvivor) {
     nodes_[0] = start(0).release();
     ASSERT_TRUE(wait_healthy(*cluster_->api(name(0)), 3, 60s));
 
-    auto w = writer();
+    auto w = writer(std::string(kPrefix) + "quorum-loss/");  // keys apart from the snapshot test's
     w->start();
     ASSERT_TRUE(w->wait_for_more(200, 60));
     nodes_[1]->signal(SIGKILL);
