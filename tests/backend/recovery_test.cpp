@@ -175,7 +175,9 @@ TEST_F(Recovery, ScheduledSnapshotsComeFromTheLeaderOnlyAndShowInHealth) {
     EXPECT_EQ(dirs_with_snapshots, 1u) << "more than one member took scheduled snapshots";
     const RunResult status = ctl({"cluster", "snapshot", "status", *files.rbegin()});
     // The newest reported may already be pruned; any surviving one must check out.
-    if (fs::exists(*files.rbegin())) EXPECT_EQ(status.exit_code, 0) << status.err;
+    if (fs::exists(*files.rbegin())) {
+        EXPECT_EQ(status.exit_code, 0) << status.err;
+    }
 }
 
 TEST_F(Recovery, SnapshotSaveUnderAWriterAgreesWithEtcdctl) {
