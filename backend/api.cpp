@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "log.hpp"
 #include "pki/certificate.hpp"
+#include "snapshot.hpp"
 #include "store/health.hpp"
 #include "store/url.hpp"
 
@@ -127,6 +128,7 @@ void ApiServer::start() {
             // Reported, not judged: an expiring certificate does not make the cluster unhealthy (yet).
             body["ExpiringCertificates"] =
                 expiring_json(o.expiring_certificates ? o.expiring_certificates() : std::vector<cluster::CertExpiry>{});
+            if (o.snapshot_health) body["Snapshot"] = o.snapshot_health();
             reply(res, health.healthy() ? 200 : 503, body);
         }));
     const std::string members(api::kMembersPath), member = members + "/([^/]+)";
@@ -162,6 +164,18 @@ void ApiServer::start() {
                         log(Level::Info, "removed member " + store::hex_id(id));
                         reply(res, 200, api::encode(change));
                     }));
+    const bool client_certs = tls() && !o.trusted_ca_file.empty();
+    server_->Get(std::string(api::kSnapshotPath),
+                 guarded("GET snapshot", [&o, client_certs](const httplib::Request&, httplib::Response& res) {
+                     // A snapshot holds every key: only for clients whose certificate the API verified.
+                     if (!client_certs)
+                         return reply(res, 403,
+                                      api::encode(api::error_body(Error(Code::TlsFailed,
+                                                                        "this API does not require client "
+                                                                        "certificates (trusted-ca-file), so it "
+                                                                        "serves no snapshots"))));
+                     serve_snapshot(o.store, res);
+                 }));
     server_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
         if (res.status == 404 && res.body.empty())
             reply(res, 404,

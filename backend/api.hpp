@@ -31,6 +31,8 @@ struct ApiOptions {
     store::ClientOptions store;   // how to reach etcd
     // This node's own certificates inside the renewal window, for /health's "ExpiringCertificates".
     std::function<std::vector<cluster::CertExpiry>()> expiring_certificates;
+    // The "Snapshot" field of /health when scheduled snapshots are on (snapshot-interval).
+    std::function<nlohmann::ordered_json()> snapshot_health;
     std::chrono::seconds default_health_timeout{3};
     std::chrono::seconds max_health_timeout{30};
 };

@@ -20,6 +20,8 @@
 #include "core/files.hpp"
 #include "log.hpp"
 #include "preflight.hpp"
+#include "recover.hpp"
+#include "snapshot.hpp"
 #include "store/etcd_process.hpp"
 #include "store/health.hpp"
 
@@ -58,6 +60,21 @@ Examples:
 Exit codes: 0 stopped by SIGTERM/SIGINT, 1 failed (bad config, preflight, etcd
 died), 2 bad command line, 3 cannot reach or authenticate to etcd.
 API: docs/api.md (GET /health answers 200 only when every member is healthy).)";
+
+constexpr const char* kRecoverFooter = R"(
+Only when a majority of the members is lost for good (docs/recovery.md). Stop this node's
+trellis-backend, then run recover on the survivor with the highest raft index (see
+docs/recovery.md for how to tell). It refuses while this node's etcd runs or while enough other
+members answer that starting this node normally would restore the quorum (exit 1, code 15011).
+It keeps a copy of the data in <state-dir>/etcd.before-recover-<time>, runs etcd once with
+--force-new-cluster, and prints the next steps: start this node, then add the lost members
+again (trellisctl cluster member-add) with empty state dirs.
+
+Examples:
+  trellis-backend recover --config /etc/trellis/backend.yml
+  trellis-backend recover --config node/backend-1/backend.yml --state-dir /var/lib/trellis
+
+Exit codes: 0 recovered, 1 refused or failed, 2 bad command line.)";
 
 // Values given on the command line for the table's keys, kept apart until layering.
 struct KeyFlags {
@@ -173,8 +190,10 @@ ApiOptions api_options(const cluster::BackendConfig& config) {
     return api;
 }
 
-std::unique_ptr<ApiServer> start_api(const cluster::BackendConfig& config) {
-    auto api = std::make_unique<ApiServer>(api_options(config));
+std::unique_ptr<ApiServer> start_api(const cluster::BackendConfig& config, const SnapshotScheduler* snapshots) {
+    ApiOptions options = api_options(config);
+    if (snapshots) options.snapshot_health = [snapshots] { return snapshots->health(); };
+    auto api = std::make_unique<ApiServer>(std::move(options));
     const std::string address = config.get(Key::ApiListenAddress);
     // Preflight has refused undecided settings; what remains insecure was asked for, and still worth a line.
     if (!api->tls())
@@ -232,7 +251,9 @@ int start(const cluster::BackendConfig& config, const StartOptions& options, Sig
         } catch (const Error& e) {
             throw Error(e.code(), std::string("cannot use the external etcd cluster (no-embed-etcd): ") + e.what());
         }
-        auto api = start_api(config);
+        if (snapshot_schedule(config).interval.count() > 0)
+            log(Level::Warn, "snapshot-interval is ignored with no-embed-etcd: schedule snapshots where etcd runs");
+        auto api = start_api(config, nullptr);
         return supervise(signals, nullptr, *api, options.stop_timeout, config);
     }
 
@@ -245,11 +266,8 @@ int start(const cluster::BackendConfig& config, const StartOptions& options, Sig
     if (!fs::exists(state_dir / "etcd" / "member"))
         write_file_atomic(cluster_record_path(config), cluster_record(config), kPublicMode);
 
-    char self[4096];
-    const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-    const fs::path self_exe = n > 0 ? fs::path(std::string(self, static_cast<std::size_t>(n))) : fs::path();
     store::ProcessOptions process;
-    process.binary = store::find_etcd_binary(options.etcd_binary, self_exe);
+    process.binary = store::find_etcd_binary(options.etcd_binary, store::self_executable());
     process.arguments = config.etcd_arguments();
     process.on_line = [](std::string_view line) { log_raw(line); };
     store::EtcdProcess etcd(process);
@@ -278,8 +296,13 @@ int start(const cluster::BackendConfig& config, const StartOptions& options, Sig
     }
     log(Level::Info, "etcd is ready");
     std::unique_ptr<ApiServer> api;
+    std::unique_ptr<SnapshotScheduler> snapshots;
     try {
-        api = start_api(config);
+        if (const SnapshotSchedule schedule = snapshot_schedule(config); schedule.interval.count() > 0) {
+            snapshots = std::make_unique<SnapshotScheduler>(schedule, store);
+            snapshots->start();
+        }
+        api = start_api(config, snapshots.get());
     } catch (...) {
         etcd.stop(std::chrono::seconds(options.stop_timeout));
         throw;
@@ -317,11 +340,27 @@ int run_main(int argc, char** argv, Signals& signals) {
     KeyFlags flags;
     add_key_flags(*start_cmd, flags);
 
+    CLI::App* recover_cmd = app.add_subcommand(
+        "recover", "after losing a majority: make this surviving member's data a one-member cluster");
+    recover_cmd->footer(kRecoverFooter);
+    std::string recover_config = kDefaultConfig;
+    recover_cmd->add_option("-c,--config", recover_config, "this node's backend.yml")->required();
+    RecoverOptions recover_options;
+    recover_cmd->add_option("--etcd-binary", recover_options.etcd_binary,
+                            "etcd executable [default: etcd next to trellis-backend, else on PATH]");
+    KeyFlags recover_flags;
+    add_key_flags(*recover_cmd, recover_flags);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         const int rc = app.exit(e);
         return rc == 0 ? cli::kExitOk : cli::kExitUsage;
+    }
+    if (recover_cmd->parsed()) {
+        const auto config = load_config(recover_config, true, recover_flags);
+        set_log_level(parse_level(config.get(cluster::Key::LogLevel)));
+        return recover(config, store_options(config), recover_options, std::cout);
     }
     if (!start_cmd->parsed()) return cli::kExitOk;
     const auto config = load_config(config_path, config_opt->count() > 0, flags);

@@ -8,27 +8,12 @@
 namespace fs = std::filesystem;
 
 namespace trellis::backend {
-namespace {
 
-// The settings etcd reads only when it bootstraps; with existing data it ignores them.
-constexpr cluster::Key kBootstrapKeys[] = {cluster::Key::EtcdName, cluster::Key::EtcdInitialCluster,
-                                           cluster::Key::EtcdInitialClusterToken};
+using cluster::kBootstrapKeys;
 // Of those, the ones that say whose data it is. etcd-initial-cluster only says how the cluster began:
 // members added or removed since (member-add, a node with join: existing) change it legitimately, and
 // the data is still this member's -- moving it away would throw a healthy member's data out.
 constexpr cluster::Key kIdentityKeys[] = {cluster::Key::EtcdName, cluster::Key::EtcdInitialClusterToken};
-
-}  // namespace
-
-fs::path cluster_record_path(const cluster::BackendConfig& config) {
-    return fs::path(config.get(cluster::Key::StateDir)) / "trellis-cluster.json";
-}
-
-std::string cluster_record(const cluster::BackendConfig& config) {
-    nlohmann::json record = nlohmann::json::object();
-    for (const cluster::Key key : kBootstrapKeys) record[std::string(cluster::key_name(key))] = config.get(key);
-    return record.dump(2) + "\n";
-}
 
 std::string state_dir_warning(const cluster::BackendConfig& config) {
     const fs::path data = fs::path(config.get(cluster::Key::StateDir)) / "etcd" / "member";

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cluster/backend_config.hpp"
+#include "cluster/state_record.hpp"
 
 namespace trellis::backend {
 
@@ -19,9 +20,9 @@ struct PreflightResult {
 
 PreflightResult preflight(const cluster::BackendConfig& config);
 
-// What state-dir/trellis-cluster.json records about the cluster the data belongs to.
-std::string cluster_record(const cluster::BackendConfig& config);
-std::filesystem::path cluster_record_path(const cluster::BackendConfig& config);
+// What state-dir/trellis-cluster.json records about the cluster the data belongs to (libtrellis/cluster).
+using cluster::cluster_record;
+using cluster::cluster_record_path;
 // A warning when state-dir holds etcd data recorded for a different cluster ("" otherwise).
 std::string state_dir_warning(const cluster::BackendConfig& config);
 

@@ -20,6 +20,9 @@
 #include "core/cli.hpp"
 #include "core/files.hpp"
 #include "pki/policy.hpp"
+#include "restore.hpp"
+#include "store/etcd_process.hpp"
+#include "store/snapshot.hpp"
 
 namespace fs = std::filesystem;
 using namespace trellis;
@@ -35,6 +38,7 @@ Examples:
   cluster-config render examples/guide-10.0.0.yml --out rendered
   cluster-config add-node examples/loopback-3.yml --name backend-4 --address 127.0.0.14 --out cluster
   cluster-config lint cluster/backend-1/backend.yml cluster/backend-2 cluster/backend-3
+  cluster-config restore examples/loopback-3.yml --out cluster --snapshot backup.db --state-root restored
 
 The spec format is in docs/cluster-spec.md, the commands in docs/cluster-config.md,
 lint's findings in docs/lint.md. Exit codes: 0 ok (lint: clean), 1 failure or lint
@@ -55,6 +59,7 @@ struct Options {
     std::vector<std::string> lint_paths;
     bool no_files = false;
     std::string expiry_warning = "720h";
+    std::string snapshot, state_root, etcdctl;
 };
 
 // Reads and checks the spec ("-": standard input), printing every error but the last (cli::run prints that one).
@@ -167,6 +172,40 @@ int cmd_render(const Options& o, Warnings& warnings) {
     PlanOptions p = plan_options(o);
     p.certificates = false;
     return plan_and_apply(spec, p, o, warnings);
+}
+
+int cmd_restore(const Options& o, Warnings& warnings) {
+    const Spec spec = load(o.spec, o.json, warnings);
+    restore::RestoreRequest request;
+    request.snapshot = o.snapshot;
+    request.out = o.out;
+    request.state_root = o.state_root;
+    request.etcdctl = store::find_etcdctl(o.etcdctl, store::self_executable());
+    request.provision.render = render_options(o);
+    request.provision.threads = o.threads;
+    const restore::RestoreResult r = restore::restore_cluster(spec, request);
+    if (o.json) {
+        nlohmann::json members = nlohmann::json::array();
+        for (const auto& m : r.members)
+            members.push_back({{"name", m.name}, {"config", m.config.string()}, {"state-dir", m.state_dir.string()}});
+        std::cout << nlohmann::json{{"revision", r.snapshot.revision},
+                                    {"totalKey", r.snapshot.total_keys},
+                                    {"sha256", r.snapshot.integrity.sha256},
+                                    {"token", r.token},
+                                    {"members", members},
+                                    {"warnings", warnings}}
+                         .dump()
+                  << '\n';
+        warnings.clear();
+        return cli::kExitOk;
+    }
+    std::cout << "restored " << o.snapshot << " (revision " << r.snapshot.revision << ", " << r.snapshot.total_keys
+              << " keys, sha256 " << r.snapshot.integrity.sha256 << ") into a new cluster of " << r.members.size()
+              << " members with etcd-initial-cluster-token " << r.token << "\n";
+    for (const auto& m : r.members)
+        std::cout << "start " << m.name << ": trellis-backend start --config " << m.config.string() << " --state-dir "
+                  << m.state_dir.string() << '\n';
+    return cli::kExitOk;
 }
 
 // Every backend.yml a lint argument stands for: the file itself, DIR/backend.yml, or DIR/*/backend.yml.
@@ -291,6 +330,24 @@ for the spec ("- {name: backend-4, address: 127.0.0.14, join: existing}"): run
 `trellisctl cluster member-add NAME PEER-URL`, start the node, and add that line to the spec so
 provision keeps it joined (and changes no other node's files).)");
 
+    CLI::App* restore_cmd = app.add_subcommand(
+        "restore", "turn a snapshot into a new cluster: configs with a new token, every member's data");
+    common(restore_cmd, true);
+    restore_cmd->add_option("--snapshot", o.snapshot, "the snapshot (trellisctl cluster snapshot save)")->required();
+    restore_cmd->add_option("--state-root", o.state_root, "each member's state dir becomes STATE-ROOT/<node>")
+        ->required();
+    restore_cmd->add_option("--etcdctl", o.etcdctl,
+                            "etcdctl to restore with [default: next to cluster-config, else on PATH]");
+    restore_cmd->footer(R"(
+Examples:
+  cluster-config restore examples/loopback-3.yml --out cluster --snapshot backup.db --state-root /var/lib/trellis-restored
+Checks the snapshot first (etcd's SHA-256, then etcdctl snapshot status), refuses if any
+STATE-ROOT/<node>/etcd exists, re-renders DIR/<node>/backend.yml with a new cluster token
+(certificates are reused or issued as provision does), and prepares each member's data with
+`etcdctl snapshot restore`. Then start every node with
+  trellis-backend start --config DIR/<node>/backend.yml --state-dir STATE-ROOT/<node>
+(on real hosts: copy STATE-ROOT/<node> to the node's state-dir). See docs/recovery.md.)");
+
     CLI::App* lint = app.add_subcommand("lint", "check backend.yml files and the certificates and keys they name");
     lint->add_option("PATH", o.lint_paths, "backend.yml files, node folders, a provisioned DIR, or a ca-config.json")
         ->required();
@@ -317,6 +374,7 @@ Exit 0 clean, 1 findings, 2 bad command line.)");
     if (prov->parsed()) return cmd_provision(o, warnings);
     if (add->parsed()) return cmd_add_node(o, warnings);
     if (lint->parsed()) return cmd_lint(o, warnings);
+    if (restore_cmd->parsed()) return cmd_restore(o, warnings);
     throw Error(Code::Usage, "no command given; see cluster-config --help");
 }
 

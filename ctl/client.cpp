@@ -25,10 +25,40 @@ std::string joined(const std::vector<std::string>& items) {
     return out;
 }
 
-httplib::Result call(httplib::Client& client, Method method, const std::string& target) {
+// A GET whose 2xx body goes to `sink` piece by piece; any other body is kept in `other` (an API error).
+httplib::Result get_streamed(httplib::Client& client, const std::string& target, const BodySink& sink,
+                             std::string& other) {
+    int status = 0;
+    std::exception_ptr failed;  // the sink's (a full disk): carried out of httplib, which stops reading
+    auto result = client.Get(
+        target, httplib::Headers{},
+        [&](const httplib::Response& r) {
+            status = r.status;
+            return true;
+        },
+        [&](const char* data, std::size_t len) {
+            if (status < 200 || status >= 300) {
+                other.append(data, len);
+                return true;
+            }
+            try {
+                sink.write(std::string_view(data, len));
+                return true;
+            } catch (...) {
+                failed = std::current_exception();
+                return false;
+            }
+        });
+    if (failed) std::rethrow_exception(failed);
+    return result;
+}
+
+httplib::Result call(httplib::Client& client, Method method, const std::string& target, const BodySink* sink,
+                     std::string& streamed_other) {
     const httplib::Headers headers{{"Accept", "application/json"}};
     switch (method) {
         case Method::Get:
+            if (sink) return get_streamed(client, target, *sink, streamed_other);
             return client.Get(target.c_str(), headers);
         case Method::Post:
             return client.Post(target.c_str(), headers, "", "application/json");
@@ -165,8 +195,8 @@ void ApiClient::check_files() const {
         check_readable(settings_.trusted_ca_file, Key::TrustedCaFile, settings_);
 }
 
-Response ApiClient::send(Method method, const std::string& target,
-                         const std::function<bool(const Response&)>& accept) const {
+Response ApiClient::send(Method method, const std::string& target, const std::function<bool(const Response&)>& accept,
+                         const BodySink* sink) const {
     check_files();
     using Clock = std::chrono::steady_clock;
     const auto timeout = std::chrono::milliseconds(settings_.timeout_ms);
@@ -193,9 +223,11 @@ Response ApiClient::send(Method method, const std::string& target,
 
         ERR_clear_error();
         const auto started = Clock::now();
-        httplib::Result result = call(client, method, target);
+        std::string streamed_other;
+        if (sink) sink->restart();
+        httplib::Result result = call(client, method, target, sink, streamed_other);
         if (result) {
-            Response response{result->status, result->body, url};
+            Response response{result->status, sink ? streamed_other : result->body, url};
             if (!accept || accept(response)) return response;
             if (!last) warn_(url + ": answered " + std::to_string(response.status) + "; trying the next URL");
             refused = std::move(response);

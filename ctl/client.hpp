@@ -54,6 +54,13 @@ std::string describe(const Attempt& attempt, const Settings& settings);
 // The error raised when no backend answered: TlsFailed if any refusal was TLS, else ConnectFailed.
 Error unreachable_error(const std::vector<Attempt>& attempts, const Settings& settings);
 
+// Where a streamed answer's body goes instead of Response::body (a snapshot): `restart` before each
+// attempt (a retry on the next URL starts over), `write` for each piece of a 2xx answer.
+struct BodySink {
+    std::function<void()> restart;
+    std::function<void(std::string_view)> write;
+};
+
 class ApiClient {
   public:
     // `warn` receives one-line warnings (skipped backends, disabled verification).
@@ -62,8 +69,9 @@ class ApiClient {
     // Sends to the configured URLs in order until one gives an HTTP answer that `accept` takes (default: any).
     // GET is retried on the next URL after any transport failure; mutations only when the request cannot
     // have reached the server (connect or handshake failure), so a member is never added twice.
-    Response send(Method method, const std::string& target,
-                  const std::function<bool(const Response&)>& accept = {}) const;
+    // With `sink`, a 2xx answer's body goes there as it arrives (Response::body stays empty).
+    Response send(Method method, const std::string& target, const std::function<bool(const Response&)>& accept = {},
+                  const BodySink* sink = nullptr) const;
 
     const Settings& settings() const { return settings_; }
 

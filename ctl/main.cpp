@@ -16,6 +16,7 @@
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "settings.hpp"
+#include "snapshot.hpp"
 #include "validate.hpp"
 
 namespace fs = std::filesystem;
@@ -191,6 +192,25 @@ int run(int argc, char** argv) {
                   "", "The API port of a member is the --url on its host. The peer port refuses our (client CA)",
                   "certificate, but only after sending its own, which is what is shown. Exit 0 when every port",
                   "served a certificate valid now, 1 when one is expired, 3 when a port served none."}));
+    std::string snapshot_file, etcdctl_path;
+    bool snapshot_overwrite = false;
+    auto* snapshot = cluster->add_subcommand("snapshot", "save a snapshot of the store, or report on one");
+    snapshot->require_subcommand(1);
+    auto* snapshot_save_cmd = snapshot->add_subcommand(
+        "save", "stream a snapshot from a backend into FILE (mode 0600; written only once etcd's SHA-256 checks out)");
+    snapshot_save_cmd->add_option("FILE", snapshot_file, "where to write the snapshot")->required();
+    snapshot_save_cmd->add_flag("--overwrite", snapshot_overwrite, "replace FILE if it exists");
+    snapshot_save_cmd->footer(
+        examples({"trellisctl cluster snapshot save backup.db",
+                  "trellisctl --format json cluster snapshot save /backups/trellis.db --overwrite", "",
+                  "Restore it into a new cluster with `cluster-config restore` (docs/recovery.md)."}));
+    auto* snapshot_status_cmd = snapshot->add_subcommand(
+        "status", "check a snapshot file (etcd's SHA-256) and print its hash, revision, keys and size");
+    snapshot_status_cmd->add_option("FILE", snapshot_file, "the snapshot")->required();
+    snapshot_status_cmd->add_option("--etcdctl", etcdctl_path,
+                                    "etcdctl to read it with [default: next to trellisctl, else on PATH]");
+    snapshot_status_cmd->footer(examples({"trellisctl cluster snapshot status backup.db",
+                                          "trellisctl cluster snapshot status backup.db --format json"}));
 
     auto* configure_cmd = app.add_subcommand(
         "configure",
@@ -225,6 +245,7 @@ int run(int argc, char** argv) {
         return 0;
     }
     if (*configure_cmd) return configure(f, std::cout);
+    if (*snapshot_status_cmd) return snapshot_status(snapshot_file, etcdctl_path, format, std::cout);
 
     // Arguments are checked before any file or network is touched, so typos are always exit 2.
     if (*add) {
@@ -240,6 +261,7 @@ int run(int argc, char** argv) {
     if (*health) return cluster_health(client, format, std::cout);
     if (*list) return member_list(client, format, std::cout);
     if (*certs) return cluster_certs(client, format, std::cout);
+    if (*snapshot_save_cmd) return snapshot_save(client, snapshot_file, snapshot_overwrite, format, std::cout);
     if (*remove) return member_remove(client, remove_id, format, std::cout);
     if (*update) return member_update(client, update_id, update_peers, format, std::cout);
     if (*add) {

@@ -17,7 +17,7 @@ _trellisctl() {
         --format)
             COMPREPLY=($(compgen -W "table json yaml" -- "$cur"))
             return ;;
-        --trusted-ca-file|--cert-file|--key-file|--config|--render)
+        --trusted-ca-file|--cert-file|--key-file|--config|--render|--etcdctl)
             COMPREPLY=($(compgen -f -- "$cur"))
             return ;;
         --out)
@@ -28,14 +28,15 @@ _trellisctl() {
     esac
 
     # The command words typed so far, skipping options and their values.
-    local i cmd="" sub=""
+    local i cmd="" sub="" action=""
     for ((i = 1; i < cword; i++)); do
         case "${words[i]}" in
-            --url|--trusted-ca-file|--cert-file|--key-file|--timeout|--config|--format|--render|--out) ((i++)) ;;
+            --url|--trusted-ca-file|--cert-file|--key-file|--timeout|--config|--format|--render|--out|--etcdctl) ((i++)) ;;
             -*) ;;
             *)
                 if [[ -z "$cmd" ]]; then cmd="${words[i]}"
                 elif [[ -z "$sub" ]]; then sub="${words[i]}"
+                elif [[ -z "$action" ]]; then action="${words[i]}"
                 fi ;;
         esac
     done
@@ -44,6 +45,8 @@ _trellisctl() {
         local extra=""
         [[ "$cmd" == configure ]] && extra="--overwrite"
         [[ "$sub" == member-add ]] && extra="--render --out"
+        [[ "$action" == save ]] && extra="--overwrite"
+        [[ "$action" == status ]] && extra="--etcdctl"
         COMPREPLY=($(compgen -W "$global_opts $extra" -- "$cur"))
         return
     fi
@@ -51,7 +54,13 @@ _trellisctl() {
     case "$cmd" in
         "") COMPREPLY=($(compgen -W "cluster configure version completion" -- "$cur")) ;;
         cluster)
-            [[ -z "$sub" ]] && COMPREPLY=($(compgen -W "certs health member-add member-list member-remove member-update" -- "$cur")) ;;
+            if [[ -z "$sub" ]]; then
+                COMPREPLY=($(compgen -W "certs health member-add member-list member-remove member-update snapshot" -- "$cur"))
+            elif [[ "$sub" == snapshot && -z "$action" ]]; then
+                COMPREPLY=($(compgen -W "save status" -- "$cur"))
+            elif [[ "$sub" == snapshot ]]; then
+                COMPREPLY=($(compgen -f -- "$cur"))
+            fi ;;
         completion)
             [[ -z "$sub" ]] && COMPREPLY=($(compgen -W "bash zsh" -- "$cur")) ;;
     esac

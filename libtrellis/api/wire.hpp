@@ -22,6 +22,8 @@ using Json = nlohmann::ordered_json;
 // The endpoints (docs/api.md).
 inline constexpr std::string_view kHealthPath = "/health";
 inline constexpr std::string_view kMembersPath = "/api/core/v2/cluster/members";
+// Trellis's own: a stream of etcd's snapshot (application/octet-stream), not a JSON document.
+inline constexpr std::string_view kSnapshotPath = "/api/trellis/v1/snapshot";
 std::string member_path(std::uint64_t id);  // kMembersPath + "/" + hex ID
 
 // What travels: etcd's own types, as the store client decodes them from etcd.

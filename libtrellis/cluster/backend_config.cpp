@@ -40,6 +40,13 @@ constexpr auto kKeys = std::to_array<BackendKey>({
     {Key::ApiInsecure, "api-insecure", "", Bool, "false",
      "serve the API as plain HTTP, without cert-file/key-file: anyone who reaches api-listen-address can change "
      "cluster membership; only for a network nobody else reaches (not an etcd flag)"},
+    {Key::SnapshotInterval, "snapshot-interval", "", Duration, "",
+     "take a snapshot of the store this often (e.g. 1h; only the leader takes it, one member at a time); "
+     "empty: no scheduled snapshots"},
+    {Key::SnapshotDir, "snapshot-dir", "", Path, "",
+     "directory for scheduled snapshots (default: <state-dir>/snapshots), mode 0700"},
+    {Key::SnapshotRetain, "snapshot-retain", "", Int, "24",
+     "how many scheduled snapshots to keep in snapshot-dir; older ones are deleted"},
     {Key::NoEmbedEtcd, "no-embed-etcd", "", Bool, "false",
      "do not run an embedded etcd; use the external store at etcd-client-urls"},
     {Key::EtcdClientUrls, "etcd-client-urls", "", UrlList, "",

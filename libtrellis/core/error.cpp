@@ -57,6 +57,8 @@ constexpr auto kNames = std::to_array<CodeInfo>({
     {Code::StoreRequestFailed, "StoreRequestFailed"},
     {Code::StoreProcessFailed, "StoreProcessFailed"},
     {Code::MemberNotFound, "MemberNotFound"},
+    {Code::SnapshotCorrupt, "SnapshotCorrupt"},
+    {Code::QuorumReachable, "QuorumReachable"},
     {Code::ConnectFailed, "ConnectFailed"},
     {Code::TlsFailed, "TlsFailed"},
     {Code::HttpError, "HttpError"},

@@ -69,6 +69,8 @@ enum class Code : int {
     StoreRequestFailed = 15002,
     StoreProcessFailed = 15003,
     MemberNotFound = 15004,
+    SnapshotCorrupt = 15010,  // not an etcd snapshot, truncated, or its SHA-256 does not match
+    QuorumReachable = 15011,  // recover refused: a quorum of the members still answers
     // 16xxx network and TLS
     ConnectFailed = 16001,
     TlsFailed = 16002,

@@ -14,6 +14,7 @@
 #include <random>
 #include <set>
 #include <sstream>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -260,6 +261,35 @@ std::vector<std::string> recover_locked(const fs::path& root) {
     return notes;
 }
 
+// Creates a new temp sibling of `path` with exactly `mode` (whatever the umask); its fd.
+int open_temp(const fs::path& path, const fs::path& tmp, mode_t mode) {
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0) throw Error(Code::FileWriteFailed, located(path.string(), "cannot create: " + errno_text()));
+    if (::fchmod(fd, mode) != 0) {
+        const std::string why = errno_text();
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        throw Error(Code::FileWriteFailed, located(path.string(), "cannot set mode: " + why));
+    }
+    return fd;
+}
+
+// Writes all of `data`; false with errno set on failure.
+bool write_all(int fd, std::string_view data) {
+    const char* p = data.data();
+    size_t left = data.size();
+    while (left > 0) {
+        const ssize_t n = ::write(fd, p, left);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        p += n;
+        left -= static_cast<size_t>(n);
+    }
+    return true;
+}
+
 }  // namespace
 
 namespace {
@@ -334,6 +364,42 @@ void write_file_atomic(const fs::path& path, std::string_view data, mode_t mode)
         throw Error(Code::FileWriteFailed, located(path.string(), "cannot replace: " + why));
     }
     sync_dir(path.parent_path());
+}
+
+AtomicWriter::AtomicWriter(fs::path path, mode_t mode)
+    : path_(std::move(path)), tmp_(temp_name(path_)), fd_(open_temp(path_, tmp_, mode)) {}
+
+AtomicWriter::~AtomicWriter() {
+    if (fd_ < 0) return;
+    ::close(fd_);
+    ::unlink(tmp_.c_str());
+}
+
+void AtomicWriter::write(std::string_view data) {
+    if (fd_ < 0) throw Error(Code::Internal, located(path_.string(), "write after commit"));
+    if (!write_all(fd_, data))
+        throw Error(Code::FileWriteFailed, located(path_.string(), "write failed: " + errno_text()));
+}
+
+void AtomicWriter::truncate() {
+    if (fd_ >= 0 && (::ftruncate(fd_, 0) != 0 || ::lseek(fd_, 0, SEEK_SET) != 0))
+        throw Error(Code::FileWriteFailed, located(path_.string(), "cannot truncate: " + errno_text()));
+}
+
+void AtomicWriter::commit(bool overwrite) {
+    if (fd_ < 0) throw Error(Code::Internal, located(path_.string(), "commit twice"));
+    if (::fsync(fd_) != 0) throw Error(Code::FileWriteFailed, located(path_.string(), "fsync failed: " + errno_text()));
+    const int fd = std::exchange(fd_, -1);
+    // link() never replaces an existing file, so "do not overwrite" holds even against a race.
+    const bool placed = ::close(fd) == 0 && (overwrite ? ::rename(tmp_.c_str(), path_.c_str()) == 0
+                                                       : ::link(tmp_.c_str(), path_.c_str()) == 0);
+    const int err = errno;
+    ::unlink(tmp_.c_str());
+    if (!placed && err == EEXIST)
+        throw Error(Code::FileExists, located(path_.string(), "already exists; remove it or pass --overwrite"));
+    if (!placed)
+        throw Error(Code::FileWriteFailed, located(path_.string(), "cannot write: " + std::string(std::strerror(err))));
+    sync_dir(path_.parent_path());
 }
 
 void FileSet::add(fs::path path, std::string data, mode_t mode) {

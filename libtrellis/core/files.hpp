@@ -35,6 +35,29 @@ std::string read_source(std::string_view spec);
 // old file (if any) is untouched and no temp file is left behind.
 void write_file_atomic(const std::filesystem::path& path, std::string_view data, mode_t mode);
 
+// A file written in pieces (a download, a snapshot) that appears at `path` only on commit(): a sibling
+// temp file with exactly `mode`, fsynced and renamed. Destroyed without commit() (a failure, an
+// exception), the temp file is removed, so a failure never leaves a partial file behind.
+class AtomicWriter {
+  public:
+    AtomicWriter(std::filesystem::path path, mode_t mode);
+    ~AtomicWriter();
+    AtomicWriter(const AtomicWriter&) = delete;
+    AtomicWriter& operator=(const AtomicWriter&) = delete;
+    void write(std::string_view data);
+    // Everything written so far (for a check before commit), readable while the writer lives.
+    const std::filesystem::path& temp_path() const { return tmp_; }
+    // Fails with Code::FileExists when `path` exists, unless `overwrite` is set.
+    void commit(bool overwrite);
+    // Drops what was written (restart a download from another source).
+    void truncate();
+
+  private:
+    std::filesystem::path path_;
+    std::filesystem::path tmp_;
+    int fd_ = -1;
+};
+
 // A group of files that appear together or not at all, even across a kill -9 or a power cut.
 // commit() stages every file in ROOT/.trellis-commit/ (one flat folder: no directories are made in
 // ROOT until the set is safe), syncs, then writes a manifest: the commit point. Only then are the

@@ -34,19 +34,6 @@ bool is_base64(std::string_view text) {
     return text.substr(0, data).find_first_not_of(kAlphabet) == std::string_view::npos;
 }
 
-std::string base64_decode(std::string_view text, std::string_view where) {
-    if (!is_base64(text)) throw Error(Code::StoreRequestFailed, std::string(where) + ": etcd sent invalid base64");
-    std::string out(3 * text.size() / 4, '\0');
-    const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                  reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-    if (n < 0) throw Error(Code::StoreRequestFailed, std::string(where) + ": etcd sent invalid base64");
-    // EVP_DecodeBlock counts padding as zero bytes; drop them.
-    std::size_t len = static_cast<std::size_t>(n);
-    for (std::size_t i = text.size(); i > 0 && text[i - 1] == '='; --i) --len;
-    out.resize(len);
-    return out;
-}
-
 // The gateway writes 64-bit integers as JSON strings (proto3 JSON mapping); accept numbers too.
 template <typename Int>
 Int integer_field(const json& object, const char* key) {
@@ -198,6 +185,19 @@ StoreError etcd_error(const Url& url, int http_status, const std::string& body) 
 
 }  // namespace
 
+std::string base64_decode(std::string_view text, std::string_view where) {
+    if (!is_base64(text)) throw Error(Code::StoreRequestFailed, std::string(where) + ": etcd sent invalid base64");
+    std::string out(3 * text.size() / 4, '\0');
+    const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                  reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
+    if (n < 0) throw Error(Code::StoreRequestFailed, std::string(where) + ": etcd sent invalid base64");
+    // EVP_DecodeBlock counts padding as zero bytes; drop them.
+    std::size_t len = static_cast<std::size_t>(n);
+    for (std::size_t i = text.size(); i > 0 && text[i - 1] == '='; --i) --len;
+    out.resize(len);
+    return out;
+}
+
 std::string hex_id(std::uint64_t id) {
     std::array<char, 17> buf{};
     std::snprintf(buf.data(), buf.size(), "%llx", static_cast<unsigned long long>(id));
@@ -243,7 +243,7 @@ EtcdClient::EtcdClient(ClientOptions options) : options_(std::move(options)) {
     for (const auto& e : options_.endpoints) endpoints_.push_back(parse_url(e, "etcd endpoint"));
 }
 
-json EtcdClient::call_on(const Url& url, std::string_view path, const json& body) {
+httplib::Client EtcdClient::client_for(const Url& url) const {
     httplib::Client client(url.to_string(), options_.tls.cert_file, options_.tls.key_file);
     const auto secs = [](std::chrono::milliseconds ms) {
         return std::pair<time_t, time_t>(ms.count() / 1000, (ms.count() % 1000) * 1000);
@@ -258,6 +258,11 @@ json EtcdClient::call_on(const Url& url, std::string_view path, const json& body
         if (!options_.tls.ca_file.empty()) client.set_ca_cert_path(options_.tls.ca_file);
         client.enable_server_certificate_verification(true);
     }
+    return client;
+}
+
+json EtcdClient::call_on(const Url& url, std::string_view path, const json& body) {
+    httplib::Client client = client_for(url);
     // Read the answer through handlers rather than Post(): etcd's gateway ends error answers
     // with a chunked trailer ("Grpc-Trailer-Content-Type") that cpp-httplib 0.11 fails to
     // parse, reporting a read error after it has handed us the status and the whole body.
@@ -295,6 +300,51 @@ json EtcdClient::call_on(const Url& url, std::string_view path, const json& body
         throw Error(Code::StoreRequestFailed, url.to_string() + std::string(path) +
                                                   ": etcd answered JSON that is not an object but " + doc.type_name());
     return doc;
+}
+
+void EtcdClient::stream_on(const Url& url, std::string_view path, const json& body,
+                           const std::function<void(const json&)>& on_result) {
+    httplib::Client client = client_for(url);
+    httplib::Request request;
+    request.method = "POST";
+    request.path = std::string(path);
+    request.body = body.dump();
+    request.set_header("Content-Type", "application/json");
+    int status = 0;
+    std::string pending;  // the gateway writes one JSON message per line: {"result":{...}} or {"error":{...}}
+    const auto take = [&](std::string_view line) {
+        if (line.find_first_not_of(" \r\n") == std::string_view::npos) return;
+        const json message = json::parse(line, nullptr, false);
+        if (message.is_discarded())
+            throw Error(Code::StoreRequestFailed, url.to_string() + std::string(path) + ": etcd sent a broken message");
+        if (message.contains("error")) throw etcd_error(url, status, message["error"].dump());
+        on_result(message.value("result", json::object()));
+    };
+    request.response_handler = [&](const httplib::Response& r) {
+        status = r.status;
+        return true;
+    };
+    std::exception_ptr failed;  // thrown by `take` or the sink: carried out of httplib, which stops reading
+    request.content_receiver = [&](const char* data, std::size_t len, std::uint64_t, std::uint64_t) {
+        pending.append(data, len);
+        if (status != 200) return true;  // an error answer: one document, read whole below
+        try {
+            for (std::size_t nl; (nl = pending.find('\n')) != std::string::npos; pending.erase(0, nl + 1))
+                take(std::string_view(pending).substr(0, nl));
+        } catch (...) {
+            failed = std::current_exception();
+            return false;
+        }
+        return true;
+    };
+    ERR_clear_error();
+    httplib::Response response;
+    httplib::Error error = httplib::Error::Success;
+    const bool sent = client.send(request, response, error);
+    if (failed) std::rethrow_exception(failed);
+    if (status != 0 && status != 200) throw etcd_error(url, status, pending);
+    if (status == 200) take(pending);
+    if (!sent) throw transport_error(url, error, client.get_openssl_verify_result(), take_openssl_reasons(), options_);
 }
 
 json EtcdClient::call(std::string_view path, const json& body) {

@@ -6,12 +6,17 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+namespace httplib {
+class Client;
+}
 
 #include "core/error.hpp"
 #include "store/url.hpp"
@@ -135,13 +140,24 @@ class EtcdClient {
     // One gateway call on exactly one endpoint (no failover), e.g. to check a member on its own URL.
     nlohmann::json call_on(const Url& endpoint, std::string_view path, const nlohmann::json& body);
 
+    // A server-streaming gateway call on one endpoint (Maintenance.Snapshot): each message's "result"
+    // to `on_result`, in order, as it arrives. An "error" message is a StoreError.
+    void stream_on(const Url& endpoint, std::string_view path, const nlohmann::json& body,
+                   const std::function<void(const nlohmann::json&)>& on_result);
+
     const ClientOptions& options() const { return options_; }
+    const std::vector<Url>& endpoints() const { return endpoints_; }
 
   private:
+    httplib::Client client_for(const Url& endpoint) const;
+
     ClientOptions options_;
     std::vector<Url> endpoints_;
     std::size_t preferred_ = 0;  // the endpoint that answered last
 };
+
+// The gateway's base64 (keys, values, snapshot blobs); Code::StoreRequestFailed naming `where` if broken.
+std::string base64_decode(std::string_view text, std::string_view where);
 
 // Decoders for the gateway's JSON (uint64/int64 arrive as strings), exposed for tests.
 ResponseHeader decode_header(const nlohmann::json& json);

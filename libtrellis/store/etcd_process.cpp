@@ -28,15 +28,16 @@ bool is_executable(const fs::path& p) {
 
 }  // namespace
 
-fs::path find_etcd_binary(const std::string& explicit_path, const fs::path& self_exe) {
+fs::path find_etcd_tool(std::string_view name, const std::string& explicit_path, const fs::path& self_exe,
+                        std::string_view flag) {
     if (!explicit_path.empty()) {
         if (!is_executable(explicit_path))
-            throw Error(Code::StoreProcessFailed, "--etcd-binary " + explicit_path + ": not an executable file");
+            throw Error(Code::StoreProcessFailed, std::string(flag) + " " + explicit_path + ": not an executable file");
         return explicit_path;
     }
     std::string looked;
     if (!self_exe.empty()) {
-        const fs::path beside = self_exe.parent_path() / "etcd";
+        const fs::path beside = self_exe.parent_path() / name;
         if (is_executable(beside)) return beside;
         looked = beside.string() + ", ";
     }
@@ -44,11 +45,23 @@ fs::path find_etcd_binary(const std::string& explicit_path, const fs::path& self
     std::stringstream dirs(path ? path : "/usr/local/bin:/usr/bin:/bin");
     for (std::string dir; std::getline(dirs, dir, ':');) {
         if (dir.empty()) continue;
-        const fs::path candidate = fs::path(dir) / "etcd";
+        const fs::path candidate = fs::path(dir) / name;
         if (is_executable(candidate)) return candidate;
     }
-    throw Error(Code::StoreProcessFailed, "cannot find the etcd binary (looked at " + looked +
-                                              "and on PATH): install Debian's etcd-server or pass --etcd-binary");
+    throw Error(Code::StoreProcessFailed, "cannot find the " + std::string(name) + " binary (looked at " + looked +
+                                              "and on PATH): install Debian's " +
+                                              (name == "etcd" ? "etcd-server" : "etcd-client") + " or pass " +
+                                              std::string(flag));
+}
+
+fs::path find_etcd_binary(const std::string& explicit_path, const fs::path& self_exe) {
+    return find_etcd_tool("etcd", explicit_path, self_exe, "--etcd-binary");
+}
+
+fs::path self_executable() {
+    std::error_code ec;
+    const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+    return ec ? fs::path() : self;
 }
 
 std::string describe_status(int status) {

@@ -24,6 +24,11 @@ namespace trellis::store {
 // The etcd binary: `explicit_path` if given (must be executable), else "etcd" next to
 // `self_exe`, else on PATH. Code::StoreProcessFailed saying where it looked otherwise.
 std::filesystem::path find_etcd_binary(const std::string& explicit_path, const std::filesystem::path& self_exe);
+// Any of etcd's binaries ("etcdctl") found the same way; `flag` is the option that names it explicitly.
+std::filesystem::path find_etcd_tool(std::string_view name, const std::string& explicit_path,
+                                     const std::filesystem::path& self_exe, std::string_view flag);
+// This process's executable (/proc/self/exe), "" if unknown: where the tools look for etcd first.
+std::filesystem::path self_executable();
 
 struct ProcessOptions {
     std::filesystem::path binary;

@@ -18,24 +18,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
-bool all_healthy(const nlohmann::json& body, std::size_t n) {
-    if (!body.contains("ClusterHealth") || body["ClusterHealth"].size() != n) return false;
-    for (const auto& m : body["ClusterHealth"])
-        if (!m.value("Healthy", false)) return false;
-    return true;
-}
-
-// Waits (bounded) until the node's /health reports n healthy members.
 bool wait_healthy(const ProvisionedCluster& cluster, const std::string& node, std::size_t n,
                   std::chrono::seconds limit) {
-    const auto deadline = Clock::now() + limit;
-    auto client = cluster.api(node);
-    while (Clock::now() < deadline) {
-        const auto [status, body] = get_health(*client, 2);
-        if (status == 200 && all_healthy(body, n)) return true;
-        std::this_thread::sleep_for(200ms);
-    }
-    return false;
+    return ::trellis::testing::wait_healthy(*cluster.api(node), n, limit);
 }
 
 class ThreeBackends : public ::testing::Test {

@@ -177,6 +177,8 @@ TEST_F(Ctl, HelpOfEveryCommandHasExamples) {
                                                          {"cluster", "member-list"},
                                                          {"cluster", "member-remove"},
                                                          {"cluster", "member-update"},
+                                                         {"cluster", "snapshot", "save"},
+                                                         {"cluster", "snapshot", "status"},
                                                          {"configure"},
                                                          {"version"},
                                                          {"completion"}};
@@ -220,6 +222,30 @@ TEST_F(Ctl, BashCompletionOffersCommandsSubcommandsAndValues) {
     EXPECT_EQ(complete_bash("trellisctl cluster health --format "), "table\njson\nyaml\n");
     EXPECT_EQ(complete_bash("trellisctl completion "), "bash\nzsh\n");
     EXPECT_NE(complete_bash("trellisctl cluster member-add --r").find("--render"), std::string::npos);
+    EXPECT_EQ(complete_bash("trellisctl cluster sn"), "snapshot\n");
+    EXPECT_EQ(complete_bash("trellisctl cluster snapshot "), "save\nstatus\n");
+    EXPECT_EQ(complete_bash("trellisctl cluster snapshot save --o"), "--overwrite\n");
+}
+
+TEST_F(Ctl, SnapshotSaveNeverReplacesAFileAndStatusRefusesANonSnapshot) {
+    trellis::testing::TempDir dir;
+    trellis::testing::spit(dir / "mine.db", "the user's");
+    // Refused before any connection is tried (nobody listens on the default URL here).
+    RunResult r = ctl({"cluster", "snapshot", "save", (dir / "mine.db").string()});
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("already exists; pass --overwrite"), std::string::npos) << r.err;
+    EXPECT_EQ(trellis::testing::slurp(dir / "mine.db"), "the user's");
+    r = ctl({"cluster", "snapshot", "status", (dir / "mine.db").string()});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("not an etcd snapshot"), std::string::npos) << r.err;
+    // A failed save leaves nothing behind.
+    std::vector<std::string> args{"--url", "https://127.0.0.62:1"};
+    for (const auto& c : creds()) args.push_back(c);
+    for (const char* a : {"cluster", "snapshot", "save"}) args.push_back(a);
+    args.push_back((dir / "new.db").string());
+    r = ctl(args);
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator()), 1);
 }
 
 // scripts/setup.sh installs zsh, so this always runs.

@@ -170,6 +170,23 @@ RunResult ProvisionedCluster::etcdctl(const std::string& node, const std::vector
     return run(argv, {}, {}, 20);
 }
 
+bool all_healthy(const nlohmann::json& body, std::size_t n) {
+    if (!body.contains("ClusterHealth") || body["ClusterHealth"].size() != n) return false;
+    for (const auto& m : body["ClusterHealth"])
+        if (!m.value("Healthy", false)) return false;
+    return true;
+}
+
+bool wait_healthy(httplib::Client& client, std::size_t n, std::chrono::seconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+        const auto [status, body] = get_health(client, 2);
+        if (status == 200 && all_healthy(body, n)) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return false;
+}
+
 std::pair<int, nlohmann::json> get_health(httplib::Client& client, int timeout) {
     auto res = client.Get("/health?timeout=" + std::to_string(timeout));
     if (!res) return {0, nlohmann::json{{"transport", httplib::to_string(res.error())}}};

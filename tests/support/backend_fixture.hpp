@@ -6,6 +6,7 @@
 #include <httplib.h>
 #include <sys/types.h>
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -61,7 +62,11 @@ class ProvisionedCluster {
     const std::vector<std::string>& nodes() const { return nodes_; }
     // out/<node>/backend.yml; also for a node added later (cluster-config add-node, member-add --render).
     std::filesystem::path config(const std::string& node) const;
-    std::filesystem::path state_dir(const std::string& node) const { return dir_ / ("state-" + node); }
+    // <dir>/state-<node>, or <root>/<node> after use_state_root(root) (cluster-config restore's layout).
+    std::filesystem::path state_dir(const std::string& node) const {
+        return state_root_.empty() ? dir_ / ("state-" + node) : state_root_ / node;
+    }
+    void use_state_root(std::filesystem::path root) { state_root_ = std::move(root); }
     std::filesystem::path log(const std::string& node) const { return dir_ / (node + ".log"); }
 
     // The admin client's files (out/clients/admin/), and the CA's (out/ca/) for issuing test certs.
@@ -83,8 +88,14 @@ class ProvisionedCluster {
 
   private:
     std::filesystem::path dir_;
+    std::filesystem::path state_root_;
     std::vector<std::string> nodes_;
 };
+
+// A /health body that lists exactly `n` members, all healthy.
+bool all_healthy(const nlohmann::json& body, std::size_t n);
+// Waits (bounded by `limit`) until /health answers 200 with `n` healthy members.
+bool wait_healthy(httplib::Client& client, std::size_t n, std::chrono::seconds limit);
 
 // GET /health?timeout=N: status and body (status 0 and {"transport": why} when nothing answered).
 std::pair<int, nlohmann::json> get_health(httplib::Client& client, int timeout = 3);

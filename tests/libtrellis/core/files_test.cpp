@@ -35,6 +35,47 @@ TEST(Files, AtomicWriteSetsExactModeWhateverTheUmask) {
     EXPECT_EQ(slurp(dir / "key.pem"), "secret");
 }
 
+TEST(Files, AtomicWriterShowsNothingUntilCommitAndLeavesNothingOnFailure) {
+    TempDir dir;
+    const mode_t old = ::umask(0);
+    {
+        AtomicWriter w(dir / "snap.db", kSecretMode);
+        w.write("part one, ");
+        EXPECT_FALSE(fs::exists(dir / "snap.db"));
+        EXPECT_EQ(slurp(w.temp_path()), "part one, ");
+        w.truncate();  // a retry from another source starts over
+        w.write("whole");
+        w.commit(false);
+    }
+    ::umask(old);
+    EXPECT_EQ(slurp(dir / "snap.db"), "whole");
+    EXPECT_EQ(mode_of(dir / "snap.db"), 0600u);
+    {
+        AtomicWriter abandoned(dir / "other.db", kSecretMode);
+        abandoned.write("half");
+    }  // destroyed without commit: an error path
+    EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()), 1);
+}
+
+TEST(Files, AtomicWriterNeverReplacesWithoutOverwrite) {
+    TempDir dir;
+    write_file_atomic(dir / "snap.db", "the user's", kSecretMode);
+    AtomicWriter w(dir / "snap.db", kSecretMode);
+    w.write("new");
+    try {
+        w.commit(false);
+        FAIL() << "replaced an existing file";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), Code::FileExists);
+    }
+    EXPECT_EQ(slurp(dir / "snap.db"), "the user's");
+    EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()), 1);
+    AtomicWriter replace(dir / "snap.db", kSecretMode);
+    replace.write("new");
+    replace.commit(true);
+    EXPECT_EQ(slurp(dir / "snap.db"), "new");
+}
+
 TEST(Files, AtomicWriteReplacesAndLeavesNoTemp) {
     TempDir dir;
     write_file_atomic(dir / "a", "one", kPublicMode);
