@@ -14,6 +14,8 @@ packages=(
   libcpp-httplib-dev libkainjow-mustache-dev libgtest-dev libgmock-dev
   # the real peers the tests and the cluster run against
   etcd-server etcd-client golang-cfssl openssl botan curl procps
+  # examples/haproxy.cfg is checked with `haproxy -c` (the service is not started by the tests)
+  haproxy
   # shells the completion scripts are checked with; the formatter the suite checks with
   bash zsh clang-format
 )

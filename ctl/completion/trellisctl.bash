@@ -43,7 +43,7 @@ _trellisctl() {
     if [[ "$cur" == -* ]]; then
         local extra=""
         [[ "$cmd" == configure ]] && extra="--overwrite"
-        [[ "$sub" == member-add ]] && extra="--render --out"
+        [[ "$sub" == member-add || "$sub" == member-replace ]] && extra="--render --out --voter --wait"
         COMPREPLY=($(compgen -W "$global_opts $extra" -- "$cur"))
         return
     fi
@@ -51,7 +51,7 @@ _trellisctl() {
     case "$cmd" in
         "") COMPREPLY=($(compgen -W "cluster configure version completion" -- "$cur")) ;;
         cluster)
-            [[ -z "$sub" ]] && COMPREPLY=($(compgen -W "health member-add member-list member-remove member-update" -- "$cur")) ;;
+            [[ -z "$sub" ]] && COMPREPLY=($(compgen -W "health member-add member-list member-remove member-replace member-update" -- "$cur")) ;;
         completion)
             [[ -z "$sub" ]] && COMPREPLY=($(compgen -W "bash zsh" -- "$cur")) ;;
     esac
