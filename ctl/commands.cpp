@@ -111,7 +111,8 @@ int member_add(const ApiClient& client, const std::string& name, const std::stri
     if (format == Format::Table) {
         std::string text = member_added_text(answer, name);
         if (!change.voter)
-            text += "\n" + name + " joins as a learner; the leader's backend promotes it to a voting member once "
+            text += "\n" + name +
+                    " joins as a learner; the leader's backend promotes it to a voting member once "
                     "it has caught up\n";
         if (rendered)
             text += "\nwrote " + std::to_string(rendered->files.size()) + " files for " + name +

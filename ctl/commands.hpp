@@ -5,8 +5,8 @@
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <filesystem>
+#include <functional>
 #include <ostream>
 #include <string>
 

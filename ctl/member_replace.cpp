@@ -27,7 +27,7 @@ std::string joined(const std::vector<std::string>& urls) {
 
 // DELETE then POST, each waiting out etcd's strict reconfiguration check; the add's answer.
 api::MembersAnswer remove_then_add(const ApiClient& client, const api::Member& dead, const std::string& urls,
-                              const ChangeOptions& change, Json& doc) {
+                                   const ChangeOptions& change, Json& doc) {
     Json removed;
     members_or_throw(
         send_waiting_out_unhealthy([&] { return client.send(Method::Delete, api::member_path(dead.id), accept_write); },
@@ -77,8 +77,8 @@ int member_replace(const ApiClient& client, const std::string& name, const std::
     check_member_name(name);
     const std::string urls = joined(parse_peer_urls(peer_urls));
     Json list_doc, health_doc;
-    const Member dead =
-        find_named(members_or_throw(client.send(Method::Get, std::string(api::kMembersPath), accept_read), list_doc), name);
+    const Member dead = find_named(
+        members_or_throw(client.send(Method::Get, std::string(api::kMembersPath), accept_read), list_doc), name);
     check_replaceable(fetch_health(client, health_doc), dead.id, name);
 
     // Render first: a spec or certificate problem must not cost the cluster a member.
