@@ -77,7 +77,7 @@ int member_replace(const ApiClient& client, const std::string& name, const std::
     check_member_name(name);
     const std::string urls = joined(parse_peer_urls(peer_urls));
     Json list_doc, health_doc;
-    const Member dead = find_named(
+    const api::Member dead = find_named(
         members_or_throw(client.send(Method::Get, std::string(api::kMembersPath), accept_read), list_doc), name);
     check_replaceable(fetch_health(client, health_doc), dead.id, name);
 
