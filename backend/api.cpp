@@ -11,6 +11,7 @@
 #include "log.hpp"
 #include "pki/certificate.hpp"
 #include "snapshot.hpp"
+#include "readyz.hpp"
 #include "store/health.hpp"
 #include "store/url.hpp"
 
@@ -95,6 +96,7 @@ void ApiServer::start() {
                                              options_.trusted_ca_file + ")");
         SSL_CTX_set_min_proto_version(ssl->ssl_context(), TLS1_2_VERSION);
         tls_files_->install(ssl->ssl_context());  // files changed on disk are served from the next handshake
+        if (!options_.trusted_ca_file.empty()) require_client_cert_except_readyz(*ssl, ssl->ssl_context());
         server_ = std::move(ssl);
     } else {
         server_ = std::make_unique<httplib::Server>();
@@ -107,6 +109,7 @@ void ApiServer::start() {
     server_->set_keep_alive_timeout(1);
 
     const ApiOptions& o = options_;
+    serve_readyz(*server_, o.store, o.readyz_budget);
     server_->Get(
         std::string(api::kHealthPath),
         guarded("GET /health", [&o](const httplib::Request& req, httplib::Response& res) {
@@ -143,7 +146,9 @@ void ApiServer::start() {
                       // a member that has not started has no name, exactly as sensuctl expects it.
                       const std::string name = req.has_param("name") ? req.get_param_value("name") : "";
                       store::EtcdClient client(o.store);
-                      const auto change = client.member_add(urls);
+                      // ?learner=true: an etcd learner, promoted by the leader's backend (promoter.hpp).
+                      const bool learner = req.has_param("learner") && req.get_param_value("learner") == "true";
+                      const auto change = client.member_add(urls, learner);
                       log(Level::Info, "added member " + store::hex_id(change.member ? change.member->id : 0) +
                                            (name.empty() ? "" : " (" + name + ")") + " with peer URLs " +
                                            req.get_param_value("peer-addrs"));

@@ -35,6 +35,7 @@ struct ApiOptions {
     std::function<nlohmann::ordered_json()> snapshot_health;
     std::chrono::seconds default_health_timeout{3};
     std::chrono::seconds max_health_timeout{30};
+    std::chrono::milliseconds readyz_budget{900};  // GET /readyz answers within this (plus sending it)
 };
 
 // /health's added "ExpiringCertificates": [{"Key","File","Subject","NotAfter","Expired"}] (empty when none).

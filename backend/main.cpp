@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -19,9 +20,12 @@
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "log.hpp"
+#include "node_state.hpp"
 #include "preflight.hpp"
 #include "recover.hpp"
 #include "snapshot.hpp"
+#include "promoter.hpp"
+#include "store/etcd_failure.hpp"
 #include "store/etcd_process.hpp"
 #include "store/health.hpp"
 
@@ -57,9 +61,17 @@ Examples:
   trellis-backend start --no-embed-etcd --etcd-client-urls https://10.0.0.1:2379,https://10.0.0.2:2379 \
       --etcd-trusted-ca-file ca.pem --etcd-cert-file client.pem --etcd-key-file client-key.pem
 
+A member added by `trellisctl cluster member-add` joins as a learner and is
+promoted by the leader's backend once it has caught up. A removed member exits
+4; started again with its old data it exits 4 at once, and --move-removed-data
+moves that data to <state-dir>/etcd.removed-<time> (never deletes it) to join
+as the member added since.
+
 Exit codes: 0 stopped by SIGTERM/SIGINT, 1 failed (bad config, preflight, etcd
-died), 2 bad command line, 3 cannot reach or authenticate to etcd.
-API: docs/api.md (GET /health answers 200 only when every member is healthy).)";
+died, damaged or foreign data), 2 bad command line, 3 cannot reach or
+authenticate to etcd, 4 this member was removed from the cluster.
+API: docs/api.md (GET /health answers 200 only when every member is healthy;
+GET /readyz, without a client certificate, 200 when this node can serve).)";
 
 constexpr const char* kRecoverFooter = R"(
 Only when a majority of the members is lost for good (docs/recovery.md). Stop this node's
@@ -155,6 +167,7 @@ struct StartOptions {
     std::string etcd_binary;
     int ready_timeout = 120;
     int stop_timeout = 10;
+    bool move_removed_data = false;
 };
 
 store::ClientOptions store_options(const cluster::BackendConfig& config) {
@@ -230,6 +243,85 @@ int supervise(Signals& signals, store::EtcdProcess* etcd, ApiServer& api, int st
     }
 }
 
+fs::path self_exe() {
+    char self[4096];
+    const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    return n > 0 ? fs::path(std::string(self, static_cast<std::size_t>(n))) : fs::path();
+}
+
+// Waits until this node's etcd serves a linearizable read on its own URL (a learner only after the leader's
+// backend promoted it). False when a signal came first; throws with the cause when etcd fails.
+bool wait_ready(const cluster::BackendConfig& config, const StartOptions& options, Signals& signals,
+                store::EtcdProcess& etcd, const std::atomic<bool>& foreign) {
+    const auto store = store_options(config);
+    const store::Member self_member{
+        0, config.get(Key::EtcdName), {}, config.get_list(Key::EtcdAdvertiseClientUrls), false};
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(options.ready_timeout);
+    std::string waiting_for;
+    for (;;) {
+        if (!etcd.running())
+            throw explain_etcd_failure(config, etcd.last_lines(), "etcd failed to start: it " + etcd.describe_exit());
+        if (foreign) {  // etcd would repeat "cluster ID mismatch" until the deadline
+            etcd.stop(std::chrono::seconds(options.stop_timeout));
+            throw explain_etcd_failure(config, etcd.last_lines(), "etcd reported a cluster ID mismatch");
+        }
+        // Poll often: the time from etcd serving to the API answering is the backend's whole overhead.
+        if (const int sig = signals.wait(20ms)) {
+            log(Level::Info, std::string("received ") + signal_name(sig) + " while etcd was starting, stopping");
+            etcd.stop(std::chrono::seconds(options.stop_timeout));
+            return false;
+        }
+        const auto health = store::check_member(self_member, store, 1000ms);
+        if (health.healthy) return true;
+        if (health.error != waiting_for) log(Level::Info, "waiting for etcd: " + (waiting_for = health.error));
+        if (std::chrono::steady_clock::now() > deadline) {
+            etcd.stop(std::chrono::seconds(options.stop_timeout));
+            throw Error(Code::StoreProcessFailed,
+                        "etcd was not ready within " + std::to_string(options.ready_timeout) + " s (last: " +
+                            waiting_for + "; a new cluster needs a quorum of its members started; see its log above)");
+        }
+    }
+}
+
+// Runs etcd and, once it serves, the API and the learner promoter, until a signal or etcd's end.
+int run_embedded(const cluster::BackendConfig& config, const StartOptions& options, Signals& signals) {
+    auto foreign = std::make_shared<std::atomic<bool>>(false);
+    store::ProcessOptions process;
+    process.binary = store::find_etcd_binary(options.etcd_binary, self_exe());
+    process.arguments = config.etcd_arguments();
+    process.on_line = [foreign](std::string_view line) {
+        log_raw(line);
+        if (const auto d = store::diagnose_etcd_line(line); d && d->failure == store::EtcdFailure::ForeignData)
+            *foreign = true;
+    };
+    store::EtcdProcess etcd(process);
+    etcd.start();  // from the main thread: PR_SET_PDEATHSIG follows the forking thread
+    log(Level::Info, "started etcd " + process.binary.string() + " (pid " + std::to_string(etcd.pid()) + ")");
+    if (!wait_ready(config, options, signals, etcd, *foreign)) return cli::kExitOk;
+    log(Level::Info, "etcd is ready");
+    // The scheduler outlives the API, which reports its last snapshot in /health.
+    std::unique_ptr<SnapshotScheduler> snapshots;
+    std::unique_ptr<ApiServer> api;
+    LearnerPromoter promoter(store_options(config));
+    try {
+        if (const SnapshotSchedule schedule = snapshot_schedule(config); schedule.interval.count() > 0) {
+            snapshots = std::make_unique<SnapshotScheduler>(schedule, store_options(config));
+            snapshots->start();
+        }
+        api = start_api(config, snapshots.get());
+        promoter.start();
+    } catch (...) {
+        etcd.stop(std::chrono::seconds(options.stop_timeout));
+        throw;
+    }
+    try {
+        return supervise(signals, &etcd, *api, options.stop_timeout, config);
+    } catch (const Error& e) {
+        if (e.code() != Code::StoreProcessFailed) throw;
+        throw explain_etcd_failure(config, etcd.last_lines(), e.what());
+    }
+}
+
 int start(const cluster::BackendConfig& config, const StartOptions& options, Signals& signals) {
     set_log_level(parse_level(config.get(Key::LogLevel)));
     const PreflightResult checks = preflight(config);
@@ -257,57 +349,20 @@ int start(const cluster::BackendConfig& config, const StartOptions& options, Sig
         return supervise(signals, nullptr, *api, options.stop_timeout, config);
     }
 
-    const fs::path state_dir = config.get(Key::StateDir);
-    std::error_code ec;
-    fs::create_directories(state_dir, ec);
-    if (ec)
-        throw Error(Code::FileWriteFailed, "state-dir " + state_dir.string() + ": cannot create it: " + ec.message());
-    fs::permissions(state_dir, fs::perms::owner_all, ec);  // etcd's data is the cluster's secrets
-    if (!fs::exists(state_dir / "etcd" / "member"))
-        write_file_atomic(cluster_record_path(config), cluster_record(config), kPublicMode);
-
-    store::ProcessOptions process;
-    process.binary = store::find_etcd_binary(options.etcd_binary, store::self_executable());
-    process.arguments = config.etcd_arguments();
-    process.on_line = [](std::string_view line) { log_raw(line); };
-    store::EtcdProcess etcd(process);
-    etcd.start();  // from the main thread: PR_SET_PDEATHSIG follows the forking thread
-    log(Level::Info, "started etcd " + process.binary.string() + " (pid " + std::to_string(etcd.pid()) + ")");
-
-    const auto store = store_options(config);
-    const store::Member self_member{
-        0, config.get(Key::EtcdName), {}, config.get_list(Key::EtcdAdvertiseClientUrls), false};
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(options.ready_timeout);
-    for (;;) {
-        if (!etcd.running()) throw Error(Code::StoreProcessFailed, "etcd failed to start: it " + etcd.describe_exit());
-        // Poll often: the time from etcd serving to the API answering is the backend's whole overhead.
-        if (const int sig = signals.wait(20ms)) {
-            log(Level::Info, std::string("received ") + signal_name(sig) + " while etcd was starting, stopping");
-            etcd.stop(std::chrono::seconds(options.stop_timeout));
-            return cli::kExitOk;
-        }
-        if (store::check_member(self_member, store, 1000ms).healthy) break;
-        if (std::chrono::steady_clock::now() > deadline) {
-            etcd.stop(std::chrono::seconds(options.stop_timeout));
-            throw Error(Code::StoreProcessFailed,
-                        "etcd was not ready within " + std::to_string(options.ready_timeout) +
-                            " s (a new cluster needs a quorum of its members started; see its log above)");
+    check_state_dir(config);  // permissions, another cluster's data: refused before etcd starts
+    if (!has_etcd_data(config)) write_file_atomic(cluster_record_path(config), cluster_record(config), kPublicMode);
+    for (bool moved = false;;) {
+        try {
+            return run_embedded(config, options, signals);
+        } catch (const Error& e) {
+            // A removed member's stale data stops etcd at once; set aside (never deleted) only when asked.
+            if (e.code() != Code::MemberRemoved || !options.move_removed_data || moved) throw;
+            log(Level::Warn, std::string(e.what()));
+            log(Level::Warn, "--move-removed-data: moved the stale data to " + move_removed_data(config).string() +
+                                 "; starting etcd afresh to join as the new member");
+            moved = true;
         }
     }
-    log(Level::Info, "etcd is ready");
-    std::unique_ptr<ApiServer> api;
-    std::unique_ptr<SnapshotScheduler> snapshots;
-    try {
-        if (const SnapshotSchedule schedule = snapshot_schedule(config); schedule.interval.count() > 0) {
-            snapshots = std::make_unique<SnapshotScheduler>(schedule, store);
-            snapshots->start();
-        }
-        api = start_api(config, snapshots.get());
-    } catch (...) {
-        etcd.stop(std::chrono::seconds(options.stop_timeout));
-        throw;
-    }
-    return supervise(signals, &etcd, *api, options.stop_timeout, config);
 }
 
 int run_main(int argc, char** argv, Signals& signals) {
@@ -337,6 +392,9 @@ int run_main(int argc, char** argv, Signals& signals) {
         ->add_option("--stop-timeout", options.stop_timeout,
                      "seconds etcd gets to stop after SIGTERM before SIGKILL [default: 10]")
         ->check(CLI::Range(1, 600));
+    start_cmd->add_flag("--move-removed-data", options.move_removed_data,
+                        "if etcd's data belongs to a member that was removed from the cluster, move it to "
+                        "<state-dir>/etcd.removed-<time> (nothing is deleted) and join as the member added since");
     KeyFlags flags;
     add_key_flags(*start_cmd, flags);
 

@@ -30,6 +30,8 @@ std::string state_dir_warning(const cluster::BackendConfig& config) {
     }
     const nlohmann::json now = nlohmann::json::parse(cluster_record(config));
     for (const cluster::Key id : kIdentityKeys) {
+        // Another token is another cluster: refused (check_state_dir), not warned about.
+        if (id == cluster::Key::EtcdInitialClusterToken) continue;
         const std::string key(cluster::key_name(id));
         if (recorded.value(key, std::string()) != now[key].get<std::string>())
             return "state-dir " + config.get(cluster::Key::StateDir) +

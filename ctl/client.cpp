@@ -277,6 +277,8 @@ Error api_error(const Response& response) {
         // status into a usage or connection failure (the backend reached, etcd not) stays HttpError.
         Code code = known == all_codes().end() ? Code::HttpError : known->code;
         if (cli::exit_code_for(Error(code, "")) != cli::kExitFailure) code = Code::HttpError;
+        // 401: the backend wants a client certificate (every path but /readyz): an authentication failure, exit 3.
+        if (response.status == 401) code = Code::TlsFailed;
         const std::string name = known == all_codes().end() ? "unknown" : std::string(known->name);
         return Error(
             code, where + body->message + " (" + status + ", error " + std::to_string(body->code) + " " + name + ")");

@@ -6,6 +6,7 @@
 #include <httplib.h>
 
 #include "core/error.hpp"
+#include "reconfig.hpp"
 #include "render_node.hpp"
 #include "store/etcd_client.hpp"
 #include "validate.hpp"
@@ -13,14 +14,13 @@
 using trellis::api::Json;
 
 namespace trellis::ctl {
-namespace {
 
 // Reads are retried on another backend after any server-side failure; a mutation only after 503, which the
 // API uses for "etcd unreachable", where nothing was applied (docs/api.md).
 bool accept_read(const Response& r) { return r.status < 500; }
 bool accept_write(const Response& r) { return r.status != 503; }
 
-api::MembersAnswer members_or_throw(const Response& response, Json& doc, std::uint64_t member = 0) {
+api::MembersAnswer members_or_throw(const Response& response, Json& doc, std::uint64_t member) {
     if (response.status < 200 || response.status >= 300) {
         const Error e = api_error(response);
         if (e.code() == Code::MemberNotFound && member != 0)
@@ -37,9 +37,13 @@ void print(std::ostream& out, const std::string& text) {
     out.flush();
 }
 
-}  // namespace
+std::string add_target(const std::string& name, const std::string& peer_urls, bool learner) {
+    httplib::Params params{{"name", name}, {"peer-addrs", peer_urls}};
+    if (learner) params.emplace("learner", "true");
+    return httplib::append_query_params(std::string(api::kMembersPath), params);
+}
 
-int cluster_health(const ApiClient& client, Format format, std::ostream& out) {
+api::Health fetch_health(const ApiClient& client, Json& doc) {
     // Ask the backend to give up on a member a little before we give up on the backend.
     const long long seconds = std::clamp<long long>(client.settings().timeout_ms / 1000 - 1, 1, 3);
     const std::string target =
@@ -57,8 +61,13 @@ int cluster_health(const ApiClient& client, Format format, std::ostream& out) {
     };
     const Response response = client.send(Method::Get, target, has_health);
     if (response.status != 200 && response.status != 503) throw api_error(response);
-    const Json doc = api::parse_json(response.body, response.url);
-    const api::Health health = api::decode_health(doc, response.url);
+    doc = api::parse_json(response.body, response.url);
+    return api::decode_health(doc, response.url);
+}
+
+int cluster_health(const ApiClient& client, Format format, std::ostream& out) {
+    Json doc;
+    const api::Health health = fetch_health(client, doc);
     print(out, format == Format::Table ? health_table(health) : render_document(doc, format));
     if (const std::string problems = api::problems(health); !problems.empty())
         throw Error(Code::StoreUnavailable, "cluster unhealthy: " + problems);
@@ -74,7 +83,8 @@ int member_list(const ApiClient& client, Format format, std::ostream& out) {
 }
 
 int member_add(const ApiClient& client, const std::string& name, const std::string& peer_urls,
-               const std::optional<RenderRequest>& render, Format format, std::ostream& out) {
+               const std::optional<RenderRequest>& render, const ChangeOptions& change, Format format,
+               std::ostream& out) {
     check_member_name(name);
     const std::vector<std::string> urls = parse_peer_urls(peer_urls);
     std::string joined;
@@ -84,12 +94,13 @@ int member_add(const ApiClient& client, const std::string& name, const std::stri
     std::optional<RenderedNode> rendered;
     if (render) rendered = render_node(render->spec, render->out, name, urls.front());
 
-    const std::string target =
-        httplib::append_query_params(std::string(api::kMembersPath), {{"name", name}, {"peer-addrs", joined}});
+    const std::string target = add_target(name, joined, !change.voter);
     Json doc;
     api::MembersAnswer answer;
     try {
-        answer = members_or_throw(client.send(Method::Post, target, accept_write), doc);
+        const Response response = send_waiting_out_unhealthy(
+            [&] { return client.send(Method::Post, target, accept_write); }, change.wait, change.notice);
+        answer = members_or_throw(response, doc);
         if (!answer.member) throw Error(Code::HttpError, "the backend's answer to member-add has no \"Member\"");
     } catch (...) {
         if (rendered) rendered->undo();
@@ -99,6 +110,10 @@ int member_add(const ApiClient& client, const std::string& name, const std::stri
     const AddEnvironment env = add_environment(answer, name);
     if (format == Format::Table) {
         std::string text = member_added_text(answer, name);
+        if (!change.voter)
+            text += "\n" + name +
+                    " joins as a learner; the leader's backend promotes it to a voting member once "
+                    "it has caught up\n";
         if (rendered)
             text += "\nwrote " + std::to_string(rendered->files.size()) + " files for " + name +
                     "; start it with: trellis-backend start --config " + (rendered->dir / "backend.yml").string() +

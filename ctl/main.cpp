@@ -15,6 +15,7 @@
 #include "core/cli.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
+#include "member_replace.hpp"
 #include "settings.hpp"
 #include "snapshot.hpp"
 #include "validate.hpp"
@@ -167,9 +168,42 @@ int run(int argc, char** argv) {
     auto* out_opt = add->add_option("--out", render_out, "with --render: the directory cluster-config provision wrote");
     render_opt->needs(out_opt);
     out_opt->needs(render_opt);
+    ChangeOptions change;
+    change.notice = [](const std::string& line) { std::cerr << kTool << ": " << line << '\n'; };
+    int wait_seconds = 20;
+    const auto add_change_flags = [&](CLI::App* cmd) {
+        cmd->add_flag("--voter", change.voter,
+                      "add a voting member at once (default: a learner, promoted by the leader's backend once it "
+                      "has caught up)");
+        cmd->add_option("--wait", wait_seconds,
+                        "seconds to wait out etcd's \"unhealthy cluster\" refusal (every voting member must have "
+                        "been connected for 5 s) [default: 20]")
+            ->check(CLI::Range(0, 600));
+    };
+    add_change_flags(add);
     add->footer(examples({"trellisctl cluster member-add backend-4 https://127.0.0.14:2380",
                           "trellisctl cluster member-add backend-4 https://127.0.0.14:2380 --render "
-                          "examples/loopback-3.yml --out out"}));
+                          "examples/loopback-3.yml --out out",
+                          "", "The new member joins as an etcd learner (it does not count for quorum) and the backend",
+                          "of the leader promotes it once it has caught up; --voter adds a voting member at once."}));
+
+    std::string replace_name, replace_peers, replace_spec, replace_out;
+    auto* replace = cluster->add_subcommand(
+        "member-replace", "replace a dead member: remove it, add its replacement (a learner) under the same name");
+    replace->add_option("NAME", replace_name, "the dead member's name (as member-list shows it)")->required();
+    replace->add_option("NEW-PEER-URLS", replace_peers, "the replacement's peer URL(s), comma separated")->required();
+    auto* replace_render = replace->add_option("--render", replace_spec,
+                                               "cluster spec: also write the replacement's certs and backend.yml");
+    auto* replace_out_opt =
+        replace->add_option("--out", replace_out, "with --render: the directory cluster-config provision wrote");
+    replace_render->needs(replace_out_opt);
+    replace_out_opt->needs(replace_render);
+    add_change_flags(replace);
+    replace->footer(examples(
+        {"trellisctl cluster member-replace backend-3 https://127.0.0.15:2380 --render examples/loopback-3.yml "
+         "--out out",
+         "", "Refused while NAME still answers, and when removing it would leave fewer healthy members than a",
+         "quorum. Start the replacement with an empty state-dir."}));
 
     auto* list = cluster->add_subcommand("member-list", "list the members: ID, name, peer URLs and client URLs");
     list->footer(examples({"trellisctl cluster member-list", "trellisctl cluster member-list --format yaml"}));
@@ -252,6 +286,11 @@ int run(int argc, char** argv) {
         check_member_name(add_name);
         parse_peer_urls(add_peers);
     }
+    if (*replace) {
+        check_member_name(replace_name);
+        parse_peer_urls(replace_peers);
+    }
+    change.wait = std::chrono::seconds(wait_seconds);
     if (*remove) parse_member_id(remove_id);
     if (*update) {
         parse_member_id(update_id);
@@ -267,7 +306,12 @@ int run(int argc, char** argv) {
     if (*add) {
         std::optional<RenderRequest> render;
         if (!render_spec.empty()) render = RenderRequest{render_spec, render_out};
-        return member_add(client, add_name, add_peers, render, format, std::cout);
+        return member_add(client, add_name, add_peers, render, change, format, std::cout);
+    }
+    if (*replace) {
+        std::optional<RenderRequest> render;
+        if (!replace_spec.empty()) render = RenderRequest{replace_spec, replace_out};
+        return member_replace(client, replace_name, replace_peers, render, change, format, std::cout);
     }
     throw Error(Code::Usage, "no command given (see trellisctl --help)");
 }

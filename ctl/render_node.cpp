@@ -21,14 +21,17 @@ void RenderedNode::undo() const {
 }
 
 RenderedNode render_node(const fs::path& spec_path, const fs::path& out, const std::string& name,
-                         const std::string& peer_url) {
+                         const std::string& peer_url, bool replacing) {
     const store::Url url = store::parse_url(peer_url, "PEER-URLS");
     Warnings warnings;
-    const cluster::Spec spec =
+    cluster::Spec spec =
         cluster::load_spec(read_input(spec_path.string()), spec_path == "-" ? "<stdin>" : spec_path.string(), warnings);
     if (cluster::peer_scheme(spec) != url.scheme)
         throw Error(Code::Usage, "PEER-URLS: " + peer_url + ": " + spec_path.string() + " gives its peers " +
                                      std::string(cluster::peer_scheme(spec)) + ":// URLs");
+    // The replacement takes the dead node's name and place: the spec's entry for it (if the node was not
+    // added later) gives way.
+    if (replacing) std::erase_if(spec.nodes, [&](const cluster::NodeSpec& n) { return n.name == name; });
     cluster::NodeSpec node{name, url.host, {}, spec.ports, 0, /*join_existing=*/true};
     node.ports.peer = url.port;
     const auto problems = cluster::check_new_node(spec, node);

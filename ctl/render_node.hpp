@@ -20,7 +20,9 @@ struct RenderedNode {
 
 // As `cluster-config add-node SPEC --name NAME --address HOST --out DIR`, with HOST and the peer port taken
 // from the first peer URL, whose scheme must be the spec's peer scheme (Code::Usage otherwise).
+// `replacing` (member-replace): NAME is a node of the spec, rendered anew at the peer URL's host, with
+// the other nodes as its cluster; files of the dead node there are updated.
 RenderedNode render_node(const std::filesystem::path& spec, const std::filesystem::path& out, const std::string& name,
-                         const std::string& peer_url);
+                         const std::string& peer_url, bool replacing = false);
 
 }  // namespace trellis::ctl

@@ -44,7 +44,7 @@ _trellisctl() {
     if [[ "$cur" == -* ]]; then
         local extra=""
         [[ "$cmd" == configure ]] && extra="--overwrite"
-        [[ "$sub" == member-add ]] && extra="--render --out"
+        [[ "$sub" == member-add || "$sub" == member-replace ]] && extra="--render --out --voter --wait"
         [[ "$action" == save ]] && extra="--overwrite"
         [[ "$action" == status ]] && extra="--etcdctl"
         COMPREPLY=($(compgen -W "$global_opts $extra" -- "$cur"))
@@ -55,7 +55,7 @@ _trellisctl() {
         "") COMPREPLY=($(compgen -W "cluster configure version completion" -- "$cur")) ;;
         cluster)
             if [[ -z "$sub" ]]; then
-                COMPREPLY=($(compgen -W "certs health member-add member-list member-remove member-update snapshot" -- "$cur"))
+                COMPREPLY=($(compgen -W "certs health member-add member-list member-remove member-replace member-update snapshot" -- "$cur"))
             elif [[ "$sub" == snapshot && -z "$action" ]]; then
                 COMPREPLY=($(compgen -W "save status" -- "$cur"))
             elif [[ "$sub" == snapshot ]]; then

@@ -11,6 +11,8 @@ int exit_code_for(const Error& e) {
         case Code::ConnectFailed:
         case Code::TlsFailed:
             return kExitConnection;
+        case Code::MemberRemoved:
+            return kExitRemoved;
         default:
             return kExitFailure;
     }

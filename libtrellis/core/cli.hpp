@@ -15,11 +15,13 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;     // the work failed (bad input, cluster error, findings)
 inline constexpr int kExitUsage = 2;       // the command line itself is wrong
 inline constexpr int kExitConnection = 3;  // could not reach or authenticate to a server
+inline constexpr int kExitRemoved = 4;     // trellis-backend: this member was removed from the cluster
 
 // How an Error is printed: cfssl-style JSON ({"code":N,"message":"..."}) or plain "error: ...".
 enum class ErrorStyle { Json, Plain };
 
-// Runs `body`, mapping trellis::Error to its exit code (Usage -> 2, Connect/Tls -> 3, others -> 1)
+// Runs `body`, mapping trellis::Error to its exit code (Usage -> 2, Connect/Tls -> 3, MemberRemoved -> 4,
+// others -> 1)
 // and printing it on stderr in `style`; unexpected exceptions become Code::Internal.
 int run(std::string_view tool, ErrorStyle style, const std::function<int()>& body);
 

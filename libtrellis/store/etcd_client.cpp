@@ -236,6 +236,19 @@ Member decode_member(const json& j) {
     return m;
 }
 
+Status decode_status(const json& a) {
+    Status s;
+    s.header = decode_header(a.value("header", json::object()));
+    s.version = string_field(a, "version");
+    s.db_size = integer_field<std::int64_t>(a, "dbSize");
+    s.leader = integer_field<std::uint64_t>(a, "leader");
+    s.raft_index = integer_field<std::uint64_t>(a, "raftIndex");
+    s.raft_term = integer_field<std::uint64_t>(a, "raftTerm");
+    s.errors = strings_field(a, "errors");
+    s.is_learner = a.value("isLearner", false);
+    return s;
+}
+
 EtcdClient::EtcdClient(ClientOptions options) : options_(std::move(options)) {
     if (options_.endpoints.empty())
         throw Error(Code::ConfigInvalid,
@@ -399,6 +412,12 @@ Status EtcdClient::status() {
     s.errors = strings_field(a, "errors");
     return s;
 }
+
+MemberChange EtcdClient::member_promote(std::uint64_t id) {
+    return decode_change(call("/v3/cluster/member/promote", {{"ID", std::to_string(id)}}), false);
+}
+
+Status EtcdClient::status() { return decode_status(call("/v3/maintenance/status", json::object())); }
 
 std::vector<Alarm> EtcdClient::alarms() {
     const json a = call("/v3/maintenance/alarm", {{"action", "GET"}, {"memberID", "0"}, {"alarm", "NONE"}});

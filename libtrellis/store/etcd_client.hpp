@@ -108,6 +108,7 @@ struct Status {
     std::uint64_t raft_index = 0;
     std::uint64_t raft_term = 0;
     std::vector<std::string> errors;
+    bool is_learner = false;  // etcd 3.4: the answering member is a learner
 };
 
 struct Alarm {
@@ -129,6 +130,8 @@ class EtcdClient {
     MemberChange member_add(const std::vector<std::string>& peer_urls, bool is_learner = false);
     MemberChange member_update(std::uint64_t id, const std::vector<std::string>& peer_urls);
     MemberChange member_remove(std::uint64_t id);
+    // etcd 3.4 MemberPromote: refused (FailedPrecondition) until the learner has caught up with the leader.
+    MemberChange member_promote(std::uint64_t id);
     Status status();  // of the endpoint that answers
     std::vector<Alarm> alarms();
     void put(std::string_view key, std::string_view value);
@@ -162,5 +165,6 @@ std::string base64_decode(std::string_view text, std::string_view where);
 // Decoders for the gateway's JSON (uint64/int64 arrive as strings), exposed for tests.
 ResponseHeader decode_header(const nlohmann::json& json);
 Member decode_member(const nlohmann::json& json);
+Status decode_status(const nlohmann::json& json);
 
 }  // namespace trellis::store

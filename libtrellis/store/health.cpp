@@ -60,6 +60,14 @@ bool ClusterHealth::healthy() const {
            std::all_of(members.begin(), members.end(), [](const MemberHealth& m) { return m.healthy; });
 }
 
+// Why a member cannot serve a linearizable read, from its own status ("" when it might): a member that
+// knows no leader has lost quorum and would only time out, so it is reported at once instead.
+std::string status_problem(const Status& status) {
+    if (status.is_learner) return "a learner: not yet a voting member (promoted once it has caught up)";
+    if (status.leader == 0) return "etcdserver: no leader (this member cannot reach a quorum of the cluster)";
+    return {};
+}
+
 MemberHealth check_member(const Member& member, const ClientOptions& options, milliseconds timeout) {
     MemberHealth health{member.id, member.name, {}, false};
     if (member.client_urls.empty()) {
@@ -70,10 +78,14 @@ MemberHealth check_member(const Member& member, const ClientOptions& options, mi
     for (const auto& text : member.client_urls) {
         try {
             const Url url = parse_url(text, "client URL of member " + hex_id(member.id));
-            // Sensu's check: a linearizable Get of "health" needs the member to reach quorum.
             ClientOptions own = bounded(options, left_until(deadline));
             own.endpoints = {text};
             EtcdClient client(own);
+            // Status is answered locally, without quorum: it tells a learner or a leaderless member fast.
+            const std::string problem =
+                status_problem(decode_status(client.call_on(url, "/v3/maintenance/status", nlohmann::json::object())));
+            if (!problem.empty()) throw Error(Code::StoreUnavailable, problem);
+            // Sensu's check: a linearizable Get of "health" needs the member to reach quorum.
             client.call_on(url, "/v3/kv/range", {{"key", "aGVhbHRo"}});  // base64("health")
             health.healthy = true;
             health.error.clear();
@@ -84,6 +96,17 @@ MemberHealth check_member(const Member& member, const ClientOptions& options, mi
         if (Clock::now() >= deadline) break;
     }
     return health;
+}
+
+Readiness check_readiness(const ClientOptions& options, milliseconds timeout) {
+    if (options.endpoints.empty()) return {false, "no etcd client URL configured"};
+    // A detached worker and a waiter with a deadline: the answer comes in time whatever etcd does.
+    auto slot = std::make_shared<Slots<MemberHealth>>(1);
+    const Member self{0, "", {}, {options.endpoints.front()}, false};
+    std::thread([slot, self, options, timeout] { slot->set(0, check_member(self, options, timeout)); }).detach();
+    const auto done = slot->wait_until(Clock::now() + timeout)[0];
+    if (!done) return {false, "etcd gave no answer within " + seconds_text(timeout)};
+    return {done->healthy, done->error};
 }
 
 ClusterHealth check_cluster_health(const ClientOptions& options, milliseconds timeout) {
@@ -135,7 +158,12 @@ ClusterHealth check_cluster_health(const ClientOptions& options, milliseconds ti
         result.members.push_back(
             done[i] ? *done[i]
                     : MemberHealth{members[i].id, members[i].name, "no answer within " + seconds_text(timeout), false});
-    if (auto alarms = alarm_slot->wait_until(std::max(deadline, Clock::now()))[0]) result.alarms = std::move(*alarms);
+    // Alarms go through raft: without quorum they only time out. When a member is already unhealthy the
+    // answer is 503 anyway, so take them only if they are in, rather than wait out the deadline.
+    const bool all_ok =
+        std::all_of(result.members.begin(), result.members.end(), [](const MemberHealth& m) { return m.healthy; });
+    if (auto alarms = alarm_slot->wait_until(all_ok ? std::max(deadline, Clock::now()) : Clock::now())[0])
+        result.alarms = std::move(*alarms);
     return result;
 }
 

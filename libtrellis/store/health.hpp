@@ -28,8 +28,18 @@ struct ClusterHealth {
     bool healthy() const;  // a member list, every member healthy, no alarm
 };
 
-// Checks one member on its own client URLs (with `options`' TLS files), bounded by `timeout`.
+// Checks one member on its own client URLs (with `options`' TLS files), bounded by `timeout`: its status
+// first (a learner, or a member that knows no leader, is unhealthy at once), then a linearizable read.
 MemberHealth check_member(const Member& member, const ClientOptions& options, std::chrono::milliseconds timeout);
+
+// Whether this node's etcd (`options.endpoints.front()`) can serve: a started voting member that knows a
+// leader and answers a linearizable read. Always returns within `timeout` (the check is left to finish
+// on its own). For load balancers (GET /readyz).
+struct Readiness {
+    bool ready = false;
+    std::string reason;  // why not, one line; empty when ready
+};
+Readiness check_readiness(const ClientOptions& options, std::chrono::milliseconds timeout);
 
 // The whole cluster: member list from `options.endpoints`, then every member and the alarm
 // list in parallel. Returns within `timeout` (plus scheduling noise) whatever etcd does;

@@ -179,6 +179,7 @@ TEST_F(Ctl, HelpOfEveryCommandHasExamples) {
                                                          {"cluster", "member-update"},
                                                          {"cluster", "snapshot", "save"},
                                                          {"cluster", "snapshot", "status"},
+                                                         {"cluster", "member-replace"},
                                                          {"configure"},
                                                          {"version"},
                                                          {"completion"}};
@@ -217,7 +218,8 @@ std::string complete_bash(const std::string& line) {
 
 TEST_F(Ctl, BashCompletionOffersCommandsSubcommandsAndValues) {
     EXPECT_EQ(complete_bash("trellisctl "), "cluster\nconfigure\nversion\ncompletion\n");
-    EXPECT_EQ(complete_bash("trellisctl cluster member-"), "member-add\nmember-list\nmember-remove\nmember-update\n");
+    EXPECT_EQ(complete_bash("trellisctl cluster member-"),
+              "member-add\nmember-list\nmember-remove\nmember-replace\nmember-update\n");
     EXPECT_EQ(complete_bash("trellisctl --url https://127.0.0.11:8080 cluster h"), "health\n");
     EXPECT_EQ(complete_bash("trellisctl cluster health --format "), "table\njson\nyaml\n");
     EXPECT_EQ(complete_bash("trellisctl completion "), "bash\nzsh\n");

@@ -218,8 +218,9 @@ TEST_F(LoopbackCluster, KilledBackendIsReportedAndAnotherUrlAnswers) {
     // Adding a member while one of three is down would risk quorum: etcd refuses, we say why, and
     // the files --render wrote for it are taken back.
     r = ctl({"--url", urls, "cluster", "member-add", "backend-4", "https://127.0.0.14:2380", "--render", spec(),
-             "--out", "out"});
+             "--out", "out", "--wait", "2"});
     EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_TRUE(contains(r.err, "retrying for up to 2 s")) << r.err;
     EXPECT_TRUE(contains(r.err, "etcdserver: unhealthy cluster (HTTP 409, error 15002 StoreRequestFailed)")) << r.err;
     EXPECT_FALSE(std::filesystem::exists(dir.path() / "out" / "backend-4" / "backend.yml"));
 

@@ -1,0 +1,67 @@
+#include "promoter.hpp"
+
+#include "log.hpp"
+
+namespace trellis::backend {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// etcd 3.4's answer while a learner is still behind the leader: expected, retried on the next round.
+constexpr std::string_view kNotInSync = "can only promote a learner member which is in sync with leader";
+// How long a started learner may stay behind before the log says so (once).
+constexpr auto kSlowLearner = std::chrono::seconds(60);
+
+}  // namespace
+
+LearnerPromoter::LearnerPromoter(store::ClientOptions local, std::chrono::milliseconds interval)
+    : local_(std::move(local)), interval_(interval) {}
+
+LearnerPromoter::~LearnerPromoter() { stop(); }
+
+void LearnerPromoter::start() {
+    thread_ = std::thread([this] {
+        std::unique_lock lock(mutex_);
+        while (!wake_.wait_for(lock, interval_, [this] { return stopping_; })) {
+            lock.unlock();
+            try {
+                tick();
+            } catch (const std::exception& e) {
+                log(Level::Debug, std::string("learner promotion: ") + e.what());  // next round tries again
+            }
+            lock.lock();
+        }
+    });
+}
+
+void LearnerPromoter::stop() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+}
+
+void LearnerPromoter::tick() {
+    store::EtcdClient client(local_);
+    const store::Status status = client.status();
+    if (status.leader == 0 || status.leader != status.header.member_id) return;  // the leader's backend does it
+    for (const auto& m : client.member_list().members) {
+        if (!m.is_learner || m.client_urls.empty()) continue;  // a voter, or a learner that has not started
+        const std::string who = store::hex_id(m.id) + (m.name.empty() ? "" : " (" + m.name + ")");
+        try {
+            client.member_promote(m.id);
+            waiting_.erase(m.id);
+            log(Level::Info, "promoted learner " + who + " to a voting member");
+        } catch (const store::StoreError& e) {
+            if (e.reason().find(kNotInSync) == std::string::npos) throw;
+            const auto first = waiting_.emplace(m.id, Clock::now()).first->second;
+            if (Clock::now() - first > kSlowLearner && Clock::now() - first <= kSlowLearner + interval_)
+                log(Level::Warn, "learner " + who + " is still catching up with the leader after 60 s; it is " +
+                                     "promoted as soon as etcd accepts it");
+        }
+    }
+}
+
+}  // namespace trellis::backend
