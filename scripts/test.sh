@@ -3,7 +3,7 @@
 # Debian's cfssl/openssl/botan, real etcd clusters on loopback. TRELLIS_SANITIZE=1
 # adds a second pass: the unit suite under ASan/UBSan and a short run of every
 # fuzz target (scripts/sanitize.sh). It is off by default until the clang-14
-# build of the whole tree is proven in CI (see docs/performance.md's notes).
+# build of the whole tree is proven in CI.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
