@@ -9,10 +9,10 @@
 #include <memory>
 #include <vector>
 
+#include "core/duration.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "log.hpp"
-#include "core/duration.hpp"
 #include "store/snapshot.hpp"
 
 namespace fs = std::filesystem;
@@ -87,8 +87,8 @@ SnapshotSchedule snapshot_schedule(const cluster::BackendConfig& config) {
         std::string why;
         const auto d = parse_go_duration(interval, &why);
         if (!d || *d < std::chrono::seconds(1))
-            throw Error(Code::ConfigInvalid, "snapshot-interval: \"" + interval + "\" " +
-                                                 (d ? "is under 1s" : why) + " (e.g. 1h, 30m)");
+            throw Error(Code::ConfigInvalid,
+                        "snapshot-interval: \"" + interval + "\" " + (d ? "is under 1s" : why) + " (e.g. 1h, 30m)");
         s.interval = std::chrono::duration_cast<std::chrono::seconds>(*d);
     }
     const std::string dir = config.get(cluster::Key::SnapshotDir);

@@ -181,7 +181,7 @@ int cmd_restore(const Options& o, Warnings& warnings) {
     request.out = o.out;
     request.state_root = o.state_root;
     request.etcdctl = store::find_etcdctl(o.etcdctl, store::self_executable());
-    request.provision.render = render_options(o);
+    request.provision.plan.render = render_options(o);
     request.provision.threads = o.threads;
     const restore::RestoreResult r = restore::restore_cluster(spec, request);
     if (o.json) {

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs the whole test suite: unit, golden, interop with
-# Debian's cfssl/openssl/botan, real etcd clusters on loopback — then the same
-# unit suite under ASan/UBSan and a short run of every fuzz target
-# (scripts/sanitize.sh). TRELLIS_SANITIZE=0 skips that second pass.
+# Debian's cfssl/openssl/botan, real etcd clusters on loopback — then a second
+# pass: the unit suite under ASan/UBSan and a short run of every fuzz target
+# (scripts/sanitize.sh, about 7 minutes). TRELLIS_SANITIZE=0 skips it.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1

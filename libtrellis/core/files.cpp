@@ -35,29 +35,45 @@ fs::path temp_name(const fs::path& path) {
     return path.parent_path() / name.str();
 }
 
-// Creates `path` (which must not exist) holding `data` with exactly `mode`, fsynced if asked.
-// Errors name `shown`, the file the user knows. Removes what it made on failure.
-void write_new(const fs::path& path, const fs::path& shown, std::string_view data, mode_t mode, bool sync) {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-    if (fd < 0) throw Error(Code::FileWriteFailed, located(shown.string(), "cannot create: " + errno_text()));
-    auto fail = [&](const std::string& why) {
+// Creates a new temp sibling of `path` with exactly `mode` (whatever the umask); its fd.
+int open_temp(const fs::path& path, const fs::path& tmp, mode_t mode) {
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0) throw Error(Code::FileWriteFailed, located(path.string(), "cannot create: " + errno_text()));
+    if (::fchmod(fd, mode) != 0) {
+        const std::string why = errno_text();
         ::close(fd);
-        ::unlink(path.c_str());
-        throw Error(Code::FileWriteFailed, located(shown.string(), why));
-    };
-    // The umask may have narrowed or (never) widened the mode: set it exactly.
-    if (::fchmod(fd, mode) != 0) fail("cannot set mode: " + errno_text());
+        ::unlink(tmp.c_str());
+        throw Error(Code::FileWriteFailed, located(path.string(), "cannot set mode: " + why));
+    }
+    return fd;
+}
+
+// Writes all of `data`; false with errno set on failure.
+bool write_all(int fd, std::string_view data) {
     const char* p = data.data();
     size_t left = data.size();
     while (left > 0) {
         const ssize_t n = ::write(fd, p, left);
         if (n < 0) {
             if (errno == EINTR) continue;
-            fail("write failed: " + errno_text());
+            return false;
         }
         p += n;
         left -= static_cast<size_t>(n);
     }
+    return true;
+}
+
+// Creates `path` (which must not exist) holding `data` with exactly `mode`, fsynced if asked.
+// Errors name `shown`, the file the user knows. Removes what it made on failure.
+void write_new(const fs::path& path, const fs::path& shown, std::string_view data, mode_t mode, bool sync) {
+    const int fd = open_temp(shown, path, mode);
+    auto fail = [&](const std::string& why) {
+        ::close(fd);
+        ::unlink(path.c_str());
+        throw Error(Code::FileWriteFailed, located(shown.string(), why));
+    };
+    if (!write_all(fd, data)) fail("write failed: " + errno_text());
     if (sync && ::fsync(fd) != 0) fail("fsync failed: " + errno_text());
     if (::close(fd) != 0) {
         const std::string why = errno_text();
@@ -260,39 +276,6 @@ std::vector<std::string> recover_locked(const fs::path& root) {
                         root.string());
     return notes;
 }
-
-// Creates a new temp sibling of `path` with exactly `mode` (whatever the umask); its fd.
-int open_temp(const fs::path& path, const fs::path& tmp, mode_t mode) {
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-    if (fd < 0) throw Error(Code::FileWriteFailed, located(path.string(), "cannot create: " + errno_text()));
-    if (::fchmod(fd, mode) != 0) {
-        const std::string why = errno_text();
-        ::close(fd);
-        ::unlink(tmp.c_str());
-        throw Error(Code::FileWriteFailed, located(path.string(), "cannot set mode: " + why));
-    }
-    return fd;
-}
-
-// Writes all of `data`; false with errno set on failure.
-bool write_all(int fd, std::string_view data) {
-    const char* p = data.data();
-    size_t left = data.size();
-    while (left > 0) {
-        const ssize_t n = ::write(fd, p, left);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return false;
-        }
-        p += n;
-        left -= static_cast<size_t>(n);
-    }
-    return true;
-}
-
-}  // namespace
-
-namespace {
 
 [[noreturn]] void too_large(std::string_view where) {
     throw Error(Code::FileTooLarge, located(where, "is larger than " + std::to_string(kMaxInputBytes >> 20) +

@@ -20,7 +20,8 @@ struct SpecImpl {
 ClusterSpec::ClusterSpec(std::shared_ptr<const detail::SpecImpl> impl) : impl_(std::move(impl)) {}
 
 ClusterSpec ClusterSpec::parse(std::string_view yaml, std::string_view source, Warnings& warnings) {
-    return ClusterSpec(std::make_shared<const detail::SpecImpl>(cluster::load_spec(yaml, source, warnings)));
+    return ClusterSpec(
+        std::make_shared<const detail::SpecImpl>(detail::SpecImpl{cluster::load_spec(yaml, source, warnings)}));
 }
 
 std::string ClusterSpec::name() const { return impl_->spec.name; }

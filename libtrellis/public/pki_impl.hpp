@@ -17,9 +17,11 @@ struct CertificateImpl {
     pki::Certificate cert;
 };
 
-inline PrivateKey wrap(pki::PrivateKey key) { return PrivateKey(std::make_shared<const KeyImpl>(std::move(key))); }
+inline PrivateKey wrap(pki::PrivateKey key) {
+    return PrivateKey(std::make_shared<const KeyImpl>(KeyImpl{std::move(key)}));
+}
 inline Certificate wrap(pki::Certificate cert) {
-    return Certificate(std::make_shared<const CertificateImpl>(std::move(cert)));
+    return Certificate(std::make_shared<const CertificateImpl>(CertificateImpl{std::move(cert)}));
 }
 
 }  // namespace trellis::detail

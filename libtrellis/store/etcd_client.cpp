@@ -274,16 +274,24 @@ httplib::Client EtcdClient::client_for(const Url& url) const {
     return client;
 }
 
-json EtcdClient::call_on(const Url& url, std::string_view path, const json& body) {
-    httplib::Client client = client_for(url);
-    // Read the answer through handlers rather than Post(): etcd's gateway ends error answers
-    // with a chunked trailer ("Grpc-Trailer-Content-Type") that cpp-httplib 0.11 fails to
-    // parse, reporting a read error after it has handed us the status and the whole body.
+namespace {
+// A POST of `body` to a gateway path, as both the one-answer and the streaming calls send it.
+httplib::Request gateway_post(std::string_view path, const json& body) {
     httplib::Request request;
     request.method = "POST";
     request.path = std::string(path);
     request.body = body.dump();
     request.set_header("Content-Type", "application/json");
+    return request;
+}
+}  // namespace
+
+json EtcdClient::call_on(const Url& url, std::string_view path, const json& body) {
+    httplib::Client client = client_for(url);
+    // Read the answer through handlers rather than Post(): etcd's gateway ends error answers
+    // with a chunked trailer ("Grpc-Trailer-Content-Type") that cpp-httplib 0.11 fails to
+    // parse, reporting a read error after it has handed us the status and the whole body.
+    httplib::Request request = gateway_post(path, body);
     int status = 0;
     std::string answer;
     request.response_handler = [&](const httplib::Response& r) {
@@ -318,11 +326,7 @@ json EtcdClient::call_on(const Url& url, std::string_view path, const json& body
 void EtcdClient::stream_on(const Url& url, std::string_view path, const json& body,
                            const std::function<void(const json&)>& on_result) {
     httplib::Client client = client_for(url);
-    httplib::Request request;
-    request.method = "POST";
-    request.path = std::string(path);
-    request.body = body.dump();
-    request.set_header("Content-Type", "application/json");
+    httplib::Request request = gateway_post(path, body);
     int status = 0;
     std::string pending;  // the gateway writes one JSON message per line: {"result":{...}} or {"error":{...}}
     const auto take = [&](std::string_view line) {

@@ -84,7 +84,8 @@ void expect_consistent(const fs::path& out) {
             const auto key = pki::PrivateKey::from_pem(slurp(entry.path() / (name + "-key.pem")), name);
             ASSERT_TRUE(cert.matches(key)) << name;
             ASSERT_EQ(slurp(entry.path() / "ca.pem"), ca.pem()) << name << " carries another CA";
-            ASSERT_TRUE(pki::verify_with_openssl({cert, {}, {ca}}).ok) << name << " is not signed by ca/ca.pem";
+            ASSERT_TRUE(pki::verify_with_openssl({cert, {}, {ca}, pki::Purpose::Any, std::nullopt, std::nullopt}).ok)
+                << name << " is not signed by ca/ca.pem";
             ++checked;
         }
     }
