@@ -10,8 +10,8 @@
 #include "core/error.hpp"
 #include "log.hpp"
 #include "pki/certificate.hpp"
-#include "snapshot.hpp"
 #include "readyz.hpp"
+#include "snapshot.hpp"
 #include "store/health.hpp"
 #include "store/url.hpp"
 

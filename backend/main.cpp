@@ -22,9 +22,9 @@
 #include "log.hpp"
 #include "node_state.hpp"
 #include "preflight.hpp"
+#include "promoter.hpp"
 #include "recover.hpp"
 #include "snapshot.hpp"
-#include "promoter.hpp"
 #include "store/etcd_failure.hpp"
 #include "store/etcd_process.hpp"
 #include "store/health.hpp"
@@ -243,12 +243,6 @@ int supervise(Signals& signals, store::EtcdProcess* etcd, ApiServer& api, int st
     }
 }
 
-fs::path self_exe() {
-    char self[4096];
-    const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-    return n > 0 ? fs::path(std::string(self, static_cast<std::size_t>(n))) : fs::path();
-}
-
 // Waits until this node's etcd serves a linearizable read on its own URL (a learner only after the leader's
 // backend promoted it). False when a signal came first; throws with the cause when etcd fails.
 bool wait_ready(const cluster::BackendConfig& config, const StartOptions& options, Signals& signals,
@@ -287,7 +281,7 @@ bool wait_ready(const cluster::BackendConfig& config, const StartOptions& option
 int run_embedded(const cluster::BackendConfig& config, const StartOptions& options, Signals& signals) {
     auto foreign = std::make_shared<std::atomic<bool>>(false);
     store::ProcessOptions process;
-    process.binary = store::find_etcd_binary(options.etcd_binary, self_exe());
+    process.binary = store::find_etcd_binary(options.etcd_binary, store::self_executable());
     process.arguments = config.etcd_arguments();
     process.on_line = [foreign](std::string_view line) {
         log_raw(line);

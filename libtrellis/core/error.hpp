@@ -72,8 +72,8 @@ enum class Code : int {
     MemberRemoved = 15005,     // this node's member was removed from the cluster (trellis-backend exits 4)
     StoreDataDamaged = 15006,  // etcd's WAL, snapshot or database is corrupt or truncated
     StoreDataForeign = 15007,  // state-dir holds another cluster's data
-    SnapshotCorrupt = 15010,  // not an etcd snapshot, truncated, or its SHA-256 does not match
-    QuorumReachable = 15011,  // recover refused: a quorum of the members still answers
+    SnapshotCorrupt = 15010,   // not an etcd snapshot, truncated, or its SHA-256 does not match
+    QuorumReachable = 15011,   // recover refused: a quorum of the members still answers
     // 16xxx network and TLS
     ConnectFailed = 16001,
     TlsFailed = 16002,

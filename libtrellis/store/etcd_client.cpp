@@ -238,7 +238,7 @@ Member decode_member(const json& j) {
 
 Status decode_status(const json& a) {
     Status s;
-    s.header = decode_header(a.value("header", json::object()));
+    s.header = decode_header(object_field(a, "header"));
     s.version = string_field(a, "version");
     s.db_size = integer_field<std::int64_t>(a, "dbSize");
     s.leader = integer_field<std::uint64_t>(a, "leader");
@@ -402,19 +402,6 @@ MemberChange EtcdClient::member_update(std::uint64_t id, const std::vector<std::
 
 MemberChange EtcdClient::member_remove(std::uint64_t id) {
     return decode_change(call("/v3/cluster/member/remove", {{"ID", std::to_string(id)}}), false);
-}
-
-Status EtcdClient::status() {
-    const json a = call("/v3/maintenance/status", json::object());
-    Status s;
-    s.header = decode_header(object_field(a, "header"));
-    s.version = string_field(a, "version");
-    s.db_size = integer_field<std::int64_t>(a, "dbSize");
-    s.leader = integer_field<std::uint64_t>(a, "leader");
-    s.raft_index = integer_field<std::uint64_t>(a, "raftIndex");
-    s.raft_term = integer_field<std::uint64_t>(a, "raftTerm");
-    s.errors = strings_field(a, "errors");
-    return s;
 }
 
 MemberChange EtcdClient::member_promote(std::uint64_t id) {

@@ -92,6 +92,9 @@ TEST_F(ThreeBackends, EtcdctlWithTheClientCertPutsAndReadsBackOnEveryNode) {
     }
 }
 
+// The TLS matrix: only /readyz answers without a client certificate (load balancers probe it);
+// every other path needs one, and a certificate of another CA or without clientAuth never
+// completes the handshake.
 TEST_F(ThreeBackends, ApiRefusesNoCertAnotherCaAndAServerOnlyCert) {
     ASSERT_TRUE(wait_healthy(*cluster_, name(0), 3, 30s));
     TempDir dir;
@@ -100,20 +103,27 @@ TEST_F(ThreeBackends, ApiRefusesNoCertAnotherCaAndAServerOnlyCert) {
     // Signed by the cluster's own client CA, but without clientAuth.
     const TestCa cluster_ca{cluster_->ca_cert(), cluster_->ca_key()};
     const auto server_only = issue_test_cert(cluster_ca, dir.path(), "server-only", {"127.0.0.11"}, "serverAuth");
-    const auto attempt = [&](const std::string& cert, const std::string& key) {
+    const auto attempt = [&](const std::string& cert, const std::string& key, const char* path) {
         httplib::Client c(cluster_->api_url(name(0)), cert, key);
         c.set_ca_cert_path(cluster_->admin_ca().string());
         c.enable_server_certificate_verification(true);
         c.set_connection_timeout(2, 0);
         c.set_read_timeout(5, 0);
-        auto res = c.Get("/api/core/v2/cluster/members");
+        auto res = c.Get(path);
         return res ? res->status : 0;
     };
     EXPECT_EQ(cluster_->api_url(name(0)), "https://127.0.0.11:8080");
-    EXPECT_EQ(attempt("", ""), 0) << "no client certificate was accepted";
-    EXPECT_EQ(attempt(stranger.cert.string(), stranger.key.string()), 0) << "another CA's cert was accepted";
-    EXPECT_EQ(attempt(server_only.cert.string(), server_only.key.string()), 0) << "a server-only cert was accepted";
-    EXPECT_EQ(attempt(cluster_->admin_cert().string(), cluster_->admin_key().string()), 200);
+    for (const char* path : {"/api/core/v2/cluster/members", "/health", "/api/trellis/v1/snapshot"})
+        EXPECT_EQ(attempt("", "", path), 401) << "no client certificate was let through on " << path;
+    EXPECT_EQ(attempt("", "", "/readyz"), 200) << "a load balancer's probe needs no certificate";
+    for (const char* path : {"/api/core/v2/cluster/members", "/readyz"}) {
+        EXPECT_EQ(attempt(stranger.cert.string(), stranger.key.string(), path), 0)
+            << "another CA's cert completed a handshake for " << path;
+        EXPECT_EQ(attempt(server_only.cert.string(), server_only.key.string(), path), 0)
+            << "a server-only cert completed a handshake for " << path;
+    }
+    EXPECT_EQ(attempt(cluster_->admin_cert().string(), cluster_->admin_key().string(), "/api/core/v2/cluster/members"),
+              200);
 }
 
 TEST_F(ThreeBackends, MembersApiListsAndMapsEtcdRefusalsToHttpCodes) {
