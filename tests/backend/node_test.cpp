@@ -6,6 +6,7 @@
 #include <httplib.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <map>
@@ -331,6 +332,33 @@ TEST(Supervision, StateDirOfAnotherClusterIsRefusedAtOnce) {
                          "\"node-test\"): start with another --state-dir"),
               std::string::npos)
         << r.err;
+    EXPECT_TRUE(etcd_pids_mentioning(node.dir.path().string()).empty());
+}
+
+// Run as another user (nobody), a root-owned state dir is named with its owner, its mode and the fix,
+// before etcd starts (etcd itself would say "unexpected internal error ... please report this").
+TEST(Supervision, AStateDirThisUserMayNotUseIsNamedWithTheFix) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root to run the backend as another user";
+    constexpr uid_t kNobody = 65534;
+    Node node("127.0.0.26");
+    const fs::path state = node.dir / "state";
+    fs::create_directories(state / "etcd" / "member");
+    fs::permissions(state, fs::perms::owner_all);
+    for (const auto& d : {node.dir.path(), node.ca_dir.path()})
+        fs::permissions(d, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+    for (const auto& f : {node.cert.cert, node.cert.key}) ASSERT_EQ(::chown(f.c_str(), kNobody, kNobody), 0);
+    ::chmod(node.ca.cert.c_str(), 0644);
+    const auto config = node.write();
+    ::chmod(config.c_str(), 0644);
+    const auto r = run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", backend(), "start", "--config",
+                        config.string(), "--etcd-ready-timeout", "5"},
+                       {}, {}, 30);
+    EXPECT_NE(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find(state.string() + ": permission denied for uid 65534 (owner uid 0, mode 0700)"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("chown -R <user> <state-dir>"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("please report this"), std::string::npos) << r.err;
     EXPECT_TRUE(etcd_pids_mentioning(node.dir.path().string()).empty());
 }
 
