@@ -94,7 +94,12 @@ void ApiServer::start() {
             throw Error(Code::TlsFailed, "cannot load the API's TLS files (cert-file " + options_.cert_file +
                                              ", key-file " + options_.key_file + ", trusted-ca-file " +
                                              options_.trusted_ca_file + ")");
-        SSL_CTX_set_min_proto_version(ssl->ssl_context(), TLS1_2_VERSION);
+        // AEAD with forward secrecy only, as on etcd's ports (etcd-cipher-suites); TLS 1.3's suites all are.
+        if (SSL_CTX_set_min_proto_version(ssl->ssl_context(), options_.tls_min_version) != 1 ||
+            SSL_CTX_set_cipher_list(ssl->ssl_context(), options_.cipher_list.c_str()) != 1)
+            throw Error(Code::TlsFailed,
+                        "cannot apply the API's TLS policy (api-tls-min-version, etcd-cipher-suites: " +
+                            options_.cipher_list + ")");
         tls_files_->install(ssl->ssl_context());  // files changed on disk are served from the next handshake
         if (!options_.trusted_ca_file.empty()) require_client_cert_except_readyz(*ssl, ssl->ssl_context());
         server_ = std::move(ssl);

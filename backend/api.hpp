@@ -25,10 +25,13 @@ struct ApiOptions {
     std::string listen_address = "[::]:8080";  // host:port, IPv6 in brackets
     std::string cert_file;                     // empty: plain HTTP, if allowed below
     std::string key_file;
-    bool plain_http = false;      // api-insecure: serving without cert_file was asked for
-    std::string trusted_ca_file;  // set: client certificates required and verified against it
-    std::string crl_file;         // set: client certificates it revokes are refused
-    store::ClientOptions store;   // how to reach etcd
+    bool plain_http = false;       // api-insecure: serving without cert_file was asked for
+    std::string trusted_ca_file;   // set: client certificates required and verified against it
+    std::string crl_file;          // set: client certificates it revokes are refused
+    int tls_min_version = 0x0303;  // TLS 1.2 (api-tls-min-version)
+    // TLS 1.2 suites in OpenSSL's spelling, from etcd-cipher-suites: the API and etcd follow one list.
+    std::string cipher_list = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256";
+    store::ClientOptions store;  // how to reach etcd
     // This node's own certificates inside the renewal window, for /health's "ExpiringCertificates".
     std::function<std::vector<cluster::CertExpiry>()> expiring_certificates;
     // The "Snapshot" field of /health when scheduled snapshots are on (snapshot-interval).

@@ -16,6 +16,7 @@
 
 #include "api.hpp"
 #include "cluster/backend_config.hpp"
+#include "cluster/tls_policy.hpp"
 #include "core/cli.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
@@ -198,6 +199,9 @@ ApiOptions api_options(const cluster::BackendConfig& config) {
     api.plain_http = cluster::api_transport(config) == cluster::ApiTransport::Http;
     api.trusted_ca_file = config.get(Key::TrustedCaFile);
     api.crl_file = config.get(Key::CrlFile);
+    // Preflight refused a version other than 1.2 or 1.3 and suites OpenSSL lacks entirely.
+    api.tls_min_version = cluster::tls_version(config.get(Key::ApiTlsMinVersion)).value_or(0x0303);
+    api.cipher_list = cluster::openssl_cipher_list(config.get_list(Key::EtcdCipherSuites));
     api.store = store_options(config);
     api.expiring_certificates = [config] { return expiring_now(config); };
     return api;

@@ -15,6 +15,7 @@ packages=(
   libre2-dev  # name_whitelist with Go's (RE2) regexp semantics
   # the real peers the tests and the cluster run against
   etcd-server etcd-client golang-cfssl openssl botan curl procps
+  sslscan  # the TLS policy test scans every port (no CBC, nothing below TLS 1.2)
   # examples/haproxy.cfg is checked with `haproxy -c` (the service is not started by the tests)
   haproxy
   # shells the completion scripts are checked with; the formatter the suite checks with

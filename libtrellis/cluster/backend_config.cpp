@@ -11,6 +11,7 @@
 #include <set>
 
 #include "cluster/net.hpp"
+#include "cluster/tls_policy.hpp"
 #include "core/duration.hpp"
 #include "core/strict_json.hpp"
 
@@ -40,6 +41,8 @@ constexpr auto kKeys = std::to_array<BackendKey>({
     {Key::ApiInsecure, "api-insecure", "", Bool, "false",
      "serve the API as plain HTTP, without cert-file/key-file: anyone who reaches api-listen-address can change "
      "cluster membership; only for a network nobody else reaches (not an etcd flag)"},
+    {Key::ApiTlsMinVersion, "api-tls-min-version", "", String, "1.2",
+     "lowest TLS version the API accepts: 1.2 or 1.3 (etcd 3.4's ports accept 1.2 and 1.3)"},
     {Key::SnapshotInterval, "snapshot-interval", "", Duration, "",
      "take a snapshot of the store this often (e.g. 1h; only the leader takes it, one member at a time); "
      "empty: no scheduled snapshots"},
@@ -90,8 +93,9 @@ constexpr auto kKeys = std::to_array<BackendKey>({
      "CA that peers' certificates must chain to (trellis uses a separate peer CA by default)"},
     {Key::EtcdPeerClientCertAuth, "etcd-peer-client-cert-auth", "--peer-client-cert-auth", Bool, "false",
      "require peers to present a certificate signed by etcd-peer-trusted-ca-file"},
-    {Key::EtcdCipherSuites, "etcd-cipher-suites", "--cipher-suites", StringList, "",
-     "TLS 1.2 cipher suites (Go names), comma-separated; empty: Go's defaults"},
+    {Key::EtcdCipherSuites, "etcd-cipher-suites", "--cipher-suites", StringList, kStrongCipherSuites,
+     "TLS 1.2 cipher suites (Go names) of etcd's client and peer ports and of the API; default: ECDHE with AES-GCM "
+     "or ChaCha20-Poly1305 only (docs/backend.md)"},
     {Key::EtcdHeartbeatInterval, "etcd-heartbeat-interval", "--heartbeat-interval", Int, "100",
      "raft heartbeat interval in milliseconds"},
     {Key::EtcdElectionTimeout, "etcd-election-timeout", "--election-timeout", Int, "1000",

@@ -32,6 +32,7 @@ enum class Key : std::uint8_t {
     TrustedCaFile,
     CrlFile,
     ApiInsecure,
+    ApiTlsMinVersion,
     SnapshotInterval,
     SnapshotDir,
     SnapshotRetain,

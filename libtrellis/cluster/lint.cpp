@@ -11,6 +11,7 @@
 #include <set>
 
 #include "cluster/net.hpp"
+#include "cluster/tls_policy.hpp"
 #include "core/files.hpp"
 #include "pki/certificate.hpp"
 #include "pki/key.hpp"
@@ -82,6 +83,9 @@ constexpr auto kKinds = std::to_array<FindingKind>({
      "the backend API would be plain HTTP without api-insecure, or its TLS settings are incomplete or contradict"},
     {Lint::StoreCaMissing, "L131", "store-ca-missing", Severity::Error,
      "the backend reaches etcd over https but has no CA to verify etcd's certificate with"},
+    {Lint::WeakCipherSuite, "L132", "weak-cipher-suite", Severity::Warning,
+     "etcd-cipher-suites allows a TLS 1.2 suite without forward secrecy or without AEAD (CBC, RSA key exchange, 3DES, "
+     "RC4)"},
 });
 
 class Collector {
@@ -111,6 +115,30 @@ std::pair<std::string, int> place_of(const BackendConfig& c, std::optional<Key> 
 }
 
 std::string kn(Key key) { return std::string(key_name(key)); }
+
+// The TLS policy shared by etcd's ports and the API (tls_policy.hpp): names etcd would refuse, names
+// OpenSSL lacks, and suites weaker than ECDHE with AEAD.
+void lint_tls_policy(Collector& c, const BackendConfig& cfg, const std::string& file) {
+    const int suites_line = line_of(cfg, Key::EtcdCipherSuites);
+    for (const auto& name : cfg.get_list(Key::EtcdCipherSuites)) {
+        const CipherSuite* suite = find_cipher_suite(name);
+        if (suite == nullptr)
+            c.add(
+                Lint::InvalidValue, file, suites_line,
+                "etcd-cipher-suites names \"" + name +
+                    "\", which etcd does not know and would refuse to start with; "
+                    "use Go names such as TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, or remove the key for the default");
+        else if (!suite->strong)
+            c.add(Lint::WeakCipherSuite, file, suites_line,
+                  "etcd-cipher-suites allows " + name +
+                      (suite->openssl_name.empty() ? " (RC4; the API cannot offer it at all)" : "") +
+                      ": it lacks forward secrecy or an AEAD cipher; remove the key for the default (ECDHE with "
+                      "AES-GCM or ChaCha20-Poly1305)");
+    }
+    if (!tls_version(cfg.get(Key::ApiTlsMinVersion)))
+        c.add(Lint::InvalidValue, file, line_of(cfg, Key::ApiTlsMinVersion),
+              "api-tls-min-version is \"" + cfg.get(Key::ApiTlsMinVersion) + "\"; it must be 1.2 or 1.3");
+}
 
 std::string file_of(const BackendConfig& c) { return c.source().empty() ? "(flags)" : c.source(); }
 
@@ -516,6 +544,7 @@ std::vector<Finding> lint_node(const BackendConfig& cfg, const LintOptions& opti
         const auto [where, line] = place_of(cfg, api_check.key, file);
         c.add(Lint::ApiTransport, where, line, api_check.problem);
     }
+    lint_tls_policy(c, cfg, file);
     const bool api_tls = cfg.has(Key::CertFile) && !cfg.get(Key::CertFile).empty();
     if (api_tls && cfg.get(Key::TrustedCaFile).empty())
         c.add(Lint::NoClientAuth, file, line_of(cfg, Key::CertFile),

@@ -49,7 +49,8 @@ enum class Lint : int {
     ApiInsecureWithTls = 128,
     MeaninglessSan = 129,
     ApiTransport = 130,
-    StoreCaMissing = 131
+    StoreCaMissing = 131,
+    WeakCipherSuite = 132
 };
 
 // One kind of problem lint knows; the table of them is data (lint.cpp).

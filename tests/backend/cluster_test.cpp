@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "backend_fixture.hpp"
@@ -15,6 +16,7 @@
 namespace trellis::testing {
 namespace {
 
+namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
@@ -124,6 +126,57 @@ TEST_F(ThreeBackends, ApiRefusesNoCertAnotherCaAndAServerOnlyCert) {
     }
     EXPECT_EQ(attempt(cluster_->admin_cert().string(), cluster_->admin_key().string(), "/api/core/v2/cluster/members"),
               200);
+}
+
+// Debian's sslscan, presenting a certificate the port accepts: the suites it got through with, and
+// the protocols it found enabled ("TLSv1.2"), from lines such as
+// "Accepted  TLSv1.2  128 bits  ECDHE-ECDSA-AES128-GCM-SHA256 ..." and "TLSv1.2   enabled".
+struct Scan {
+    std::vector<std::string> accepted, enabled;
+    std::string output;
+};
+Scan sslscan(const std::string& host_port, const fs::path& cert, const fs::path& key) {
+    const auto r =
+        run({"sslscan", "--no-colour", "--no-fallback", "--no-renegotiation", "--no-compression", "--no-heartbleed",
+             "--no-check-certificate", "--certs=" + cert.string(), "--pk=" + key.string(), host_port},
+            {}, {}, 60);
+    Scan scan{{}, {}, r.out + r.err};
+    std::istringstream lines(r.out);
+    for (std::string line; std::getline(lines, line);) {
+        std::istringstream words(line);
+        std::string first, second, bits, unit, suite;
+        words >> first >> second;
+        if ((first == "Accepted" || first == "Preferred") && words >> bits >> unit >> suite)
+            scan.accepted.push_back(second + " " + suite);
+        if (first.starts_with("TLSv") && second == "enabled") scan.enabled.push_back(first);
+        if (first.starts_with("SSLv") && second == "enabled") scan.enabled.push_back(first);
+    }
+    return scan;
+}
+
+// One TLS policy on all three ports: ECDHE with AES-GCM or ChaCha20-Poly1305 only, TLS 1.2 and 1.3 only.
+TEST_F(ThreeBackends, EveryPortOffersOnlyAeadSuitesWithForwardSecrecyAndNothingBelowTls12) {
+    ASSERT_TRUE(wait_healthy(*cluster_, name(0), 3, 30s));
+    const fs::path node = cluster_->out() / name(0);
+    const struct {
+        std::string port;
+        fs::path cert, key;
+    } ports[] = {{"127.0.0.11:2379", cluster_->admin_cert(), cluster_->admin_key()},
+                 {"127.0.0.11:2380", node / (name(0) + "-peer.pem"), node / (name(0) + "-peer-key.pem")},
+                 {"127.0.0.11:8080", cluster_->admin_cert(), cluster_->admin_key()}};
+    for (const auto& p : ports) {
+        const Scan scan = sslscan(p.port, p.cert, p.key);
+        EXPECT_EQ(scan.enabled, (std::vector<std::string>{"TLSv1.2", "TLSv1.3"})) << p.port << "\n" << scan.output;
+        ASSERT_FALSE(scan.accepted.empty()) << p.port << ": sslscan completed no handshake\n" << scan.output;
+        bool gcm_on_12 = false;
+        for (const auto& a : scan.accepted) {
+            const bool aead = a.find("GCM") != std::string::npos || a.find("CHACHA20") != std::string::npos;
+            const bool forward_secret = a.starts_with("TLSv1.3") || a.find("ECDHE-") != std::string::npos;
+            EXPECT_TRUE(aead && forward_secret) << p.port << " accepted " << a;
+            gcm_on_12 = gcm_on_12 || a.starts_with("TLSv1.2");
+        }
+        EXPECT_TRUE(gcm_on_12) << p.port << ": no TLS 1.2 suite at all\n" << scan.output;
+    }
 }
 
 TEST_F(ThreeBackends, MembersApiListsAndMapsEtcdRefusalsToHttpCodes) {

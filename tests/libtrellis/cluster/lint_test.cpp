@@ -50,6 +50,28 @@ TEST_F(LintFiles, ProvisionedNodeIsClean) {
     }
 }
 
+TEST_F(LintFiles, CipherSuitesEtcdRefusesAreErrorsAndWeakOnesWarnings) {
+    const auto findings = [&](const std::string& extra) {
+        std::vector<std::string> out;
+        for (const auto& f : lint_node(node("a", extra))) out.push_back(f.to_string());
+        return out;
+    };
+    const auto weak = findings(
+        "etcd-cipher-suites: [TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, "
+        "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA]\n");
+    ASSERT_EQ(weak.size(), 1u);
+    EXPECT_THAT(weak[0],
+                HasSubstr("L132 weak-cipher-suite: etcd-cipher-suites allows TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA"));
+    const auto unknown = findings("etcd-cipher-suites: TLS_ECDHE_ECDSA_WITH_AES_128_GCM\n");
+    ASSERT_EQ(unknown.size(), 1u);
+    EXPECT_THAT(unknown[0],
+                HasSubstr("L117 invalid-value: etcd-cipher-suites names \"TLS_ECDHE_ECDSA_WITH_AES_128_GCM\""));
+    const auto version = findings("api-tls-min-version: \"1.1\"\n");
+    ASSERT_EQ(version.size(), 1u);
+    EXPECT_THAT(version[0], HasSubstr("api-tls-min-version is \"1.1\"; it must be 1.2 or 1.3"));
+    EXPECT_TRUE(findings("api-tls-min-version: \"1.3\"\n").empty());
+}
+
 TEST_F(LintFiles, KeyOfAnotherCertificate) {
     auto c = node("a");
     c.set(Key::EtcdKeyFile, {(tmp_ / "b/b-key.pem").string()}, Origin{"flag --etcd-key-file"});

@@ -21,6 +21,7 @@ exec /usr/bin/etcd \
   --peer-key-file=/etc/trellis/etcd-3-peer-key.pem \
   --peer-trusted-ca-file=/etc/trellis/peer-ca.pem \
   --peer-client-cert-auth=true \
+  --cipher-suites=TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305 \
   --heartbeat-interval=100 \
   --election-timeout=1000 \
   --quota-backend-bytes=4294967296 \
