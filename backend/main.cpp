@@ -14,6 +14,8 @@
 #include <map>
 #include <optional>
 
+#include <systemd/sd-daemon.h>
+
 #include "api.hpp"
 #include "cluster/backend_config.hpp"
 #include "cluster/tls_policy.hpp"
@@ -219,6 +221,9 @@ std::unique_ptr<ApiServer> start_api(const cluster::BackendConfig& config, const
                              "change cluster membership");
     api->start();
     log(Level::Info, std::string("API listening on ") + (api->tls() ? "https://" : "http://") + address);
+    // Type=notify units start their dependants only now: etcd serves and the API listens. Without
+    // NOTIFY_SOCKET (not under systemd) this does nothing.
+    sd_notify(0, ("READY=1\nSTATUS=serving the API on " + address).c_str());
     return api;
 }
 
@@ -233,6 +238,7 @@ int supervise(Signals& signals, store::EtcdProcess* etcd, ApiServer& api, int st
         }
         if (const int sig = signals.wait(200ms)) {
             log(Level::Info, std::string("received ") + signal_name(sig) + ", stopping");
+            sd_notify(0, "STOPPING=1");
             api.stop();
             if (etcd) {
                 const int status = etcd->stop(std::chrono::seconds(stop_timeout));

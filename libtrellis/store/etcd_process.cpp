@@ -95,6 +95,14 @@ void EtcdProcess::start() {
     std::vector<char*> argv;
     for (auto& s : storage) argv.push_back(s.data());
     argv.push_back(nullptr);
+    // The backend's environment without NOTIFY_SOCKET: under a Type=notify unit etcd would tell systemd
+    // READY=1 itself, as soon as it serves, before the backend's API listens.
+    std::vector<std::string> env_storage;
+    for (char** e = environ; *e != nullptr; ++e)
+        if (!std::string_view(*e).starts_with("NOTIFY_SOCKET=")) env_storage.emplace_back(*e);
+    std::vector<char*> envp;
+    for (auto& e : env_storage) envp.push_back(e.data());
+    envp.push_back(nullptr);
     const pid_t parent = ::getpid();
 
     const pid_t pid = ::fork();
@@ -119,7 +127,7 @@ void EtcdProcess::start() {
         if (devnull >= 0) ::dup2(devnull, 0);
         ::dup2(fds[1], 1);
         ::dup2(fds[1], 2);
-        ::execv(argv[0], argv.data());
+        ::execve(argv[0], argv.data(), envp.data());
         static const char msg[] = "cannot execute the etcd binary\n";
         [[maybe_unused]] auto n = ::write(2, msg, sizeof msg - 1);
         ::_exit(127);

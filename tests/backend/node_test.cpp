@@ -4,11 +4,15 @@
 // precedence, a dying etcd, and the external-store mode.
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <map>
 #include <thread>
 
@@ -311,6 +315,42 @@ TEST(Supervision, WhenEtcdDiesTheBackendReportsItsLastLinesAndExitsNonZero) {
     const std::string log = b.log();
     EXPECT_NE(log.find("etcd died: it was killed by signal 9"), std::string::npos) << log;
     EXPECT_NE(log.find("its last lines:"), std::string::npos) << log;
+}
+
+// Under a Type=notify unit (dist/trellis-backend.service): READY=1 only once etcd serves and the API
+// listens, so units ordered after it find a working node; STOPPING=1 on SIGTERM.
+TEST(Supervision, TellsSystemdItIsReadyOnceTheApiListensAndWhenItStops) {
+    Node node("127.0.0.28");
+    const auto config = node.write();
+    const fs::path socket_path = node.dir / "notify.sock";
+    const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    ASSERT_LT(socket_path.string().size(), sizeof addr.sun_path);
+    std::strcpy(addr.sun_path, socket_path.c_str());
+    ASSERT_EQ(::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
+    const auto receive = [fd](int seconds) {
+        pollfd p{fd, POLLIN, 0};
+        char buf[512];
+        if (::poll(&p, 1, seconds * 1000) != 1) return std::string();
+        const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+    };
+    ChildProcess b({backend(), "start", "--config", config.string()}, node.dir / "backend.log",
+                   {"NOTIFY_SOCKET=" + socket_path.string()});
+    const std::string ready = receive(60);
+    EXPECT_EQ(ready, "READY=1\nSTATUS=serving the API on 127.0.0.28:24000") << b.log();
+    httplib::Client api("https://127.0.0.28:24000", node.cert.cert.string(), node.cert.key.string());
+    api.set_ca_cert_path(node.ca.cert.string());
+    api.enable_server_certificate_verification(true);
+    const auto health = api.Get("/health");
+    ASSERT_TRUE(health) << "READY=1 came before the API answered";
+    EXPECT_EQ(health->status, 200);
+    b.signal(SIGTERM);
+    EXPECT_EQ(receive(10), "STOPPING=1");
+    EXPECT_EQ(b.wait_exit(15), 0) << b.log();
+    ::close(fd);
 }
 
 TEST(Supervision, StateDirOfAnotherClusterIsRefusedAtOnce) {
