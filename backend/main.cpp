@@ -17,6 +17,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "api.hpp"
+#include "cli/app.hpp"
 #include "cluster/backend_config.hpp"
 #include "cluster/tls_policy.hpp"
 #include "core/cli.hpp"
@@ -31,10 +32,6 @@
 #include "store/etcd_failure.hpp"
 #include "store/etcd_process.hpp"
 #include "store/health.hpp"
-
-#ifndef TRELLIS_VERSION
-#define TRELLIS_VERSION "unknown"
-#endif
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -72,7 +69,9 @@ as the member added since.
 
 Exit codes: 0 stopped by SIGTERM/SIGINT, 1 failed (bad config, preflight, etcd
 died, damaged or foreign data), 2 bad command line, 3 cannot reach or
-authenticate to etcd, 4 this member was removed from the cluster.
+authenticate to etcd, 4 this member was removed from the cluster. Errors print
+as trellis-backend: error: MESSAGE (code N), or with --format json as one
+{"code":N,"message":"..."} line on stdout (docs/exit-codes.md).
 API: docs/api.md (GET /health answers 200 only when every member is healthy;
 GET /readyz, without a client certificate, 200 when this node can serve).)";
 
@@ -376,9 +375,8 @@ int run_main(int argc, char** argv, Signals& signals) {
         "trellis-backend"};
     app.require_subcommand(1);
     app.footer(kFooter);
-    app.add_subcommand("version", "print the version")->callback([] {
-        std::cout << "trellis-backend " TRELLIS_VERSION "\n";
-    });
+    std::string format = "text";
+    cli::add_format_option(app, format, "text, or json: the version and errors as JSON on stdout");
 
     CLI::App* start_cmd = app.add_subcommand("start", "start this node: preflight, etcd, then the API");
     start_cmd->footer(kFooter);
@@ -413,11 +411,12 @@ int run_main(int argc, char** argv, Signals& signals) {
     KeyFlags recover_flags;
     add_key_flags(*recover_cmd, recover_flags);
 
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        const int rc = app.exit(e);
-        return rc == 0 ? cli::kExitOk : cli::kExitUsage;
+    CLI::App* version = cli::add_version_command(app);
+    if (cli::parse(app, argc, argv)) return cli::kExitOk;
+    const cli::Format output = cli::format_of(format);
+    if (*version) {
+        std::cout << cli::version_text("trellis-backend", output);
+        return cli::kExitOk;
     }
     if (recover_cmd->parsed()) {
         const auto config = load_config(recover_config, true, recover_flags);
@@ -435,6 +434,6 @@ int run_main(int argc, char** argv, Signals& signals) {
 int main(int argc, char** argv) {
     trellis::backend::Signals signals;  // before any thread exists, so all inherit the mask
     ::signal(SIGPIPE, SIG_IGN);
-    return trellis::cli::run("trellis-backend", trellis::cli::ErrorStyle::Plain,
+    return trellis::cli::run("trellis-backend", argc, argv,
                              [&] { return trellis::backend::run_main(argc, argv, signals); });
 }

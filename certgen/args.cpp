@@ -4,6 +4,7 @@
 #include <iostream>
 #include <optional>
 
+#include "cli/app.hpp"
 #include "core/error.hpp"
 #include "core/strict_json.hpp"
 
@@ -68,20 +69,8 @@ std::vector<std::string> normalize_args(std::span<const FlagName> table, const s
     return out;
 }
 
-bool parse_command_line(CLI::App& app, std::span<const FlagName> table, int argc, char** argv, std::string_view tool) {
-    std::vector<std::string> args = normalize_args(table, std::vector<std::string>(argv + 1, argv + argc));
-    std::reverse(args.begin(), args.end());  // CLI11 takes them reversed
-    try {
-        app.parse(args);
-        return false;
-    } catch (const CLI::CallForHelp&) {
-        // CLI11 shows the selected subcommand's help, footer (examples) included.
-        const std::string help = app.help();
-        std::cout << help << (help.ends_with('\n') ? "" : "\n");
-        return true;
-    } catch (const CLI::ParseError& e) {
-        throw Error(Code::Usage, std::string(e.what()) + "; see " + std::string(tool) + " --help");
-    }
+bool parse_command_line(CLI::App& app, std::span<const FlagName> table, int argc, char** argv) {
+    return cli::parse(app, normalize_args(table, std::vector<std::string>(argv + 1, argv + argc)));
 }
 
 }  // namespace trellis::certgen

@@ -27,8 +27,8 @@ struct FlagName {
 // flag is Code::Usage, naming the closest known flag.
 std::vector<std::string> normalize_args(std::span<const FlagName> table, const std::vector<std::string>& args);
 
-// Normalizes argv and parses it with `app`. Returns true when --help was asked for (and printed);
-// a parse error is Code::Usage pointing at `tool --help`.
-bool parse_command_line(CLI::App& app, std::span<const FlagName> table, int argc, char** argv, std::string_view tool);
+// Normalizes argv and parses it with `app` as every tool does (cli::parse): true when --help was asked
+// for (and printed); a parse error is Code::Usage naming the closest flag or command.
+bool parse_command_line(CLI::App& app, std::span<const FlagName> table, int argc, char** argv);
 
 }  // namespace trellis::certgen

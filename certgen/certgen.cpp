@@ -2,7 +2,6 @@
 // as a drop-in for the guide's commands. Flags and arguments are cfssl's; every
 // certificate decision is libtrellis/pki's; this file only reads inputs, calls
 // the library and prints what cfssl prints.
-#include <openssl/crypto.h>
 #include <CLI/CLI.hpp>
 
 #include <array>
@@ -12,6 +11,7 @@
 #include <variant>
 
 #include "args.hpp"
+#include "cli/app.hpp"
 #include "core/cli.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
@@ -29,6 +29,7 @@ using certgen::FlagKind;
 struct Options {
     std::string ca, ca_key, config, profile, hostname, cn, cert, csr, domain;
     std::string ca_key_passphrase_file, ca_key_passphrase_env, key_passphrase_file, key_passphrase_env;
+    std::string format = "text";
     bool initca = false, strict = false;
     std::vector<std::string> args;
 };
@@ -58,7 +59,7 @@ constexpr std::array<Flag, 15> kFlags{{
 }};
 
 std::vector<certgen::FlagName> flag_names() {
-    std::vector<certgen::FlagName> names{{"help", FlagKind::Bool}};
+    std::vector<certgen::FlagName> names{{"help", FlagKind::Bool}, {"format", FlagKind::Value}};
     for (const auto& f : kFlags)
         names.push_back({f.name, std::holds_alternative<bool Options::*>(f.field) ? FlagKind::Bool : FlagKind::Value});
     return names;
@@ -303,9 +304,8 @@ int print_defaults(const Options& o, Warnings&) {
     return cli::kExitOk;
 }
 
-int version(const Options&, Warnings&) {
-    std::cout << "Version: " << TRELLIS_VERSION
-              << "\nRevision: certgen (cfssl 1.2 compatible)\nRuntime: " << OpenSSL_version(OPENSSL_VERSION) << '\n';
+int version(const Options& o, Warnings&) {
+    std::cout << cli::version_text("certgen", cli::format_of(o.format));
     return cli::kExitOk;
 }
 
@@ -430,7 +430,14 @@ Examples:
   certgen print-defaults config > ca-config.json   # default plus peer, server and client profiles
   certgen print-defaults csr > backend-1.json)",
          print_defaults},
-        {"version", "print the version", "", 0, 0, {}, "Examples:\n  certgen version", version},
+        {"version",
+         "print the version (--format json: as JSON)",
+         "",
+         0,
+         0,
+         {},
+         "Examples:\n  certgen version\n  certgen version -format json",
+         version},
     };
     return table;
 }
@@ -441,13 +448,15 @@ constexpr std::string_view kFooter = R"(Examples:
   certgen <command> --help     # flags, arguments and examples of one command
 
 Flags are cfssl's: -ca=x, -ca x and --ca=x all work.
-Errors: {"code":N,"message":"..."} on stderr and exit 1; a wrong command line exits 2 (docs/certgen.md).)";
+Errors: certgen: error: MESSAGE (code N) on stderr, or with -format json one {"code":N,"message":"..."}
+line on stdout; exit 1, or 2 for a wrong command line (docs/certgen.md, docs/exit-codes.md).)";
 
 int run_certgen(int argc, char** argv, Warnings& warnings) {
     Options o;
     CLI::App app{"certgen -- cfssl-compatible certificate generator (drop-in for cfssl's commands)", "certgen"};
     app.footer(std::string(kFooter));
-    app.require_subcommand(0, 1);
+    app.require_subcommand(1);
+    cli::add_format_option(app, o.format, "text, or json: the version and errors as JSON on stdout");
     std::vector<std::pair<CLI::App*, const Command*>> subs;
     for (const auto& c : commands()) {
         CLI::App* sub = app.add_subcommand(std::string(c.name), std::string(c.summary));
@@ -463,7 +472,8 @@ int run_certgen(int argc, char** argv, Warnings& warnings) {
         sub->footer(std::string(c.examples));
         subs.emplace_back(sub, &c);
     }
-    if (certgen::parse_command_line(app, flag_names(), argc, argv, "certgen")) return cli::kExitOk;
+    if (certgen::parse_command_line(app, flag_names(), argc, argv)) return cli::kExitOk;
+    cli::format_of(o.format);  // a wrong --format is a usage error before any work
     for (const auto& [sub, command] : subs) {
         if (!sub->parsed()) continue;
         if (o.args.size() < command->min_args || o.args.size() > command->max_args)
@@ -472,13 +482,13 @@ int run_certgen(int argc, char** argv, Warnings& warnings) {
                                          std::string(command->name) + " --help");
         return command->main(o, warnings);
     }
-    throw Error(Code::Usage, "no command given; run 'certgen --help' for the list");
+    throw Error(Code::Internal, "no command was selected");  // CLI11 requires one
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    return cli::run("certgen", cli::ErrorStyle::Json, [&] {
+    return cli::run("certgen", argc, argv, [&] {
         // Warnings go to stderr, never stdout; those gathered before a failure still
         // explain it, so they are printed while unwinding, before the error line.
         Warnings warnings;

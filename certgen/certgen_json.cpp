@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "args.hpp"
+#include "cli/app.hpp"
 #include "core/cli.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
@@ -17,13 +18,14 @@ namespace {
 
 using namespace trellis;
 
-constexpr std::array<certgen::FlagName, 6> kFlags{{
+constexpr std::array<certgen::FlagName, 7> kFlags{{
     {"bare", certgen::FlagKind::Bool},
     {"f", certgen::FlagKind::Value},
     {"stdout", certgen::FlagKind::Bool},
     {"overwrite", certgen::FlagKind::Bool},
     {"version", certgen::FlagKind::Bool},
     {"help", certgen::FlagKind::Bool},
+    {"format", certgen::FlagKind::Value},
 }};
 
 constexpr std::string_view kExamples = R"(Examples:
@@ -39,17 +41,21 @@ constexpr std::string_view kExamples = R"(Examples:
 Files: PREFIX.pem (cert, 0644), PREFIX-key.pem (key, 0600), PREFIX-key.enc (0600),
 PREFIX.csr (0644), PREFIX-bundle.pem, PREFIX-root.pem, PREFIX-response.der, PREFIX.crl.
 An existing file is replaced only if it is identical or -overwrite is given.
-Errors: {"code":N,"message":"..."} on stderr, exit 1; a wrong command line exits 2.)";
+`certgen-json version` (the only argument) or -version prints the version.
+Errors: certgen-json: error: MESSAGE (code N) on stderr, or with -format json one
+{"code":N,"message":"..."} line on stdout; exit 1, or 2 for a wrong command line.)";
 
 struct Options {
     bool bare = false, to_stdout = false, overwrite = false, version = false;
     std::string input = "-";
+    std::string format = "text";
     std::vector<std::string> positional;
 };
 
 int split(const Options& o) {
-    if (o.version) {
-        std::cout << "certgen-json " << TRELLIS_VERSION << " (cfssljson 1.2 compatible)\n";
+    // `version` alone is the version subcommand every tool has (a prefix "version" needs other arguments).
+    if (o.version || o.positional == std::vector<std::string>{"version"}) {
+        std::cout << cli::version_text("certgen-json", cli::format_of(o.format));
         return cli::kExitOk;
     }
     // cfssljson reads one name; the guide ends with a "-" that Go ignores, and so do we.
@@ -89,7 +95,7 @@ int split(const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    return cli::run("certgen-json", cli::ErrorStyle::Json, [&]() -> int {
+    return cli::run("certgen-json", argc, argv, [&]() -> int {
         Options o;
         CLI::App app{"certgen-json -- split certgen/cfssl JSON output into PEM files (cfssljson drop-in)",
                      "certgen-json"};
@@ -98,10 +104,12 @@ int main(int argc, char** argv) {
         app.add_option("-f", o.input, "JSON input file, '-' for stdin")->capture_default_str();
         app.add_flag("--stdout", o.to_stdout, "print the contents instead of writing files");
         app.add_flag("--overwrite", o.overwrite, "replace existing files whose content differs");
-        app.add_flag("--version", o.version, "print the version and exit");
+        app.add_flag("--version", o.version, "print the version and exit (also: certgen-json version)");
+        cli::add_format_option(app, o.format, "text, or json: the version and errors as JSON on stdout");
         app.add_option("PREFIX", o.positional, "file name prefix (default \"cert\"); a trailing '-' is ignored");
         app.footer(std::string(kExamples));
-        if (certgen::parse_command_line(app, kFlags, argc, argv, "certgen-json")) return cli::kExitOk;
+        if (certgen::parse_command_line(app, kFlags, argc, argv)) return cli::kExitOk;
+        cli::format_of(o.format);  // a wrong --format is a usage error before any work
         return split(o);
     });
 }

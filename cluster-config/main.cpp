@@ -1,7 +1,5 @@
 // cluster-config: one cluster spec in, every node's certificates and backend.yml out;
 // and lint of configurations that already exist. Thin: flags, files, exit codes.
-#include <unistd.h>
-
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -11,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "cli/app.hpp"
 #include "cluster/backend_config.hpp"
 #include "cluster/lint.hpp"
 #include "cluster/net.hpp"
@@ -41,10 +40,13 @@ Examples:
   cluster-config restore examples/loopback-3.yml --out cluster --snapshot backup.db --state-root restored
 
 The spec format is in docs/cluster-spec.md, the commands in docs/cluster-config.md,
-lint's findings in docs/lint.md. Exit codes: 0 ok (lint: clean), 1 failure or lint
-findings, 2 bad command line.)";
+lint's findings in docs/lint.md. Errors: cluster-config: error: MESSAGE (code N) on
+stderr, or {"code":N,"message":"..."} on stdout with --json or --format json.
+Exit codes: 0 ok (lint: clean; --check: nothing to change), 1 failure or lint findings,
+2 bad command line, 5 --check/--diff: changes are pending (docs/exit-codes.md).)";
 
 struct Options {
+    std::string format = "text";
     std::string spec;
     std::string out;
     std::string paths;
@@ -70,7 +72,8 @@ Spec load(const std::string& path, bool json, Warnings& warnings) {
     if (!r.errors.empty()) {
         if (!json) cli::print_warnings(kTool, r.warnings);
         warnings.clear();
-        for (size_t i = 0; i + 1 < r.errors.size(); ++i) std::cerr << kTool << ": error: " << r.errors[i] << '\n';
+        for (size_t i = 0; i + 1 < r.errors.size(); ++i)
+            std::cerr << cli::error_line(kTool, Error(Code::SpecInvalid, r.errors[i])) << '\n';
         throw Error(Code::SpecInvalid, r.errors.back());
     }
     return std::move(*r.spec);
@@ -82,21 +85,6 @@ RenderOptions render_options(const Options& o) {
     return RenderOptions{o.paths};
 }
 
-// "issuing certificates 120/1000" on a terminal, once the work has taken more than a second.
-struct Progress {
-    bool tty = ::isatty(STDERR_FILENO) == 1;
-    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
-    bool shown = false;
-    void operator()(size_t done, size_t total) {
-        if (!tty || std::chrono::steady_clock::now() - start < std::chrono::seconds(1)) return;
-        std::cerr << '\r' << kTool << ": issuing certificates " << done << '/' << total << std::flush;
-        shown = true;
-    }
-    ~Progress() {
-        if (shown) std::cerr << '\n';
-    }
-};
-
 PlanOptions plan_options(const Options& o) {
     PlanOptions p;
     p.render = render_options(o);
@@ -107,11 +95,13 @@ PlanOptions plan_options(const Options& o) {
 
 int report(ProvisionResult r, const Options& o, Warnings& warnings) {
     warnings.insert(warnings.end(), r.warnings.begin(), r.warnings.end());
+    // --check/--diff tell a script (Ansible's check mode) whether anything would change by the exit code.
+    const int rc = (o.check || o.diff) && r.changed ? cli::kExitPending : cli::kExitOk;
     if (o.json) {
         r.warnings = warnings;  // the spec's and provisioning's, all in the JSON
         std::cout << r.to_json() << '\n';
         warnings.clear();
-        return cli::kExitOk;
+        return rc;
     }
     size_t written = 0;
     for (const auto& f : r.files) {
@@ -124,7 +114,7 @@ int report(ProvisionResult r, const Options& o, Warnings& warnings) {
     std::cout << "changed: " << (r.changed ? "true" : "false") << " (" << written << " of " << r.files.size()
               << " files " << (o.check ? "would change" : "written") << ", " << r.certificates_issued
               << " certificates " << (o.check ? "to issue" : "issued") << ")\n";
-    return cli::kExitOk;
+    return rc;
 }
 
 // Plans, prints the plan (--check) or its diff (--diff), or applies it.
@@ -134,7 +124,7 @@ int plan_and_apply(const Spec& spec, const PlanOptions& po, const Options& o, Wa
     if (o.check || o.diff) return report(plan_result(plan), o, warnings);
     ProvisionOptions p;
     p.threads = o.threads;
-    Progress progress;
+    cli::Progress progress(kTool, "issuing certificates");
     p.progress = [&](size_t d, size_t t) { progress(d, t); };
     return report(apply(plan, spec, o.out, p), o, warnings);
 }
@@ -149,7 +139,8 @@ int cmd_add_node(const Options& o, Warnings& warnings) {
     NodeSpec node{o.name, o.address, o.names, spec.ports, 0, /*join_existing=*/true};
     const auto problems = check_new_node(spec, node);
     if (!problems.empty()) {
-        for (size_t i = 0; i + 1 < problems.size(); ++i) std::cerr << kTool << ": error: " << problems[i] << '\n';
+        for (size_t i = 0; i + 1 < problems.size(); ++i)
+            std::cerr << cli::error_line(kTool, Error(Code::InputInvalidValue, problems[i])) << '\n';
         throw Error(Code::InputInvalidValue, problems.back());
     }
     PlanOptions p = plan_options(o);
@@ -157,7 +148,7 @@ int cmd_add_node(const Options& o, Warnings& warnings) {
     p.members = spec.nodes;
     p.members.push_back(node);
     const int rc = plan_and_apply(spec, p, o, warnings);
-    if (!o.json && !o.check) {
+    if (!o.json && !o.check && !o.diff) {
         const std::string scheme(peer_scheme(spec));
         std::cerr << kTool << ": next: run `trellisctl cluster member-add " << node.name << ' ' << scheme << "://"
                   << host_for_url(node.address) << ':' << node.ports.peer << "`, start the node with "
@@ -272,6 +263,7 @@ int run(int argc, char** argv, Warnings& warnings) {
     CLI::App app{"cluster-config -- render, provision and lint a Trellis cluster from one spec", std::string(kTool)};
     app.footer(kFooter);
     app.require_subcommand(1);
+    cli::add_format_option(app, o.format, "text, or json: results (as --json) and errors as JSON on stdout");
 
     auto common = [&](CLI::App* sub, bool with_paths) {
         sub->add_option("SPEC", o.spec, "the cluster spec (docs/cluster-spec.md)")->required();
@@ -280,9 +272,13 @@ int run(int argc, char** argv, Warnings& warnings) {
             sub->add_option("--paths", o.paths,
                             "absolute directory the node's files will live in on the node (e.g. /etc/trellis); "
                             "default: paths relative to backend.yml");
-        sub->add_flag("--json", o.json, "print a machine-readable summary on stdout (files, changed, warnings)");
-        sub->add_flag("--check", o.check, "print the plan: what would change and why; write nothing");
-        sub->add_flag("--diff", o.diff, "print the line changes of rendered files, then the plan; write nothing");
+        sub->add_flag("--json", o.json,
+                      "print a machine-readable summary on stdout (files, changed, warnings), or the error as "
+                      "{\"code\":N,\"message\":\"...\"}; the same as --format json");
+        sub->add_flag("--check", o.check,
+                      "print the plan: what would change and why; write nothing; exit 5 if anything would change");
+        sub->add_flag("--diff", o.diff,
+                      "print the line changes of rendered files, then the plan; write nothing; exit 5 as --check");
         sub->add_flag("--force", o.force, "replace files changed by hand since cluster-config wrote them");
     };
 
@@ -305,7 +301,7 @@ and writes nothing. The spec may be - (standard input).)");
     prov->footer(R"(
 Examples:
   cluster-config provision examples/loopback-3.yml --out cluster
-  cluster-config provision examples/loopback-3.yml --out cluster --check --json
+  cluster-config provision examples/loopback-3.yml --out cluster --check --json   (exit 5: changes pending)
   cluster-config provision cluster.yml --out cluster --paths /etc/trellis
 DIR/ca/ holds the CA keys and never leaves this machine; DIR/<node>/ holds exactly what that node
 needs (copy it to /etc/trellis on the node); DIR/clients/<name>/ the client certificates.
@@ -313,7 +309,11 @@ Running it again changes nothing unless the spec changed (new node, new SAN) or 
 is within pki.renew-before of expiring; only those are reissued, and every new chain is
 verified with OpenSSL and Botan before anything is written. A file changed by hand since
 cluster-config wrote it is never replaced without --force (--check shows it as "keep").
-SPEC may be - (standard input); rendered files never name the spec's path.)");
+--check and --diff exit 0 when nothing would change and 5 when something would (Ansible:
+changed_when: rc == 5, failed_when: rc not in [0, 5]). Off a terminal, a progress line
+(issuing certificates 120/400 (24.0/s)) goes to stderr every TRELLIS_PROGRESS_INTERVAL
+seconds (default 5, 0 for none). SPEC may be - (standard input); rendered files never name
+the spec's path.)");
 
     CLI::App* add =
         app.add_subcommand("add-node", "issue a new node's certificates and render its backend.yml to join");
@@ -363,25 +363,25 @@ Examples:
 Findings print as FILE:LINE: CODE NAME: MESSAGE; codes are stable (docs/lint.md).
 Exit 0 clean, 1 findings, 2 bad command line.)");
 
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        throw Error(Code::Usage, std::string(e.what()) + "; see cluster-config --help");
+    CLI::App* version = cli::add_version_command(app);
+    if (cli::parse(app, argc, argv)) return cli::kExitOk;
+    if (cli::format_of(o.format) == cli::Format::Json) o.json = true;
+    if (*version) {
+        std::cout << cli::version_text(kTool, o.json ? cli::Format::Json : cli::Format::Text);
+        return cli::kExitOk;
     }
     if (render->parsed()) return cmd_render(o, warnings);
     if (prov->parsed()) return cmd_provision(o, warnings);
     if (add->parsed()) return cmd_add_node(o, warnings);
     if (lint->parsed()) return cmd_lint(o, warnings);
     if (restore_cmd->parsed()) return cmd_restore(o, warnings);
-    throw Error(Code::Usage, "no command given; see cluster-config --help");
+    throw Error(Code::Internal, "no command was selected");  // CLI11 requires one
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    return cli::run(kTool, cli::ErrorStyle::Plain, [&] {
+    return cli::run(kTool, argc, argv, [&] {
         Warnings warnings;
         struct Flush {
             Warnings& w;

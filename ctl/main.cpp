@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "certs.hpp"
+#include "cli/app.hpp"
 #include "commands.hpp"
 #include "completion_scripts.hpp"
 #include "core/cli.hpp"
@@ -99,10 +100,10 @@ int configure(const Flags& f, std::ostream& out) {
 }
 
 int print_version(Format format, std::ostream& out) {
-    if (format == Format::Table)
-        out << "trellisctl version " << TRELLIS_VERSION << '\n';
+    if (format == Format::Yaml)
+        out << render_document({{"tool", kTool}, {"version", cli::version()}}, format);
     else
-        out << render_document({{"component", "trellisctl"}, {"version", TRELLIS_VERSION}}, format);
+        out << cli::version_text(kTool, format == Format::Json ? cli::Format::Json : cli::Format::Text);
     return 0;
 }
 
@@ -116,13 +117,15 @@ int run(int argc, char** argv) {
     CLI::App app{"trellisctl: manage a Trellis cluster through its backends' API (mutual TLS)", std::string(kTool)};
     app.fallthrough();
     app.require_subcommand(1);
-    app.set_version_flag("--version", TRELLIS_VERSION);
+    app.set_version_flag("--version", std::string(cli::version()));
     app.footer(
         examples({"trellisctl cluster health",
                   "trellisctl --url https://127.0.0.11:8080,https://127.0.0.12:8080 cluster member-list",
                   "trellisctl configure --url https://127.0.0.11:8080 --trusted-ca-file out/clients/admin/ca.pem \\",
                   "    --cert-file out/clients/admin/admin.pem --key-file out/clients/admin/admin-key.pem", "",
                   "Exit codes: 0 ok, 1 cluster error or unhealthy, 2 usage, 3 cannot connect or TLS refused.",
+                  "Errors: trellisctl: error: MESSAGE (code N) on stderr; with --format json, one",
+                  "{\"code\":N,\"message\":\"...\"} line on stdout (docs/exit-codes.md).",
                   "Connection settings: flag > TRELLISCTL_* environment > ~/.config/trellis/cli.yml > default."}));
 
     Flags f;
@@ -255,8 +258,7 @@ int run(int argc, char** argv) {
                   "    --trusted-ca-file out/clients/admin/ca.pem --cert-file out/clients/admin/admin.pem \\",
                   "    --key-file out/clients/admin/admin-key.pem", "trellisctl configure --timeout 5s --overwrite"}));
 
-    auto* version = app.add_subcommand("version", "print trellisctl's version");
-    version->footer(examples({"trellisctl version", "trellisctl version --format json"}));
+    auto* version = cli::add_version_command(app);
 
     std::string shell;
     auto* completion = app.add_subcommand("completion", "print the shell completion script for bash or zsh");
@@ -265,12 +267,7 @@ int run(int argc, char** argv) {
         examples({"trellisctl completion bash > /etc/bash_completion.d/trellisctl",
                   "source <(trellisctl completion bash)", "trellisctl completion zsh > \"${fpath[1]}/_trellisctl\""}));
 
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        if (e.get_exit_code() == 0) return app.exit(e);
-        throw Error(Code::Usage, std::string(e.what()) + " (see trellisctl --help)");
-    }
+    if (cli::parse(app, argc, argv)) return 0;
 
     const Format format = parse_format(f.format);
     if (*version) return print_version(format, std::cout);
@@ -321,5 +318,5 @@ int run(int argc, char** argv) {
 int main(int argc, char** argv) {
     // A server that drops the connection (say, refusing our certificate) must give an error, not kill us.
     ::signal(SIGPIPE, SIG_IGN);
-    return trellis::cli::run(kTool, trellis::cli::ErrorStyle::Plain, [&] { return run(argc, argv); });
+    return trellis::cli::run(kTool, argc, argv, [&] { return run(argc, argv); });
 }

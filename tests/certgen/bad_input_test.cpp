@@ -1,5 +1,5 @@
 // Bad input through the CLI: each mistake gets its stable code in the stderr
-// JSON, exit status 1 (2 for a wrong command line), nothing on stdout, and no
+// line, exit status 1 (2 for a wrong command line), nothing on stdout, and no
 // file written.
 #include <gtest/gtest.h>
 
@@ -46,9 +46,9 @@ class BadInput : public ::testing::Test {
         EXPECT_EQ(r.exit_code, c.exit) << c.name << ": " << r.err;
         EXPECT_EQ(error_code(r), c.code) << c.name << ": " << r.err;
         EXPECT_TRUE(r.out.empty()) << c.name << ": stdout: " << r.out;
-        // One line of JSON for the error; only warnings may precede it.
+        // One line for the error; only warnings may precede it.
         const auto last = r.err.substr(r.err.rfind('\n', r.err.size() - 2) + 1);
-        EXPECT_EQ(last.rfind("{\"code\":", 0), 0u) << c.name << ": " << r.err;
+        EXPECT_EQ(last.rfind("certgen: error: ", 0), 0u) << c.name << ": " << r.err;
         EXPECT_TRUE(dir_entries(work).empty()) << c.name;
     }
     static TempDir* dir_;

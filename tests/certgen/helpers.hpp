@@ -1,5 +1,5 @@
 // Shared by the certgen tests: running the built certgen/certgen-json, the
-// guide's requests, and reading the {"code":N,...} a failed run prints.
+// guide's requests, and reading the error code a failed run prints.
 #pragma once
 
 #include <sys/stat.h>
@@ -42,16 +42,14 @@ inline RunResult shell(const std::string& script, const fs::path& cwd) {
     return testing::run({"env", "PATH=" + path, "bash", "-euo", "pipefail", "-c", script}, {}, cwd, 300);
 }
 
-// The error code certgen printed as {"code":N,"message":"..."} (the last line of stderr), or -1.
+// The error code of the last line of stderr, "TOOL: error: MESSAGE (code N)" (docs/exit-codes.md), or -1.
 inline int error_code(const RunResult& r) {
     const auto end = r.err.find_last_not_of('\n');
-    if (end == std::string::npos) return -1;
-    const auto start = r.err.rfind('\n', end);
-    const std::string line = r.err.substr(start == std::string::npos ? 0 : start + 1,
-                                          end - (start == std::string::npos ? 0 : start + 1) + 1);
+    if (end == std::string::npos || r.err[end] != ')') return -1;
+    const auto start = r.err.rfind(" (code ", end);
+    if (start == std::string::npos || r.err.find('\n', start) < end) return -1;
     try {
-        const auto j = nlohmann::json::parse(line);
-        return j.at("code").get<int>();
+        return std::stoi(r.err.substr(start + 7, end - start - 7));
     } catch (const std::exception&) {
         return -1;
     }

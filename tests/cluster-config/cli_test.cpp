@@ -144,10 +144,10 @@ TEST(Provision, AHandEditedFileIsKeptUntilForcedAndTheDiffShowsWhy) {
     spit(tmp / "out/n1/backend.yml", edited);
     // provision would put the spec's value back: not without --force.
     RunResult r = cli({"provision", spec, "--out", out, "--check"});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_EQ(r.exit_code, 5) << r.err;  // pending: the run would not leave things as they are
     EXPECT_THAT(r.out, HasSubstr("keep " + out + "/n1/backend.yml (content differs; changed by hand"));
     r = cli({"provision", spec, "--out", out, "--diff"});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_EQ(r.exit_code, 5) << r.err;
     EXPECT_THAT(r.out, HasSubstr("--- a/n1/backend.yml\n+++ b/n1/backend.yml\n@@ line 7 @@\n"
                                  "-state-dir: \"/srv/mine\"\n+state-dir: \"/var/lib/trellis\"\n"));
     r = cli({"provision", spec, "--out", out});
@@ -168,6 +168,7 @@ TEST(Provision, TheSpecFromStdinOrUnderAnotherNameChangesNothing) {
     const std::string out = (tmp / "out").string();
     ASSERT_EQ(cli({"provision", (tmp / "spec.yml").string(), "--out", out}).exit_code, 0);
     RunResult r = cli({"provision", (tmp / "copy-elsewhere.yml").string(), "--out", out, "--check", "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_FALSE(nlohmann::json::parse(r.out)["changed"].get<bool>()) << r.out;
     r = run({cc(), "provision", "-", "--out", out, "--json"}, kSpec, {}, 120);
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -177,17 +178,37 @@ TEST(Provision, TheSpecFromStdinOrUnderAnotherNameChangesNothing) {
     EXPECT_THAT(r.err, HasSubstr("<stdin>:1: nodes: expected a list"));
 }
 
-TEST(Provision, CheckWritesNothing) {
+// --check (and --diff) exit 5 when changes are pending and 0 when none: Ansible's changed_when.
+TEST(Provision, CheckWritesNothingAndItsExitCodeSaysWhetherAnythingWouldChange) {
     TempDir tmp;
     spit(tmp / "spec.yml", kSpec);
     RunResult r = cli({"provision", (tmp / "spec.yml").string(), "--out", (tmp / "out").string(), "--check"});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_EQ(r.exit_code, 5) << r.err;
     EXPECT_THAT(r.out, HasSubstr("would create"));
     EXPECT_THAT(r.out, HasSubstr("changed: true"));
     EXPECT_FALSE(fs::exists(tmp / "out"));
     ASSERT_EQ(cli({"provision", (tmp / "spec.yml").string(), "--out", (tmp / "out").string()}).exit_code, 0);
     r = cli({"provision", (tmp / "spec.yml").string(), "--out", (tmp / "out").string(), "--check", "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_FALSE(nlohmann::json::parse(r.out)["changed"].get<bool>());
+    r = cli({"provision", (tmp / "spec.yml").string(), "--out", (tmp / "out").string(), "--diff"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    spit(tmp / "spec.yml", kSpec + "  - name: agent-1\n");
+    r = cli({"provision", (tmp / "spec.yml").string(), "--out", (tmp / "out").string(), "--check", "--json"});
+    EXPECT_EQ(r.exit_code, 5) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_TRUE(j["changed"].get<bool>());
+    EXPECT_TRUE(changed_files(j).contains("clients/agent-1/agent-1.pem")) << r.out;
+    EXPECT_FALSE(fs::exists(tmp / "out/clients/agent-1")) << "--check wrote files";
+    // A spec error is one JSON object on stdout with --json (and with --format json), exit 1.
+    spit(tmp / "bad.yml", "cluster: {name: x}\n");
+    for (const char* flag : {"--json", "--format=json"}) {
+        r = cli({"provision", (tmp / "bad.yml").string(), "--out", (tmp / "out").string(), "--check", flag});
+        EXPECT_EQ(r.exit_code, 1) << r.err;
+        const auto e = nlohmann::json::parse(r.out);
+        EXPECT_EQ(e["code"], 14001) << r.out;
+        EXPECT_THAT(e["message"].get<std::string>(), HasSubstr("nodes: expected a list")) << r.out;
+    }
 }
 
 TEST(Provision, CaKeyIsNeverReplacedWithoutForce) {

@@ -55,7 +55,9 @@ TEST_F(Ctl, UsageErrorsExitTwoWithOneLine) {
         {{"--timeout", "soon", "cluster", "health"}, "--timeout: \"soon\" is not a timeout"},
         {{"--format", "xml", "cluster", "health"}, "--format: \"xml\" is not a format"},
         {{"cluster", "health", "--bogus"}, "--bogus"},
-        {{"cluster"}, "subcommand is required"},
+        {{"cluster"}, "missing command after \"trellisctl cluster\": one of health, member-add"},
+        {{"cluster", "helth"}, "unknown command \"helth\" (did you mean \"health\"?)"},
+        {{"cluster", "health", "--formt", "json"}, "unknown flag --formt (did you mean --format?)"},
         {{"completion", "fish"}, "fish"},
     };
     for (const auto& c : cases) {
@@ -63,6 +65,7 @@ TEST_F(Ctl, UsageErrorsExitTwoWithOneLine) {
         EXPECT_EQ(r.exit_code, 2) << c.args.back() << ": " << r.err;
         EXPECT_EQ(r.err.rfind("trellisctl: error: ", 0), 0u) << r.err;
         EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
+        EXPECT_NE(r.err.find(" (code 12006)\n"), std::string::npos) << r.err;
         EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
         EXPECT_EQ(r.out, "");
     }
@@ -81,7 +84,8 @@ TEST_F(Ctl, UnreachableBackendIsExitThree) {
     EXPECT_EQ(r.exit_code, 3) << r.err;
     EXPECT_EQ(
         r.err,
-        "trellisctl: error: cannot reach the backend: https://127.0.0.62:1: connection refused or host unreachable\n");
+        "trellisctl: error: cannot reach the backend: https://127.0.0.62:1: connection refused or host unreachable "
+        "(code 16001)\n");
 }
 
 TEST_F(Ctl, MissingCertificateNamesTheSettingAndHowToSetIt) {
@@ -164,8 +168,8 @@ TEST_F(Ctl, BrokenConfigFileIsNamedWithItsLine) {
     trellis::testing::spit(path, "url: https://127.0.0.62:1\ncert_file: x\n");
     const RunResult r = ctl({"--config", path.string(), "cluster", "health"});
     EXPECT_EQ(r.exit_code, 1);
-    EXPECT_EQ(r.err,
-              "trellisctl: error: " + path.string() + ":2: unknown key \"cert_file\" (did you mean \"cert-file\"?)\n");
+    EXPECT_EQ(r.err, "trellisctl: error: " + path.string() +
+                         ":2: unknown key \"cert_file\" (did you mean \"cert-file\"?) (code 14002)\n");
 }
 
 TEST_F(Ctl, HelpOfEveryCommandHasExamples) {
@@ -193,8 +197,8 @@ TEST_F(Ctl, HelpOfEveryCommandHasExamples) {
 
 TEST_F(Ctl, VersionInEveryFormat) {
     EXPECT_EQ(ctl({"version"}).out.rfind("trellisctl version ", 0), 0u);
-    EXPECT_NE(ctl({"version", "--format", "json"}).out.find("\"component\": \"trellisctl\""), std::string::npos);
-    EXPECT_NE(ctl({"version", "--format", "yaml"}).out.find("component: \"trellisctl\""), std::string::npos);
+    EXPECT_EQ(ctl({"version", "--format", "json"}).out, "{\"tool\":\"trellisctl\",\"version\":\"0.1.0\"}\n");
+    EXPECT_NE(ctl({"version", "--format", "yaml"}).out.find("tool: \"trellisctl\""), std::string::npos);
 }
 
 TEST_F(Ctl, CompletionScriptsArePrintedAsShipped) {

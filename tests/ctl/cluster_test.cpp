@@ -242,8 +242,8 @@ TEST_F(LoopbackCluster, KilledBackendIsReportedAndAnotherUrlAnswers) {
     // Only the dead backend: a connection error.
     r = ctl({"--url", api(2), "cluster", "member-list"});
     EXPECT_EQ(r.exit_code, 3) << r.err;
-    EXPECT_EQ(r.err,
-              "trellisctl: error: cannot reach the backend: " + api(2) + ": connection refused or host unreachable\n");
+    EXPECT_EQ(r.err, "trellisctl: error: cannot reach the backend: " + api(2) +
+                         ": connection refused or host unreachable (code 16001)\n");
 }
 
 }  // namespace

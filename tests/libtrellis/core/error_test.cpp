@@ -24,11 +24,11 @@ TEST(Error, JsonIsOneLineWithCodeAndMessage) {
 }
 
 TEST(Cli, MapsErrorsToDocumentedExitCodes) {
-    EXPECT_EQ(cli::run("t", cli::ErrorStyle::Plain, [] { return 0; }), 0);
-    EXPECT_EQ(cli::run("t", cli::ErrorStyle::Plain, []() -> int { throw Error(Code::Usage, "bad flag"); }), 2);
-    EXPECT_EQ(cli::run("t", cli::ErrorStyle::Json, []() -> int { throw Error(Code::ConnectFailed, "refused"); }), 3);
-    EXPECT_EQ(cli::run("t", cli::ErrorStyle::Json, []() -> int { throw Error(Code::CsrInvalid, "bad"); }), 1);
-    EXPECT_EQ(cli::run("t", cli::ErrorStyle::Json, []() -> int { throw std::runtime_error("boom"); }), 1);
+    EXPECT_EQ(cli::run("t", cli::Format::Text, [] { return 0; }), 0);
+    EXPECT_EQ(cli::run("t", cli::Format::Text, []() -> int { throw Error(Code::Usage, "bad flag"); }), 2);
+    EXPECT_EQ(cli::run("t", cli::Format::Json, []() -> int { throw Error(Code::ConnectFailed, "refused"); }), 3);
+    EXPECT_EQ(cli::run("t", cli::Format::Json, []() -> int { throw Error(Code::CsrInvalid, "bad"); }), 1);
+    EXPECT_EQ(cli::run("t", cli::Format::Json, []() -> int { throw std::runtime_error("boom"); }), 1);
 }
 
 }  // namespace trellis
