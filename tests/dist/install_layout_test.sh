@@ -43,7 +43,7 @@ echo "ok: man pages and completions list every subcommand of the five tools"
 words=$(bash -c "source '$base/share/bash-completion/completions/cluster-config'
   COMP_WORDS=(cluster-config pro); COMP_CWORD=1; _cluster_config; echo \"\${COMPREPLY[*]}\"
   COMP_WORDS=(cluster-config provision spec.yml --fo); COMP_CWORD=3; _cluster_config; echo \"\${COMPREPLY[*]}\"")
-[[ $words == $'provision\n--force --force-new-ca' ]] || fail "bash completion of cluster-config gave: $words"
+[[ $words == $'provision\n--force --force-new-ca --format' ]] || fail "bash completion of cluster-config gave: $words"  # --format: a global flag
 echo "ok: bash completion completes subcommands and their flags"
 
 unit=$base/lib/systemd/system/trellis-backend.service
