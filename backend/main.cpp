@@ -330,7 +330,8 @@ int start(const cluster::BackendConfig& config, const StartOptions& options, Sig
     const PreflightResult checks = preflight(config);
     for (const auto& w : checks.warnings) log(Level::Warn, "preflight: " + w);
     if (!checks.errors.empty()) {
-        for (const auto& e : checks.errors) std::cerr << "trellis-backend: error: " << e << '\n';
+        for (const auto& e : checks.errors)
+            std::cerr << cli::error_line("trellis-backend", Error(Code::LintFindings, e)) << '\n';
         throw Error(Code::LintFindings,
                     "preflight found " + std::to_string(checks.errors.size()) +
                         " problem(s); nothing was started (fix them, or see `cluster-config lint`)");

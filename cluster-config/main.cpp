@@ -64,7 +64,20 @@ struct Options {
     std::string snapshot, state_root, etcdctl;
 };
 
-// Reads and checks the spec ("-": standard input), printing every error but the last (cli::run prints that one).
+// Fails with every problem: each but the last as an error line (cli::run prints the last), or with --json
+// all of them in the one JSON error object, so that a script sees every problem too.
+[[noreturn]] void fail_with_all(Code code, const std::vector<std::string>& problems, bool json) {
+    if (json) {
+        std::string all;
+        for (const auto& p : problems) all += (all.empty() ? "" : "; ") + p;
+        throw Error(code, all);
+    }
+    for (size_t i = 0; i + 1 < problems.size(); ++i)
+        std::cerr << cli::error_line(kTool, Error(code, problems[i])) << '\n';
+    throw Error(code, problems.back());
+}
+
+// Reads and checks the spec ("-": standard input).
 Spec load(const std::string& path, bool json, Warnings& warnings) {
     const std::string text = read_input(path);
     SpecResult r = parse_spec(text, path == "-" ? "<stdin>" : path);
@@ -72,9 +85,7 @@ Spec load(const std::string& path, bool json, Warnings& warnings) {
     if (!r.errors.empty()) {
         if (!json) cli::print_warnings(kTool, r.warnings);
         warnings.clear();
-        for (size_t i = 0; i + 1 < r.errors.size(); ++i)
-            std::cerr << cli::error_line(kTool, Error(Code::SpecInvalid, r.errors[i])) << '\n';
-        throw Error(Code::SpecInvalid, r.errors.back());
+        fail_with_all(Code::SpecInvalid, r.errors, json);
     }
     return std::move(*r.spec);
 }
@@ -138,11 +149,7 @@ int cmd_add_node(const Options& o, Warnings& warnings) {
     const Spec spec = load(o.spec, o.json, warnings);
     NodeSpec node{o.name, o.address, o.names, spec.ports, 0, /*join_existing=*/true};
     const auto problems = check_new_node(spec, node);
-    if (!problems.empty()) {
-        for (size_t i = 0; i + 1 < problems.size(); ++i)
-            std::cerr << cli::error_line(kTool, Error(Code::InputInvalidValue, problems[i])) << '\n';
-        throw Error(Code::InputInvalidValue, problems.back());
-    }
+    if (!problems.empty()) fail_with_all(Code::InputInvalidValue, problems, o.json);
     PlanOptions p = plan_options(o);
     p.only_node = node.name;
     p.members = spec.nodes;

@@ -16,6 +16,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::string cc() { return build_path("cluster-config/cluster-config").string(); }
 
@@ -263,6 +264,16 @@ TEST(Provision, SpecErrorsAreAllPrintedWithFileLineAndField) {
                 HasSubstr("cluster-config: error: " + s + ":4: nodes[1].name: \"a\" is already the name of nodes[0]"));
     EXPECT_THAT(r.err, HasSubstr("cluster-config: warning: " + s + ":3: nodes: 2 nodes"));
     EXPECT_FALSE(fs::exists(tmp / "out"));
+    // With --json every problem is in the one JSON error object on stdout.
+    const RunResult j = cli({"provision", s, "--out", (tmp / "out").string(), "--json"});
+    EXPECT_EQ(j.exit_code, 1);
+    const auto e = nlohmann::json::parse(j.out);
+    EXPECT_EQ(e["code"], 14001);
+    const std::string message = e["message"];
+    EXPECT_THAT(message, HasSubstr(s + ":3: nodes[0].address: \"10.0.0.999\" is not a valid"));
+    EXPECT_THAT(message, HasSubstr("; " + s + ":4: nodes[1].adress: unknown key"));
+    EXPECT_THAT(message, HasSubstr("; " + s + ":4: nodes[1].name: \"a\" is already the name of nodes[0]"));
+    EXPECT_THAT(j.err, Not(HasSubstr("error:"))) << j.err;
 }
 
 TEST(Cli, UsageErrorsExitTwoAndHelpTeaches) {
