@@ -191,7 +191,7 @@ TEST(ApiSecurity, WithoutCertFileTheBackendRefusesUnlessPlainHttpIsAskedFor) {
                          ": L130 api-transport: the backend API would be plain HTTP, open to anyone who reaches it: "
                          "set cert-file and "
                          "key-file (and trusted-ca-file to require client certificates), or api-insecure: true to "
-                         "serve plain HTTP on purpose\n"),
+                         "serve plain HTTP on purpose (code 14003)\n"),
               std::string::npos)
         << r.err;
     EXPECT_NE(r.err.find("preflight found 1 problem(s); nothing was started"), std::string::npos) << r.err;
