@@ -186,6 +186,15 @@ void ApiServer::start() {
                                                                         "serves no snapshots"))));
                      serve_snapshot(o.store, res);
                  }));
+    server_->Post(std::string(api::kEtcdRestartPath),
+                  guarded("POST etcd restart", [&o, client_certs](const httplib::Request&, httplib::Response& res) {
+                      if (!client_certs || !o.restart_etcd)
+                          throw Error(Code::StoreUnavailable,
+                                      !client_certs ? "this API does not require client certificates "
+                                                      "(trusted-ca-file), so it restarts nothing"
+                                                    : "this node runs no etcd of its own (no-embed-etcd)");
+                      reply(res, 200, o.restart_etcd());
+                  }));
     server_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
         if (res.status == 404 && res.body.empty())
             reply(res, 404,

@@ -36,6 +36,9 @@ struct ApiOptions {
     std::function<std::vector<cluster::CertExpiry>()> expiring_certificates;
     // The "Snapshot" field of /health when scheduled snapshots are on (snapshot-interval).
     std::function<nlohmann::ordered_json()> snapshot_health;
+    // POST /api/trellis/v1/etcd/restart: restarts this node's etcd and answers when it serves again;
+    // unset where the backend runs no etcd of its own (no-embed-etcd).
+    std::function<nlohmann::ordered_json()> restart_etcd;
     std::chrono::seconds default_health_timeout{3};
     std::chrono::seconds max_health_timeout{30};
     std::chrono::milliseconds readyz_budget{900};  // GET /readyz answers within this (plus sending it)

@@ -23,6 +23,7 @@
 #include "core/cli.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
+#include "etcd_restart.hpp"
 #include "log.hpp"
 #include "node_state.hpp"
 #include "preflight.hpp"
@@ -208,9 +209,12 @@ ApiOptions api_options(const cluster::BackendConfig& config) {
     return api;
 }
 
-std::unique_ptr<ApiServer> start_api(const cluster::BackendConfig& config, const SnapshotScheduler* snapshots) {
+std::unique_ptr<ApiServer> start_api(const cluster::BackendConfig& config, const SnapshotScheduler* snapshots,
+                                     RestartRequests* restarts) {
     ApiOptions options = api_options(config);
     if (snapshots) options.snapshot_health = [snapshots] { return snapshots->health(); };
+    // Bounded above what the main thread may take: stop grace, start, catching up.
+    if (restarts) options.restart_etcd = [restarts] { return restarts->request(std::chrono::seconds(150)); };
     auto api = std::make_unique<ApiServer>(std::move(options));
     const std::string address = config.get(Key::ApiListenAddress);
     // Preflight has refused undecided settings; what remains insecure was asked for, and still worth a line.
@@ -228,7 +232,7 @@ std::unique_ptr<ApiServer> start_api(const cluster::BackendConfig& config, const
 
 // Waits for SIGTERM/SIGINT (returning 0), or for etcd to die (throwing with its last lines).
 int supervise(Signals& signals, store::EtcdProcess* etcd, ApiServer& api, int stop_timeout,
-              const cluster::BackendConfig& config) {
+              const cluster::BackendConfig& config, RestartRequests* restarts = nullptr) {
     auto next_expiry_check = std::chrono::steady_clock::now() + 6h;
     for (;;) {
         if (std::chrono::steady_clock::now() > next_expiry_check) {
@@ -244,6 +248,15 @@ int supervise(Signals& signals, store::EtcdProcess* etcd, ApiServer& api, int st
                 log(Level::Info, "etcd " + store::describe_status(status));
             }
             return cli::kExitOk;
+        }
+        if (etcd && restarts && restarts->pending()) {  // an admin's rollout step, done here on the main thread
+            try {
+                restarts->answer(restart_etcd(config, store_options(config), *etcd,
+                                              {std::chrono::seconds(stop_timeout), std::chrono::seconds(90)}));
+            } catch (const Error& e) {
+                log(Level::Warn, std::string("rollout: restarting etcd failed: ") + e.what());
+                restarts->answer({}, e);
+            }
         }
         if (etcd && !etcd->running()) {
             api.stop();
@@ -302,7 +315,8 @@ int run_embedded(const cluster::BackendConfig& config, const StartOptions& optio
     log(Level::Info, "started etcd " + process.binary.string() + " (pid " + std::to_string(etcd.pid()) + ")");
     if (!wait_ready(config, options, signals, etcd, *foreign)) return cli::kExitOk;
     log(Level::Info, "etcd is ready");
-    // The scheduler outlives the API, which reports its last snapshot in /health.
+    // Both outlive the API: its workers wait on restarts, and /health reports the last snapshot.
+    RestartRequests restarts;
     std::unique_ptr<SnapshotScheduler> snapshots;
     std::unique_ptr<ApiServer> api;
     LearnerPromoter promoter(store_options(config));
@@ -311,14 +325,14 @@ int run_embedded(const cluster::BackendConfig& config, const StartOptions& optio
             snapshots = std::make_unique<SnapshotScheduler>(schedule, store_options(config));
             snapshots->start();
         }
-        api = start_api(config, snapshots.get());
+        api = start_api(config, snapshots.get(), &restarts);
         promoter.start();
     } catch (...) {
         etcd.stop(std::chrono::seconds(options.stop_timeout));
         throw;
     }
     try {
-        return supervise(signals, &etcd, *api, options.stop_timeout, config);
+        return supervise(signals, &etcd, *api, options.stop_timeout, config, &restarts);
     } catch (const Error& e) {
         if (e.code() != Code::StoreProcessFailed) throw;
         throw explain_etcd_failure(config, etcd.last_lines(), e.what());
@@ -349,7 +363,7 @@ int start(const cluster::BackendConfig& config, const StartOptions& options, Sig
         }
         if (snapshot_schedule(config).interval.count() > 0)
             log(Level::Warn, "snapshot-interval is ignored with no-embed-etcd: schedule snapshots where etcd runs");
-        auto api = start_api(config, nullptr);
+        auto api = start_api(config, nullptr, nullptr);
         return supervise(signals, nullptr, *api, options.stop_timeout, config);
     }
 

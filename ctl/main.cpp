@@ -17,6 +17,7 @@
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "member_replace.hpp"
+#include "rollout.hpp"
 #include "settings.hpp"
 #include "snapshot.hpp"
 #include "validate.hpp"
@@ -229,6 +230,21 @@ int run(int argc, char** argv) {
                   "", "The API port of a member is the --url on its host. The peer port refuses our (client CA)",
                   "certificate, but only after sending its own, which is what is shown. Exit 0 when every port",
                   "served a certificate valid now, 1 when one is expired, 3 when a port served none."}));
+    RolloutOptions rollout_options;
+    rollout_options.progress = [](const std::string& line) { std::cerr << kTool << ": rollout: " << line << '\n'; };
+    int rollout_wait = 120;
+    auto* rollout = cluster->add_subcommand(
+        "rollout", "restart every node's etcd, one at a time, so it reads new certificate files (a CA rotation)");
+    rollout
+        ->add_option("--wait", rollout_wait,
+                     "seconds to wait for the cluster to be healthy after each node [default: 120]")
+        ->check(CLI::Range(1, 3600));
+    rollout->footer(examples(
+        {"trellisctl cluster rollout", "trellisctl --format json cluster rollout", "",
+         "Each backend moves raft leadership off its member, restarts its etcd, and answers once etcd serves and",
+         "has caught up; the next node follows once the whole cluster is healthy. etcd re-reads its own certificate",
+         "and key on every handshake but its trusted CA file only when it starts. Exit 0 when every port of every",
+         "node then serves the certificate in its files; 1 (code 15012) when one does not."}));
     std::string snapshot_file, etcdctl_path;
     bool snapshot_overwrite = false;
     auto* snapshot = cluster->add_subcommand("snapshot", "save a snapshot of the store, or report on one");
@@ -297,6 +313,10 @@ int run(int argc, char** argv) {
     if (*health) return cluster_health(client, format, std::cout);
     if (*list) return member_list(client, format, std::cout);
     if (*certs) return cluster_certs(client, format, std::cout);
+    if (*rollout) {
+        rollout_options.healthy_wait = std::chrono::seconds(rollout_wait);
+        return cluster_rollout(client, rollout_options, format, std::cout);
+    }
     if (*snapshot_save_cmd) return snapshot_save(client, snapshot_file, snapshot_overwrite, format, std::cout);
     if (*remove) return member_remove(client, remove_id, format, std::cout);
     if (*update) return member_update(client, update_id, update_peers, format, std::cout);

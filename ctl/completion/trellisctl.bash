@@ -45,6 +45,7 @@ _trellisctl() {
         local extra=""
         [[ "$cmd" == configure ]] && extra="--overwrite"
         [[ "$sub" == member-add || "$sub" == member-replace ]] && extra="--render --out --voter --wait"
+        [[ "$sub" == rollout ]] && extra="--wait"
         [[ "$action" == save ]] && extra="--overwrite"
         [[ "$action" == status ]] && extra="--etcdctl"
         COMPREPLY=($(compgen -W "$global_opts $extra" -- "$cur"))
@@ -55,7 +56,7 @@ _trellisctl() {
         "") COMPREPLY=($(compgen -W "cluster configure version completion" -- "$cur")) ;;
         cluster)
             if [[ -z "$sub" ]]; then
-                COMPREPLY=($(compgen -W "certs health member-add member-list member-remove member-replace member-update snapshot" -- "$cur"))
+                COMPREPLY=($(compgen -W "certs health member-add member-list member-remove member-replace member-update rollout snapshot" -- "$cur"))
             elif [[ "$sub" == snapshot && -z "$action" ]]; then
                 COMPREPLY=($(compgen -W "save status" -- "$cur"))
             elif [[ "$sub" == snapshot ]]; then

@@ -24,6 +24,8 @@ inline constexpr std::string_view kHealthPath = "/health";
 inline constexpr std::string_view kMembersPath = "/api/core/v2/cluster/members";
 // Trellis's own: a stream of etcd's snapshot (application/octet-stream), not a JSON document.
 inline constexpr std::string_view kSnapshotPath = "/api/trellis/v1/snapshot";
+// POST: restart this node's supervised etcd (a rollout step; backend/etcd_restart.hpp).
+inline constexpr std::string_view kEtcdRestartPath = "/api/trellis/v1/etcd/restart";
 std::string member_path(std::uint64_t id);  // kMembersPath + "/" + hex ID
 
 // What travels: etcd's own types, as the store client decodes them from etcd.

@@ -62,6 +62,7 @@ constexpr auto kNames = std::to_array<CodeInfo>({
     {Code::StoreDataForeign, "StoreDataForeign"},
     {Code::SnapshotCorrupt, "SnapshotCorrupt"},
     {Code::QuorumReachable, "QuorumReachable"},
+    {Code::RolloutIncomplete, "RolloutIncomplete"},
     {Code::ConnectFailed, "ConnectFailed"},
     {Code::TlsFailed, "TlsFailed"},
     {Code::HttpError, "HttpError"},

@@ -69,11 +69,12 @@ enum class Code : int {
     StoreRequestFailed = 15002,
     StoreProcessFailed = 15003,
     MemberNotFound = 15004,
-    MemberRemoved = 15005,     // this node's member was removed from the cluster (trellis-backend exits 4)
-    StoreDataDamaged = 15006,  // etcd's WAL, snapshot or database is corrupt or truncated
-    StoreDataForeign = 15007,  // state-dir holds another cluster's data
-    SnapshotCorrupt = 15010,   // not an etcd snapshot, truncated, or its SHA-256 does not match
-    QuorumReachable = 15011,   // recover refused: a quorum of the members still answers
+    MemberRemoved = 15005,      // this node's member was removed from the cluster (trellis-backend exits 4)
+    StoreDataDamaged = 15006,   // etcd's WAL, snapshot or database is corrupt or truncated
+    StoreDataForeign = 15007,   // state-dir holds another cluster's data
+    SnapshotCorrupt = 15010,    // not an etcd snapshot, truncated, or its SHA-256 does not match
+    QuorumReachable = 15011,    // recover refused: a quorum of the members still answers
+    RolloutIncomplete = 15012,  // after a rollout a node still serves another certificate than its file's
     // 16xxx network and TLS
     ConnectFailed = 16001,
     TlsFailed = 16002,

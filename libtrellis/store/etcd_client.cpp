@@ -410,6 +410,14 @@ MemberChange EtcdClient::member_promote(std::uint64_t id) {
 
 Status EtcdClient::status() { return decode_status(call("/v3/maintenance/status", json::object())); }
 
+Status EtcdClient::status_on(const Url& endpoint) {
+    return decode_status(call_on(endpoint, "/v3/maintenance/status", json::object()));
+}
+
+void EtcdClient::move_leader(const Url& leader_endpoint, std::uint64_t target) {
+    call_on(leader_endpoint, "/v3/maintenance/transfer-leadership", {{"targetID", std::to_string(target)}});
+}
+
 std::vector<Alarm> EtcdClient::alarms() {
     const json a = call("/v3/maintenance/alarm", {{"action", "GET"}, {"memberID", "0"}, {"alarm", "NONE"}});
     std::vector<Alarm> out;

@@ -132,7 +132,10 @@ class EtcdClient {
     MemberChange member_remove(std::uint64_t id);
     // etcd 3.4 MemberPromote: refused (FailedPrecondition) until the learner has caught up with the leader.
     MemberChange member_promote(std::uint64_t id);
-    Status status();  // of the endpoint that answers
+    Status status();                        // of the endpoint that answers
+    Status status_on(const Url& endpoint);  // of exactly that member
+    // etcd's MoveLeader, sent to the leader's own endpoint: `target` (a started voter) becomes leader.
+    void move_leader(const Url& leader_endpoint, std::uint64_t target);
     std::vector<Alarm> alarms();
     void put(std::string_view key, std::string_view value);
     // Linearizable unless `serializable`; nullopt when the key does not exist.

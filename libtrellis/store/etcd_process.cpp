@@ -84,7 +84,8 @@ EtcdProcess::~EtcdProcess() {
 }
 
 void EtcdProcess::start() {
-    if (pid_ > 0) throw Error(Code::Internal, "etcd process started twice");
+    // Again after stop() (a rollout restarts etcd to read a changed trust bundle), never while it runs.
+    if (pid_ > 0 && !status_) throw Error(Code::Internal, "etcd process started twice");
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0)
         throw Error(Code::StoreProcessFailed,

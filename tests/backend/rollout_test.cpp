@@ -1,0 +1,115 @@
+// `trellisctl cluster rollout` on a live 3-node cluster (127.0.0.161-163, standard ports) while a writer
+// puts keys through all three client URLs: every etcd restarts once, one node at a time, leadership
+// moves off the leader first, the backends themselves keep running, the cluster never drops below a
+// quorum, and every acknowledged key is on every node afterwards.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "backend_fixture.hpp"
+#include "writer.hpp"
+
+namespace trellis::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+constexpr const char* kPrefix = "/rollout/";
+
+std::size_t healthy_members(const ProvisionedCluster& cluster, const std::string& node) {
+    const auto [status, body] = get_health(*cluster.api(node), 2);
+    std::size_t n = 0;
+    for (const auto& m : body.value("ClusterHealth", json::array())) n += m.value("Healthy", false) ? 1 : 0;
+    return n;
+}
+
+std::size_t missing_on(const ProvisionedCluster& cluster, const std::string& node,
+                       const std::map<std::string, std::string>& acked) {
+    const RunResult r = cluster.etcdctl(node, {"get", kPrefix, "--prefix"});
+    EXPECT_EQ(r.exit_code, 0) << node << ": " << r.err;
+    std::map<std::string, std::string> have;
+    std::istringstream lines(r.out);
+    for (std::string key, value; std::getline(lines, key) && std::getline(lines, value);) have[key] = value;
+    std::size_t missing = 0;
+    for (const auto& [key, value] : acked) missing += (have.count(key) && have[key] == value) ? 0 : 1;
+    return missing;
+}
+
+TEST(Rollout, EveryEtcdRestartsOnceUnderAWriterWithAQuorumThroughoutAndNoAcknowledgedWriteLost) {
+    TempDir dir;
+    const ProvisionedCluster cluster(source_path("tests/data/rollout/rollout-3.yml"), dir.path());
+    std::vector<std::unique_ptr<ChildProcess>> nodes;
+    for (const auto& n : cluster.nodes())
+        nodes.push_back(cluster.start(n, {"--log-level", "info", "--etcd-ready-timeout", "60", "--stop-timeout", "5"}));
+    ASSERT_TRUE(wait_healthy(*cluster.api("backend-1"), 3, 60s)) << nodes[0]->log_tail();
+
+    std::vector<std::string> endpoints, api_urls;
+    for (const auto& n : cluster.nodes()) {
+        endpoints.push_back(cluster.client_url(n));
+        api_urls.push_back(cluster.api_url(n));
+    }
+    Writer writer(
+        endpoints,
+        store::TlsFiles{cluster.admin_cert().string(), cluster.admin_key().string(), cluster.admin_ca().string()},
+        kPrefix);
+    writer.start();
+    ASSERT_TRUE(writer.wait_for_more(30, 30));
+    std::atomic<bool> done{false};
+    std::atomic<std::size_t> fewest_healthy{3}, samples{0};
+    // The cluster's view: the most healthy members any node's /health reports (a node whose own etcd is
+    // restarting cannot ask it, and reports none).
+    std::thread sampler([&] {
+        for (int i = 0; i < 1000 && !done; ++i) {  // bounded: 1000 samples of at most 3 x 2 s
+            std::size_t h = 0;
+            for (const auto& n : cluster.nodes()) h = std::max(h, healthy_members(cluster, n));
+            if (h < fewest_healthy) fewest_healthy = h;
+            ++samples;
+            std::this_thread::sleep_for(100ms);
+        }
+    });
+    std::string urls;
+    for (const auto& u : api_urls) urls += (urls.empty() ? "" : ",") + u;
+    const RunResult r = run({build_path("ctl/trellisctl").string(), "--url", urls, "--trusted-ca-file",
+                             cluster.admin_ca().string(), "--cert-file", cluster.admin_cert().string(), "--key-file",
+                             cluster.admin_key().string(), "--timeout", "3m", "--format", "json", "cluster", "rollout"},
+                            {}, {}, 400);
+    ASSERT_TRUE(writer.wait_for_more(30, 30)) << "the writer stalled after the rollout";
+    done = true;
+    sampler.join();
+    writer.stop();
+
+    ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+    const json doc = json::parse(r.out);
+    ASSERT_EQ(doc["Nodes"].size(), 3u) << doc;
+    std::set<std::string> restarted;
+    std::size_t leader_moves = 0;
+    for (const auto& n : doc["Nodes"]) {
+        restarted.insert(n["Node"].get<std::string>());
+        EXPECT_NE(n["OldPid"], n["NewPid"]) << n;
+        leader_moves += n["LeaderMovedTo"].get<std::string>().empty() ? 0 : 1;
+        ASSERT_EQ(n["Serving"].size(), 3u) << n;
+        for (const auto& s : n["Serving"]) EXPECT_TRUE(s["Match"].get<bool>()) << s;
+    }
+    EXPECT_EQ(restarted, (std::set<std::string>{"backend-1", "backend-2", "backend-3"}));
+    EXPECT_GE(leader_moves, 1u) << "the leader was restarted without handing leadership over";
+    for (auto& n : nodes) EXPECT_FALSE(n->wait_exit(0)) << "a backend exited: " << n->log_tail();
+    EXPECT_NE(r.err.find("rollout: backend-3: etcd pid"), std::string::npos) << r.err;
+    EXPECT_GE(fewest_healthy.load(), 2u) << "the cluster dropped below a quorum (" << samples << " samples)";
+
+    const auto acked = writer.acknowledged();
+    std::cout << "rollout under load: " << writer.requests() << " requests, " << writer.failures() << " failed, "
+              << acked.size() << " acknowledged; fewest healthy members seen " << fewest_healthy << " in " << samples
+              << " samples\n";
+    ASSERT_GT(acked.size(), 60u);
+    for (const auto& n : cluster.nodes()) EXPECT_EQ(missing_on(cluster, n, acked), 0u) << n;
+    EXPECT_NE(nodes[0]->log().find("rollout: restarting etcd"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace trellis::testing
