@@ -6,12 +6,7 @@
 # Usage: install_layout_test.sh SOURCE_ROOT BUILD_ROOT
 set -euo pipefail
 src=$1 build=$2
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
-root=$scratch/root
-timeout 120 meson install -C "$build" --no-rebuild --quiet --destdir "$root" >/dev/null || fail "meson install --destdir failed"
+source "$src/tests/support/install_scratch.sh" "$build"  # fail, $scratch, $root: this build installed
 prefix=$(meson introspect "$build" --buildoptions | python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"]=="prefix"))')
 base=$root$prefix
 

@@ -6,14 +6,7 @@
 # Usage: installed_library_test.sh SOURCE_ROOT BUILD_ROOT
 set -euo pipefail
 src=$1 build=$2
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
-root=$scratch/root
-
-timeout 120 meson install -C "$build" --no-rebuild --quiet --destdir "$root" >/dev/null ||
-  fail "meson install --destdir failed"
+source "$src/tests/support/install_scratch.sh" "$build"  # fail, $scratch, $root: this build installed
 
 pc=$(find "$root" -name trellis.pc -print -quit)
 [[ -n $pc ]] || fail "no trellis.pc installed"
