@@ -8,12 +8,12 @@
 
 #include "api/wire.hpp"
 #include "core/error.hpp"
+#include "core/url.hpp"
 #include "log.hpp"
 #include "pki/certificate.hpp"
 #include "readyz.hpp"
 #include "snapshot.hpp"
 #include "store/health.hpp"
-#include "store/url.hpp"
 
 namespace trellis::backend {
 namespace {
@@ -41,7 +41,7 @@ std::vector<std::string> peer_addrs(const httplib::Request& req) {
         start = comma + 1;
     }
     if (urls.empty()) throw Error(Code::InputInvalidValue, "peer-addrs: empty; give at least one peer URL");
-    for (const auto& u : urls) store::parse_url(u, "peer-addrs");
+    for (const auto& u : urls) parse_url(u, UrlKind::Peer, "peer-addrs");
     return urls;
 }
 
@@ -80,7 +80,7 @@ ApiServer::ApiServer(ApiOptions options) : options_(std::move(options)) {}
 ApiServer::~ApiServer() { stop(); }
 
 void ApiServer::start() {
-    const store::Url where = store::parse_url("http://" + options_.listen_address, "api-listen-address");
+    const HostPort where = parse_host_port(options_.listen_address, "api-listen-address", Code::ConfigInvalid);
     if (!tls() && !options_.plain_http)
         throw Error(Code::ConfigInvalid, "api-listen-address " + options_.listen_address +
                                              ": no cert-file, and plain HTTP was not asked for (api-insecure)");

@@ -99,8 +99,6 @@ struct KeyFlags {
     std::map<std::string, CLI::Option*> options;
 };
 
-bool is_list(cluster::KeyType t) { return t == cluster::KeyType::UrlList || t == cluster::KeyType::StringList; }
-
 // One flag per backend.yml key, generated from the table (no key is spelled here).
 void add_key_flags(CLI::App& app, KeyFlags& flags) {
     for (const auto& k : cluster::backend_keys()) {

@@ -7,11 +7,11 @@
 #include <thread>
 
 #include "core/error.hpp"
+#include "core/url.hpp"
 #include "log.hpp"
 #include "store/etcd_process.hpp"
 #include "store/health.hpp"
 #include "store/tls_diagnosis.hpp"
-#include "store/url.hpp"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -23,7 +23,7 @@ using Clock = std::chrono::steady_clock;
 
 bool answers(const std::string& url, std::chrono::milliseconds timeout) {
     std::string why;
-    const int fd = store::dial_tcp(store::parse_url(url, "peer URL"), timeout, why);
+    const int fd = store::dial_tcp(parse_url(url, UrlKind::Client, "peer URL"), timeout, why);
     if (fd < 0) return false;
     ::close(fd);
     return true;

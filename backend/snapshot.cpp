@@ -34,7 +34,7 @@ std::string utc(Clock::time_point when, const char* format) {
 }
 
 // The first endpoint whose member has a leader: a snapshot of a member cut off from the cluster could be stale.
-std::pair<store::Url, store::Status> member_with_leader(const store::ClientOptions& options) {
+std::pair<Url, store::Status> member_with_leader(const store::ClientOptions& options) {
     std::string why;
     for (const auto& endpoint : options.endpoints) {
         store::ClientOptions one = options;
@@ -67,10 +67,10 @@ void serve_snapshot(const store::ClientOptions& options, httplib::Response& res)
                         throw Error(Code::ConnectFailed, "the client closed the connection");
                     bytes += piece.size();
                 });
-                if (!broke.empty()) log(Level::Debug, "snapshot stream from " + endpoint.to_string() + ": " + broke);
+                if (!broke.empty()) log(Level::Debug, "snapshot stream from " + endpoint.text() + ": " + broke);
                 sink.done();
-                log(Level::Info, "streamed a snapshot of " + std::to_string(bytes) + " bytes from " +
-                                     endpoint.to_string() + " (the client checks its SHA-256)");
+                log(Level::Info, "streamed a snapshot of " + std::to_string(bytes) + " bytes from " + endpoint.text() +
+                                     " (the client checks its SHA-256)");
                 return true;
             } catch (const std::exception& e) {
                 // Ending the chunked answer without its last chunk tells the client it is incomplete.

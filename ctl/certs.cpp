@@ -3,20 +3,17 @@
 #include <future>
 
 #include "core/error.hpp"
+#include "core/url.hpp"
 #include "pki/certificate.hpp"
 #include "store/tls_diagnosis.hpp"
-#include "store/url.hpp"
 #include "table.hpp"
 
 namespace trellis::ctl {
 namespace {
 
 std::string host_of(const std::string& url) {
-    try {
-        return store::parse_url(url, "url").host;
-    } catch (const Error&) {
-        return {};
-    }
+    const auto parsed = try_parse_url(url, UrlKind::Api);
+    return parsed ? parsed->host : std::string();
 }
 
 // The first of `api_urls` on one of the member's hosts.
@@ -38,7 +35,8 @@ CertProbe first_url(const api::Member& m, const std::string& port, const std::ve
 ServedCert read_one(const CertProbe& probe, const store::ProbeOptions& options) {
     ServedCert out{probe, {}, {}, {}, {}, false, probe.error};
     if (probe.url.empty()) return out;
-    const auto served = store::served_certificate(store::parse_url(probe.url, probe.port + " URL"), options);
+    const auto served = store::served_certificate(
+        parse_url(probe.url, probe.port == "api" ? UrlKind::Api : UrlKind::Client, probe.port + " URL"), options);
     if (served.pem.empty()) {
         out.error = served.error;
         return out;

@@ -12,9 +12,9 @@
 #include "api/wire.hpp"
 #include "core/cli.hpp"
 #include "core/files.hpp"
+#include "core/url.hpp"
 #include "pki/certificate.hpp"
 #include "pki/key.hpp"
-#include "store/url.hpp"
 
 namespace trellis::ctl {
 namespace {
@@ -251,7 +251,7 @@ Response ApiClient::send(Method method, const std::string& target, const std::fu
                                             std::chrono::milliseconds(std::min<long long>(settings_.timeout_ms, 2000)),
                                             settings_.trusted_ca_file};
             if (auto seen = store::diagnose_tls_failure(
-                    store::parse_url(url, "--url"),
+                    parse_url(url, UrlKind::Api, "--url"),
                     handshake ? store::TlsStage::Handshake : store::TlsStage::AfterHandshake, reasons, probe,
                     kCertSettings))
                 attempt = tls_attempt(url, std::move(*seen));

@@ -2,12 +2,11 @@
 
 #include <algorithm>
 
-#include "cluster/net.hpp"
 #include "cluster/provision.hpp"
 #include "cluster/spec.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
-#include "store/url.hpp"
+#include "core/url.hpp"
 
 namespace fs = std::filesystem;
 
@@ -22,7 +21,7 @@ void RenderedNode::undo() const {
 
 RenderedNode render_node(const fs::path& spec_path, const fs::path& out, const std::string& name,
                          const std::string& peer_url, bool replacing) {
-    const store::Url url = store::parse_url(peer_url, "PEER-URLS");
+    const Url url = parse_url(peer_url, UrlKind::Peer, "PEER-URLS");
     Warnings warnings;
     cluster::Spec spec =
         cluster::load_spec(read_input(spec_path.string()), spec_path == "-" ? "<stdin>" : spec_path.string(), warnings);

@@ -1,38 +1,19 @@
 #include "validate.hpp"
 
-#include <array>
 #include <cctype>
 #include <charconv>
 #include <chrono>
 
 #include "cluster/backend_config.hpp"
-#include "cluster/net.hpp"
 #include "core/duration.hpp"
 #include "core/error.hpp"
-#include "store/url.hpp"
+#include "core/url.hpp"
 
 namespace trellis::ctl {
 namespace {
 
 [[noreturn]] void usage(std::string_view where, std::string_view what) {
     throw Error(Code::Usage, located(where, what));
-}
-
-// Parses through the store's URL reader (one definition of a valid endpoint URL in Trellis) and
-// re-labels its errors as usage errors, since here the URL came from the command line.
-store::Url parse_one(std::string_view text, std::string_view where) {
-    store::Url url;
-    try {
-        url = store::parse_url(text, where);
-    } catch (const Error& e) {
-        throw Error(Code::Usage, e.what());
-    }
-    // Anything that is neither an IP address nor a DNS name (say "127.0.0.300" or "a_b") cannot be dialled.
-    const bool digits_and_dots = url.host.find_first_not_of("0123456789.") == std::string::npos;
-    if (!cluster::is_ip(url.host) && (digits_and_dots || !cluster::is_hostname(url.host)))
-        usage(where, "\"" + std::string(text) + "\" is not a valid URL: \"" + url.host +
-                         "\" is neither an IP address nor a host name");
-    return url;
 }
 
 }  // namespace
@@ -54,15 +35,8 @@ std::uint64_t parse_member_id(std::string_view text, std::string_view where) {
 std::vector<std::string> parse_peer_urls(std::string_view text, std::string_view where) {
     std::vector<std::string> urls;
     for (const std::string& item : cluster::split_list(text)) {
-        const std::string_view raw = item;
-        const store::Url url = parse_one(raw, where);
-        std::string_view bare = raw;
-        if (bare.back() == '/') bare.remove_suffix(1);
-        // etcd refuses peer URLs without an explicit port; say so here rather than after a round trip.
-        if (url.to_string() != bare)
-            usage(where, "\"" + std::string(raw) + "\" is not a valid peer URL: write the port explicitly, e.g. " +
-                             url.to_string());
-        urls.push_back(url.to_string());
+        // etcd's rules for a peer URL (core/url.hpp), checked here rather than after a round trip.
+        urls.push_back(parse_url(item, UrlKind::Peer, where, Code::Usage).text());
     }
     if (urls.empty()) usage(where, "at least one peer URL is required, e.g. https://10.0.0.4:2380");
     return urls;
@@ -71,7 +45,8 @@ std::vector<std::string> parse_peer_urls(std::string_view text, std::string_view
 std::vector<std::string> parse_api_urls(const std::vector<std::string>& values, std::string_view where) {
     std::vector<std::string> urls;
     for (const auto& value : values)
-        for (const std::string& item : cluster::split_list(value)) urls.push_back(parse_one(item, where).to_string());
+        for (const std::string& item : cluster::split_list(value))
+            urls.push_back(parse_url(item, UrlKind::Api, where, Code::Usage).text());
     if (urls.empty()) usage(where, "at least one backend URL is required, e.g. https://127.0.0.1:8080");
     return urls;
 }

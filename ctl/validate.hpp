@@ -16,7 +16,7 @@ std::uint64_t parse_member_id(std::string_view text, std::string_view where = "I
 // explicit port and nothing after it, as etcd requires. Code::Usage naming `where` and the reason.
 std::vector<std::string> parse_peer_urls(std::string_view text, std::string_view where = "PEER-URLS");
 
-// Backend API URLs (--url and friends): http(s)://host[:port], each list entry comma separated;
+// Backend API URLs (--url and friends): http(s)://host:port, each list entry comma separated;
 // returned normalised ("https://127.0.0.11:8080"). Code::Usage naming `where`.
 std::vector<std::string> parse_api_urls(const std::vector<std::string>& values, std::string_view where);
 

@@ -10,10 +10,10 @@
 #include <optional>
 #include <set>
 
-#include "cluster/net.hpp"
 #include "cluster/tls_policy.hpp"
 #include "core/duration.hpp"
 #include "core/strict_json.hpp"
+#include "core/url.hpp"
 
 namespace trellis::cluster {
 namespace {
@@ -26,9 +26,9 @@ constexpr auto kKeys = std::to_array<BackendKey>({
     {Key::StateDir, "state-dir", "", Path, "/var/lib/trellis",
      "directory of the backend's state; the embedded etcd keeps its data in <state-dir>/etcd (etcd --data-dir)"},
     {Key::LogLevel, "log-level", "", String, "warn", "backend log level: debug, info, warn or error"},
-    {Key::ApiListenAddress, "api-listen-address", "", String, "[::]:8080",
+    {Key::ApiListenAddress, "api-listen-address", "", HostPort, "[::]:8080",
      "host:port the backend's HTTPS API listens on"},
-    {Key::ApiUrl, "api-url", "", String, "",
+    {Key::ApiUrl, "api-url", "", ApiUrl, "",
      "URL other nodes and trellisctl use to reach this backend's API (default: derived from api-listen-address)"},
     {Key::CertFile, "cert-file", "", Path, "", "the backend API's TLS certificate (not an etcd flag)"},
     {Key::KeyFile, "key-file", "", Path, "", "the backend API's TLS private key (not an etcd flag)"},
@@ -52,18 +52,18 @@ constexpr auto kKeys = std::to_array<BackendKey>({
      "how many scheduled snapshots to keep in snapshot-dir; older ones are deleted"},
     {Key::NoEmbedEtcd, "no-embed-etcd", "", Bool, "false",
      "do not run an embedded etcd; use the external store at etcd-client-urls"},
-    {Key::EtcdClientUrls, "etcd-client-urls", "", UrlList, "",
+    {Key::EtcdClientUrls, "etcd-client-urls", "", ClientUrls, "",
      "client URLs of the external etcd cluster used with no-embed-etcd (the guide puts them in "
      "etcd-listen-client-urls)"},
-    {Key::EtcdAdvertiseClientUrls, "etcd-advertise-client-urls", "--advertise-client-urls", UrlList,
+    {Key::EtcdAdvertiseClientUrls, "etcd-advertise-client-urls", "--advertise-client-urls", ClientUrls,
      "http://127.0.0.1:2379", "client URLs this member advertises to the rest of the cluster and to clients"},
-    {Key::EtcdListenClientUrls, "etcd-listen-client-urls", "--listen-client-urls", UrlList, "http://127.0.0.1:2379",
+    {Key::EtcdListenClientUrls, "etcd-listen-client-urls", "--listen-client-urls", ListenUrls, "http://127.0.0.1:2379",
      "URLs this member listens on for client traffic"},
-    {Key::EtcdListenPeerUrls, "etcd-listen-peer-urls", "--listen-peer-urls", UrlList, "http://127.0.0.1:2380",
+    {Key::EtcdListenPeerUrls, "etcd-listen-peer-urls", "--listen-peer-urls", ListenUrls, "http://127.0.0.1:2380",
      "URLs this member listens on for peer (raft) traffic"},
     {Key::EtcdInitialCluster, "etcd-initial-cluster", "--initial-cluster", StringList, "default=http://127.0.0.1:2380",
      "every initial member as name=peer-url, comma-separated; must name this member"},
-    {Key::EtcdInitialAdvertisePeerUrls, "etcd-initial-advertise-peer-urls", "--initial-advertise-peer-urls", UrlList,
+    {Key::EtcdInitialAdvertisePeerUrls, "etcd-initial-advertise-peer-urls", "--initial-advertise-peer-urls", PeerUrls,
      "http://127.0.0.1:2380", "peer URLs this member advertises; must match its entry in etcd-initial-cluster"},
     {Key::EtcdInitialClusterState, "etcd-initial-cluster-state", "--initial-cluster-state", String, "new",
      "new when bootstrapping the cluster, existing when joining one"},
@@ -130,6 +130,12 @@ bool is_int(std::string_view v) {
     return !v.empty() && ec == std::errc() && p == end && out >= 0;
 }
 
+std::string url_problem(std::string_view value, UrlKind kind) {
+    std::string why;
+    if (!try_parse_url(value, kind, &why)) return "\"" + std::string(value) + "\" is not a URL: " + why;
+    return "";
+}
+
 // Why `value` does not fit `type` ("" when it does).
 std::string type_problem(KeyType type, std::string_view value) {
     switch (type) {
@@ -141,9 +147,17 @@ std::string type_problem(KeyType type, std::string_view value) {
             return parse_go_duration(value)
                        ? ""
                        : "expected a duration like 5s or 1m30s, got \"" + std::string(value) + "\"";
-        case UrlList: {
+        case ListenUrls:
+            return url_problem(value, UrlKind::Listen);
+        case PeerUrls:
+            return url_problem(value, UrlKind::Peer);
+        case ClientUrls:
+            return url_problem(value, UrlKind::Client);
+        case ApiUrl:
+            return value.empty() ? "" : url_problem(value, UrlKind::Api);  // empty: derived
+        case HostPort: {
             std::string why;
-            if (!parse_url(value, &why)) return "\"" + std::string(value) + "\" is not a URL: " + why;
+            if (!try_parse_host_port(value, &why)) return "\"" + std::string(value) + "\" is not host:port: " + why;
             return "";
         }
         case String:
@@ -153,8 +167,6 @@ std::string type_problem(KeyType type, std::string_view value) {
     }
     return "";
 }
-
-bool is_list(KeyType type) { return type == UrlList || type == StringList; }
 
 std::string join(const std::vector<std::string>& values, std::string_view sep) {
     std::string out;
@@ -223,6 +235,10 @@ ApiTransport api_transport(const BackendConfig& config) {
     throw Error(Code::ConfigInvalid, where + ": " + check.problem);
 }
 
+bool is_list(KeyType type) {
+    return type == ListenUrls || type == PeerUrls || type == ClientUrls || type == StringList;
+}
+
 std::span<const BackendKey> backend_keys() { return kKeys; }
 
 const BackendKey* find_backend_key(std::string_view key) {
@@ -236,11 +252,15 @@ const BackendKey& backend_key(Key key) { return kKeys.at(static_cast<std::size_t
 std::string_view key_name(Key key) { return backend_key(key).key; }
 
 std::string_view type_name(KeyType type) {
-    static constexpr std::array<std::pair<KeyType, std::string_view>, 7> names{{
+    static constexpr std::array<std::pair<KeyType, std::string_view>, 11> names{{
         {String, "string"},
         {Bool, "bool"},
         {Int, "int"},
-        {UrlList, "url-list"},
+        {ListenUrls, "url-list"},
+        {PeerUrls, "url-list"},
+        {ClientUrls, "url-list"},
+        {ApiUrl, "url"},
+        {HostPort, "host:port"},
         {Path, "path"},
         {Duration, "duration"},
         {StringList, "list"},

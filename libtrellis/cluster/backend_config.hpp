@@ -17,8 +17,24 @@
 
 namespace trellis::cluster {
 
-// StringList: a list that is not URLs (cipher suites); same spelling rules as UrlList.
-enum class KeyType { String, Bool, Int, UrlList, Path, Duration, StringList };
+// The URL list types are core's URL kinds (core/url.hpp), so each list is checked with etcd's rule for it
+// when it is loaded. StringList: a list that is not URLs (cipher suites); same spelling rules.
+// HostPort: "host:port" with a required port (api-listen-address); ApiUrl: one URL of the backend API.
+enum class KeyType {
+    String,
+    Bool,
+    Int,
+    ListenUrls,
+    PeerUrls,
+    ClientUrls,
+    ApiUrl,
+    HostPort,
+    Path,
+    Duration,
+    StringList
+};
+// Whether a key of this type holds a list (YAML list, or comma/space separated).
+bool is_list(KeyType type);
 
 // Every backend.yml key, in table order: code names keys through this enum, so a misspelt key fails to
 // compile instead of becoming a user's error at run time. Strings are only for what users type.

@@ -4,7 +4,7 @@
 #include <array>
 #include <set>
 
-#include "cluster/net.hpp"
+#include "core/host.hpp"
 
 namespace fs = std::filesystem;
 

@@ -10,9 +10,10 @@
 #include <optional>
 #include <set>
 
-#include "cluster/net.hpp"
 #include "cluster/tls_policy.hpp"
 #include "core/files.hpp"
+#include "core/host.hpp"
+#include "core/url.hpp"
 #include "pki/certificate.hpp"
 #include "pki/key.hpp"
 #include "pki/policy.hpp"
@@ -145,7 +146,7 @@ std::string file_of(const BackendConfig& c) { return c.source().empty() ? "(flag
 std::set<std::string> schemes(const std::vector<std::string>& urls) {
     std::set<std::string> out;
     for (const auto& u : urls)
-        if (auto p = parse_url(u)) out.insert(p->scheme);
+        if (auto p = try_parse_url(u, UrlKind::Peer)) out.insert(p->scheme);
     return out;
 }
 
@@ -215,13 +216,8 @@ constexpr std::array<TlsSide, 2> kSides{{
 }};
 
 std::string host_of(const std::string& url) {
-    auto u = parse_url(url);
+    auto u = try_parse_url(url, UrlKind::Peer);
     return u ? u->host : std::string();
-}
-
-bool is_loopback(const std::string& host) {
-    const auto ip = canonical_ip(host);
-    return ip && (ip->starts_with("127.") || *ip == "::1");
 }
 
 std::string hours_left(std::chrono::system_clock::duration d) {
@@ -345,15 +341,9 @@ void check_identity(Collector& c, const BackendConfig& cfg, const Identity& id, 
             check_expiry(c, r, cfg.get(ca_key), file, line_of(cfg, ca_key), o, now);
         }
         pki::VerifyRequest req{cert, {certs.begin() + 1, certs.end()}, roots, pki::Purpose::Any, std::nullopt, now};
-        const auto ossl = pki::verify_with_openssl(req);
-        const auto botan = pki::verify_with_botan(req);
-        if (!ossl.ok || !botan.ok) {
-            std::string why;
-            if (!ossl.ok) why += ossl.error;
-            if (!botan.ok) why += (why.empty() ? "" : "; ") + botan.error;
+        if (const std::string why = pki::chain_problem(req); !why.empty())
             c.add(Lint::ChainInvalid, file, line,
                   cert_path + " does not verify against " + cfg.get(ca_key) + ": " + why);
-        }
     }
 }
 
@@ -365,7 +355,7 @@ std::vector<Entry> initial_cluster(const BackendConfig& cfg, Collector* c) {
     for (const auto& e : cfg.get_list(Key::EtcdInitialCluster)) {
         const size_t eq = e.find('=');
         std::string why;
-        if (eq == std::string::npos || eq == 0 || !parse_url(e.substr(eq + 1), &why)) {
+        if (eq == std::string::npos || eq == 0 || !try_parse_url(e.substr(eq + 1), UrlKind::Peer, &why)) {
             if (c)
                 c->add(Lint::InvalidValue, file_of(cfg), line_of(cfg, Key::EtcdInitialCluster),
                        "etcd-initial-cluster entry \"" + e + "\" is not name=URL" + (why.empty() ? "" : ": " + why));

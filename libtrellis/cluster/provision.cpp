@@ -83,19 +83,14 @@ void issue_one(const Spec& spec, const PlannedCert& c, const pki::Signer& ca, pk
     profile.usages = kind_usages(*c.entry.kind, spec.leaf_key.algo);
     profile.expiry = spec.leaf_validity;
     into = pki::issue_with_key(leaf_request(spec, c.entry), key, ca, profile, {}, w);
-    // Both stacks must accept the chain before anything is written.
-    pki::VerifyRequest req{pki::Certificate::from_pem(into.cert, c.entry.cert.string()),
-                           {},
-                           {ca.certificate()},
-                           c.entry.kind->server_auth() ? pki::Purpose::ServerAuth : pki::Purpose::ClientAuth,
-                           std::nullopt,
-                           std::nullopt};
-    const auto ossl = pki::verify_with_openssl(req), botan = pki::verify_with_botan(req);
-    if (!ossl.ok || !botan.ok)
-        throw Error(Code::Internal,
-                    located(c.entry.cert.string(),
-                            "the new certificate does not verify (OpenSSL: " + (ossl.ok ? "ok" : ossl.error) +
-                                ", Botan: " + (botan.ok ? "ok" : botan.error) + ")"));
+    // Both stacks must accept the chain before anything is written (Code::CertVerifyFailed otherwise).
+    pki::require_chain({pki::Certificate::from_pem(into.cert, c.entry.cert.string()),
+                        {},
+                        {ca.certificate()},
+                        c.entry.kind->server_auth() ? pki::Purpose::ServerAuth : pki::Purpose::ClientAuth,
+                        std::nullopt,
+                        std::nullopt},
+                       c.entry.cert.string());
 }
 
 // Generates keys and signs every leaf in `jobs` (indexes into plan.certs), across `threads` workers.

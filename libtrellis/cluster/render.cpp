@@ -8,9 +8,10 @@
 #include <tuple>
 
 #include "cluster/cert_table.hpp"
-#include "cluster/net.hpp"
 #include "cluster/templates.hpp"
 #include "core/files.hpp"
+#include "core/host.hpp"
+#include "core/url.hpp"
 
 namespace trellis::cluster {
 namespace {
@@ -27,7 +28,7 @@ std::string join(const std::vector<std::string>& values) {
 }
 
 std::string url(std::string_view scheme, std::string_view host, int port) {
-    return std::string(scheme) + "://" + host_for_url(host) + ":" + std::to_string(port);
+    return Url{std::string(scheme), std::string(host), port}.text();
 }
 
 // etcd binds listen URLs to IPs only; a node known by a host name listens on every address.

@@ -12,7 +12,7 @@
 #include <map>
 #include <set>
 
-#include "cluster/net.hpp"
+#include "core/host.hpp"
 #include "core/strict_json.hpp"
 #include "pki/issue.hpp"
 

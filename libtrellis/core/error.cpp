@@ -9,7 +9,6 @@ namespace trellis {
 namespace {
 
 constexpr auto kNames = std::to_array<CodeInfo>({
-    {Code::CertReadFailed, "CertReadFailed"},
     {Code::CertDecodeFailed, "CertDecodeFailed"},
     {Code::CertParseFailed, "CertParseFailed"},
     {Code::CertNotCA, "CertNotCA"},
@@ -17,7 +16,6 @@ constexpr auto kNames = std::to_array<CodeInfo>({
     {Code::CertExpired, "CertExpired"},
     {Code::CertSignFailed, "CertSignFailed"},
     {Code::CertBadRequest, "CertBadRequest"},
-    {Code::KeyReadFailed, "KeyReadFailed"},
     {Code::KeyDecodeFailed, "KeyDecodeFailed"},
     {Code::KeyParseFailed, "KeyParseFailed"},
     {Code::KeyEncrypted, "KeyEncrypted"},
@@ -48,7 +46,6 @@ constexpr auto kNames = std::to_array<CodeInfo>({
     {Code::FileReadFailed, "FileReadFailed"},
     {Code::FileWriteFailed, "FileWriteFailed"},
     {Code::FileExists, "FileExists"},
-    {Code::FilePermissions, "FilePermissions"},
     {Code::FileTooLarge, "FileTooLarge"},
     {Code::SpecInvalid, "SpecInvalid"},
     {Code::ConfigInvalid, "ConfigInvalid"},

@@ -11,10 +11,11 @@
 
 namespace trellis {
 
-// Stable codes. Never renumber: add new ones at the end of their category.
+// Stable codes. Never renumber: add new ones at the end of their category. Retired, never to be reused:
+// 1001 CertReadFailed, 2001 KeyReadFailed (a file that cannot be read is FileReadFailed, whatever it holds)
+// and 13004 FilePermissions (unsafe key permissions are lint finding L115).
 enum class Code : int {
     // 1xxx certificates
-    CertReadFailed = 1001,
     CertDecodeFailed = 1002,
     CertParseFailed = 1003,
     CertNotCA = 1100,
@@ -23,7 +24,6 @@ enum class Code : int {
     CertSignFailed = 1103,
     CertBadRequest = 1104,
     // 2xxx private keys
-    KeyReadFailed = 2001,
     KeyDecodeFailed = 2002,
     KeyParseFailed = 2003,
     KeyEncrypted = 2100,  // encrypted key and no passphrase given
@@ -58,7 +58,6 @@ enum class Code : int {
     FileReadFailed = 13001,
     FileWriteFailed = 13002,
     FileExists = 13003,  // would overwrite something the user had
-    FilePermissions = 13004,
     FileTooLarge = 13005,
     // 14xxx cluster spec and node configuration
     SpecInvalid = 14001,

@@ -32,12 +32,24 @@ bool is_ipv6(std::string_view text) {
 }
 
 std::optional<std::string> canonical_ip(std::string_view text) {
+    const std::vector<unsigned char> bytes = ip_bytes(text);
+    if (bytes.empty()) return std::nullopt;
+    return ip_text(bytes.data(), bytes.size());
+}
+
+std::vector<unsigned char> ip_bytes(std::string_view text) {
     unsigned char buf[16];
-    char out[INET6_ADDRSTRLEN] = {};
     const std::string s(text);
-    if (::inet_pton(AF_INET, s.c_str(), buf) == 1) return ::inet_ntop(AF_INET, buf, out, sizeof out);
-    if (::inet_pton(AF_INET6, s.c_str(), buf) == 1) return ::inet_ntop(AF_INET6, buf, out, sizeof out);
-    return std::nullopt;
+    if (::inet_pton(AF_INET, s.c_str(), buf) == 1) return {buf, buf + 4};
+    if (::inet_pton(AF_INET6, s.c_str(), buf) == 1) return {buf, buf + 16};
+    return {};
+}
+
+std::string ip_text(const unsigned char* data, size_t size) {
+    char out[INET6_ADDRSTRLEN] = {};
+    if (size == 4) return ::inet_ntop(AF_INET, data, out, sizeof out);
+    if (size == 16) return ::inet_ntop(AF_INET6, data, out, sizeof out);
+    return {};
 }
 
 std::optional<std::string> hostname_problem(std::string_view name) {

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace trellis {
 
@@ -17,6 +18,11 @@ inline bool is_ip(std::string_view text) { return is_ipv4(text) || is_ipv6(text)
 
 // The canonical text of an IPv4 or IPv6 literal ("0:0::1" -> "::1"), or nothing if `text` is not one.
 std::optional<std::string> canonical_ip(std::string_view text);
+
+// The 4 or 16 bytes of an IP literal (as an iPAddress SAN holds it), or empty when `text` is not one.
+std::vector<unsigned char> ip_bytes(std::string_view text);
+// The canonical text of 4 or 16 address bytes; empty for any other length.
+std::string ip_text(const unsigned char* data, size_t size);
 
 // Why `name` is not a host name, as "it ..." completes a sentence; nothing when it is one. A host
 // name is at most 253 characters of dot-separated labels, each 1 to 63 of letters, digits, '-' and

@@ -1,11 +1,11 @@
 #include "pki/certificate.hpp"
 
-#include <arpa/inet.h>
 #include <openssl/pem.h>
 
 #include <ctime>
 
 #include "core/error.hpp"
+#include "core/host.hpp"
 #include "pki/openssl_util.hpp"
 
 namespace trellis::pki {
@@ -26,18 +26,6 @@ Clock::time_point to_time_point(const ASN1_TIME* t) {
 
 bool has_pem_block(std::string_view pem, std::string_view label) {
     return pem.find("-----BEGIN " + std::string(label) + "-----") != std::string_view::npos;
-}
-
-// Canonical text of an iPAddress SAN: 4 or 16 bytes.
-std::string ip_text(const ASN1_OCTET_STRING* ip) {
-    char buf[INET6_ADDRSTRLEN] = {};
-    const int len = ASN1_STRING_length(ip);
-    const unsigned char* data = ASN1_STRING_get0_data(ip);
-    if (len == 4)
-        inet_ntop(AF_INET, data, buf, sizeof buf);
-    else if (len == 16)
-        inet_ntop(AF_INET6, data, buf, sizeof buf);
-    return buf;
 }
 
 template <class F>
@@ -166,9 +154,7 @@ bool Certificate::has_key_usage(int bit) const {
 
 bool Certificate::covers_host(std::string_view host) const {
     const std::string h(host);
-    unsigned char buf[16];
-    if (inet_pton(AF_INET, h.c_str(), buf) == 1 || inet_pton(AF_INET6, h.c_str(), buf) == 1)
-        return X509_check_ip_asc(cert_.get(), h.c_str(), 0) == 1;
+    if (is_ip(h)) return X509_check_ip_asc(cert_.get(), h.c_str(), 0) == 1;
     // Never fall back to the subject CN: browsers and Go stopped doing that, and so do we.
     return X509_check_host(cert_.get(), h.data(), h.size(),
                            X509_CHECK_FLAG_NEVER_CHECK_SUBJECT | X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, nullptr) == 1;

@@ -1,6 +1,5 @@
 #include "pki/certinfo.hpp"
 
-#include <arpa/inet.h>
 #include <openssl/pem.h>
 
 #include <array>
@@ -111,16 +110,6 @@ std::string rfc3339(const ASN1_TIME* t) {
     if (ASN1_TIME_to_tm(t, &tm) != 1) return {};
     char buf[32];
     std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
-std::string ip_text(const ASN1_OCTET_STRING* ip) {
-    char buf[INET6_ADDRSTRLEN] = {};
-    const int len = ASN1_STRING_length(ip);
-    if (len == 4)
-        inet_ntop(AF_INET, ASN1_STRING_get0_data(ip), buf, sizeof buf);
-    else if (len == 16)
-        inet_ntop(AF_INET6, ASN1_STRING_get0_data(ip), buf, sizeof buf);
     return buf;
 }
 

@@ -1,7 +1,5 @@
 #include "pki/issue.hpp"
 
-#include <arpa/inet.h>
-
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
@@ -529,14 +527,7 @@ void add_hosts(const GENERAL_NAMES* names, std::vector<std::string>& hosts) {
             const ASN1_STRING* s = gn->d.ia5;
             hosts.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)), ASN1_STRING_length(s));
         } else if (gn->type == GEN_IPADD) {
-            char buf[64] = {};
-            const int len = ASN1_STRING_length(gn->d.ip);
-            const unsigned char* d = ASN1_STRING_get0_data(gn->d.ip);
-            if (len == 4)
-                inet_ntop(AF_INET, d, buf, sizeof buf);
-            else if (len == 16)
-                inet_ntop(AF_INET6, d, buf, sizeof buf);
-            hosts.emplace_back(buf);
+            hosts.push_back(detail::ip_text(gn->d.ip));
         }
     }
 }

@@ -1,5 +1,7 @@
 #include "pki/openssl_util.hpp"
 
+#include "core/host.hpp"
+
 namespace trellis::pki::detail {
 
 std::string openssl_error() {
@@ -31,6 +33,10 @@ std::string colon_hex(const unsigned char* data, size_t len) {
         out.push_back(kHex[data[i] & 0xf]);
     }
     return out;
+}
+
+std::string ip_text(const ASN1_OCTET_STRING* ip) {
+    return trellis::ip_text(ASN1_STRING_get0_data(ip), static_cast<size_t>(ASN1_STRING_length(ip)));
 }
 
 }  // namespace trellis::pki::detail

@@ -47,6 +47,9 @@ BioPtr memory_bio(std::string_view data);
 // Everything written to a memory BIO.
 std::string bio_contents(BIO* bio);
 
+// The canonical text of an iPAddress SAN (4 or 16 bytes; core's ip_text).
+std::string ip_text(const ASN1_OCTET_STRING* ip);
+
 // Colon-separated upper-case hex, as cfssl prints key identifiers ("AB:CD:...").
 std::string colon_hex(const unsigned char* data, size_t len);
 

@@ -23,10 +23,10 @@ using Time = std::chrono::sys_seconds;
 inline constexpr Time kEarliestTime{std::chrono::seconds(-631152000)};  // 1950-01-01T00:00:00Z
 inline constexpr Time kLatestTime{std::chrono::seconds(253402300799)};  // 9999-12-31T23:59:59Z
 
-// Go's time.ParseDuration subset cfssl uses: "43800h", "1h30m", "90s", "8760h0m0s".
-// Code::PolicyBadDuration naming `where` on bad input.
+// A non-negative Go duration (core/duration.hpp: "43800h", "1h30m", "90s", "8760h0m0s") in whole seconds,
+// as cfssl reads expiry and backdate. Code::PolicyBadDuration naming `where` on bad input.
 Duration parse_duration(std::string_view text, std::string_view where);
-std::string format_duration(Duration d);  // "43800h0m0s" like Go
+std::string format_duration(Duration d);  // "43800h0m0s" like Go (format_go_duration)
 
 // One cfssl usage name and what it sets: a KeyUsage bit (KU_* from OpenSSL) or
 // an ExtendedKeyUsage NID (NID_*); exactly one of the two is non-zero.

@@ -1,13 +1,12 @@
 #include "pki/request.hpp"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <array>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
+#include "core/host.hpp"
 #include "core/strict_json.hpp"
 #include "pki/policy.hpp"
 
@@ -64,27 +63,10 @@ KeyRequest parse_key(JsonObject obj) {
     return key;
 }
 
-bool is_dns_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'; }
-
-// RFC 1035 shape (letters, digits, hyphen; underscore as SRV-style names use it), optional leading "*." wildcard.
+// A DNS SAN: a host name (core/host.hpp's one rule), optionally with a leading "*." wildcard.
 std::optional<std::string> dns_problem(std::string_view name) {
-    if (name.size() > 253) return "is longer than 253 characters";
-    std::string_view rest = name;
-    if (rest.starts_with("*.")) rest.remove_prefix(2);
-    size_t start = 0;
-    while (true) {
-        const size_t dot = rest.find('.', start);
-        const std::string_view label =
-            rest.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
-        if (label.empty()) return "has an empty label";
-        if (label.size() > 63) return "has a label longer than 63 characters";
-        for (char c : label)
-            if (!is_dns_char(c)) return std::string("contains '") + c + "', which a DNS name cannot";
-        if (label.front() == '-' || label.back() == '-') return "has a label starting or ending with '-'";
-        if (dot == std::string_view::npos) break;
-        start = dot + 1;
-    }
-    return std::nullopt;
+    if (name.starts_with("*.")) name.remove_prefix(2);
+    return hostname_problem(name);
 }
 
 // "scheme:rest" with an RFC 3986 scheme, as Go's url.ParseRequestURI accepts; "host:port" is not a URI.
@@ -120,15 +102,6 @@ std::string trim(std::string_view s) {
 }
 
 }  // namespace
-
-std::optional<std::string> canonical_ip(std::string_view text) {
-    unsigned char buf[16];
-    char out[INET6_ADDRSTRLEN] = {};
-    const std::string s(text);
-    if (inet_pton(AF_INET, s.c_str(), buf) == 1) return inet_ntop(AF_INET, buf, out, sizeof out);
-    if (inet_pton(AF_INET6, s.c_str(), buf) == 1) return inet_ntop(AF_INET6, buf, out, sizeof out);
-    return std::nullopt;
-}
 
 CertificateRequest parse_certificate_request(std::string_view json, std::string_view source, Warnings& warnings) {
     const nlohmann::json doc = parse_json(json, source);

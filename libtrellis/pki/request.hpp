@@ -55,9 +55,6 @@ struct SubjectAltNames {
 // duplicates folded with a warning; invalid DNS names are Code::CsrBadHost.
 SubjectAltNames classify_hosts(const std::vector<std::string>& hosts, std::string_view source, Warnings& warnings);
 
-// The canonical text of an IPv4 or IPv6 literal ("0:0::1" -> "::1"), or nothing if `text` is not one.
-std::optional<std::string> canonical_ip(std::string_view text);
-
 // Splits cfssl's -hostname flag ("a,b, c") into entries.
 std::vector<std::string> split_hostnames(std::string_view flag);
 

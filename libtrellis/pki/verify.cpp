@@ -1,7 +1,5 @@
 #include "pki/verify.hpp"
 
-#include <arpa/inet.h>
-
 #include <botan/ber_dec.h>
 #include <botan/certstor.h>
 #include <botan/data_src.h>
@@ -12,6 +10,7 @@
 #include <cstring>
 
 #include "core/error.hpp"
+#include "core/host.hpp"
 #include "pki/openssl_util.hpp"
 
 namespace trellis::pki {
@@ -39,14 +38,6 @@ const PurposeMap& purpose_of(Purpose p) {
     for (const auto& m : kPurposes)
         if (m.purpose == p) return m;
     return kPurposes.front();
-}
-
-// The 4 or 16 bytes of an IP literal, or empty if `host` is a name.
-std::vector<uint8_t> ip_bytes(const std::string& host) {
-    unsigned char buf[16];
-    if (inet_pton(AF_INET, host.c_str(), buf) == 1) return {buf, buf + 4};
-    if (inet_pton(AF_INET6, host.c_str(), buf) == 1) return {buf, buf + 16};
-    return {};
 }
 
 Botan::X509_Certificate to_botan(const Certificate& cert) {
@@ -177,6 +168,20 @@ void verify_issued(const Certificate& cert, const Certificate& issuer) {
         throw Error(Code::CertVerifyFailed, "the certificate just made does not verify against its issuer \"" +
                                                 excerpt(issuer.common_name()) + "\" (" + failures +
                                                 "); nothing was written");
+}
+
+std::string chain_problem(const VerifyRequest& request) {
+    const VerifyResult ossl = verify_with_openssl(request);
+    const VerifyResult botan = verify_with_botan(request);
+    std::string why;
+    if (!ossl.ok) why += ossl.error;
+    if (!botan.ok) why += (why.empty() ? "" : "; ") + botan.error;
+    return why;
+}
+
+void require_chain(const VerifyRequest& request, std::string_view what) {
+    if (const std::string why = chain_problem(request); !why.empty())
+        throw Error(Code::CertVerifyFailed, located(what, "the certificate does not verify: " + why));
 }
 
 }  // namespace trellis::pki

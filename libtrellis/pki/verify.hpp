@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pki/certificate.hpp"
@@ -33,5 +34,10 @@ VerifyResult verify_with_botan(const VerifyRequest& request);
 // when self-signed) with OpenSSL and with Botan, now or, when a profile put its validity elsewhere,
 // at the start of its validity. Code::CertVerifyFailed with both stacks' reasons otherwise.
 void verify_issued(const Certificate& cert, const Certificate& issuer);
+// Why the chain fails under OpenSSL or Botan or both ("" when both accept it), each reason as the stack gave it.
+std::string chain_problem(const VerifyRequest& request);
+// Code::CertVerifyFailed naming `what` and the reasons unless both stacks accept the chain: what Trellis
+// makes is checked before it is written.
+void require_chain(const VerifyRequest& request, std::string_view what);
 
 }  // namespace trellis::pki

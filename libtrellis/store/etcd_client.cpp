@@ -121,7 +121,7 @@ std::string joined(const std::vector<std::string>& reasons) {
 // `ssl_reasons`: OpenSSL's error queue after the failure, oldest first.
 Error transport_error(const Url& url, httplib::Error err, long verify_result,
                       const std::vector<std::string>& ssl_reasons, const ClientOptions& options) {
-    const std::string where = url.to_string();
+    const std::string where = url.text();
     const std::string reasons = joined(ssl_reasons);
     switch (err) {
         case httplib::Error::Connection:
@@ -180,7 +180,7 @@ StoreError etcd_error(const Url& url, int http_status, const std::string& body) 
     const Code code = grpc == static_cast<int>(GrpcCode::NotFound) && reason.find("member") != std::string::npos
                           ? Code::MemberNotFound
                           : Code::StoreRequestFailed;
-    return StoreError(code, url.to_string() + ": " + reason, grpc, reason);
+    return StoreError(code, url.text() + ": " + reason, grpc, reason);
 }
 
 }  // namespace
@@ -253,11 +253,11 @@ EtcdClient::EtcdClient(ClientOptions options) : options_(std::move(options)) {
     if (options_.endpoints.empty())
         throw Error(Code::ConfigInvalid,
                     "no etcd endpoint given: set etcd-client-urls (or etcd-advertise-client-urls)");
-    for (const auto& e : options_.endpoints) endpoints_.push_back(parse_url(e, "etcd endpoint"));
+    for (const auto& e : options_.endpoints) endpoints_.push_back(parse_url(e, UrlKind::Client, "etcd endpoint"));
 }
 
 httplib::Client EtcdClient::client_for(const Url& url) const {
-    httplib::Client client(url.to_string(), options_.tls.cert_file, options_.tls.key_file);
+    httplib::Client client(url.text(), options_.tls.cert_file, options_.tls.key_file);
     const auto secs = [](std::chrono::milliseconds ms) {
         return std::pair<time_t, time_t>(ms.count() / 1000, (ms.count() % 1000) * 1000);
     };
@@ -315,10 +315,10 @@ json EtcdClient::call_on(const Url& url, std::string_view path, const json& body
         doc = json::parse(answer);
     } catch (const json::exception&) {
         throw Error(Code::StoreRequestFailed,
-                    url.to_string() + std::string(path) + ": etcd answered something that is not JSON");
+                    url.text() + std::string(path) + ": etcd answered something that is not JSON");
     }
     if (!doc.is_object())
-        throw Error(Code::StoreRequestFailed, url.to_string() + std::string(path) +
+        throw Error(Code::StoreRequestFailed, url.text() + std::string(path) +
                                                   ": etcd answered JSON that is not an object but " + doc.type_name());
     return doc;
 }
@@ -333,7 +333,7 @@ void EtcdClient::stream_on(const Url& url, std::string_view path, const json& bo
         if (line.find_first_not_of(" \r\n") == std::string_view::npos) return;
         const json message = json::parse(line, nullptr, false);
         if (message.is_discarded())
-            throw Error(Code::StoreRequestFailed, url.to_string() + std::string(path) + ": etcd sent a broken message");
+            throw Error(Code::StoreRequestFailed, url.text() + std::string(path) + ": etcd sent a broken message");
         if (message.contains("error")) throw etcd_error(url, status, message["error"].dump());
         on_result(message.value("result", json::object()));
     };
@@ -390,12 +390,12 @@ MemberList EtcdClient::member_list() {
 }
 
 MemberChange EtcdClient::member_add(const std::vector<std::string>& peer_urls, bool is_learner) {
-    for (const auto& u : peer_urls) parse_url(u, "peer URL");
+    for (const auto& u : peer_urls) parse_url(u, UrlKind::Peer, "peer URL");
     return decode_change(call("/v3/cluster/member/add", {{"peerURLs", peer_urls}, {"isLearner", is_learner}}), true);
 }
 
 MemberChange EtcdClient::member_update(std::uint64_t id, const std::vector<std::string>& peer_urls) {
-    for (const auto& u : peer_urls) parse_url(u, "peer URL");
+    for (const auto& u : peer_urls) parse_url(u, UrlKind::Peer, "peer URL");
     return decode_change(call("/v3/cluster/member/update", {{"ID", std::to_string(id)}, {"peerURLs", peer_urls}}),
                          false);
 }

@@ -19,7 +19,7 @@ class Client;
 }
 
 #include "core/error.hpp"
-#include "store/url.hpp"
+#include "core/url.hpp"
 
 namespace trellis::store {
 

@@ -77,7 +77,7 @@ MemberHealth check_member(const Member& member, const ClientOptions& options, mi
     const auto deadline = Clock::now() + timeout;
     for (const auto& text : member.client_urls) {
         try {
-            const Url url = parse_url(text, "client URL of member " + hex_id(member.id));
+            const Url url = parse_url(text, UrlKind::Client, "client URL of member " + hex_id(member.id));
             ClientOptions own = bounded(options, left_until(deadline));
             own.endpoints = {text};
             EtcdClient client(own);

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "store/url.hpp"
+#include "core/url.hpp"
 
 namespace trellis::store {
 

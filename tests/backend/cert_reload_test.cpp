@@ -10,10 +10,10 @@
 
 #include "backend_fixture.hpp"
 #include "core/files.hpp"
+#include "core/url.hpp"
 #include "pki/certificate.hpp"
 #include "pki/issue.hpp"
 #include "store/tls_diagnosis.hpp"
-#include "store/url.hpp"
 #include "support.hpp"
 #include "test_pki.hpp"
 
@@ -35,7 +35,7 @@ std::string served_serial(int port, const TestPair* client = nullptr) {
     if (client) probe = {client->cert.string(), client->key.string(), 2000ms};
     probe.timeout = 2000ms;
     const auto served = store::served_certificate(
-        store::parse_url("https://" + std::string(kIp) + ":" + std::to_string(port), "test"), probe);
+        parse_url("https://" + std::string(kIp) + ":" + std::to_string(port), UrlKind::Client, "test"), probe);
     if (served.pem.empty()) return "none: " + served.error;
     return pki::Certificate::from_pem(served.pem, "served").serial_decimal();
 }

@@ -40,7 +40,7 @@ TEST(MemberId, RejectsWhatIsNotAnIdAsUsage) {
               std::string::npos);
 }
 
-// Formatting is store::hex_id's (tested in tests/libtrellis/store/url_test.cpp); what ctl adds is
+// Formatting is store::hex_id's (tested in tests/libtrellis/store/decode_test.cpp); what ctl adds is
 // that what it prints parses back.
 TEST(MemberId, PrintedIdsParseBack) {
     for (const std::uint64_t id : {0x4d2ULL, 11758493324880812756ULL})
@@ -49,16 +49,20 @@ TEST(MemberId, PrintedIdsParseBack) {
 
 TEST(PeerUrls, AcceptsListsSeparatedByCommasOrSpaces) {
     EXPECT_EQ(parse_peer_urls("https://10.0.0.4:2380"), std::vector<std::string>{"https://10.0.0.4:2380"});
-    EXPECT_EQ(parse_peer_urls("https://10.0.0.4:2380,http://[::1]:2380 https://node-4.example:2380/"),
+    EXPECT_EQ(parse_peer_urls("https://10.0.0.4:2380,http://[::1]:2380 https://node-4.example:2380"),
               (std::vector<std::string>{"https://10.0.0.4:2380", "http://[::1]:2380", "https://node-4.example:2380"}));
+    // One host-name rule (core/host.hpp): underscores are accepted, as etcd's own URL parser accepts them.
+    EXPECT_EQ(parse_peer_urls("https://node_4:2380"), std::vector<std::string>{"https://node_4:2380"});
 }
 
 TEST(PeerUrls, RejectsWhatEtcdWouldRefuseAsUsage) {
     for (const char* bad : {"", ",", "10.0.0.4:2380", "ftp://10.0.0.4:2380", "https://10.0.0.4",
                             "https://10.0.0.4:99999", "https://10.0.0.4:2380/path", "https://::1:2380",
-                            "https://10.0.0.300:2380", "https://bad_host:2380", "https://:2380"})
+                            "https://10.0.0.300:2380", "https://bad-:2380", "https://:2380", "https://10.0.0.4:2380/"})
         EXPECT_EQ(code_of([&] { parse_peer_urls(bad); }), Code::Usage) << bad;
-    EXPECT_NE(message_of([] { parse_peer_urls("https://10.0.0.4"); }).find("write the port explicitly"),
+    EXPECT_NE(message_of([] {
+                  parse_peer_urls("https://10.0.0.4");
+              }).find("the port is missing (write it, e.g. https://10.0.0.1:2380)"),
               std::string::npos);
 }
 
@@ -66,8 +70,10 @@ TEST(ApiUrls, NormaliseAndSplitRepeatedValues) {
     EXPECT_EQ(
         parse_api_urls({"https://127.0.0.11:8080,https://127.0.0.12:8080", "https://127.0.0.13:8080/"}, "--url"),
         (std::vector<std::string>{"https://127.0.0.11:8080", "https://127.0.0.12:8080", "https://127.0.0.13:8080"}));
-    EXPECT_EQ(parse_api_urls({"https://backend.example"}, "--url"),
-              std::vector<std::string>{"https://backend.example:443"});
+    // No default port: the API listens on 8080, so "https://backend.example" is a forgotten port, not 443.
+    EXPECT_NE(message_of([] { parse_api_urls({"https://backend.example"}, "--url"); }).find("the port is missing"),
+              std::string::npos);
+    EXPECT_EQ(code_of([] { parse_api_urls({"unix://localhost:8080"}, "--url"); }), Code::Usage);
     EXPECT_EQ(code_of([] { parse_api_urls({"127.0.0.11:8080"}, "--url"); }), Code::Usage);
     EXPECT_EQ(code_of([] { parse_api_urls({""}, "--url"); }), Code::Usage);
     EXPECT_NE(message_of([] { parse_api_urls({"htp://x:1"}, "TRELLISCTL_URL"); }).find("TRELLISCTL_URL: "),

@@ -165,6 +165,32 @@ TEST(BackendConfig, BadValuesNameFileLineAndKey) {
     }
 }
 
+// Each URL key is checked at load with etcd's rule for it (core/url.hpp), so a value that etcd or
+// trellis-backend's own client would refuse later fails here, with file:line and the reason.
+TEST(BackendConfig, UrlKeysFollowTheirKindAtLoad) {
+    const std::vector<std::pair<std::string, std::string>> refused = {
+        {"etcd-client-urls: unix://localhost:2379\n", "cannot use a unix socket"},
+        {"etcd-advertise-client-urls: unix://localhost:2379\n", "cannot use a unix socket"},
+        {"etcd-advertise-client-urls: http://127.0.0.1\n", "the port is missing"},
+        {"etcd-listen-peer-urls: https://backend-1:2380\n", "IP address (or localhost)"},
+        {"etcd-initial-advertise-peer-urls: https://10.0.0.1\n", "e.g. https://10.0.0.1:2380"},
+        {"api-listen-address: 0.0.0.0\n", "api-listen-address: \"0.0.0.0\" is not host:port: the port is missing"},
+        {"api-url: unix://localhost:8080\n", "not on a unix socket"},
+    };
+    for (const auto& [yaml, why] : refused) {
+        const Error e = load_error(yaml);
+        EXPECT_EQ(e.code(), Code::ConfigInvalid) << yaml;
+        EXPECT_THAT(e.what(), HasSubstr("backend.yml:1: ")) << yaml;
+        EXPECT_THAT(e.what(), HasSubstr(why)) << yaml;
+    }
+    // etcd listens on unix sockets and takes them as peer URLs; Trellis never dials those.
+    const auto ok = BackendConfig::from_yaml(
+        "etcd-listen-client-urls: unix://localhost:2379, https://127.0.0.1:2379\n"
+        "etcd-initial-advertise-peer-urls: https://a_b:2380\napi-listen-address: \"[::1]:8080\"\napi-url: \"\"\n",
+        "backend.yml");
+    EXPECT_EQ(ok.get_list(Key::EtcdListenClientUrls).front(), "unix://localhost:2379");
+}
+
 TEST(BackendConfig, EmptyFileIsAllDefaults) {
     const auto c = BackendConfig::from_yaml("", "backend.yml");
     EXPECT_TRUE(c.settings().empty());

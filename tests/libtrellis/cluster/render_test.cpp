@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <map>
 
-#include "cluster/net.hpp"
 #include "support.hpp"
 
 namespace trellis::cluster {

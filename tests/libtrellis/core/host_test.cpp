@@ -38,6 +38,15 @@ TEST(Host, HostNamesFollowOneRuleWithUnderscoresAccepted) {
     EXPECT_FALSE(is_hostname(std::string(254, 'a')));
 }
 
+TEST(Host, AddressBytesRoundTrip) {
+    EXPECT_EQ(ip_bytes("127.0.0.1"), (std::vector<unsigned char>{127, 0, 0, 1}));
+    EXPECT_EQ(ip_bytes("::1").size(), 16u);
+    EXPECT_TRUE(ip_bytes("backend-1").empty());
+    const auto v6 = ip_bytes("2001:DB8::1");
+    EXPECT_EQ(ip_text(v6.data(), v6.size()), "2001:db8::1");
+    EXPECT_EQ(ip_text(v6.data(), 3), "");
+}
+
 TEST(Host, WildcardLoopbackAndUrlForm) {
     EXPECT_TRUE(is_wildcard("0.0.0.0"));
     EXPECT_TRUE(is_wildcard("::"));

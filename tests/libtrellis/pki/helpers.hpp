@@ -61,13 +61,8 @@ inline Profile profile_with(std::vector<std::string> usages) {
     return p;
 }
 
-// Both stacks must agree; returns "" when both accept, else both reasons.
-inline std::string verify_both(const VerifyRequest& req) {
-    const VerifyResult a = verify_with_openssl(req);
-    const VerifyResult b = verify_with_botan(req);
-    if (a.ok && b.ok) return {};
-    return "openssl: " + (a.ok ? std::string("ok") : a.error) + "; botan: " + (b.ok ? std::string("ok") : b.error);
-}
+// Both stacks must agree; returns "" when both accept, else the reasons (pki::chain_problem).
+inline std::string verify_both(const VerifyRequest& req) { return chain_problem(req); }
 
 inline VerifyRequest chain(const std::string& leaf_pem, const std::string& root_pem, Purpose purpose = Purpose::Any,
                            std::optional<std::string> host = std::nullopt) {

@@ -351,6 +351,23 @@ TEST(Signer, LoadsFromPathsFileAndEnvAndChecksTheCa) {
         Code::CertNotCA));
 }
 
+// What Trellis makes is checked with both stacks before it is written: Code::CertVerifyFailed otherwise.
+TEST(Verify, RequireChainRaisesCertVerifyFailedWithBothReasons) {
+    const auto ca = test::make_ca();
+    const auto foreign = test::make_ca(R"({"CN":"Foreign CA"})");
+    Warnings w;
+    const Issued leaf =
+        issue(test::request_json(R"({"CN":"leaf"})"), ca.signer, test::profile_with({"signing", "client auth"}), {}, w);
+    EXPECT_NO_THROW(require_chain(chain(leaf.cert, ca.issued.cert, Purpose::ClientAuth), "leaf.pem"));
+    EXPECT_TRUE(
+        throws_code([&] { require_chain(chain(leaf.cert, foreign.issued.cert), "leaf.pem"); }, Code::CertVerifyFailed));
+    const std::string msg =
+        test::error_message([&] { require_chain(chain(leaf.cert, foreign.issued.cert), "leaf.pem"); });
+    EXPECT_NE(msg.find("leaf.pem: "), std::string::npos) << msg;
+    EXPECT_NE(msg.find("OpenSSL: "), std::string::npos) << msg;
+    EXPECT_NE(msg.find("Botan: "), std::string::npos) << msg;
+}
+
 TEST(Verify, ForeignCaExpiryPurposeAndHostFailBothStacks) {
     const auto ca = test::make_ca();
     const auto foreign = test::make_ca(R"({"CN":"Foreign CA"})");
