@@ -63,7 +63,7 @@ TEST(Spec, AllErrorsAreReportedTogetherWithLineAndField) {
         "  - {name: a, address: 10.0.0.2}\n"                           // 7 duplicate name
         "  - {name: b, address: 10.0.0.1}\n"                           // 8 duplicate address
         "  - {name: c, address: 10.0.0.300}\n"                         // 9 invalid IP
-        "  - {name: d, address: bad_host, names: [-x]}\n"              // 10 invalid host name, invalid SAN
+        "  - {name: d, address: bad..host, names: [-x]}\n"             // 10 invalid host name, invalid SAN
         "  - {name: e, address: 10.0.0.5, ports: {client: 70000}}\n";  // 11 bad port
     const auto r = parse(text);
     EXPECT_FALSE(r.spec);
@@ -74,7 +74,7 @@ TEST(Spec, AllErrorsAreReportedTogetherWithLineAndField) {
             HasSubstr("spec.yml:7: nodes[1].name: \"a\" is already the name of nodes[0]"),
             HasSubstr("spec.yml:8: nodes[2].address: \"10.0.0.1\" with the same ports is already used by nodes[0]"),
             HasSubstr("spec.yml:9: nodes[3].address: \"10.0.0.300\" is not a valid IP address or host name"),
-            HasSubstr("spec.yml:10: nodes[4].address: \"bad_host\" is not a valid"),
+            HasSubstr("spec.yml:10: nodes[4].address: \"bad..host\" is not a valid"),
             HasSubstr("spec.yml:10: nodes[4].names[0]: \"-x\" is not a valid"),
             HasSubstr("spec.yml:11: nodes[5].ports.client: expected a whole number from 1 to 65535"),
             HasSubstr("spec.yml:4: securty: unknown key \"securty\" (did you mean \"security\"?)")));
