@@ -46,6 +46,7 @@ constexpr auto kNames = std::to_array<CodeInfo>({
     {Code::FileReadFailed, "FileReadFailed"},
     {Code::FileWriteFailed, "FileWriteFailed"},
     {Code::FileExists, "FileExists"},
+    {Code::FilePermissions, "FilePermissions"},
     {Code::FileTooLarge, "FileTooLarge"},
     {Code::SpecInvalid, "SpecInvalid"},
     {Code::ConfigInvalid, "ConfigInvalid"},

