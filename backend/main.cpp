@@ -23,6 +23,7 @@
 #include "core/cli.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
+#include "core/text.hpp"
 #include "etcd_restart.hpp"
 #include "log.hpp"
 #include "node_state.hpp"
@@ -133,7 +134,7 @@ cluster::BackendConfig load_config(const std::string& path, bool explicit_path, 
             values = {flags.bools.at(key) ? "true" : "false"};
         else if (is_list(k.type))
             for (const auto& v : flags.lists.at(key))
-                for (auto& part : cluster::split_list(v)) values.push_back(std::move(part));
+                for (auto& part : split_list(v)) values.push_back(std::move(part));
         else
             values = {flags.scalars.at(key)};
         config.set(key, values, cluster::Origin{"flag --" + key, 0});

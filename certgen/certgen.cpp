@@ -15,6 +15,7 @@
 #include "core/cli.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
+#include "core/text.hpp"
 #include "pki/certinfo.hpp"
 #include "pki/issue.hpp"
 #include "pki/policy.hpp"
@@ -247,12 +248,10 @@ std::vector<std::string> read_serials(const std::string& arg) {
     size_t line_no = 0;
     for (size_t pos = 0; pos <= text.size();) {
         const size_t end = std::min(text.find('\n', pos), text.size());
-        std::string line = text.substr(pos, end - pos);
+        const std::string line(trim(std::string_view(text).substr(pos, end - pos)));
         pos = end + 1;
         ++line_no;
-        const auto first = line.find_first_not_of(" \t\r");
-        if (first == std::string::npos) continue;
-        line = line.substr(first, line.find_last_not_of(" \t\r") - first + 1);
+        if (line.empty()) continue;
         // cfssl turns a bad line into serial 0 silently; we name it.
         if (line.find_first_not_of("0123456789") != std::string::npos)
             throw Error(Code::InputInvalidValue, located(source_name(arg) + ":" + std::to_string(line_no),

@@ -12,6 +12,7 @@
 #include "core/cli.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
+#include "core/text.hpp"
 #include "response.hpp"
 
 namespace {
@@ -70,7 +71,7 @@ int split(const Options& o) {
     const auto files = certgen::files_from_response(read_input(o.input), o.bare, source, prefix);
 
     if (o.to_stdout) {
-        for (const auto& f : files) std::cout << (f.binary ? certgen::base64_encode(f.contents) : f.contents) << '\n';
+        for (const auto& f : files) std::cout << (f.binary ? trellis::base64_encode(f.contents) : f.contents) << '\n';
         return cli::kExitOk;
     }
     // cfssljson overwrites silently; we refuse to replace what the user had unless

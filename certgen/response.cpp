@@ -1,14 +1,12 @@
 #include "response.hpp"
 
-#include <botan/base64.h>
-#include <botan/exceptn.h>
-
 #include <array>
 #include <memory>
 
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "core/strict_json.hpp"
+#include "core/text.hpp"
 
 namespace trellis::certgen {
 namespace {
@@ -41,13 +39,10 @@ std::string string_member(const json& object, std::string_view key, std::string_
 }
 
 std::string decode(const std::string& text, std::string_view key, std::string_view where) {
-    try {
-        if (text.empty()) throw Botan::Invalid_Argument("empty");
-        const Botan::secure_vector<uint8_t> bytes = Botan::base64_decode(text, /*ignore_ws=*/true);
-        return std::string(bytes.begin(), bytes.end());
-    } catch (const Botan::Exception&) {
-        throw Error(Code::InputInvalidValue, located(where, std::string(key) + ": not valid base64"));
-    }
+    // cfssljson takes line-wrapped base64 too.
+    const auto bytes = text.empty() ? std::nullopt : trellis::base64_decode(text, /*ignore_space=*/true);
+    if (!bytes) throw Error(Code::InputInvalidValue, located(where, std::string(key) + ": not valid base64"));
+    return *bytes;
 }
 
 const json& unwrap(const json& doc, std::string_view source) {
@@ -74,10 +69,6 @@ const json& unwrap(const json& doc, std::string_view source) {
 }
 
 }  // namespace
-
-std::string base64_encode(std::string_view bytes) {
-    return Botan::base64_encode(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
-}
 
 std::vector<OutputFile> files_from_response(std::string_view text, bool bare, std::string_view source,
                                             std::string_view prefix) {

@@ -24,7 +24,4 @@ struct OutputFile {
 std::vector<OutputFile> files_from_response(std::string_view text, bool bare, std::string_view source,
                                             std::string_view prefix);
 
-// Standard base64 on one line, as cfssljson -stdout prints binary members.
-std::string base64_encode(std::string_view bytes);
-
 }  // namespace trellis::certgen

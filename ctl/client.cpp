@@ -12,18 +12,13 @@
 #include "api/wire.hpp"
 #include "core/cli.hpp"
 #include "core/files.hpp"
+#include "core/text.hpp"
 #include "core/url.hpp"
 #include "pki/certificate.hpp"
 #include "pki/key.hpp"
 
 namespace trellis::ctl {
 namespace {
-
-std::string joined(const std::vector<std::string>& items) {
-    std::string out;
-    for (const auto& item : items) out += (out.empty() ? "" : "; ") + item;
-    return out;
-}
 
 // A GET whose 2xx body goes to `sink` piece by piece; any other body is kept in `other` (an API error).
 httplib::Result get_streamed(httplib::Client& client, const std::string& target, const BodySink& sink,
@@ -123,7 +118,7 @@ Attempt classify_failure(std::string url, bool https, int httplib_error, long ve
         case httplib::Error::SSLConnection:
             a.failure = Failure::Tls;
             a.reason =
-                "TLS handshake failed" + (openssl_errors.empty() ? std::string() : ": " + joined(openssl_errors));
+                "TLS handshake failed" + (openssl_errors.empty() ? std::string() : ": " + join(openssl_errors, "; "));
             return a;
         default:
             break;
@@ -137,7 +132,7 @@ Attempt classify_failure(std::string url, bool https, int httplib_error, long ve
         a.failure = Failure::Closed;
         a.reason = https ? "the connection closed without an answer"
                          : "the connection closed without an answer (if the server uses TLS, use an https:// URL)";
-        if (!openssl_errors.empty()) a.reason += " (TLS: " + joined(openssl_errors) + ")";
+        if (!openssl_errors.empty()) a.reason += " (TLS: " + join(openssl_errors, "; ") + ")";
     }
     return a;
 }
@@ -163,7 +158,7 @@ Error unreachable_error(const std::vector<Attempt>& attempts, const Settings& se
         tls = tls || a.failure == Failure::Tls;
     }
     const std::string prefix = attempts.size() == 1 ? "cannot reach the backend: " : "no backend answered: ";
-    return Error(tls ? Code::TlsFailed : Code::ConnectFailed, prefix + joined(lines));
+    return Error(tls ? Code::TlsFailed : Code::ConnectFailed, prefix + join(lines, "; "));
 }
 
 // A key that is not the certificate's is a local mistake, not a connection failure: say so before
@@ -211,7 +206,7 @@ Response ApiClient::send(Method method, const std::string& target, const std::fu
         if (https) {
             if (!client.is_valid())
                 throw Error(Code::TlsFailed, "cannot use client certificate " + settings_.cert_file + " with key " +
-                                                 settings_.key_file + ": " + joined(store::take_openssl_reasons()) +
+                                                 settings_.key_file + ": " + join(store::take_openssl_reasons(), "; ") +
                                                  " (is the key the certificate's, and both PEM?)");
             client.enable_server_certificate_verification(!insecure_);
             if (!insecure_) client.set_ca_cert_path(settings_.trusted_ca_file.c_str());

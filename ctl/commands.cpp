@@ -6,6 +6,7 @@
 #include <httplib.h>
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 #include "reconfig.hpp"
 #include "render_node.hpp"
 #include "store/etcd_client.hpp"
@@ -87,8 +88,7 @@ int member_add(const ApiClient& client, const std::string& name, const std::stri
                std::ostream& out) {
     check_member_name(name);
     const std::vector<std::string> urls = parse_peer_urls(peer_urls);
-    std::string joined;
-    for (const auto& u : urls) joined += (joined.empty() ? "" : ",") + u;
+    const std::string joined = join(urls, ",");
 
     // Render first: a spec or certificate problem must not leave the cluster with a member that cannot start.
     std::optional<RenderedNode> rendered;
@@ -145,8 +145,7 @@ int member_update(const ApiClient& client, const std::string& id_text, const std
                   std::ostream& out) {
     const std::uint64_t id = parse_member_id(id_text);
     const std::vector<std::string> urls = parse_peer_urls(peer_urls);
-    std::string joined;
-    for (const auto& u : urls) joined += (joined.empty() ? "" : ",") + u;
+    const std::string joined = join(urls, ",");
     const std::string target = httplib::append_query_params(api::member_path(id), {{"peer-addrs", joined}});
     Json doc;
     members_or_throw(client.send(Method::Put, target, accept_write), doc, id);

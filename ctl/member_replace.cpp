@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/text.hpp"
 #include "reconfig.hpp"
 #include "render_node.hpp"
 #include "store/etcd_client.hpp"
@@ -17,12 +18,6 @@ api::Member find_named(const api::MembersAnswer& list, const std::string& name) 
         if (m.name == name) return m;
     throw Error(Code::MemberNotFound,
                 "no member named " + name + " in the cluster (see `trellisctl cluster member-list`)");
-}
-
-std::string joined(const std::vector<std::string>& urls) {
-    std::string out;
-    for (const auto& u : urls) out += (out.empty() ? "" : ",") + u;
-    return out;
 }
 
 // DELETE then POST, each waiting out etcd's strict reconfiguration check; the add's answer.
@@ -75,7 +70,7 @@ int member_replace(const ApiClient& client, const std::string& name, const std::
                    const std::optional<RenderRequest>& render, const ChangeOptions& change, Format format,
                    std::ostream& out) {
     check_member_name(name);
-    const std::string urls = joined(parse_peer_urls(peer_urls));
+    const std::string urls = join(parse_peer_urls(peer_urls), ",");
     Json list_doc, health_doc;
     const api::Member dead = find_named(
         members_or_throw(client.send(Method::Get, std::string(api::kMembersPath), accept_read), list_doc), name);

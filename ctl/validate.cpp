@@ -4,9 +4,9 @@
 #include <charconv>
 #include <chrono>
 
-#include "cluster/backend_config.hpp"
 #include "core/duration.hpp"
 #include "core/error.hpp"
+#include "core/text.hpp"
 #include "core/url.hpp"
 
 namespace trellis::ctl {
@@ -24,17 +24,15 @@ std::uint64_t parse_member_id(std::string_view text, std::string_view where) {
     if (text.size() > 16)
         usage(where,
               shown + " is not a member ID: more than 16 hex digits (IDs are 64-bit, as member-list shows them)");
-    std::uint64_t id = 0;
-    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id, 16);
-    if (ec != std::errc() || ptr != text.data() + text.size())
-        usage(where, shown + " is not a member ID: expected hex digits 0-9a-f, as member-list shows it");
-    if (id == 0) usage(where, shown + " is not a member ID: etcd never assigns ID 0");
-    return id;
+    const auto id = parse_hex_u64(text);
+    if (!id) usage(where, shown + " is not a member ID: expected hex digits 0-9a-f, as member-list shows it");
+    if (*id == 0) usage(where, shown + " is not a member ID: etcd never assigns ID 0");
+    return *id;
 }
 
 std::vector<std::string> parse_peer_urls(std::string_view text, std::string_view where) {
     std::vector<std::string> urls;
-    for (const std::string& item : cluster::split_list(text)) {
+    for (const std::string& item : split_list(text)) {
         // etcd's rules for a peer URL (core/url.hpp), checked here rather than after a round trip.
         urls.push_back(parse_url(item, UrlKind::Peer, where, Code::Usage).text());
     }
@@ -45,7 +43,7 @@ std::vector<std::string> parse_peer_urls(std::string_view text, std::string_view
 std::vector<std::string> parse_api_urls(const std::vector<std::string>& values, std::string_view where) {
     std::vector<std::string> urls;
     for (const auto& value : values)
-        for (const std::string& item : cluster::split_list(value))
+        for (const std::string& item : split_list(value))
             urls.push_back(parse_url(item, UrlKind::Api, where, Code::Usage).text());
     if (urls.empty()) usage(where, "at least one backend URL is required, e.g. https://127.0.0.1:8080");
     return urls;

@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 #include "store/etcd_client.hpp"
 #include "table.hpp"
 
@@ -17,12 +18,6 @@ struct FormatName {
 };
 constexpr std::array<FormatName, 3> kFormats{
     {{"table", Format::Table}, {"json", Format::Json}, {"yaml", Format::Yaml}}};
-
-std::string join(const std::vector<std::string>& items, std::string_view sep) {
-    std::string out;
-    for (const auto& item : items) out += (out.empty() ? "" : std::string(sep)) + item;
-    return out;
-}
 
 void emit_yaml(YAML::Emitter& out, const Json& value) {
     switch (value.type()) {

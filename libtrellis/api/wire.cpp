@@ -1,6 +1,7 @@
 #include "api/wire.hpp"
 
 #include "core/strict_json.hpp"
+#include "core/text.hpp"
 
 #include <algorithm>
 #include <array>
@@ -88,11 +89,9 @@ class Reader {
         if (!number) fail(key, "missing");
         const std::string text = hex_key.empty() ? std::string() : string(hex_key);
         if (text.empty()) return *number;
-        std::uint64_t hex = 0;
-        const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), hex, 16);
-        if (text.size() > 16 || ec != std::errc() || ptr != text.data() + text.size())
-            fail(hex_key, "expected up to 16 hex digits");
-        if (hex != *number) fail(hex_key, "does not match " + std::string(key) + " " + std::to_string(*number));
+        const auto hex = parse_hex_u64(text);
+        if (!hex) fail(hex_key, "expected up to 16 hex digits");
+        if (*hex != *number) fail(hex_key, "does not match " + std::string(key) + " " + std::to_string(*number));
         return *number;
     }
 

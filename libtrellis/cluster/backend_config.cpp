@@ -13,6 +13,7 @@
 #include "cluster/tls_policy.hpp"
 #include "core/duration.hpp"
 #include "core/strict_json.hpp"
+#include "core/text.hpp"
 #include "core/url.hpp"
 
 namespace trellis::cluster {
@@ -168,15 +169,6 @@ std::string type_problem(KeyType type, std::string_view value) {
     return "";
 }
 
-std::string join(const std::vector<std::string>& values, std::string_view sep) {
-    std::string out;
-    for (size_t i = 0; i < values.size(); ++i) {
-        if (i) out += sep;
-        out += values[i];
-    }
-    return out;
-}
-
 std::vector<std::string> key_names() {
     std::vector<std::string> out;
     for (const auto& k : kKeys) out.emplace_back(k.key);
@@ -273,21 +265,6 @@ std::string_view type_name(KeyType type) {
 std::string Origin::to_string() const {
     if (line > 0) return source + ":" + std::to_string(line);
     return source;
-}
-
-std::vector<std::string> split_list(std::string_view text) {
-    std::vector<std::string> out;
-    std::string cur;
-    for (char c : text) {
-        if (c == ',' || std::isspace(static_cast<unsigned char>(c))) {
-            if (!cur.empty()) out.push_back(std::move(cur));
-            cur.clear();
-        } else {
-            cur += c;
-        }
-    }
-    if (!cur.empty()) out.push_back(std::move(cur));
-    return out;
 }
 
 std::string environment_variable(std::string_view key) {

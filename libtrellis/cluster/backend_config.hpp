@@ -182,9 +182,6 @@ struct ApiTransportCheck {
 };
 ApiTransportCheck check_api_transport(const BackendConfig& config);
 
-// Splits a URL list given as "a,b" or "a b" (the guide writes both).
-std::vector<std::string> split_list(std::string_view text);
-
 // "TRELLIS_BACKEND_ETCD_NAME" for "etcd-name".
 std::string environment_variable(std::string_view key);
 

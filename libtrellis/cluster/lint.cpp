@@ -13,6 +13,7 @@
 #include "cluster/tls_policy.hpp"
 #include "core/files.hpp"
 #include "core/host.hpp"
+#include "core/text.hpp"
 #include "core/url.hpp"
 #include "pki/certificate.hpp"
 #include "pki/key.hpp"
@@ -157,12 +158,6 @@ bool all_http(const std::vector<std::string>& urls) {
 bool any_https(const std::vector<std::string>& urls) {
     const auto s = schemes(urls);
     return s.contains("https") || s.contains("unixs");
-}
-
-std::string join(const std::set<std::string>& s) {
-    std::string out;
-    for (const auto& v : s) out += (out.empty() ? "" : ", ") + v;
-    return out;
 }
 
 // The pairs of URL lists that must agree on their scheme.
@@ -435,8 +430,8 @@ std::vector<Finding> lint_node(const BackendConfig& cfg, const LintOptions& opti
                 const Key at = cfg.has(p.advertise) ? p.advertise : p.listen;
                 const auto defaulted = [&](Key key) { return cfg.has(key) ? "" : " (its default)"; };
                 c.add(Lint::SchemeMismatch, file, line_of(cfg, at),
-                      kn(p.advertise) + " uses " + join(adv) + defaulted(p.advertise) + " but " + kn(p.listen) +
-                          " uses " + join(lis) + defaulted(p.listen) +
+                      kn(p.advertise) + " uses " + join(adv, ", ") + defaulted(p.advertise) + " but " + kn(p.listen) +
+                          " uses " + join(lis, ", ") + defaulted(p.listen) +
                           "; clients would speak the wrong protocol: use the same scheme for both");
             }
             for (const auto& u : cfg.get_list(p.advertise))
@@ -515,8 +510,8 @@ std::vector<Finding> lint_node(const BackendConfig& cfg, const LintOptions& opti
                       (adv.empty() ? "URL" : adv.front()));
         else if (mine != want)
             c.add(Lint::InitialClusterSelf, file, line_of(cfg, Key::EtcdInitialCluster),
-                  "etcd-initial-cluster gives " + name + " the peer URLs " + join(mine) +
-                      " but etcd-initial-advertise-peer-urls says " + join(want) + "; they must match");
+                  "etcd-initial-cluster gives " + name + " the peer URLs " + join(mine, ", ") +
+                      " but etcd-initial-advertise-peer-urls says " + join(want, ", ") + "; they must match");
     }
 
     // The backend API.

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "core/files.hpp"
+#include "core/text.hpp"
 #include "pki/issue.hpp"
 #include "pki/request.hpp"
 
@@ -148,10 +149,7 @@ std::string sha256_hex(std::string_view data) {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned i = 0; i < len; ++i) (out += kHex[digest[i] >> 4]) += kHex[digest[i] & 15];
-    return out;
+    return hex(digest, len);
 }
 
 // The one overwrite rule: what happens to `f` given what DIR holds.

@@ -11,6 +11,7 @@
 #include "cluster/templates.hpp"
 #include "core/files.hpp"
 #include "core/host.hpp"
+#include "core/text.hpp"
 #include "core/url.hpp"
 
 namespace trellis::cluster {
@@ -20,12 +21,6 @@ namespace mustache = kainjow::mustache;
 
 constexpr mode_t kScriptMode = 0755;
 constexpr std::string_view kDefaultBase = "/etc/trellis";
-
-std::string join(const std::vector<std::string>& values) {
-    std::string out;
-    for (const auto& v : values) out += (out.empty() ? "" : ",") + v;
-    return out;
-}
 
 std::string url(std::string_view scheme, std::string_view host, int port) {
     return Url{std::string(scheme), std::string(host), port}.text();
@@ -276,7 +271,7 @@ std::vector<RenderedFile> render_node(const Spec& spec, const NodeSpec& node, co
         std::replace(name.begin(), name.end(), '-', '_');
         const BackendKey* info = find_backend_key(key);
         // Booleans stay bare (true/false) so they read as YAML booleans; the rest quoted like the guide.
-        d.set(name, info && info->type == KeyType::Bool ? join(values) : yaml_quote(join(values)));
+        d.set(name, info && info->type == KeyType::Bool ? join(values, ",") : yaml_quote(join(values, ",")));
     }
     d.set("paths_note", options.paths.empty() ? "Relative file paths are relative to this file's directory."
                                               : "Files are expected in " + options.paths + ".");

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/text.hpp"
+
 namespace trellis {
 namespace {
 
@@ -117,8 +119,7 @@ std::string excerpt(std::string_view value, size_t limit) {
             i += n;
             continue;
         }
-        static constexpr char kHex[] = "0123456789abcdef";
-        const auto c = static_cast<unsigned char>(value[i++]);
+        const char c = value[i++];
         if (c == '\n')
             out += "\\n";
         else if (c == '\t')
@@ -126,7 +127,7 @@ std::string excerpt(std::string_view value, size_t limit) {
         else if (c == '\r')
             out += "\\r";
         else
-            out += std::string("\\x") + kHex[c >> 4] + kHex[c & 15];
+            out += "\\x" + hex(std::string_view(&c, 1));
     }
     if (i < value.size()) out += "... (" + std::to_string(value.size()) + " bytes)";
     return out;

@@ -8,6 +8,7 @@
 #include <ctime>
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 #include "pki/openssl_util.hpp"
 
 namespace trellis::pki {
@@ -144,14 +145,12 @@ std::vector<std::string> san_list(Get get_names) {
 }
 
 std::string key_id(const ASN1_OCTET_STRING* id) {
-    return id ? colon_hex(ASN1_STRING_get0_data(id), static_cast<size_t>(ASN1_STRING_length(id))) : std::string();
+    return id ? hex(ASN1_STRING_get0_data(id), static_cast<size_t>(ASN1_STRING_length(id)), HexCase::Upper, ':')
+              : std::string();
 }
 
 std::string base64(const unsigned char* data, int len) {
-    std::string out(static_cast<size_t>(4 * ((len + 2) / 3)) + 1, '\0');
-    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, len);
-    out.resize(static_cast<size_t>(n));
-    return out;
+    return base64_encode(std::string_view(reinterpret_cast<const char*>(data), static_cast<size_t>(len)));
 }
 
 template <class T, class I2D>

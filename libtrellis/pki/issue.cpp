@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/files.hpp"
+#include "core/text.hpp"
 #include "pki/openssl_util.hpp"
 
 namespace trellis::pki {
@@ -726,10 +727,8 @@ std::string generate_crl(const std::vector<std::string>& serials, const Signer& 
     unsigned char* der = nullptr;
     const int len = i2d_X509_CRL(crl.get(), &der);
     if (len < 0) sign_failed("encoding the CRL failed");
-    std::string out(static_cast<size_t>(4 * ((len + 2) / 3)) + 1, '\0');
-    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), der, len);
+    std::string out = base64_encode(std::string_view(reinterpret_cast<const char*>(der), static_cast<size_t>(len)));
     OPENSSL_free(der);
-    out.resize(static_cast<size_t>(n));
     return out;
 }
 

@@ -23,18 +23,6 @@ std::string bio_contents(BIO* bio) {
     return std::string(data, static_cast<size_t>(len));
 }
 
-std::string colon_hex(const unsigned char* data, size_t len) {
-    static constexpr char kHex[] = "0123456789ABCDEF";
-    std::string out;
-    out.reserve(len * 3);
-    for (size_t i = 0; i < len; ++i) {
-        if (i) out.push_back(':');
-        out.push_back(kHex[data[i] >> 4]);
-        out.push_back(kHex[data[i] & 0xf]);
-    }
-    return out;
-}
-
 std::string ip_text(const ASN1_OCTET_STRING* ip) {
     return trellis::ip_text(ASN1_STRING_get0_data(ip), static_cast<size_t>(ASN1_STRING_length(ip)));
 }

@@ -50,9 +50,6 @@ std::string bio_contents(BIO* bio);
 // The canonical text of an iPAddress SAN (4 or 16 bytes; core's ip_text).
 std::string ip_text(const ASN1_OCTET_STRING* ip);
 
-// Colon-separated upper-case hex, as cfssl prints key identifiers ("AB:CD:...").
-std::string colon_hex(const unsigned char* data, size_t len);
-
 // Owners for what key.cpp and certificate.cpp allocate.
 using EkuPtr = Owned<EXTENDED_KEY_USAGE, EXTENDED_KEY_USAGE_free>;
 using AlgorPtr = Owned<X509_ALGOR, X509_ALGOR_free>;

@@ -8,6 +8,7 @@
 
 #include "core/host.hpp"
 #include "core/strict_json.hpp"
+#include "core/text.hpp"
 #include "pki/policy.hpp"
 
 namespace trellis::pki {
@@ -94,13 +95,6 @@ std::string lower(std::string_view s) {
     return out;
 }
 
-std::string trim(std::string_view s) {
-    const size_t b = s.find_first_not_of(" \t\r\n");
-    if (b == std::string_view::npos) return {};
-    const size_t e = s.find_last_not_of(" \t\r\n");
-    return std::string(s.substr(b, e - b + 1));
-}
-
 }  // namespace
 
 CertificateRequest parse_certificate_request(std::string_view json, std::string_view source, Warnings& warnings) {
@@ -160,7 +154,7 @@ SubjectAltNames classify_hosts(const std::vector<std::string>& hosts, std::strin
     SubjectAltNames sans;
     std::set<std::string, std::less<>> seen;
     for (const auto& raw : hosts) {
-        const std::string host = trim(raw);
+        const std::string host(trim(raw));
         if (host.empty()) {
             warnings.push_back(located(source, "empty host entry dropped (it would have been an empty DNS name)"));
             continue;
@@ -197,17 +191,6 @@ SubjectAltNames classify_hosts(const std::vector<std::string>& hosts, std::strin
     return sans;
 }
 
-std::vector<std::string> split_hostnames(std::string_view flag) {
-    std::vector<std::string> out;
-    size_t start = 0;
-    while (true) {
-        const size_t comma = flag.find(',', start);
-        out.push_back(
-            trim(flag.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start)));
-        if (comma == std::string_view::npos) break;
-        start = comma + 1;
-    }
-    return out;
-}
+std::vector<std::string> split_hostnames(std::string_view flag) { return split_on(flag, ','); }
 
 }  // namespace trellis::pki

@@ -1,7 +1,6 @@
 #include "store/etcd_client.hpp"
 
 #include <openssl/err.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <httplib.h>
@@ -10,29 +9,13 @@
 #include <charconv>
 #include <cstdio>
 
+#include "core/text.hpp"
 #include "store/tls_diagnosis.hpp"
 
 namespace trellis::store {
 namespace {
 
 using nlohmann::json;
-
-std::string base64_encode(std::string_view data) {
-    std::string out(4 * ((data.size() + 2) / 3), '\0');
-    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                  reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
-    out.resize(static_cast<std::size_t>(n));
-    return out;
-}
-
-// Strict standard base64 with at most two '=' at the end: anything else is an answer of the wrong shape.
-bool is_base64(std::string_view text) {
-    static constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    if (text.size() % 4 != 0) return false;
-    const size_t data = text.find_last_not_of('=') + 1;  // npos + 1 == 0 when all '='
-    if (text.size() - data > 2 || (data == 0 && !text.empty())) return false;
-    return text.substr(0, data).find_first_not_of(kAlphabet) == std::string_view::npos;
-}
 
 // The gateway writes 64-bit integers as JSON strings (proto3 JSON mapping); accept numbers too.
 template <typename Int>
@@ -112,17 +95,11 @@ std::string probe_connect(const Url& url, std::chrono::milliseconds timeout) {
     return "dial tcp " + url.host_port() + ": connect: connection dropped";  // it answers now, not then
 }
 
-std::string joined(const std::vector<std::string>& reasons) {
-    std::string out;
-    for (const auto& r : reasons) out += (out.empty() ? "" : "; ") + r;
-    return out;
-}
-
 // `ssl_reasons`: OpenSSL's error queue after the failure, oldest first.
 Error transport_error(const Url& url, httplib::Error err, long verify_result,
                       const std::vector<std::string>& ssl_reasons, const ClientOptions& options) {
     const std::string where = url.text();
-    const std::string reasons = joined(ssl_reasons);
+    const std::string reasons = join(ssl_reasons, "; ");
     switch (err) {
         case httplib::Error::Connection:
             return Error(Code::ConnectFailed, probe_connect(url, options.connect_timeout));
@@ -186,32 +163,19 @@ StoreError etcd_error(const Url& url, int http_status, const std::string& body) 
 }  // namespace
 
 std::string base64_decode(std::string_view text, std::string_view where) {
-    if (!is_base64(text)) throw Error(Code::StoreRequestFailed, std::string(where) + ": etcd sent invalid base64");
-    std::string out(3 * text.size() / 4, '\0');
-    const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                  reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-    if (n < 0) throw Error(Code::StoreRequestFailed, std::string(where) + ": etcd sent invalid base64");
-    // EVP_DecodeBlock counts padding as zero bytes; drop them.
-    std::size_t len = static_cast<std::size_t>(n);
-    for (std::size_t i = text.size(); i > 0 && text[i - 1] == '='; --i) --len;
-    out.resize(len);
-    return out;
+    // Strict: anything but standard padded base64 is an answer of the wrong shape.
+    auto bytes = trellis::base64_decode(text);
+    if (!bytes) throw Error(Code::StoreRequestFailed, std::string(where) + ": etcd sent invalid base64");
+    return std::move(*bytes);
 }
 
-std::string hex_id(std::uint64_t id) {
-    std::array<char, 17> buf{};
-    std::snprintf(buf.data(), buf.size(), "%llx", static_cast<unsigned long long>(id));
-    return buf.data();
-}
+std::string hex_id(std::uint64_t id) { return hex_u64(id); }
 
 std::uint64_t parse_hex_id(std::string_view text, std::string_view where) {
-    std::uint64_t id = 0;
-    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id, 16);
-    if (text.empty() || text.size() > 16 || ec != std::errc() || ptr != text.data() + text.size())
-        throw Error(Code::InputInvalidValue,
-                    located(where, "\"" + std::string(text) +
-                                       "\" is not a member ID (1 to 16 hex digits, as member list prints)"));
-    return id;
+    if (const auto id = parse_hex_u64(text)) return *id;
+    throw Error(
+        Code::InputInvalidValue,
+        located(where, "\"" + std::string(text) + "\" is not a member ID (1 to 16 hex digits, as member list prints)"));
 }
 
 ResponseHeader decode_header(const json& j) {

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 #include "store/etcd_process.hpp"
 
 extern char** environ;
@@ -32,16 +33,6 @@ using nlohmann::json;
 
 // bbolt writes whole pages; etcdctl takes size % 512 == 32 as "a db followed by its SHA-256".
 constexpr std::uint64_t kPageAlign = 512;
-
-std::string hex(const unsigned char* data, std::size_t n) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string out;
-    for (std::size_t i = 0; i < n; ++i) {
-        out += kDigits[data[i] >> 4];
-        out += kDigits[data[i] & 0xf];
-    }
-    return out;
-}
 
 Error corrupt(const fs::path& file, const std::string& why) {
     return Error(Code::SnapshotCorrupt, located(file.string(), why + " (take a new snapshot; docs/recovery.md)"));
@@ -188,8 +179,7 @@ void restore_snapshot(const fs::path& etcdctl, const fs::path& file, const Resto
         throw Error(Code::FileExists, located(m.data_dir.string(),
                                               "already exists: restore never touches existing etcd data; move it "
                                               "away or choose another --state-root"));
-    std::string peers;
-    for (const auto& u : m.initial_advertise_peer_urls) peers += (peers.empty() ? "" : ",") + u;
+    const std::string peers = join(m.initial_advertise_peer_urls, ",");
     const ToolRun run =
         run_tool(etcdctl,
                  {"snapshot", "restore", file.string(), "--name=" + m.name, "--initial-cluster=" + m.initial_cluster,

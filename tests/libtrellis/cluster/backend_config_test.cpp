@@ -328,10 +328,5 @@ TEST(ApiTransport, PlainHttpOnlyWhenAskedForAndTlsNeedsBothFiles) {
     EXPECT_TRUE(find_backend_key("api-insecure")->etcd_flag.empty()) << "not an etcd flag";
 }
 
-TEST(SplitList, CommasAndSpaces) {
-    EXPECT_EQ(split_list("a,b c ,, d"), (std::vector<std::string>{"a", "b", "c", "d"}));
-    EXPECT_TRUE(split_list("").empty());
-}
-
 }  // namespace
 }  // namespace trellis::cluster
