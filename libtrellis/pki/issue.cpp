@@ -240,6 +240,81 @@ Time time_of(const ASN1_TIME* t) {
 
 Time now_seconds() { return std::chrono::floor<std::chrono::seconds>(Clock::now()); }
 
+// keyUsage, extKeyUsage and basicConstraints, as the spec asks.
+void add_usage_extensions(X509* x, const CertSpec& spec) {
+    if (spec.key_usage != 0) {
+        ASN1_BIT_STRING* ku = ASN1_BIT_STRING_new();
+        for (const auto& [mask, bit] : kKeyUsageBits)
+            if (spec.key_usage & mask) ASN1_BIT_STRING_set_bit(ku, bit, 1);
+        add_ext(x, NID_key_usage, ku, true, ASN1_BIT_STRING_free);
+    }
+    if (!spec.ext_key_usage.empty()) {
+        EXTENDED_KEY_USAGE* eku = sk_ASN1_OBJECT_new_null();
+        for (int nid : spec.ext_key_usage) sk_ASN1_OBJECT_push(eku, OBJ_nid2obj(nid));
+        add_ext(x, NID_ext_key_usage, eku, false, EXTENDED_KEY_USAGE_free);
+    }
+    BASIC_CONSTRAINTS* bc = BASIC_CONSTRAINTS_new();
+    bc->ca = spec.is_ca ? 0xff : 0;
+    if (spec.is_ca && spec.max_path_len >= 0) {
+        bc->pathlen = ASN1_INTEGER_new();
+        ASN1_INTEGER_set(bc->pathlen, spec.max_path_len);
+    }
+    add_ext(x, NID_basic_constraints, bc, true, BASIC_CONSTRAINTS_free);
+}
+
+// subjectKeyIdentifier from the certificate's key; authorityKeyIdentifier from the issuer's SKI (or
+// its key when it has none), or the certificate's own SKI when self-signed.
+void add_key_identifiers(X509* x, const CertSpec& spec) {
+    const auto ski = key_identifier(X509_get_X509_PUBKEY(x));
+    ASN1_OCTET_STRING* ski_os = ASN1_OCTET_STRING_new();
+    ASN1_OCTET_STRING_set(ski_os, ski.data(), static_cast<int>(ski.size()));
+    add_ext(x, NID_subject_key_identifier, ski_os, false, ASN1_OCTET_STRING_free);
+
+    AUTHORITY_KEYID* aki = AUTHORITY_KEYID_new();
+    aki->keyid = ASN1_OCTET_STRING_new();
+    if (spec.issuer == nullptr) {
+        ASN1_OCTET_STRING_set(aki->keyid, ski.data(), static_cast<int>(ski.size()));
+    } else if (const ASN1_OCTET_STRING* issuer_ski = X509_get0_subject_key_id(spec.issuer->get())) {
+        ASN1_OCTET_STRING_set(aki->keyid, ASN1_STRING_get0_data(issuer_ski), ASN1_STRING_length(issuer_ski));
+    } else {
+        const auto id = key_identifier(X509_get_X509_PUBKEY(spec.issuer->get()));
+        ASN1_OCTET_STRING_set(aki->keyid, id.data(), static_cast<int>(id.size()));
+    }
+    add_ext(x, NID_authority_key_identifier, aki, false, AUTHORITY_KEYID_free);
+}
+
+// authorityInfoAccess: the profile's OCSP and issuer URLs, when it has any.
+void add_info_access(X509* x, const Profile& p) {
+    if (p.ocsp_url.empty() && p.issuer_urls.empty()) return;
+    AUTHORITY_INFO_ACCESS* aia = sk_ACCESS_DESCRIPTION_new_null();
+    const auto add_access = [&](int method, const std::string& url) {
+        ACCESS_DESCRIPTION* ad = ACCESS_DESCRIPTION_new();
+        ad->method = OBJ_nid2obj(method);
+        GENERAL_NAME_free(ad->location);
+        GENERAL_NAMES* tmp = sk_GENERAL_NAME_new_null();
+        push_name(tmp, GEN_URI, url);
+        ad->location = sk_GENERAL_NAME_pop(tmp);
+        sk_GENERAL_NAME_free(tmp);
+        sk_ACCESS_DESCRIPTION_push(aia, ad);
+    };
+    if (!p.ocsp_url.empty()) add_access(NID_ad_OCSP, p.ocsp_url);
+    for (const auto& url : p.issuer_urls) add_access(NID_ad_ca_issuers, url);
+    add_ext(x, NID_info_access, aia, false, AUTHORITY_INFO_ACCESS_free);
+}
+
+// cRLDistributionPoints: the profile's CRL URL, when it has one.
+void add_crl_distribution_point(X509* x, const Profile& p) {
+    if (p.crl_url.empty()) return;
+    CRL_DIST_POINTS* dps = sk_DIST_POINT_new_null();
+    DIST_POINT* dp = DIST_POINT_new();
+    dp->distpoint = DIST_POINT_NAME_new();
+    dp->distpoint->type = 0;
+    dp->distpoint->name.fullname = sk_GENERAL_NAME_new_null();
+    push_name(dp->distpoint->name.fullname, GEN_URI, p.crl_url);
+    sk_DIST_POINT_push(dps, dp);
+    add_ext(x, NID_crl_distribution_points, dps, false, CRL_DIST_POINTS_free);
+}
+
 std::string build_certificate(const CertSpec& spec) {
     X509Ptr x(X509_new());
     if (!x) sign_failed("allocating a certificate failed");
@@ -252,74 +327,15 @@ std::string build_certificate(const CertSpec& spec) {
     copy_public_key(spec.spki, X509_get_X509_PUBKEY(x.get()));
 
     // Extensions in Go's order: keyUsage, extKeyUsage, basicConstraints, SKI, AKI, AIA, SAN, CRL DP.
-    if (spec.key_usage != 0) {
-        ASN1_BIT_STRING* ku = ASN1_BIT_STRING_new();
-        for (const auto& [mask, bit] : kKeyUsageBits)
-            if (spec.key_usage & mask) ASN1_BIT_STRING_set_bit(ku, bit, 1);
-        add_ext(x.get(), NID_key_usage, ku, true, ASN1_BIT_STRING_free);
-    }
-    if (!spec.ext_key_usage.empty()) {
-        EXTENDED_KEY_USAGE* eku = sk_ASN1_OBJECT_new_null();
-        for (int nid : spec.ext_key_usage) sk_ASN1_OBJECT_push(eku, OBJ_nid2obj(nid));
-        add_ext(x.get(), NID_ext_key_usage, eku, false, EXTENDED_KEY_USAGE_free);
-    }
-    BASIC_CONSTRAINTS* bc = BASIC_CONSTRAINTS_new();
-    bc->ca = spec.is_ca ? 0xff : 0;
-    if (spec.is_ca && spec.max_path_len >= 0) {
-        bc->pathlen = ASN1_INTEGER_new();
-        ASN1_INTEGER_set(bc->pathlen, spec.max_path_len);
-    }
-    add_ext(x.get(), NID_basic_constraints, bc, true, BASIC_CONSTRAINTS_free);
-
-    const auto ski = key_identifier(X509_get_X509_PUBKEY(x.get()));
-    ASN1_OCTET_STRING* ski_os = ASN1_OCTET_STRING_new();
-    ASN1_OCTET_STRING_set(ski_os, ski.data(), static_cast<int>(ski.size()));
-    add_ext(x.get(), NID_subject_key_identifier, ski_os, false, ASN1_OCTET_STRING_free);
-
-    AUTHORITY_KEYID* aki = AUTHORITY_KEYID_new();
-    aki->keyid = ASN1_OCTET_STRING_new();
-    if (spec.issuer == nullptr) {
-        ASN1_OCTET_STRING_set(aki->keyid, ski.data(), static_cast<int>(ski.size()));
-    } else if (const ASN1_OCTET_STRING* issuer_ski = X509_get0_subject_key_id(spec.issuer->get())) {
-        ASN1_OCTET_STRING_set(aki->keyid, ASN1_STRING_get0_data(issuer_ski), ASN1_STRING_length(issuer_ski));
-    } else {
-        const auto id = key_identifier(X509_get_X509_PUBKEY(spec.issuer->get()));
-        ASN1_OCTET_STRING_set(aki->keyid, id.data(), static_cast<int>(id.size()));
-    }
-    add_ext(x.get(), NID_authority_key_identifier, aki, false, AUTHORITY_KEYID_free);
-
-    const Profile& p = *spec.profile;
-    if (!p.ocsp_url.empty() || !p.issuer_urls.empty()) {
-        AUTHORITY_INFO_ACCESS* aia = sk_ACCESS_DESCRIPTION_new_null();
-        const auto add_access = [&](int method, const std::string& url) {
-            ACCESS_DESCRIPTION* ad = ACCESS_DESCRIPTION_new();
-            ad->method = OBJ_nid2obj(method);
-            GENERAL_NAME_free(ad->location);
-            GENERAL_NAMES* tmp = sk_GENERAL_NAME_new_null();
-            push_name(tmp, GEN_URI, url);
-            ad->location = sk_GENERAL_NAME_pop(tmp);
-            sk_GENERAL_NAME_free(tmp);
-            sk_ACCESS_DESCRIPTION_push(aia, ad);
-        };
-        if (!p.ocsp_url.empty()) add_access(NID_ad_OCSP, p.ocsp_url);
-        for (const auto& url : p.issuer_urls) add_access(NID_ad_ca_issuers, url);
-        add_ext(x.get(), NID_info_access, aia, false, AUTHORITY_INFO_ACCESS_free);
-    }
+    add_usage_extensions(x.get(), spec);
+    add_key_identifiers(x.get(), spec);
+    add_info_access(x.get(), *spec.profile);
     if (!spec.sans->empty()) {
         // RFC 5280 4.2.1.6: the SAN extension is critical when the subject is empty.
         const bool critical = X509_NAME_entry_count(spec.subject) == 0;
         add_ext(x.get(), NID_subject_alt_name, make_general_names(*spec.sans).release(), critical, GENERAL_NAMES_free);
     }
-    if (!p.crl_url.empty()) {
-        CRL_DIST_POINTS* dps = sk_DIST_POINT_new_null();
-        DIST_POINT* dp = DIST_POINT_new();
-        dp->distpoint = DIST_POINT_NAME_new();
-        dp->distpoint->type = 0;
-        dp->distpoint->name.fullname = sk_GENERAL_NAME_new_null();
-        push_name(dp->distpoint->name.fullname, GEN_URI, p.crl_url);
-        sk_DIST_POINT_push(dps, dp);
-        add_ext(x.get(), NID_crl_distribution_points, dps, false, CRL_DIST_POINTS_free);
-    }
+    add_crl_distribution_point(x.get(), *spec.profile);
 
     if (X509_sign(x.get(), spec.signing_key->get(), spec.signing_key->signature_digest()) <= 0)
         sign_failed("signing the certificate failed");
