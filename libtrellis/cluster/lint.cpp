@@ -248,98 +248,127 @@ std::vector<pki::Certificate> load_certs(Collector& c, const BackendConfig& cfg,
     }
 }
 
+// What every check of one identity (a certificate key and its key, CA and host keys) looks at.
+struct IdentityView {
+    Collector& c;
+    const BackendConfig& cfg;
+    const Identity& id;
+    const LintOptions& o;
+    pki::Clock::time_point now;
+    std::string file;                     // the backend.yml
+    int line;                             // of the certificate key
+    std::string cert_path;                // its value
+    std::vector<pki::Certificate> certs;  // the certificate, then any intermediates in the same file
+    const pki::Certificate& cert() const { return certs.front(); }
+};
+
+// L115 and L117: the private key is the owner's only and is the certificate's.
+void check_private_key(const IdentityView& v) {
+    if (!v.cfg.has(v.id.key_key) || v.cfg.get(v.id.key_key).empty()) return;
+    const std::string key_path = v.cfg.get(v.id.key_key);
+    const int line = line_of(v.cfg, v.id.key_key);
+    struct stat st {};
+    if (::stat(key_path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
+        v.c.add(Lint::KeyPermissions, v.file, line,
+                key_path + " has mode " + mode + ": a private key must be readable by its owner only (chmod 600)");
+    }
+    try {
+        const auto key = pki::PrivateKey::from_pem(read_file(key_path), key_path);
+        if (!v.cert().matches(key))
+            v.c.add(Lint::KeyMismatch, v.file, line,
+                    key_path + " is not the key of " + v.cert_path + "; pair each certificate with its own key");
+    } catch (const Error& e) {
+        v.c.add(Lint::FileUnreadable, v.file, line, std::string(key_name(v.id.key_key)) + ": " + e.what());
+    }
+}
+
+void check_validity(const IdentityView& v) { check_expiry(v.c, v.cert(), v.cert_path, v.file, v.line, v.o, v.now); }
+
+// The extended key usages the identity's connections need.
+void check_eku(const IdentityView& v) {
+    std::string missing;
+    if (v.id.server_auth && !v.cert().has_ext_key_usage(NID_server_auth)) missing += "serverAuth";
+    if (v.id.client_auth && !v.cert().has_ext_key_usage(NID_client_auth))
+        missing += std::string(missing.empty() ? "" : " and ") + "clientAuth";
+    if (missing.empty()) return;
+    const std::string why = !v.id.client_auth  ? "clients connect to it over https"
+                            : v.id.server_auth ? (v.id.peer ? "peers connect to and from each other with it"
+                                                            : "etcd's gateway dials back to itself with it")
+                                               : "it identifies the backend to etcd";
+    v.c.add(Lint::EkuMissing, v.file, v.line,
+            v.cert_path + " (" + std::string(v.id.what) + ") lacks " + missing + "; " + why);
+}
+
+// cfssl writes an empty DNS SAN for hosts [""], and the guide asks for "::" among the hosts: neither is
+// an address anyone connects to, so a certificate carrying them was made by mistake or by copying.
+void check_meaningless_sans(const IdentityView& v) {
+    std::string meaningless;
+    for (const auto& ip : v.cert().ip_addresses())
+        if (is_wildcard(ip)) meaningless += (meaningless.empty() ? "IP " : ", IP ") + ip;
+    for (const auto& dns : v.cert().dns_names())
+        if (dns.empty()) meaningless += meaningless.empty() ? "an empty DNS name" : ", an empty DNS name";
+    if (!meaningless.empty())
+        v.c.add(Lint::MeaninglessSan, v.file, v.line,
+                v.cert_path + " (" + v.cert().common_name() + ") has SANs that name no host (" + meaningless +
+                    "); reissue it with the node's addresses only");
+}
+
+// Every host the identity is advertised or listens on is among its SANs (and 127.0.0.1 for loopback peers).
+void check_host_sans(const IdentityView& v) {
+    if (!v.id.hosts_key) return;
+    // Hosts it is advertised on, and those it listens on: clients reach it on both.
+    std::map<std::string, Key> hosts;  // host -> the first key naming it
+    for (const Key key : {*v.id.hosts_key, *v.id.urls_key})
+        for (const auto& u : v.cfg.get_list(key)) {
+            const std::string h = host_of(u);
+            if (!h.empty() && !is_wildcard(h)) hosts.emplace(h, key);
+        }
+    for (const auto& [h, key] : hosts)
+        if (!v.cert().covers_host(h))
+            v.c.add(Lint::SanMismatch, v.file, v.line,
+                    v.cert_path + " does not cover " + h + " (" + std::string(key_name(key)) + "); reissue it with " +
+                        h + " among its hosts");
+    // Peers dialing over loopback come from 127.0.0.1, whatever address they dial.
+    if (v.id.peer && std::any_of(hosts.begin(), hosts.end(), [](const auto& h) { return is_loopback(h.first); }) &&
+        !v.cert().covers_host("127.0.0.1"))
+        v.c.add(Lint::LoopbackPeerSan, v.file, v.line,
+                v.cert_path + " lacks IP 127.0.0.1, the source address of peers on this host");
+}
+
+// The CA file holds CAs that are valid, and the (valid) certificate verifies against them.
+void check_chain(const IdentityView& v) {
+    const auto& cert = v.cert();
+    if (!v.id.verify_chain || !v.id.ca_key || !v.cfg.has(*v.id.ca_key) || v.cfg.get(*v.id.ca_key).empty() ||
+        cert.not_after() <= v.now || cert.not_before() > v.now)
+        return;
+    const Key ca_key = *v.id.ca_key;
+    const auto roots = load_certs(v.c, v.cfg, ca_key);
+    if (roots.empty()) return;
+    for (const auto& r : roots) {
+        if (!r.can_sign_certificates())
+            v.c.add(Lint::NotACa, v.file, line_of(v.cfg, ca_key),
+                    v.cfg.get(ca_key) + " (" + r.common_name() + ") is not a CA certificate");
+        check_expiry(v.c, r, v.cfg.get(ca_key), v.file, line_of(v.cfg, ca_key), v.o, v.now);
+    }
+    pki::VerifyRequest req{cert, {v.certs.begin() + 1, v.certs.end()}, roots, pki::Purpose::Any, std::nullopt, v.now};
+    if (const std::string why = pki::chain_problem(req); !why.empty())
+        v.c.add(Lint::ChainInvalid, v.file, v.line,
+                v.cert_path + " does not verify against " + v.cfg.get(ca_key) + ": " + why);
+}
+
+// The checks of one identity, in the order their findings are listed.
+constexpr std::array kIdentityChecks{check_private_key,      check_validity,  check_eku,
+                                     check_meaningless_sans, check_host_sans, check_chain};
+
 void check_identity(Collector& c, const BackendConfig& cfg, const Identity& id, const LintOptions& o,
                     pki::Clock::time_point now) {
     if (!cfg.has(id.cert_key) || cfg.get(id.cert_key).empty()) return;
-    const std::string file = file_of(cfg);
-    const int line = line_of(cfg, id.cert_key);
-    const std::string cert_path = cfg.get(id.cert_key);
-    const auto certs = load_certs(c, cfg, id.cert_key);
-    if (certs.empty()) return;
-    const pki::Certificate& cert = certs.front();
-
-    if (cfg.has(id.key_key) && !cfg.get(id.key_key).empty()) {
-        const std::string key_path = cfg.get(id.key_key);
-        struct stat st {};
-        if (::stat(key_path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
-            char mode[8];
-            std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
-            c.add(Lint::KeyPermissions, file, line_of(cfg, id.key_key),
-                  key_path + " has mode " + mode + ": a private key must be readable by its owner only (chmod 600)");
-        }
-        try {
-            const auto key = pki::PrivateKey::from_pem(read_file(key_path), key_path);
-            if (!cert.matches(key))
-                c.add(Lint::KeyMismatch, file, line_of(cfg, id.key_key),
-                      key_path + " is not the key of " + cert_path + "; pair each certificate with its own key");
-        } catch (const Error& e) {
-            c.add(Lint::FileUnreadable, file, line_of(cfg, id.key_key),
-                  std::string(key_name(id.key_key)) + ": " + e.what());
-        }
-    }
-    check_expiry(c, cert, cert_path, file, line, o, now);
-
-    std::string missing;
-    if (id.server_auth && !cert.has_ext_key_usage(NID_server_auth)) missing += "serverAuth";
-    if (id.client_auth && !cert.has_ext_key_usage(NID_client_auth))
-        missing += std::string(missing.empty() ? "" : " and ") + "clientAuth";
-    if (!missing.empty()) {
-        const std::string why = !id.client_auth  ? "clients connect to it over https"
-                                : id.server_auth ? (id.peer ? "peers connect to and from each other with it"
-                                                            : "etcd's gateway dials back to itself with it")
-                                                 : "it identifies the backend to etcd";
-        c.add(Lint::EkuMissing, file, line,
-              cert_path + " (" + std::string(id.what) + ") lacks " + missing + "; " + why);
-    }
-
-    // cfssl writes an empty DNS SAN for hosts [""], and the guide asks for "::" among the hosts: neither is
-    // an address anyone connects to, so a certificate carrying them was made by mistake or by copying.
-    std::string meaningless;
-    for (const auto& ip : cert.ip_addresses())
-        if (is_wildcard(ip)) meaningless += (meaningless.empty() ? "IP " : ", IP ") + ip;
-    for (const auto& dns : cert.dns_names())
-        if (dns.empty()) meaningless += meaningless.empty() ? "an empty DNS name" : ", an empty DNS name";
-    if (!meaningless.empty())
-        c.add(Lint::MeaninglessSan, file, line,
-              cert_path + " (" + cert.common_name() + ") has SANs that name no host (" + meaningless +
-                  "); reissue it with the node's addresses only");
-
-    if (id.hosts_key) {
-        // Hosts it is advertised on, and those it listens on: clients reach it on both.
-        std::map<std::string, Key> hosts;  // host -> the first key naming it
-        for (const Key key : {*id.hosts_key, *id.urls_key})
-            for (const auto& u : cfg.get_list(key)) {
-                const std::string h = host_of(u);
-                if (!h.empty() && !is_wildcard(h)) hosts.emplace(h, key);
-            }
-        for (const auto& [h, key] : hosts)
-            if (!cert.covers_host(h))
-                c.add(Lint::SanMismatch, file, line,
-                      cert_path + " does not cover " + h + " (" + std::string(key_name(key)) + "); reissue it with " +
-                          h + " among its hosts");
-        // Peers dialing over loopback come from 127.0.0.1, whatever address they dial.
-        if (id.peer && std::any_of(hosts.begin(), hosts.end(), [](const auto& h) { return is_loopback(h.first); }) &&
-            !cert.covers_host("127.0.0.1"))
-            c.add(Lint::LoopbackPeerSan, file, line,
-                  cert_path + " lacks IP 127.0.0.1, the source address of peers on this host");
-    }
-
-    if (id.verify_chain && id.ca_key && cfg.has(*id.ca_key) && !cfg.get(*id.ca_key).empty() && cert.not_after() > now &&
-        cert.not_before() <= now) {
-        const Key ca_key = *id.ca_key;
-        const auto roots = load_certs(c, cfg, ca_key);
-        if (roots.empty()) return;
-        for (const auto& r : roots) {
-            if (!r.can_sign_certificates())
-                c.add(Lint::NotACa, file, line_of(cfg, ca_key),
-                      cfg.get(ca_key) + " (" + r.common_name() + ") is not a CA certificate");
-            check_expiry(c, r, cfg.get(ca_key), file, line_of(cfg, ca_key), o, now);
-        }
-        pki::VerifyRequest req{cert, {certs.begin() + 1, certs.end()}, roots, pki::Purpose::Any, std::nullopt, now};
-        if (const std::string why = pki::chain_problem(req); !why.empty())
-            c.add(Lint::ChainInvalid, file, line,
-                  cert_path + " does not verify against " + cfg.get(ca_key) + ": " + why);
-    }
+    IdentityView view{c, cfg, id, o, now, file_of(cfg), line_of(cfg, id.cert_key), cfg.get(id.cert_key), {}};
+    view.certs = load_certs(c, cfg, id.cert_key);
+    if (view.certs.empty()) return;
+    for (const auto check : kIdentityChecks) check(view);
 }
 
 struct Entry {
