@@ -443,159 +443,223 @@ std::vector<CertExpiry> expiring_certificates(const BackendConfig& cfg, std::chr
     return out;
 }
 
-std::vector<Finding> lint_node(const BackendConfig& cfg, const LintOptions& options) {
-    std::vector<Finding> out;
-    Collector c(out);
-    const std::string file = file_of(cfg);
-    const auto now = options.now.value_or(pki::Clock::now());
-    const bool member = is_member(cfg);
+namespace {
 
-    if (member) {
-        // Store settings: what etcd itself would do with them.
-        for (const auto& p : kUrlPairs) {
-            const auto adv = schemes(cfg.get_list(p.advertise));
-            const auto lis = schemes(cfg.get_list(p.listen));
-            if (!adv.empty() && !lis.empty() && adv != lis) {
-                const Key at = cfg.has(p.advertise) ? p.advertise : p.listen;
-                const auto defaulted = [&](Key key) { return cfg.has(key) ? "" : " (its default)"; };
-                c.add(Lint::SchemeMismatch, file, line_of(cfg, at),
-                      kn(p.advertise) + " uses " + join(adv, ", ") + defaulted(p.advertise) + " but " + kn(p.listen) +
-                          " uses " + join(lis, ", ") + defaulted(p.listen) +
-                          "; clients would speak the wrong protocol: use the same scheme for both");
-            }
-            for (const auto& u : cfg.get_list(p.advertise))
-                if (is_wildcard(host_of(u)))
-                    c.add(Lint::AdvertiseWildcard, file, line_of(cfg, p.advertise),
-                          kn(p.advertise) + " " + u + " is a wildcard; advertise the address others connect to");
+// What every check of one node's backend.yml looks at.
+struct NodeView {
+    Collector& c;
+    const BackendConfig& cfg;
+    const LintOptions& o;
+    pki::Clock::time_point now;
+    std::string file;
+    bool member;  // runs an embedded etcd member
+};
+
+// Advertised and listen URLs agree on their scheme, and nothing advertises a wildcard.
+void check_url_pairs(const NodeView& v) {
+    const BackendConfig& cfg = v.cfg;
+    for (const auto& p : kUrlPairs) {
+        const auto adv = schemes(cfg.get_list(p.advertise));
+        const auto lis = schemes(cfg.get_list(p.listen));
+        if (!adv.empty() && !lis.empty() && adv != lis) {
+            const Key at = cfg.has(p.advertise) ? p.advertise : p.listen;
+            const auto defaulted = [&](Key key) { return cfg.has(key) ? "" : " (its default)"; };
+            v.c.add(Lint::SchemeMismatch, v.file, line_of(cfg, at),
+                    kn(p.advertise) + " uses " + join(adv, ", ") + defaulted(p.advertise) + " but " + kn(p.listen) +
+                        " uses " + join(lis, ", ") + defaulted(p.listen) +
+                        "; clients would speak the wrong protocol: use the same scheme for both");
         }
-        for (const auto& side : kSides) {
-            const auto listen = cfg.get_list(side.listen_key);
-            std::vector<Key> set_files;
-            for (const auto& f : side.files)
-                if (cfg.has(f) && !cfg.get(f).empty()) set_files.push_back(f);
-            const bool auth = cfg.get_bool(side.auth_key);
-            if (all_http(listen) && (!set_files.empty() || auth)) {
-                const Key at = set_files.empty() ? side.auth_key : set_files.front();
-                c.add(Lint::TlsFilesOnHttp, file, line_of(cfg, at),
-                      kn(at) + " is set but " + kn(side.listen_key) + " is http" +
-                          (cfg.has(side.listen_key) ? "" : " (its default)") + ": etcd ignores it and the " +
-                          std::string(side.name) + " traffic is in clear; use https URLs");
-            }
-            if (any_https(listen)) {
-                for (const auto& f : {side.files[0], side.files[1]})
-                    if (!cfg.has(f) || cfg.get(f).empty())
-                        c.add(Lint::HttpsWithoutCert, file, line_of(cfg, side.listen_key),
-                              kn(side.listen_key) + " is https but " + kn(f) + " is not set");
-                const bool has_ca = cfg.has(side.ca_key) && !cfg.get(side.ca_key).empty();
-                if (!has_ca && !auth)
-                    c.add(Lint::NoClientAuth, file, line_of(cfg, side.listen_key),
-                          std::string(side.name) + " port is https without " + kn(side.auth_key) +
-                              ": anyone who reaches it is let in; set " + kn(side.ca_key) + " and " +
-                              kn(side.auth_key) + ": true");
-                if (auth && !has_ca)
-                    c.add(Lint::HttpsWithoutCert, file, line_of(cfg, side.auth_key),
-                          kn(side.auth_key) + " is true but " + kn(side.ca_key) + " is not set");
-            }
-        }
-        if (cfg.has(Key::EtcdTrustedCaFile) && !cfg.get(Key::EtcdTrustedCaFile).empty() &&
-            !cfg.get_bool(Key::EtcdClientCertAuth) && any_https(cfg.get_list(Key::EtcdListenClientUrls)))
-            c.add(Lint::TrustedCaEnforcesClientCerts, file, line_of(cfg, Key::EtcdTrustedCaFile),
-                  "etcd-trusted-ca-file is set without etcd-client-cert-auth: etcd 3.4 requires client certificates "
-                  "anyway; say etcd-client-cert-auth: true so the file says what happens");
-        if (cfg.has(Key::EtcdPeerTrustedCaFile) && cfg.has(Key::EtcdTrustedCaFile) &&
-            any_https(cfg.get_list(Key::EtcdListenPeerUrls))) {
-            const std::string a = cfg.get(Key::EtcdPeerTrustedCaFile), b = cfg.get(Key::EtcdTrustedCaFile);
-            bool same = a == b;
-            if (!same && options.check_files) {
-                try {
-                    same = read_file(a) == read_file(b);
-                } catch (const Error&) {
-                }
-            }
-            if (same)
-                c.add(Lint::SharedPeerCa, file, line_of(cfg, Key::EtcdPeerTrustedCaFile),
-                      "peers trust the same CA as clients, so any client certificate is accepted on the peer port; "
-                      "give peers a CA of their own (cluster spec: ca: separate)");
-        }
-        if (cfg.get(Key::EtcdInitialClusterToken).empty())
-            c.add(
-                Lint::EmptyToken, file, line_of(cfg, Key::EtcdInitialClusterToken),
-                "etcd-initial-cluster-token is empty: members of another cluster started the same way could join this "
-                "one; set a token unique to this cluster");
-        const std::string state = cfg.get(Key::EtcdInitialClusterState);
-        if (state != "new" && state != "existing")
-            c.add(Lint::InvalidValue, file, line_of(cfg, Key::EtcdInitialClusterState),
-                  "etcd-initial-cluster-state is \"" + state + "\"; it must be new or existing");
-        const auto entries = initial_cluster(cfg, &c);
-        const std::string name = cfg.get(Key::EtcdName);
-        std::set<std::string> mine;
-        for (const auto& e : entries)
-            if (e.name == name) mine.insert(e.url);
-        const auto adv = cfg.get_list(Key::EtcdInitialAdvertisePeerUrls);
-        const std::set<std::string> want(adv.begin(), adv.end());
-        if (mine.empty())
-            c.add(Lint::InitialClusterSelf, file, line_of(cfg, Key::EtcdInitialCluster),
-                  "etcd-initial-cluster does not name this member \"" + name + "\"; add " + name + "=" +
-                      (adv.empty() ? "URL" : adv.front()));
-        else if (mine != want)
-            c.add(Lint::InitialClusterSelf, file, line_of(cfg, Key::EtcdInitialCluster),
-                  "etcd-initial-cluster gives " + name + " the peer URLs " + join(mine, ", ") +
-                      " but etcd-initial-advertise-peer-urls says " + join(want, ", ") + "; they must match");
+        for (const auto& u : cfg.get_list(p.advertise))
+            if (is_wildcard(host_of(u)))
+                v.c.add(Lint::AdvertiseWildcard, v.file, line_of(cfg, p.advertise),
+                        kn(p.advertise) + " " + u + " is a wildcard; advertise the address others connect to");
     }
+}
 
-    // The backend API.
+// An https side (client or peer) of etcd has its certificate, key and client CA.
+void check_https_side(const NodeView& v, const TlsSide& side, bool auth) {
+    const BackendConfig& cfg = v.cfg;
+    for (const auto& f : {side.files[0], side.files[1]})
+        if (!cfg.has(f) || cfg.get(f).empty())
+            v.c.add(Lint::HttpsWithoutCert, v.file, line_of(cfg, side.listen_key),
+                    kn(side.listen_key) + " is https but " + kn(f) + " is not set");
+    const bool has_ca = cfg.has(side.ca_key) && !cfg.get(side.ca_key).empty();
+    if (!has_ca && !auth)
+        v.c.add(Lint::NoClientAuth, v.file, line_of(cfg, side.listen_key),
+                std::string(side.name) + " port is https without " + kn(side.auth_key) +
+                    ": anyone who reaches it is let in; set " + kn(side.ca_key) + " and " + kn(side.auth_key) +
+                    ": true");
+    if (auth && !has_ca)
+        v.c.add(Lint::HttpsWithoutCert, v.file, line_of(cfg, side.auth_key),
+                kn(side.auth_key) + " is true but " + kn(side.ca_key) + " is not set");
+}
+
+// TLS files are used where they are set: never on an http side, always on an https one.
+void check_tls_sides(const NodeView& v) {
+    const BackendConfig& cfg = v.cfg;
+    for (const auto& side : kSides) {
+        const auto listen = cfg.get_list(side.listen_key);
+        std::vector<Key> set_files;
+        for (const auto& f : side.files)
+            if (cfg.has(f) && !cfg.get(f).empty()) set_files.push_back(f);
+        const bool auth = cfg.get_bool(side.auth_key);
+        if (all_http(listen) && (!set_files.empty() || auth)) {
+            const Key at = set_files.empty() ? side.auth_key : set_files.front();
+            v.c.add(Lint::TlsFilesOnHttp, v.file, line_of(cfg, at),
+                    kn(at) + " is set but " + kn(side.listen_key) + " is http" +
+                        (cfg.has(side.listen_key) ? "" : " (its default)") + ": etcd ignores it and the " +
+                        std::string(side.name) + " traffic is in clear; use https URLs");
+        }
+        if (any_https(listen)) check_https_side(v, side, auth);
+    }
+}
+
+// etcd's CA settings say what etcd does: client certificates required, peers with a CA of their own.
+void check_store_cas(const NodeView& v) {
+    const BackendConfig& cfg = v.cfg;
+    if (cfg.has(Key::EtcdTrustedCaFile) && !cfg.get(Key::EtcdTrustedCaFile).empty() &&
+        !cfg.get_bool(Key::EtcdClientCertAuth) && any_https(cfg.get_list(Key::EtcdListenClientUrls)))
+        v.c.add(Lint::TrustedCaEnforcesClientCerts, v.file, line_of(cfg, Key::EtcdTrustedCaFile),
+                "etcd-trusted-ca-file is set without etcd-client-cert-auth: etcd 3.4 requires client certificates "
+                "anyway; say etcd-client-cert-auth: true so the file says what happens");
+    if (!cfg.has(Key::EtcdPeerTrustedCaFile) || !cfg.has(Key::EtcdTrustedCaFile) ||
+        !any_https(cfg.get_list(Key::EtcdListenPeerUrls)))
+        return;
+    const std::string a = cfg.get(Key::EtcdPeerTrustedCaFile), b = cfg.get(Key::EtcdTrustedCaFile);
+    bool same = a == b;
+    if (!same && v.o.check_files) {
+        try {
+            same = read_file(a) == read_file(b);
+        } catch (const Error&) {
+        }
+    }
+    if (same)
+        v.c.add(Lint::SharedPeerCa, v.file, line_of(cfg, Key::EtcdPeerTrustedCaFile),
+                "peers trust the same CA as clients, so any client certificate is accepted on the peer port; "
+                "give peers a CA of their own (cluster spec: ca: separate)");
+}
+
+// The token, the initial state and this member's own entry in the initial cluster.
+void check_initial_cluster(const NodeView& v) {
+    const BackendConfig& cfg = v.cfg;
+    if (cfg.get(Key::EtcdInitialClusterToken).empty())
+        v.c.add(Lint::EmptyToken, v.file, line_of(cfg, Key::EtcdInitialClusterToken),
+                "etcd-initial-cluster-token is empty: members of another cluster started the same way could join "
+                "this one; set a token unique to this cluster");
+    const std::string state = cfg.get(Key::EtcdInitialClusterState);
+    if (state != "new" && state != "existing")
+        v.c.add(Lint::InvalidValue, v.file, line_of(cfg, Key::EtcdInitialClusterState),
+                "etcd-initial-cluster-state is \"" + state + "\"; it must be new or existing");
+    const auto entries = initial_cluster(cfg, &v.c);
+    const std::string name = cfg.get(Key::EtcdName);
+    std::set<std::string> mine;
+    for (const auto& e : entries)
+        if (e.name == name) mine.insert(e.url);
+    const auto adv = cfg.get_list(Key::EtcdInitialAdvertisePeerUrls);
+    const std::set<std::string> want(adv.begin(), adv.end());
+    if (mine.empty())
+        v.c.add(Lint::InitialClusterSelf, v.file, line_of(cfg, Key::EtcdInitialCluster),
+                "etcd-initial-cluster does not name this member \"" + name + "\"; add " + name + "=" +
+                    (adv.empty() ? "URL" : adv.front()));
+    else if (mine != want)
+        v.c.add(Lint::InitialClusterSelf, v.file, line_of(cfg, Key::EtcdInitialCluster),
+                "etcd-initial-cluster gives " + name + " the peer URLs " + join(mine, ", ") +
+                    " but etcd-initial-advertise-peer-urls says " + join(want, ", ") + "; they must match");
+}
+
+// The backend API: its scheme and files agree, and it asks its clients for certificates.
+void check_api(const NodeView& v) {
+    const BackendConfig& cfg = v.cfg;
     const std::string api = cfg.get(Key::ApiUrl);
     if (!api.empty()) {
         const bool https = api.starts_with("https://");
         if (https && (!cfg.has(Key::CertFile) || !cfg.has(Key::KeyFile)))
-            c.add(Lint::HttpsWithoutCert, file, line_of(cfg, Key::ApiUrl),
-                  "api-url is https but cert-file or key-file is not set");
+            v.c.add(Lint::HttpsWithoutCert, v.file, line_of(cfg, Key::ApiUrl),
+                    "api-url is https but cert-file or key-file is not set");
         if (!https && cfg.has(Key::CertFile))
-            c.add(Lint::TlsFilesOnHttp, file, line_of(cfg, Key::CertFile),
-                  "cert-file is set but api-url is http; use https");
+            v.c.add(Lint::TlsFilesOnHttp, v.file, line_of(cfg, Key::CertFile),
+                    "cert-file is set but api-url is http; use https");
     }
     if (const ApiTransportCheck api_check = check_api_transport(cfg); !api_check.transport) {
-        const auto [where, line] = place_of(cfg, api_check.key, file);
-        c.add(Lint::ApiTransport, where, line, api_check.problem);
+        const auto [where, line] = place_of(cfg, api_check.key, v.file);
+        v.c.add(Lint::ApiTransport, where, line, api_check.problem);
+    }
+    if (cfg.has(Key::CertFile) && !cfg.get(Key::CertFile).empty() && cfg.get(Key::TrustedCaFile).empty())
+        v.c.add(Lint::NoClientAuth, v.file, line_of(cfg, Key::CertFile),
+                "the API has cert-file but no trusted-ca-file: it accepts clients without certificates, and any of "
+                "them can change cluster membership; set trusted-ca-file to the CA of your clients");
+}
+
+// The backend can verify the store it talks to, and an https store is not fronted by a plain API.
+void check_store_trust(const NodeView& v) {
+    const BackendConfig& cfg = v.cfg;
+    const auto store_urls = v.member ? cfg.get_list(Key::EtcdListenClientUrls) : cfg.store_endpoints();
+    if (any_https(store_urls) && cfg.etcd_client_trusted_ca_file().empty()) {
+        const Key key = v.member ? Key::EtcdListenClientUrls : Key::EtcdClientUrls;
+        v.c.add(Lint::StoreCaMissing, v.file, line_of(cfg, key),
+                kn(key) +
+                    " is https but the backend has no CA to verify etcd with: set etcd-client-trusted-ca-file "
+                    "(or etcd-trusted-ca-file, which also makes etcd require client certificates)");
     }
     lint_tls_policy(c, cfg, file);
     const bool api_tls = cfg.has(Key::CertFile) && !cfg.get(Key::CertFile).empty();
-    if (api_tls && cfg.get(Key::TrustedCaFile).empty())
-        c.add(Lint::NoClientAuth, file, line_of(cfg, Key::CertFile),
-              "the API has cert-file but no trusted-ca-file: it accepts clients without certificates, and any of "
-              "them can change cluster membership; set trusted-ca-file to the CA of your clients");
-    const auto store_urls = member ? cfg.get_list(Key::EtcdListenClientUrls) : cfg.store_endpoints();
-    if (any_https(store_urls) && cfg.etcd_client_trusted_ca_file().empty()) {
-        const Key key = member ? Key::EtcdListenClientUrls : Key::EtcdClientUrls;
-        c.add(Lint::StoreCaMissing, file, line_of(cfg, key),
-              kn(key) +
-                  " is https but the backend has no CA to verify etcd with: set etcd-client-trusted-ca-file "
-                  "(or etcd-trusted-ca-file, which also makes etcd require client certificates)");
-    }
     if (!api_tls && cfg.get_bool(Key::ApiInsecure) && any_https(store_urls))
-        c.add(Lint::ApiInsecureWithTls, file, line_of(cfg, Key::ApiInsecure),
-              "api-insecure is true while etcd's client URLs are https: the store is protected but the API that "
-              "changes its membership is in clear; set cert-file, key-file and trusted-ca-file instead");
+        v.c.add(Lint::ApiInsecureWithTls, v.file, line_of(cfg, Key::ApiInsecure),
+                "api-insecure is true while etcd's client URLs are https: the store is protected but the API that "
+                "changes its membership is in clear; set cert-file, key-file and trusted-ca-file instead");
+}
 
-    if (!options.check_files) return out;
+// The certificates and keys of every identity this node uses over https.
+void check_identities(const NodeView& v) {
+    const std::string api = v.cfg.get(Key::ApiUrl);
     for (const auto& id : kIdentities) {
-        if (!id.urls_key && member) continue;  // the backend's own client cert matters with an external store
-        if (id.urls_key && *id.urls_key != Key::ApiUrl && !member) continue;
+        if (!id.urls_key && v.member) continue;  // the backend's own client cert matters with an external store
+        if (id.urls_key && *id.urls_key != Key::ApiUrl && !v.member) continue;
         if (id.urls_key &&
-            !any_https(*id.urls_key == Key::ApiUrl ? std::vector<std::string>{api} : cfg.get_list(*id.urls_key)))
+            !any_https(*id.urls_key == Key::ApiUrl ? std::vector<std::string>{api} : v.cfg.get_list(*id.urls_key)))
             continue;  // L102 already says the files are unused
-        check_identity(c, cfg, id, options, now);
+        check_identity(v.c, v.cfg, id, v.o, v.now);
     }
-    if (!cfg.source().empty()) {
-        std::error_code ec;
-        for (const auto& entry : fs::directory_iterator(cfg.base_dir().empty() ? fs::path(".") : cfg.base_dir(), ec)) {
-            const std::string n = entry.path().filename().string();
-            if (n.find("ca-key") != std::string::npos && n.ends_with(".pem"))
-                c.add(Lint::CaKeyInNodeFolder, file, 0,
-                      entry.path().string() +
-                          " is a CA key next to this node's configuration; keep CA keys off the nodes");
-        }
+}
+
+// No CA key lies next to the node's configuration.
+void check_ca_keys_nearby(const NodeView& v) {
+    if (v.cfg.source().empty()) return;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(v.cfg.base_dir().empty() ? fs::path(".") : v.cfg.base_dir(), ec)) {
+        const std::string n = entry.path().filename().string();
+        if (n.find("ca-key") != std::string::npos && n.ends_with(".pem"))
+            v.c.add(
+                Lint::CaKeyInNodeFolder, v.file, 0,
+                entry.path().string() + " is a CA key next to this node's configuration; keep CA keys off the nodes");
     }
+}
+
+// The checks of one node, in the order their findings are listed.
+struct NodeCheck {
+    bool member_only;  // about the embedded etcd
+    bool reads_files;  // only with LintOptions::check_files
+    void (*run)(const NodeView&);
+};
+constexpr std::array<NodeCheck, 8> kNodeChecks{{
+    {true, false, check_url_pairs},
+    {true, false, check_tls_sides},
+    {true, false, check_store_cas},
+    {true, false, check_initial_cluster},
+    {false, false, check_api},
+    {false, false, check_store_trust},
+    {false, true, check_identities},
+    {false, true, check_ca_keys_nearby},
+}};
+
+}  // namespace
+
+std::vector<Finding> lint_node(const BackendConfig& cfg, const LintOptions& options) {
+    std::vector<Finding> out;
+    Collector c(out);
+    const NodeView view{c, cfg, options, options.now.value_or(pki::Clock::now()), file_of(cfg), is_member(cfg)};
+    for (const auto& check : kNodeChecks)
+        if ((!check.member_only || view.member) && (!check.reads_files || options.check_files)) check.run(view);
     return out;
 }
 
