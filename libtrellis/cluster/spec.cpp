@@ -306,28 +306,10 @@ std::string spec_node_line(const Spec& spec, const NodeSpec& node) {
 std::string_view client_scheme(const Spec& spec) { return spec.security->client_tls ? "https" : "http"; }
 std::string_view peer_scheme(const Spec& spec) { return spec.security->peer_tls ? "https" : "http"; }
 
-SpecResult parse_spec(std::string_view text, std::string_view source) {
-    Problems p{std::string(source)};
-    SpecResult result;
-    YAML::Node root;
-    try {
-        root = YAML::Load(std::string(text));
-    } catch (const YAML::Exception& e) {
-        result.errors.push_back(std::string(source) + ":" + std::to_string(e.mark.line + 1) +
-                                ": not valid YAML: " + e.msg);
-        return result;
-    }
-    if (!root.IsMap()) {
-        result.errors.push_back(std::string(source) +
-                                ": expected a mapping with at least cluster: and nodes: (see docs/cluster-spec.md)");
-        return result;
-    }
-    Spec spec;
-    spec.source = std::string(source);
-    spec.security = &kLayouts[0];
-    Map top(root, "", p);
+namespace {
 
-    // cluster: name and token.
+// cluster: {name, token}; the token defaults to trellis-NAME.
+void read_cluster(Map& top, const YAML::Node& root, Problems& p, Spec& spec) {
     const YAML::Node cluster = top.take("cluster");
     if (!present(cluster)) {
         p.error(root, "cluster", "missing: give at least cluster: {name: NAME}");
@@ -354,7 +336,10 @@ SpecResult parse_spec(std::string_view text, std::string_view source) {
         }
     }
     if (spec.token.empty() && !spec.name.empty()) spec.token = "trellis-" + spec.name;
+}
 
+// store, security, ca, ports and state-dir: the cluster-wide settings.
+void read_settings(Map& top, Problems& p, Spec& spec) {
     if (auto v = choice(top.take("store"), "store", p, kStores)) spec.store = static_cast<StoreKind>(*v);
     const YAML::Node security = top.take("security");
     if (auto s = scalar(security, "security", p)) {
@@ -375,177 +360,220 @@ SpecResult parse_spec(std::string_view text, std::string_view source) {
         else
             spec.state_dir = *s;
     }
+}
 
-    // pki: keys, validity, subject.
-    const YAML::Node pki_node = top.take("pki");
-    if (present(pki_node)) {
-        Map m(pki_node, "pki", p);
-        if (!m.ok()) p.error(pki_node, "pki", "expected {ca: {...}, leaf: {...}, renew-before: DURATION}");
-        const YAML::Node ca = m.take("ca");
-        if (present(ca)) {
-            Map c(ca, "pki.ca", p);
-            read_key(c.take("key"), "pki.ca.key", p, spec.ca_key);
-            if (auto d = duration(c.take("validity"), "pki.ca.validity", p)) spec.ca_validity = *d;
-            const YAML::Node subject = c.take("subject");
-            if (present(subject)) {
-                Map s(subject, "pki.ca.subject", p);
-                struct Field {
-                    std::string_view key, x509_type;
-                    std::string Subject::*member;
-                };
-                static constexpr std::array<Field, 6> kFields{{{"cn", "CN", &Subject::cn},
-                                                               {"o", "O", &Subject::o},
-                                                               {"ou", "OU", &Subject::ou},
-                                                               {"c", "C", &Subject::c},
-                                                               {"st", "ST", &Subject::st},
-                                                               {"l", "L", &Subject::l}}};
-                for (const auto& f : kFields) {
-                    const YAML::Node value = s.take(f.key);
-                    auto v = scalar(value, s.field(f.key), p);
-                    if (!v) continue;
-                    // Checked here so the error names the spec's line and field, not provisioning's internals.
-                    if (auto why = pki::subject_value_problem(f.x509_type, *v)) p.error(value, s.field(f.key), *why);
-                    spec.ca_subject.*f.member = *v;
-                }
-                s.finish();
-                if (spec.ca_subject.cn.empty()) p.error(subject, "pki.ca.subject.cn", "must not be empty");
-            }
-            c.finish();
-        }
-        const YAML::Node leaf = m.take("leaf");
-        if (present(leaf)) {
-            Map l(leaf, "pki.leaf", p);
-            read_key(l.take("key"), "pki.leaf.key", p, spec.leaf_key);
-            if (auto d = duration(l.take("validity"), "pki.leaf.validity", p)) spec.leaf_validity = *d;
-            l.finish();
-        }
-        const YAML::Node renew = m.take("renew-before");
-        if (auto d = duration(renew, "pki.renew-before", p)) spec.renew_before = *d;
-        m.finish();
-        if (spec.leaf_validity > spec.ca_validity)
-            p.warn(pki_node, "pki.leaf.validity",
-                   "longer than the CA's validity; leaves stop verifying when the CA expires");
-        if (spec.renew_before >= spec.leaf_validity)
-            p.error(present(renew) ? renew : pki_node, "pki.renew-before",
-                    "must be shorter than pki.leaf.validity, or every run would reissue every certificate");
+// pki.ca.subject: the CA's distinguished name, each value checked as X.509 will take it.
+void read_subject(const YAML::Node& subject, Problems& p, Subject& out) {
+    Map s(subject, "pki.ca.subject", p);
+    struct Field {
+        std::string_view key, x509_type;
+        std::string Subject::*member;
+    };
+    static constexpr std::array<Field, 6> kFields{{{"cn", "CN", &Subject::cn},
+                                                   {"o", "O", &Subject::o},
+                                                   {"ou", "OU", &Subject::ou},
+                                                   {"c", "C", &Subject::c},
+                                                   {"st", "ST", &Subject::st},
+                                                   {"l", "L", &Subject::l}}};
+    for (const auto& f : kFields) {
+        const YAML::Node value = s.take(f.key);
+        auto v = scalar(value, s.field(f.key), p);
+        if (!v) continue;
+        // Checked here so the error names the spec's line and field, not provisioning's internals.
+        if (auto why = pki::subject_value_problem(f.x509_type, *v)) p.error(value, s.field(f.key), *why);
+        out.*f.member = *v;
     }
+    s.finish();
+    if (out.cn.empty()) p.error(subject, "pki.ca.subject.cn", "must not be empty");
+}
 
-    // nodes.
+// pki: {ca: {key, validity, subject}, leaf: {key, validity}, renew-before}.
+void read_pki(const YAML::Node& pki_node, Problems& p, Spec& spec) {
+    Map m(pki_node, "pki", p);
+    if (!m.ok()) p.error(pki_node, "pki", "expected {ca: {...}, leaf: {...}, renew-before: DURATION}");
+    const YAML::Node ca = m.take("ca");
+    if (present(ca)) {
+        Map c(ca, "pki.ca", p);
+        read_key(c.take("key"), "pki.ca.key", p, spec.ca_key);
+        if (auto d = duration(c.take("validity"), "pki.ca.validity", p)) spec.ca_validity = *d;
+        const YAML::Node subject = c.take("subject");
+        if (present(subject)) read_subject(subject, p, spec.ca_subject);
+        c.finish();
+    }
+    const YAML::Node leaf = m.take("leaf");
+    if (present(leaf)) {
+        Map l(leaf, "pki.leaf", p);
+        read_key(l.take("key"), "pki.leaf.key", p, spec.leaf_key);
+        if (auto d = duration(l.take("validity"), "pki.leaf.validity", p)) spec.leaf_validity = *d;
+        l.finish();
+    }
+    const YAML::Node renew = m.take("renew-before");
+    if (auto d = duration(renew, "pki.renew-before", p)) spec.renew_before = *d;
+    m.finish();
+    if (spec.leaf_validity > spec.ca_validity)
+        p.warn(pki_node, "pki.leaf.validity",
+               "longer than the CA's validity; leaves stop verifying when the CA expires");
+    if (spec.renew_before >= spec.leaf_validity)
+        p.error(present(renew) ? renew : pki_node, "pki.renew-before",
+                "must be shorter than pki.leaf.validity, or every run would reissue every certificate");
+}
+
+// Names and endpoints already taken by earlier nodes: value -> the field that took it.
+struct NodesSeen {
+    std::map<std::string, std::string> names, endpoints;
+};
+
+// One entry of nodes:, checked alone and against the nodes before it.
+void read_node(const YAML::Node& n, const std::string& field, Problems& p, Spec& spec, NodesSeen& seen) {
+    Map m(n, field, p);
+    if (!m.ok()) {
+        p.error(n, field, "expected {name: N, address: A}");
+        return;
+    }
+    NodeSpec node;
+    node.line = n.Mark().line + 1;
+    node.ports = spec.ports;
+    const YAML::Node name = m.take("name");
+    const YAML::Node address = m.take("address");
+    if (auto s = scalar(name, field + ".name", p))
+        node.name = *s;
+    else if (!present(name))
+        p.error(n, field + ".name", "missing");
+    if (auto s = scalar(address, field + ".address", p)) node.address = *s;
+    node.names = strings(m.take("names"), field + ".names", p);
+    read_ports(m.take("ports"), field + ".ports", p, node.ports);
+    if (auto v = choice(m.take("join"), field + ".join", p, kJoinModes)) node.join_existing = *v == 1;
+    m.finish();
+    check_node(node, field, p, [&](const std::string& f, const std::string& why) {
+        const bool about_address = f.ends_with(".address");
+        p.error(about_address && present(address) ? address : (f.ends_with(".name") && present(name) ? name : n), f,
+                why);
+    });
+    if (!node.name.empty()) {
+        auto [it, fresh] = seen.names.emplace(node.name, field);
+        if (!fresh) p.error(name, field + ".name", "\"" + node.name + "\" is already the name of " + it->second);
+    }
+    for (const auto& ep : node.address.empty() ? std::vector<std::string>{} : endpoints(node)) {
+        auto [it, fresh] = seen.endpoints.emplace(ep, field);
+        if (!fresh) {
+            p.error(present(address) ? address : n, field + ".address",
+                    "\"" + node.address + "\" with the same ports is already used by " + it->second);
+            break;
+        }
+    }
+    spec.nodes.push_back(std::move(node));
+}
+
+// nodes: at least one; not all joining an existing cluster; an odd count advised.
+void read_nodes(Map& top, const YAML::Node& root, Problems& p, Spec& spec) {
     const YAML::Node nodes = top.take("nodes");
     if (!present(nodes) || !nodes.IsSequence() || nodes.size() == 0) {
         p.error(present(nodes) ? nodes : root, "nodes",
                 "expected a list of at least one node: - {name: N, address: A}");
-    } else {
-        std::map<std::string, std::string> names_seen, endpoints_seen;  // value -> field that took it
-        for (size_t i = 0; i < nodes.size(); ++i) {
-            const std::string field = "nodes[" + std::to_string(i) + "]";
-            const YAML::Node n = nodes[i];
-            Map m(n, field, p);
-            if (!m.ok()) {
-                p.error(n, field, "expected {name: N, address: A}");
-                continue;
-            }
-            NodeSpec node;
-            node.line = n.Mark().line + 1;
-            node.ports = spec.ports;
-            const YAML::Node name = m.take("name");
-            const YAML::Node address = m.take("address");
-            if (auto s = scalar(name, field + ".name", p))
-                node.name = *s;
-            else if (!present(name))
-                p.error(n, field + ".name", "missing");
-            if (auto s = scalar(address, field + ".address", p)) node.address = *s;
-            node.names = strings(m.take("names"), field + ".names", p);
-            const YAML::Node ports = m.take("ports");
-            read_ports(ports, field + ".ports", p, node.ports);
-            if (auto v = choice(m.take("join"), field + ".join", p, kJoinModes)) node.join_existing = *v == 1;
-            m.finish();
-            check_node(node, field, p, [&](const std::string& f, const std::string& why) {
-                const bool about_address = f.ends_with(".address");
-                p.error(
-                    about_address && present(address) ? address : (f.ends_with(".name") && present(name) ? name : n), f,
-                    why);
-            });
-            if (!node.name.empty()) {
-                auto [it, fresh] = names_seen.emplace(node.name, field);
-                if (!fresh)
-                    p.error(name, field + ".name", "\"" + node.name + "\" is already the name of " + it->second);
-            }
-            if (!node.address.empty()) {
-                for (const auto& ep : endpoints(node)) {
-                    auto [it, fresh] = endpoints_seen.emplace(ep, field);
-                    if (!fresh) {
-                        p.error(present(address) ? address : n, field + ".address",
-                                "\"" + node.address + "\" with the same ports is already used by " + it->second);
-                        break;
-                    }
-                }
-            }
-            spec.nodes.push_back(std::move(node));
-        }
-        if (!spec.nodes.empty() &&
-            std::all_of(spec.nodes.begin(), spec.nodes.end(), [](const NodeSpec& n) { return n.join_existing; }))
-            p.error(nodes, "nodes",
-                    "every node has join: existing; the members that bootstrapped the cluster have join: new "
-                    "(the default)");
-        if (spec.nodes.size() % 2 == 0)
-            p.warn(nodes, "nodes",
-                   std::to_string(spec.nodes.size()) +
-                       " nodes: an even count tolerates no more failures than one node fewer; use 3, 5 or 7");
+        return;
     }
+    NodesSeen seen;
+    for (size_t i = 0; i < nodes.size(); ++i) read_node(nodes[i], "nodes[" + std::to_string(i) + "]", p, spec, seen);
+    if (!spec.nodes.empty() &&
+        std::all_of(spec.nodes.begin(), spec.nodes.end(), [](const NodeSpec& n) { return n.join_existing; }))
+        p.error(nodes, "nodes",
+                "every node has join: existing; the members that bootstrapped the cluster have join: new "
+                "(the default)");
+    if (spec.nodes.size() % 2 == 0)
+        p.warn(nodes, "nodes",
+               std::to_string(spec.nodes.size()) +
+                   " nodes: an even count tolerates no more failures than one node fewer; use 3, 5 or 7");
+}
 
-    // clients.
-    const YAML::Node clients = top.take("clients");
-    if (present(clients)) {
-        if (!clients.IsSequence()) {
-            p.error(clients, "clients", "expected a list: - {name: admin}");
-        } else {
-            std::set<std::string> seen;
-            for (size_t i = 0; i < clients.size(); ++i) {
-                const std::string field = "clients[" + std::to_string(i) + "]";
-                const YAML::Node c = clients[i];
-                Map m(c, field, p);
-                if (!m.ok()) {
-                    p.error(c, field, "expected {name: N} or {name: N, count: K}");
-                    continue;
-                }
-                const YAML::Node name = m.take("name");
-                const YAML::Node count_node = m.take("count");
-                const auto base = scalar(name, field + ".name", p);
-                const auto count = integer(count_node, field + ".count", p, 1, kMaxClientCount);
-                m.finish();
-                if (!base) {
-                    if (!present(name)) p.error(c, field + ".name", "missing");
-                    continue;
-                }
-                if (!valid_name(*base)) {
-                    p.error(name, field + ".name", "\"" + *base + "\" is not valid: " + std::string(kNameRule));
-                    continue;
-                }
-                // count: K makes K clients base-1..base-K (agents).
-                const int k = count.value_or(0);
-                for (int j = 0; j < std::max(k, 1); ++j) {
-                    const std::string n = present(count_node) ? *base + "-" + std::to_string(j + 1) : *base;
-                    if (!seen.insert(n).second) {
-                        p.error(name, field + ".name", "client \"" + n + "\" is listed twice");
-                        break;
-                    }
-                    spec.clients.push_back({n, c.Mark().line + 1, present(count_node)});
-                }
-            }
-            if (!spec.clients.empty() && !spec.security->client_tls)
-                p.warn(clients, "clients",
-                       "security \"" + std::string(spec.security->name) +
-                           "\" has no TLS on the client port: no client certificates are issued");
-            else if (!spec.clients.empty() && !spec.security->client_cert_auth)
-                p.warn(clients, "clients",
-                       "security \"" + std::string(spec.security->name) +
-                           "\" does not require client certificates: they are issued but not checked");
-        }
+// One entry of clients: {name: N} or {name: N, count: K} (K clients N-1..N-K, as for agents).
+void read_client(const YAML::Node& c, const std::string& field, Problems& p, Spec& spec, std::set<std::string>& seen) {
+    Map m(c, field, p);
+    if (!m.ok()) {
+        p.error(c, field, "expected {name: N} or {name: N, count: K}");
+        return;
     }
+    const YAML::Node name = m.take("name");
+    const YAML::Node count_node = m.take("count");
+    const auto base = scalar(name, field + ".name", p);
+    const auto count = integer(count_node, field + ".count", p, 1, kMaxClientCount);
+    m.finish();
+    if (!base) {
+        if (!present(name)) p.error(c, field + ".name", "missing");
+        return;
+    }
+    if (!valid_name(*base)) {
+        p.error(name, field + ".name", "\"" + *base + "\" is not valid: " + std::string(kNameRule));
+        return;
+    }
+    const int k = count.value_or(0);
+    for (int j = 0; j < std::max(k, 1); ++j) {
+        const std::string n = present(count_node) ? *base + "-" + std::to_string(j + 1) : *base;
+        if (!seen.insert(n).second) {
+            p.error(name, field + ".name", "client \"" + n + "\" is listed twice");
+            break;
+        }
+        spec.clients.push_back({n, c.Mark().line + 1, present(count_node)});
+    }
+}
+
+// clients: a list, and a warning when the security layout makes their certificates pointless.
+void read_clients(Map& top, Problems& p, Spec& spec) {
+    const YAML::Node clients = top.take("clients");
+    if (!present(clients)) return;
+    if (!clients.IsSequence()) {
+        p.error(clients, "clients", "expected a list: - {name: admin}");
+        return;
+    }
+    std::set<std::string> seen;
+    for (size_t i = 0; i < clients.size(); ++i)
+        read_client(clients[i], "clients[" + std::to_string(i) + "]", p, spec, seen);
+    if (!spec.clients.empty() && !spec.security->client_tls)
+        p.warn(clients, "clients",
+               "security \"" + std::string(spec.security->name) +
+                   "\" has no TLS on the client port: no client certificates are issued");
+    else if (!spec.clients.empty() && !spec.security->client_cert_auth)
+        p.warn(clients, "clients",
+               "security \"" + std::string(spec.security->name) +
+                   "\" does not require client certificates: they are issued but not checked");
+}
+
+// The YAML document's root mapping, or the one error that stops reading it.
+std::optional<YAML::Node> load_root(std::string_view text, std::string_view source, SpecResult& result) {
+    YAML::Node root;
+    try {
+        root = YAML::Load(std::string(text));
+    } catch (const YAML::Exception& e) {
+        result.errors.push_back(std::string(source) + ":" + std::to_string(e.mark.line + 1) +
+                                ": not valid YAML: " + e.msg);
+        return std::nullopt;
+    }
+    if (!root.IsMap()) {
+        result.errors.push_back(std::string(source) +
+                                ": expected a mapping with at least cluster: and nodes: (see docs/cluster-spec.md)");
+        return std::nullopt;
+    }
+    return root;
+}
+
+}  // namespace
+
+SpecResult parse_spec(std::string_view text, std::string_view source) {
+    SpecResult result;
+    const auto root = load_root(text, source, result);
+    if (!root) return result;
+    Problems p{std::string(source)};
+    Spec spec;
+    spec.source = std::string(source);
+    spec.security = &kLayouts[0];
+    Map top(*root, "", p);
+    read_cluster(top, *root, p, spec);
+    read_settings(top, p, spec);
+    if (const YAML::Node pki_node = top.take("pki"); present(pki_node)) read_pki(pki_node, p, spec);
+    read_nodes(top, *root, p, spec);
+    read_clients(top, p, spec);
     top.finish();
     if (spec.shared_ca && !spec.security->client_tls && !spec.security->peer_tls)
-        p.warn(root, "ca",
+        p.warn(*root, "ca",
                "security \"" + std::string(spec.security->name) + "\" uses no certificates; ca: has no effect");
 
     result.errors = std::move(p.errors);
