@@ -567,7 +567,7 @@ void check_initial_cluster(const NodeView& v) {
                     " but etcd-initial-advertise-peer-urls says " + join(want, ", ") + "; they must match");
 }
 
-// The backend API: its scheme and files agree, and it asks its clients for certificates.
+// The backend API: its scheme and files agree, the TLS policy holds, and it asks its clients for certificates.
 void check_api(const NodeView& v) {
     const BackendConfig& cfg = v.cfg;
     const std::string api = cfg.get(Key::ApiUrl);
@@ -584,6 +584,7 @@ void check_api(const NodeView& v) {
         const auto [where, line] = place_of(cfg, api_check.key, v.file);
         v.c.add(Lint::ApiTransport, where, line, api_check.problem);
     }
+    lint_tls_policy(v.c, cfg, v.file);
     if (cfg.has(Key::CertFile) && !cfg.get(Key::CertFile).empty() && cfg.get(Key::TrustedCaFile).empty())
         v.c.add(Lint::NoClientAuth, v.file, line_of(cfg, Key::CertFile),
                 "the API has cert-file but no trusted-ca-file: it accepts clients without certificates, and any of "
@@ -601,7 +602,6 @@ void check_store_trust(const NodeView& v) {
                     " is https but the backend has no CA to verify etcd with: set etcd-client-trusted-ca-file "
                     "(or etcd-trusted-ca-file, which also makes etcd require client certificates)");
     }
-    lint_tls_policy(c, cfg, file);
     const bool api_tls = cfg.has(Key::CertFile) && !cfg.get(Key::CertFile).empty();
     if (!api_tls && cfg.get_bool(Key::ApiInsecure) && any_https(store_urls))
         v.c.add(Lint::ApiInsecureWithTls, v.file, line_of(cfg, Key::ApiInsecure),
