@@ -56,7 +56,7 @@ enum class Code : int {
     // 13xxx files
     FileReadFailed = 13001,
     FileWriteFailed = 13002,
-    FileExists = 13003,  // would overwrite something the user had
+    FileExists = 13003,       // would overwrite something the user had
     FilePermissions = 13004,  // a path the process must use has unsafe or unusable permissions
     FileTooLarge = 13005,
     // 14xxx cluster spec and node configuration
