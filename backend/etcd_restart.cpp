@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "core/files.hpp"
+#include "core/url.hpp"
 #include "log.hpp"
 #include "pki/certificate.hpp"
 #include "store/health.hpp"
@@ -24,8 +25,9 @@ bool wait_until(Clock::time_point deadline, F done) {
     }
 }
 
-store::Url own_client_url(const cluster::BackendConfig& config) {
-    return store::parse_url(config.get_list(Key::EtcdAdvertiseClientUrls).front(), "etcd-advertise-client-urls");
+Url own_client_url(const cluster::BackendConfig& config) {
+    return parse_url(config.get_list(Key::EtcdAdvertiseClientUrls).front(), UrlKind::Client,
+                     "etcd-advertise-client-urls");
 }
 
 // The other started voters' health: a restart must leave a quorum of the voters serving.
@@ -48,7 +50,7 @@ void check_quorum_without(const store::ClientOptions& store, std::uint64_t self)
 }
 
 // Leadership moves to another started voter first, so the restart costs no election.
-std::string move_leadership_off(store::EtcdClient& client, const store::Url& self_url, std::uint64_t self) {
+std::string move_leadership_off(store::EtcdClient& client, const Url& self_url, std::uint64_t self) {
     if (client.status_on(self_url).leader != self) return {};
     for (const auto& m : client.member_list().members) {
         if (m.id == self || m.is_learner || m.client_urls.empty()) continue;
@@ -106,7 +108,8 @@ ordered_json serving_vs_disk(const cluster::BackendConfig& config, const store::
         if (p.url.empty() || config.get(p.file).empty()) continue;
         const std::string file = config.get(p.file);
         const std::string on_disk = pki::Certificate::from_pem(read_file(file), file).serial_decimal();
-        const auto served = store::served_certificate(store::parse_url(p.url, p.port), probe);
+        const auto served = store::served_certificate(
+            parse_url(p.url, p.port == "api" ? UrlKind::Api : UrlKind::Client, p.port), probe);
         const std::string serial =
             served.pem.empty() ? std::string() : pki::Certificate::from_pem(served.pem, p.url).serial_decimal();
         out.push_back({{"Port", p.port},
@@ -122,7 +125,7 @@ ordered_json serving_vs_disk(const cluster::BackendConfig& config, const store::
 ordered_json restart_etcd(const cluster::BackendConfig& config, const store::ClientOptions& store,
                           store::EtcdProcess& etcd, const RestartLimits& limits) {
     const auto started = Clock::now();
-    const store::Url self_url = own_client_url(config);
+    const Url self_url = own_client_url(config);
     store::EtcdClient client(store);
     const store::Status before = client.status_on(self_url);
     const std::uint64_t self = before.header.member_id;
