@@ -70,7 +70,7 @@ nlohmann::ordered_json expiring_json(const std::vector<cluster::CertExpiry>& exp
         out.push_back({{"Key", e.key},
                        {"File", e.file},
                        {"Subject", e.subject},
-                       {"NotAfter", pki::utc_text(e.not_after)},
+                       {"NotAfter", utc_text(e.not_after)},
                        {"Expired", e.expired}});
     return out;
 }

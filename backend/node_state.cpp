@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/files.hpp"
+#include "core/time.hpp"
 #include "preflight.hpp"
 #include "store/etcd_failure.hpp"
 
@@ -37,15 +38,6 @@ void check_access(const fs::path& path, int depth) {
     if (!S_ISDIR(st.st_mode) || depth == 0) return;
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(path, ec)) check_access(entry.path(), depth - 1);
-}
-
-std::string utc_stamp() {
-    const std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    ::gmtime_r(&now, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-    return buf;
 }
 
 std::string peer_url(const cluster::BackendConfig& config) {

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "core/error.hpp"
+#include "core/time.hpp"
 #include "core/url.hpp"
 #include "log.hpp"
 #include "store/etcd_process.hpp"
@@ -27,15 +28,6 @@ bool answers(const std::string& url, std::chrono::milliseconds timeout) {
     if (fd < 0) return false;
     ::close(fd);
     return true;
-}
-
-std::string utc_now() {
-    const std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    ::gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-    return buf;
 }
 
 // Refuses while this node's etcd runs or a quorum of the members still answers on its peer port.
@@ -112,7 +104,7 @@ int recover(const cluster::BackendConfig& config, const store::ClientOptions& st
     check_no_quorum(config, options);
 
     // --force-new-cluster rewrites the membership in place: keep what there was first.
-    const fs::path before = state / ("etcd.before-recover-" + utc_now());
+    const fs::path before = state / ("etcd.before-recover-" + utc_stamp());
     fs::copy(data, before, fs::copy_options::recursive, ec);
     if (ec) throw Error(Code::FileWriteFailed, located(before.string(), "cannot keep a copy: " + ec.message()));
     fs::permissions(before, fs::perms::owner_all, ec);

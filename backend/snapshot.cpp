@@ -12,6 +12,7 @@
 #include "core/duration.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
+#include "core/time.hpp"
 #include "log.hpp"
 #include "store/snapshot.hpp"
 
@@ -23,15 +24,6 @@ namespace trellis::backend {
 namespace {
 
 constexpr std::string_view kPrefix = "snapshot-", kSuffix = ".db";
-
-std::string utc(Clock::time_point when, const char* format) {
-    const std::time_t t = Clock::to_time_t(when);
-    std::tm tm{};
-    ::gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, format, &tm);
-    return buf;
-}
 
 // The first endpoint whose member has a leader: a snapshot of a member cut off from the cluster could be stale.
 std::pair<Url, store::Status> member_with_leader(const store::ClientOptions& options) {
@@ -100,7 +92,7 @@ SnapshotSchedule snapshot_schedule(const cluster::BackendConfig& config) {
 }
 
 std::string snapshot_file_name(Clock::time_point when) {
-    return std::string(kPrefix) + utc(when, "%Y%m%dT%H%M%SZ") + std::string(kSuffix);
+    return std::string(kPrefix) + utc_stamp(when) + std::string(kSuffix);
 }
 
 SnapshotScheduler::SnapshotScheduler(SnapshotSchedule schedule, store::ClientOptions store)
@@ -189,7 +181,7 @@ void SnapshotScheduler::take(store::EtcdClient& client, std::uint64_t member_id)
                                   (broke.empty() ? "" : " (the stream broke: " + broke + ")"));
     }
     out.commit(/*overwrite=*/false);
-    const json record{{"Time", utc(now, "%Y-%m-%dT%H:%M:%SZ")},
+    const json record{{"Time", utc_text(now)},
                       {"Unix", std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count()},
                       {"MemberIDHex", store::hex_id(member_id)},
                       {"File", file.string()},

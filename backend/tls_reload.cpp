@@ -79,7 +79,7 @@ std::shared_ptr<const TlsMaterial> load(const TlsFiles& files) {
     m->chain.reset(sk_X509_new_null());
     for (std::size_t i = 1; i < m->certs.size(); ++i) sk_X509_push(m->chain.get(), m->certs[i].get());
     m->description = files.cert_file + " (" + leaf.common_name() + ", serial " + leaf.serial_decimal() +
-                     ", not after " + pki::utc_text(leaf.not_after()) + ")";
+                     ", not after " + utc_text(leaf.not_after()) + ")";
     if (!files.trusted_ca_file.empty()) load_trust(*m, files);
     return m;
 }

@@ -7,6 +7,7 @@
 #include "cluster/state_record.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
+#include "core/time.hpp"
 
 namespace fs = std::filesystem;
 
@@ -36,14 +37,9 @@ void restore_member(const RestoreRequest& request, const cluster::BackendConfig&
 }  // namespace
 
 std::string restored_token(const std::string& spec_token) {
-    const std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    ::gmtime_r(&t, &tm);
-    char when[32];
-    std::strftime(when, sizeof when, "%Y%m%dT%H%M%SZ", &tm);
     char suffix[8];
     std::snprintf(suffix, sizeof suffix, "%04x", static_cast<unsigned>(std::random_device{}() & 0xffff));
-    return spec_token + "-restored-" + when + "-" + suffix;
+    return spec_token + "-restored-" + utc_stamp() + "-" + suffix;
 }
 
 RestoreResult restore_cluster(const cluster::Spec& spec, const RestoreRequest& request) {

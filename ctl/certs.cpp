@@ -45,7 +45,7 @@ ServedCert read_one(const CertProbe& probe, const store::ProbeOptions& options) 
     out.subject = cert.subject_text();
     out.serial = cert.serial_decimal();
     out.issuer = cert.issuer_text();
-    out.not_after = pki::utc_text(cert.not_after());
+    out.not_after = utc_text(cert.not_after());
     out.expired = cert.not_after() <= pki::Clock::now();
     return out;
 }

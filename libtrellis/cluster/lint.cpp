@@ -224,7 +224,7 @@ void check_expiry(Collector& c, const pki::Certificate& cert, const std::string&
                   int line, const LintOptions& o, pki::Clock::time_point now) {
     if (cert.not_after() <= now) {
         c.add(Lint::CertExpired, file, line,
-              path + " (" + cert.common_name() + ") expired on " + pki::utc_text(cert.not_after()) + ", " +
+              path + " (" + cert.common_name() + ") expired on " + utc_text(cert.not_after()) + ", " +
                   hours_left(now - cert.not_after()) + " ago; run cluster-config provision again to renew it");
     } else if (cert.not_before() > now) {
         c.add(Lint::CertExpired, file, line,
@@ -232,7 +232,7 @@ void check_expiry(Collector& c, const pki::Certificate& cert, const std::string&
                   "; check the clocks");
     } else if (cert.not_after() - now < o.expiry_warning) {
         c.add(Lint::CertExpiring, file, line,
-              path + " (" + cert.common_name() + ") expires on " + pki::utc_text(cert.not_after()) + ", in " +
+              path + " (" + cert.common_name() + ") expires on " + utc_text(cert.not_after()) + ", in " +
                   hours_left(cert.not_after() - now) + "; run cluster-config provision again to renew it");
     }
 }
@@ -416,8 +416,7 @@ std::string Finding::to_string() const {
 
 std::string CertExpiry::to_string() const {
     const auto now = pki::Clock::now();
-    return key + " " + file + " (" + subject + ") " + (expired ? "expired on " : "expires on ") +
-           pki::utc_text(not_after) +
+    return key + " " + file + " (" + subject + ") " + (expired ? "expired on " : "expires on ") + utc_text(not_after) +
            (expired ? ", " + hours_left(now - not_after) + " ago" : ", in " + hours_left(not_after - now));
 }
 

@@ -37,15 +37,6 @@ void for_each_san(X509* cert, F&& f) {
 
 }  // namespace
 
-std::string utc_text(Clock::time_point t) {
-    const std::time_t secs = Clock::to_time_t(t);
-    std::tm tm{};
-    ::gmtime_r(&secs, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
 Certificate::Certificate(X509* cert) : cert_(cert, X509_free) {
     if (cert == nullptr) throw Error(Code::Internal, "Certificate constructed from a null certificate");
 }

@@ -10,14 +10,12 @@
 #include <string_view>
 #include <vector>
 
+#include "core/time.hpp"
 #include "pki/key.hpp"
 
 namespace trellis::pki {
 
 using Clock = std::chrono::system_clock;
-
-// A certificate time as RFC 3339 UTC, as cfssl certinfo prints it: "2027-12-02T04:10:14Z".
-std::string utc_text(Clock::time_point t);
 
 class Certificate {
   public:

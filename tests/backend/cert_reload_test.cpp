@@ -174,7 +174,7 @@ TEST(Preflight, AnExpiredCertificateIsRefusedInOneLineNamingTheFileAndTheDate) {
     const auto r =
         run({build_path("backend/trellis-backend").string(), "start", "--config", config.string()}, {}, {}, 30);
     EXPECT_EQ(r.exit_code, 1) << r.err;
-    const std::string date = pki::utc_text(*expired.not_after);
+    const std::string date = utc_text(*expired.not_after);
     std::string line;
     for (std::size_t at = 0, nl; (nl = r.err.find('\n', at)) != std::string::npos; at = nl + 1)
         if (const auto l = r.err.substr(at, nl - at); l.find("L108") != std::string::npos) line = l;
