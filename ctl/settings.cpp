@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "core/error.hpp"
+#include "core/flat_yaml.hpp"
 #include "core/strict_json.hpp"
 #include "validate.hpp"
 
@@ -26,10 +27,6 @@ constexpr std::array<KeyInfo, 5> kKeys{{
     {Key::Timeout, "timeout", "TRELLISCTL_TIMEOUT", "15s",
      "per-request timeout: a Go duration (10s, 1m30s, 500ms, 1h) or seconds, from 1ms to 1h"},
 }};
-
-std::string file_origin(const std::string& source, const YAML::Node& node) {
-    return source + ":" + std::to_string(node.Mark().line + 1);
-}
 
 [[noreturn]] void bad_config(const std::string& where, const std::string& what) {
     throw Error(Code::ConfigInvalid, where + ": " + what);
@@ -57,52 +54,26 @@ Layer env_layer(const std::function<const char*(const char*)>& getenv) {
 }
 
 Layer file_layer(std::string_view yaml, const std::string& source) {
-    YAML::Node root;
-    try {
-        root = YAML::Load(std::string(yaml));
-    } catch (const YAML::Exception& e) {
-        bad_config(source + ":" + std::to_string(e.mark.line + 1), "not valid YAML: " + e.msg);
-    }
-    Layer layer;
-    if (root.IsNull()) return layer;  // an empty file sets nothing
-    if (!root.IsMap())
-        bad_config(file_origin(source, root), "expected a mapping of settings (url: ..., cert-file: ...)");
     const fs::path dir = fs::path(source).parent_path();
     std::vector<std::string> names;
     for (const auto& k : kKeys) names.emplace_back(k.name);
-    for (const auto& entry : root) {
-        // A key like `[a]: x` or `{a: b}: x` is legal YAML; as<std::string> would throw from yaml-cpp.
-        if (!entry.first.IsScalar())
-            bad_config(file_origin(source, entry.first), "a key must be a plain name (url, cert-file, ...)");
-        const std::string name = entry.first.as<std::string>();
-        const std::string where = file_origin(source, entry.first);
+    Layer layer;
+    for (auto& e : read_flat_yaml(yaml, source, "settings (url: ..., cert-file: ...)")) {
+        const std::string where = source + ":" + std::to_string(e.line);
         const KeyInfo* info = nullptr;
         for (const auto& k : kKeys)
-            if (k.name == name) info = &k;
+            if (k.name == e.key) info = &k;
         if (info == nullptr) {
-            const auto near = closest_match(name, names);
+            const auto near = closest_match(e.key, names);
             bad_config(where,
-                       "unknown key \"" + excerpt(name) + "\"" + (near ? " (did you mean \"" + *near + "\"?)" : ""));
+                       "unknown key \"" + excerpt(e.key) + "\"" + (near ? " (did you mean \"" + *near + "\"?)" : ""));
         }
-        Value value{{}, where};
-        const YAML::Node& node = entry.second;
-        if (node.IsScalar()) {
-            value.values.push_back(node.Scalar());
-        } else if (node.IsSequence() && info->key == Key::Url) {
-            for (const auto& item : node) {
-                if (!item.IsScalar()) bad_config(file_origin(source, item), "url: each entry must be a URL string");
-                value.values.push_back(item.Scalar());
-            }
-        } else {
-            bad_config(where, std::string(info->name) + (info->key == Key::Url ? ": expected a URL or a list of URLs"
-                                                                               : ": expected a string"));
-        }
-        if (value.values.empty() || value.values.front().empty())
+        if (e.list && info->key != Key::Url) bad_config(where, std::string(info->name) + ": expected a string");
+        if (e.values.empty() || e.values.front().empty())
             bad_config(where, std::string(info->name) + ": the value is empty: remove the key to use the default");
-        if (is_path_key(info->key) && fs::path(value.values.front()).is_relative() && !dir.empty())
-            value.values.front() = (dir / value.values.front()).string();
-        if (layer.count(info->key)) bad_config(where, "\"" + name + "\" is given twice");
-        layer[info->key] = std::move(value);
+        if (is_path_key(info->key) && fs::path(e.values.front()).is_relative() && !dir.empty())
+            e.values.front() = (dir / e.values.front()).string();
+        layer[info->key] = Value{std::move(e.values), where};
     }
     return layer;
 }

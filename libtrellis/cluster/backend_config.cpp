@@ -1,17 +1,15 @@
 #include "cluster/backend_config.hpp"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <optional>
-#include <set>
 
 #include "cluster/tls_policy.hpp"
 #include "core/duration.hpp"
+#include "core/flat_yaml.hpp"
 #include "core/strict_json.hpp"
 #include "core/text.hpp"
 #include "core/url.hpp"
@@ -276,44 +274,18 @@ std::string environment_variable(std::string_view key) {
 BackendConfig BackendConfig::from_yaml(std::string_view text, std::string_view source) {
     BackendConfig config;
     config.source_ = std::string(source);
-    YAML::Node root;
-    try {
-        root = YAML::Load(std::string(text));
-    } catch (const YAML::Exception& e) {
-        throw Error(Code::ConfigInvalid,
-                    std::string(source) + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
-    }
-    if (root.IsNull()) return config;  // an empty file: every key defaulted
-    if (!root.IsMap()) {
-        throw Error(Code::ConfigInvalid, std::string(source) + ":" + std::to_string(root.Mark().line + 1) +
-                                             ": expected a mapping of key: value, as in the guide's backend.yml");
-    }
-    std::set<std::string> seen;
-    for (const auto& item : root) {
-        const Origin origin{std::string(source), item.first.Mark().line + 1};
-        if (!item.first.IsScalar()) fail(origin, "key", "keys must be plain strings");
-        const std::string key = item.first.Scalar();
-        const BackendKey* info = find_backend_key(key);
-        if (info == nullptr) throw Error(Code::ConfigInvalid, origin.to_string() + ": " + unknown_key_message(key));
-        if (!seen.insert(key).second) fail(origin, key, "set twice in the same file; keep one");
+    for (auto& e : read_flat_yaml(text, source, "key: value, as in the guide's backend.yml")) {
+        const Origin origin{std::string(source), e.line};
+        const BackendKey* info = find_backend_key(e.key);
+        if (info == nullptr) throw Error(Code::ConfigInvalid, origin.to_string() + ": " + unknown_key_message(e.key));
+        if (e.list && !is_list(info->type))
+            fail(origin, e.key, std::string("expected a ") + std::string(type_name(info->type)) + " value");
         std::vector<std::string> values;
-        const YAML::Node& v = item.second;
-        if (v.IsNull()) {
-            values.emplace_back();
-        } else if (v.IsScalar()) {
-            if (is_list(info->type))
-                values = split_list(v.Scalar());
-            else
-                values.push_back(v.Scalar());
-        } else if (v.IsSequence() && is_list(info->type)) {
-            for (const auto& e : v) {
-                if (!e.IsScalar()) fail(origin, key, "list entries must be plain strings");
-                for (auto& part : split_list(e.Scalar())) values.push_back(std::move(part));
-            }
-        } else {
-            fail(origin, key, std::string("expected a ") + std::string(type_name(info->type)) + " value");
-        }
-        config.set(key, values, origin);
+        for (const auto& v : e.values)
+            for (auto& part : is_list(info->type) ? split_list(v) : std::vector<std::string>{v})
+                values.push_back(std::move(part));
+        if (values.empty() && !e.list) values.emplace_back();  // `key:` with nothing after it
+        config.set(e.key, values, origin);
     }
     return config;
 }
