@@ -3,6 +3,7 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,11 +12,13 @@
 
 #include "cli/app.hpp"
 #include "cluster/backend_config.hpp"
+#include "cluster/expiry.hpp"
 #include "cluster/lint.hpp"
 #include "cluster/provision.hpp"
 #include "cluster/render.hpp"
 #include "cluster/spec.hpp"
 #include "core/cli.hpp"
+#include "core/duration.hpp"
 #include "core/files.hpp"
 #include "core/host.hpp"
 #include "pki/policy.hpp"
@@ -38,12 +41,15 @@ Examples:
   cluster-config add-node examples/loopback-3.yml --name backend-4 --address 127.0.0.14 --out cluster
   cluster-config lint cluster/backend-1/backend.yml cluster/backend-2 cluster/backend-3
   cluster-config restore examples/loopback-3.yml --out cluster --snapshot backup.db --state-root restored
+  cluster-config check-expiration cluster --within 2160h
+  cluster-config renew examples/loopback-3.yml --out cluster --name backend-1-api
 
 The spec format is in docs/cluster-spec.md, the commands in docs/cluster-config.md,
-lint's findings in docs/lint.md. Errors: cluster-config: error: MESSAGE (code N) on
+lint's findings in docs/lint.md, renewal in docs/day2.md. Errors: cluster-config: error: MESSAGE (code N) on
 stderr, or {"code":N,"message":"..."} on stdout with --json or --format json.
 Exit codes: 0 ok (lint: clean; --check: nothing to change), 1 failure or lint findings,
-2 bad command line, 5 --check/--diff: changes are pending (docs/exit-codes.md).)";
+2 bad command line, 5 --check/--diff: changes are pending, 6 check-expiration: a
+certificate is inside the window or expired (docs/exit-codes.md).)";
 
 struct Options {
     std::string format = "text";
@@ -58,7 +64,10 @@ struct Options {
     unsigned threads = 0;
     std::string name, address;
     std::vector<std::string> names;
+    std::vector<std::string> renew_names;
     std::vector<std::string> lint_paths;
+    std::string dir;
+    std::optional<std::string> within;
     bool no_files = false;
     std::string expiry_warning = "720h";
     std::string snapshot, state_root, etcdctl;
@@ -163,6 +172,32 @@ int cmd_add_node(const Options& o, Warnings& warnings) {
         std::cout << spec_node_line(spec, node) << '\n';
     }
     return rc;
+}
+
+// renew: provision's plan with the chosen leaves (every leaf without --name) marked for re-issue.
+int cmd_renew(const Options& o, Warnings& warnings) {
+    const Spec spec = load(o.spec, o.json, warnings);
+    PlanOptions p = plan_options(o);
+    p.renew = o.renew_names;
+    return plan_and_apply(spec, p, o, warnings);
+}
+
+// check-expiration: the report on stdout; exit 6 (CertRenewalDue) when anything is due or expired.
+int cmd_check_expiration(const Options& o, Warnings&) {
+    std::error_code ec;
+    if (!fs::is_directory(o.dir, ec))
+        throw Error(Code::FileReadFailed, located(o.dir, "not a directory (the --out DIR of provision)"));
+    const DirSnapshot snap = read_dir(o.dir);
+    const auto entries = find_certificates(o.dir);
+    if (entries.empty())
+        throw Error(Code::FileReadFailed, located(o.dir, "holds no certificates cluster-config would write"));
+    const ExpiryReport r = expiry_report(entries, snap, expiry_window(o.within, snap), pki::Clock::now());
+    std::cout << (o.json ? expiry_json(r) + "\n" : expiry_table(r));
+    if (r.due() + r.expired() > 0)
+        throw Error(Code::CertRenewalDue,
+                    located(o.dir, std::to_string(r.expired()) + " expired, " + std::to_string(r.due()) +
+                                       " inside the window of " + format_go_duration(r.window)));
+    return cli::kExitOk;
 }
 
 int cmd_render(const Options& o, Warnings& warnings) {
@@ -355,6 +390,43 @@ STATE-ROOT/<node>/etcd exists, re-renders DIR/<node>/backend.yml with a new clus
   trellis-backend start --config DIR/<node>/backend.yml --state-dir STATE-ROOT/<node>
 (on real hosts: copy STATE-ROOT/<node> to the node's state-dir). See docs/recovery.md.)");
 
+    CLI::App* renew = app.add_subcommand("renew", "re-issue leaf certificates now, under the existing CA");
+    common(renew, true);
+    renew->add_option("--name", o.renew_names,
+                      "a leaf to renew, as check-expiration names it (backend-1, backend-1-peer, backend-1-api, "
+                      "admin); repeat it; default: every leaf");
+    renew->add_option("--threads", o.threads, "key generation threads (default: one per core)");
+    renew->footer(R"(
+Examples:
+  cluster-config renew examples/loopback-3.yml --out cluster --check
+  cluster-config renew examples/loopback-3.yml --out cluster
+  cluster-config renew examples/loopback-3.yml --out cluster --name backend-1-api --name admin
+Provision's plan with the named leaves marked "renew requested": each gets a NEW key and a new
+certificate from the CA in DIR/ca, verified with OpenSSL and Botan, all written as one set (or
+nothing). The CAs and their keys are never touched; the nodes' CA copies stay as they are. A new
+key, not the old one: a renewal then also ends the life of a key that may have leaked, and the
+pair is copied and reloaded together anyway. Anything else provision would change (a new node,
+a changed SAN, a leaf inside pki.renew-before) is in the same plan: --check and --diff show it.
+Pass the --paths you provisioned with. An unknown --name is error 1106 (CertUnknownName).
+Running nodes take the new files with no restart: copy DIR/<node>/ to each node (docs/day2.md),
+then `trellisctl cluster certs` shows the new serials on every port.)");
+
+    CLI::App* expiration = app.add_subcommand(
+        "check-expiration", "list every CA and leaf under a provisioned DIR with its expiry; exit 6 if any is due");
+    expiration->add_option("DIR", o.dir, "the directory provision wrote (--out)")->required();
+    expiration->add_option("--within", o.within,
+                           "the renewal window, a duration like 720h [default: the spec's pki.renew-before as "
+                           "DIR/.cluster-config.json records it, else 720h]");
+    expiration->footer(R"(
+Examples:
+  cluster-config check-expiration cluster
+  cluster-config check-expiration cluster --within 2160h --format json
+One row per certificate: name, kind, file, not-after (UTC), time left, the CA that signed it,
+and the nodes or clients that use it (for a CA: every owner of a leaf it signs). STATE is ok,
+renew (inside the window) or expired. Exit 0 when nothing is inside the window; exit 6 (error
+1105 CertRenewalDue) when anything is inside it or expired, after printing the report; 1 when
+DIR cannot be read; 2 for a bad command line. Renew leaves with `cluster-config renew`.)");
+
     CLI::App* lint = app.add_subcommand("lint", "check backend.yml files and the certificates and keys they name");
     lint->add_option("PATH", o.lint_paths, "backend.yml files, node folders, a provisioned DIR, or a ca-config.json")
         ->required();
@@ -382,6 +454,8 @@ Exit 0 clean, 1 findings, 2 bad command line.)");
     if (add->parsed()) return cmd_add_node(o, warnings);
     if (lint->parsed()) return cmd_lint(o, warnings);
     if (restore_cmd->parsed()) return cmd_restore(o, warnings);
+    if (renew->parsed()) return cmd_renew(o, warnings);
+    if (expiration->parsed()) return cmd_check_expiration(o, warnings);
     throw Error(Code::Internal, "no command was selected");  // CLI11 requires one
 }
 

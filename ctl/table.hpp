@@ -1,11 +1,12 @@
-// A plain-text table in the shape sensuctl prints (centred headers, a rule of
-// box-drawing dashes per column, left-aligned cells), with columns as data so
-// every command describes its table instead of formatting it by hand.
+// trellisctl's tables (core/table.hpp draws them), with columns as data so every command
+// describes its table instead of formatting it by hand.
 #pragma once
 
 #include <functional>
 #include <string>
 #include <vector>
+
+#include "core/table.hpp"
 
 namespace trellis::ctl {
 
@@ -16,9 +17,8 @@ struct Column {
     std::function<std::string(const T&)> cell;
 };
 
-// Renders header, rule and one line per row; trailing spaces are trimmed so
-// the output diffs and greps cleanly. Widths are counted in code points, not bytes.
-std::string render_table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows);
+using trellis::display_width;
+using trellis::render_table;
 
 template <typename T>
 std::string render_table(const std::vector<Column<T>>& columns, const std::vector<T>& rows) {
@@ -31,8 +31,5 @@ std::string render_table(const std::vector<Column<T>>& columns, const std::vecto
     }
     return render_table(headers, cells);
 }
-
-// Number of code points in UTF-8 text (what a terminal shows as width for our ASCII and box-drawing cells).
-std::size_t display_width(const std::string& text);
 
 }  // namespace trellis::ctl

@@ -107,6 +107,8 @@ std::vector<std::string> kind_usages(const CertKindInfo& kind, pki::KeyAlgorithm
     return out;
 }
 
+std::string cert_name(const CertEntry& entry) { return entry.cert.stem().string(); }
+
 std::vector<CertEntry> spec_certificates(const Spec& spec, std::span<const NodeSpec> nodes, bool with_clients) {
     std::vector<CertEntry> out;
     for (const auto& k : kKinds) {

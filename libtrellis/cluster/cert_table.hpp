@@ -64,6 +64,10 @@ struct CertEntry {
     std::vector<std::string> hosts;     // SANs (empty for client certificates and CAs)
 };
 
+// A certificate's name for humans and for `renew --name`: its file name without ".pem" ("backend-1-peer",
+// "admin", "ca"), unique within a DIR.
+std::string cert_name(const CertEntry& entry);
+
 // A CA certificate copied into a folder that trusts it (DIR/<node>/ca.pem, DIR/clients/admin/ca.pem).
 struct CaCopy {
     std::filesystem::path path;  // relative to DIR

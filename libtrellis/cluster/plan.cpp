@@ -109,11 +109,36 @@ std::optional<pki::Signer> plan_ca(const CertEntry& e, const DirSnapshot& dir, c
                     located((cert ? e.key : e.cert).string(), std::string("missing, but its CA ") +
                                                                   (cert ? "certificate " + e.cert.string() : "key") +
                                                                   " exists; restore it or pass --force-new-ca"));
-    if (!o.only_node.empty())
+    if (!o.only_node.empty() || o.renew)
         throw Error(Code::FileReadFailed,
-                    located(e.cert.string(), "add-node needs the cluster's CA; run `cluster-config provision` first"));
+                    located(e.cert.string(), std::string(o.renew ? "renew" : "add-node") +
+                                                 " needs the cluster's CA; run `cluster-config provision` first"));
     planned.reason = cert ? "--force-new-ca" : "new CA";
     return std::nullopt;
+}
+
+// renew: is `e` one of the leaves asked for?
+bool renew_asked(const CertEntry& e, const PlanOptions& o) {
+    if (!o.renew) return false;
+    return o.renew->empty() || std::find(o.renew->begin(), o.renew->end(), cert_name(e)) != o.renew->end();
+}
+
+// renew --name: every name must be a leaf of the spec, said in one line with the names there are.
+void check_renew_names(const std::vector<CertEntry>& entries, const PlanOptions& o) {
+    if (!o.renew) return;
+    if (o.force_new_ca) throw Error(Code::Usage, "renew keeps the CA: it cannot be combined with a new CA");
+    std::string leaves;
+    for (const auto& e : entries)
+        if (!e.kind->is_ca()) leaves += (leaves.empty() ? "" : ", ") + cert_name(e);
+    for (const auto& name : *o.renew) {
+        const auto it =
+            std::find_if(entries.begin(), entries.end(), [&](const CertEntry& e) { return cert_name(e) == name; });
+        if (it != entries.end() && !it->kind->is_ca()) continue;
+        const std::string why = it != entries.end()
+                                    ? "is a CA; renew re-issues leaves under the existing CA, never the CA itself"
+                                    : "no leaf certificate of that name in the spec (the leaves: " + leaves + ")";
+        throw Error(Code::CertUnknownName, "--name " + excerpt(name) + ": " + why);
+    }
 }
 
 struct CaPlan {
@@ -123,6 +148,7 @@ struct CaPlan {
 
 void plan_certs(const Spec& spec, const std::vector<CertEntry>& entries, const DirSnapshot& dir, const PlanOptions& o,
                 Plan& plan) {
+    check_renew_names(entries, o);
     std::map<CertKind, CaPlan> cas;
     for (const auto& e : entries) {
         if (!e.kind->is_ca()) continue;
@@ -141,6 +167,7 @@ void plan_certs(const Spec& spec, const std::vector<CertEntry>& entries, const D
             why = "new " + std::string(e.kind->name) + " certificate";
         else
             why = reissue_reason(e, *cert, *key, *ca.signer, spec, o.now);
+        if (why.empty() && renew_asked(e, o)) why = "renew requested";
         plan.certs.push_back({e, why});
     }
 }
@@ -305,6 +332,7 @@ Plan make_plan(const Spec& spec, const DirSnapshot& dir, const PlanOptions& o) {
     // --force-new-ca asks for every file made from the new CA: those replace whatever is there.
     for (auto& f : plan.files) decide(f, dir, o.force || (o.force_new_ca && f.cert));
     plan.written = dir.written;
+    plan.renew_before = dir.renew_before;
     if (o.certificates) warn_strays(plan, dir, nodes);
     return plan;
 }

@@ -28,6 +28,8 @@ namespace trellis::cluster {
 
 // The record of what cluster-config wrote, relative to DIR (a dot file: lint and the stray-file check skip it).
 inline constexpr std::string_view kManifestFile = ".cluster-config.json";
+// The manifest's record of the spec's pki.renew-before (a Go duration), which check-expiration defaults to.
+inline constexpr const char* kManifestRenewBefore = "renew-before";
 
 struct FileState {
     std::string content;
@@ -38,6 +40,7 @@ struct FileState {
 struct DirSnapshot {
     std::map<std::filesystem::path, FileState> files;      // relative to DIR
     std::map<std::filesystem::path, std::string> written;  // manifest: path -> SHA-256 (hex) last written
+    std::optional<pki::Duration> renew_before;             // manifest: the spec's pki.renew-before when written
     const FileState* find(const std::filesystem::path& path) const;
 };
 // Reads DIR (a missing DIR is an empty snapshot). The one place the plan's input touches the disk.
@@ -68,6 +71,7 @@ struct Plan {
     std::vector<PlannedFile> files;  // sorted by path
     Warnings warnings;
     std::map<std::filesystem::path, std::string> written;  // the manifest as read; apply() updates it
+    std::optional<pki::Duration> renew_before;             // ... and its renew-before (check-expiration's window)
     bool changed() const;
     size_t to_issue() const;
     std::vector<const PlannedFile*> conflicts() const;
@@ -80,6 +84,10 @@ struct PlanOptions {
     bool force = false;                              // replace files changed by hand (Conflict becomes Update)
     bool force_new_ca = false;                       // replace the CA key(s), and so every certificate
     pki::Clock::time_point now = pki::Clock::now();  // renewal decisions are relative to this
+    // cluster-config renew: re-issue these leaves now (names as cert_name() gives them; every leaf when the
+    // list is empty) under the existing CA, each with a new key. A name the spec does not give a leaf is
+    // Code::CertUnknownName; a missing CA is Code::FileReadFailed (renew never makes a CA).
+    std::optional<std::vector<std::string>> renew;
     // add-node: plan only this node (one of `members`, with join: existing), joining the spec's cluster.
     std::string only_node;
     std::vector<NodeSpec> members;

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/duration.hpp"
 #include "core/files.hpp"
 #include "pki/issue.hpp"
 #include "pki/request.hpp"
@@ -32,19 +33,25 @@ mode_t mode_of(const fs::path& p) {
     return st.st_mode & 07777;
 }
 
-std::map<fs::path, std::string> read_manifest(const fs::path& path) {
-    std::map<fs::path, std::string> out;
+// DIR/.cluster-config.json into the snapshot: what cluster-config wrote, and the renew-before it wrote it with.
+void read_manifest(const fs::path& path, DirSnapshot& snap) {
     std::error_code ec;
-    if (!fs::exists(path, ec)) return out;
+    if (!fs::exists(path, ec)) return;
+    auto damaged = [&](const std::string& why) {
+        return Error(Code::FileReadFailed, located(path.string(), "not a manifest cluster-config wrote (" + why +
+                                                                      "); remove it and provision with --force"));
+    };
     try {
         const nlohmann::json manifest = nlohmann::json::parse(read_file(path));  // outlives the loop below
-        for (const auto& [file, hash] : manifest.at("files").items()) out[file] = hash.get<std::string>();
+        for (const auto& [file, hash] : manifest.at("files").items()) snap.written[file] = hash.get<std::string>();
+        if (!manifest.contains(kManifestRenewBefore)) return;  // written before it was recorded
+        std::string why;
+        const auto d = parse_go_duration(manifest.at(kManifestRenewBefore).get<std::string>(), &why);
+        if (!d || d->count() < 0) throw damaged(std::string(kManifestRenewBefore) + ": " + (d ? "negative" : why));
+        snap.renew_before = std::chrono::duration_cast<pki::Duration>(*d);
     } catch (const nlohmann::json::exception& e) {
-        throw Error(Code::FileReadFailed,
-                    located(path.string(), std::string("not a manifest cluster-config wrote (") + e.what() +
-                                               "); remove it and provision with --force"));
+        throw damaged(e.what());
     }
-    return out;
 }
 
 pki::CertificateRequest leaf_request(const Spec& spec, const CertEntry& e) {
@@ -177,7 +184,7 @@ DirSnapshot read_dir(const fs::path& dir) {
                                                   " files; is it the right output directory?"));
         snap.files[fs::relative(it->path(), dir)] = FileState{read_file(it->path()), mode_of(it->path())};
     }
-    snap.written = read_manifest(dir / kManifestFile);
+    read_manifest(dir / kManifestFile, snap);
     return snap;
 }
 
@@ -235,10 +242,11 @@ ProvisionResult apply(const Plan& plan, const Spec& spec, const fs::path& out, c
         set.add(out / path, std::move(state.content), state.mode);
         ca_files |= *path.begin() == "ca";
     }
-    if (produced.manifest != plan.written) {
+    if (produced.manifest != plan.written || plan.renew_before != spec.renew_before) {
         nlohmann::json files = nlohmann::json::object();
         for (const auto& [path, hash] : produced.manifest) files[path.string()] = hash;
-        set.add(out / kManifestFile, nlohmann::json{{"files", files}}.dump(1) + "\n", kSecretMode);
+        const nlohmann::json manifest{{"files", files}, {kManifestRenewBefore, format_go_duration(spec.renew_before)}};
+        set.add(out / kManifestFile, manifest.dump(1) + "\n", kSecretMode);
     }
     std::error_code ec;
     if (ca_files && !fs::exists(out / "ca", ec)) {

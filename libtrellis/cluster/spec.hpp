@@ -58,6 +58,9 @@ struct Subject {
     std::string o, ou, c, st, l;
 };
 
+// pki.renew-before when a spec leaves it out; also check-expiration's window when DIR records none.
+inline constexpr pki::Duration kDefaultRenewBefore{std::chrono::hours(720)};
+
 struct Spec {
     std::string source;  // the spec file, for messages
     std::string name;
@@ -71,7 +74,7 @@ struct Spec {
     pki::KeyRequest leaf_key{pki::KeyAlgorithm::Ecdsa, 256};
     pki::Duration ca_validity{std::chrono::hours(87600)};
     pki::Duration leaf_validity{std::chrono::hours(8760)};
-    pki::Duration renew_before{std::chrono::hours(720)};  // leaves expiring sooner are reissued
+    pki::Duration renew_before{kDefaultRenewBefore};  // leaves expiring sooner are reissued
     Subject ca_subject;
     std::vector<NodeSpec> nodes;
     std::vector<ClientSpec> clients;

@@ -25,6 +25,8 @@ int exit_code_for(const Error& e) {
             return kExitConnection;
         case Code::MemberRemoved:
             return kExitRemoved;
+        case Code::CertRenewalDue:
+            return kExitRenewalDue;
         default:
             return kExitFailure;
     }

@@ -22,6 +22,7 @@ inline constexpr int kExitUsage = 2;       // the command line itself is wrong
 inline constexpr int kExitConnection = 3;  // could not reach or authenticate to a server
 inline constexpr int kExitRemoved = 4;     // trellis-backend: this member was removed from the cluster
 inline constexpr int kExitPending = 5;     // cluster-config --check/--diff: changes are pending (none: 0)
+inline constexpr int kExitRenewalDue = 6;  // check-expiration: a certificate is inside the window or expired
 
 // What a tool prints its results, version and errors as: text (errors as "TOOL: error: MESSAGE (code N)"
 // on stderr) or JSON (errors as {"code":N,"message":"..."} on stdout).
@@ -33,6 +34,7 @@ enum class Format { Text, Json };
 Format requested_format(std::span<const std::string> args);
 
 // Runs `body`, mapping trellis::Error to its exit code (Usage -> 2, Connect/Tls -> 3, MemberRemoved -> 4,
+// CertRenewalDue -> 6,
 // others -> 1) and printing it in the format the command line asks for; unexpected exceptions become
 // Code::Internal. With Format::Json stdout holds one JSON document: the error object only if `body`
 // printed nothing there (when it printed its result, say lint's findings, the error is the text line on stderr).

@@ -18,6 +18,8 @@ constexpr auto kNames = std::to_array<CodeInfo>({
     {Code::CertExpired, "CertExpired"},
     {Code::CertSignFailed, "CertSignFailed"},
     {Code::CertBadRequest, "CertBadRequest"},
+    {Code::CertRenewalDue, "CertRenewalDue"},
+    {Code::CertUnknownName, "CertUnknownName"},
     {Code::KeyDecodeFailed, "KeyDecodeFailed"},
     {Code::KeyParseFailed, "KeyParseFailed"},
     {Code::KeyEncrypted, "KeyEncrypted"},

@@ -1,8 +1,8 @@
-#include "table.hpp"
+#include "core/table.hpp"
 
 #include <algorithm>
 
-namespace trellis::ctl {
+namespace trellis {
 namespace {
 
 constexpr std::string_view kRule = "\u2500";  // ─, as sensuctl draws its header rule
@@ -66,4 +66,4 @@ std::string render_table(const std::vector<std::string>& headers, const std::vec
     return out;
 }
 
-}  // namespace trellis::ctl
+}  // namespace trellis
