@@ -7,30 +7,17 @@
 
 #include "cluster/provision.hpp"
 #include "core/files.hpp"
+#include "plan_fixture.hpp"
 
 namespace trellis::cluster {
 namespace {
 
 namespace fs = std::filesystem;
+using plan_fixture::applied;
+using plan_fixture::kThree;
+using plan_fixture::spec_of;
 using ::testing::Contains;
 using ::testing::HasSubstr;
-
-Spec spec_of(const std::string& text) {
-    Warnings w;
-    return load_spec(text, "spec.yml", w);
-}
-
-const std::string kThree =
-    "cluster: {name: p}\nnodes:\n  - {name: a, address: 10.2.0.1}\n  - {name: b, address: 10.2.0.2}\n"
-    "  - {name: c, address: 10.2.0.3}\nclients:\n  - name: admin\n";
-
-// What DIR would hold after applying `plan` (the manifest included), without touching a disk.
-DirSnapshot applied(const Plan& plan, const Spec& spec, DirSnapshot before = {}) {
-    Produced p = produce(plan, spec, {});
-    for (auto& [path, state] : p.files) before.files[path] = std::move(state);
-    before.written = std::move(p.manifest);
-    return before;
-}
 
 std::map<std::string, FileAction> actions(const Plan& plan) {
     std::map<std::string, FileAction> out;
@@ -175,6 +162,57 @@ TEST_F(PlanTest, AStrayCaKeyInANodeFolderIsWarnedAbout) {
     dir_.files["c/ca-key.pem"] = dir_.files["ca/ca-key.pem"];
     const Plan plan = make_plan(spec_, dir_, {});
     EXPECT_THAT(plan.warnings, Contains(HasSubstr("c/ca-key.pem: a CA key in a node's folder")));
+}
+
+// cluster-config renew: the same plan, with the chosen leaves marked; never a CA.
+PlanOptions renew(std::vector<std::string> names) {
+    PlanOptions o;
+    o.renew = std::move(names);
+    return o;
+}
+
+TEST_F(PlanTest, RenewReissuesExactlyTheNamedLeavesUnderTheSameCa) {
+    const Plan plan = make_plan(spec_, dir_, renew({"b-api", "admin"}));
+    EXPECT_EQ(changed(plan), (std::set<std::string>{"b/b-api.pem", "b/b-api-key.pem", "clients/admin/admin.pem",
+                                                    "clients/admin/admin-key.pem"}));
+    EXPECT_EQ(file(plan, "b/b-api.pem").reason, "renew requested");
+    EXPECT_EQ(plan.to_issue(), 2u);
+    const DirSnapshot after = applied(plan, spec_, dir_);
+    // A new key and a new certificate, signed by the CA that was there: the CA files are byte for byte the same.
+    EXPECT_NE(after.files.at("b/b-api-key.pem").content, dir_.files.at("b/b-api-key.pem").content);
+    for (const auto* ca : {"ca/ca.pem", "ca/ca-key.pem", "ca/peer-ca.pem", "ca/peer-ca-key.pem", "b/ca.pem"})
+        EXPECT_EQ(after.files.at(ca).content, dir_.files.at(ca).content) << ca;
+    EXPECT_FALSE(make_plan(spec_, after, {}).changed()) << "a renewed leaf fits the spec like any other";
+}
+
+TEST_F(PlanTest, RenewWithoutNamesReissuesEveryLeafAndNoCa) {
+    const Plan plan = make_plan(spec_, dir_, renew({}));
+    EXPECT_EQ(plan.to_issue(), 10u);
+    for (const auto& f : plan.files) {
+        const bool leaf = f.path.extension() == ".pem" && *f.path.begin() != "ca" && f.path.filename() != "ca.pem" &&
+                          f.path.filename() != "peer-ca.pem";
+        EXPECT_EQ(f.action, leaf ? FileAction::Update : FileAction::Unchanged) << f.path;
+    }
+}
+
+TEST_F(PlanTest, RenewRefusesAnUnknownNameACaAndAMissingCaInOneLine) {
+    auto code_of = [&](const PlanOptions& o, const DirSnapshot& dir, std::string& message) {
+        try {
+            make_plan(spec_, dir, o);
+        } catch (const Error& e) {
+            message = e.what();
+            return e.code();
+        }
+        return Code::Internal;
+    };
+    std::string message;
+    EXPECT_EQ(code_of(renew({"b-api", "nope"}), dir_, message), Code::CertUnknownName);
+    EXPECT_THAT(message, HasSubstr("--name nope: no leaf certificate of that name in the spec (the leaves: a, a-peer"));
+    EXPECT_EQ(message.find('\n'), std::string::npos);
+    EXPECT_EQ(code_of(renew({"peer-ca"}), dir_, message), Code::CertUnknownName);
+    EXPECT_THAT(message, HasSubstr("is a CA"));
+    EXPECT_EQ(code_of(renew({}), {}, message), Code::FileReadFailed);
+    EXPECT_THAT(message, HasSubstr("ca/ca.pem: renew needs the cluster's CA"));
 }
 
 TEST(Plan, RenderOnlyPlansNoCertificates) {
