@@ -28,27 +28,10 @@ using nlohmann::json;
 
 constexpr const char* kPrefix = "/writer/";
 
-// Every key under `prefix` with its value, read through `node`'s own client URL (linearizable).
-std::map<std::string, std::string> read_all(const ProvisionedCluster& cluster, const std::string& node,
-                                            const std::string& prefix) {
-    const RunResult r = cluster.etcdctl(node, {"get", prefix, "--prefix"});
-    EXPECT_EQ(r.exit_code, 0) << node << ": " << r.err;
-    std::map<std::string, std::string> out;
-    std::istringstream lines(r.out);
-    for (std::string key, value; std::getline(lines, key) && std::getline(lines, value);) out[key] = value;
-    return out;
-}
-
 // Every key of `acked` is on `node` with its value; the number missing (0 when all are there).
 std::size_t missing_on(const ProvisionedCluster& cluster, const std::string& node,
                        const std::map<std::string, std::string>& acked) {
-    const auto have = read_all(cluster, node, kPrefix);
-    std::size_t missing = 0;
-    for (const auto& [key, value] : acked) {
-        const auto it = have.find(key);
-        if (it == have.end() || it->second != value) ++missing;
-    }
-    return missing;
+    return missing_keys(cluster, node, kPrefix, acked);
 }
 
 mode_t mode_of(const fs::path& p) {
@@ -259,7 +242,7 @@ TEST_F(Recovery, RestoreMakesANewClusterWithEveryKeyAcknowledgedBeforeTheSnapsho
     ASSERT_TRUE(wait_healthy(*restored.api("backend-1"), 3, 60s)) << nodes[0]->log_tail(4000);
     EXPECT_NE(cluster_id(restored, "backend-1"), cluster_id(*cluster_, name(0))) << "the restored cluster kept the ID";
     for (const auto& node : restored.nodes()) {
-        const auto have = read_all(restored, node, kPrefix);
+        const auto have = read_prefix(restored, node, kPrefix);
         std::size_t missing = 0, differ = 0;
         for (const auto& [key, value] : before_snapshot_) missing += have.count(key) == 0;
         for (const auto& [key, value] : have) differ += acked_.count(key) && acked_.at(key) != value;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -168,6 +169,27 @@ RunResult ProvisionedCluster::etcdctl(const std::string& node, const std::vector
                                   "--command-timeout=5s"};
     argv.insert(argv.end(), args.begin(), args.end());
     return run(argv, {}, {}, 20);
+}
+
+std::map<std::string, std::string> read_prefix(const ProvisionedCluster& cluster, const std::string& node,
+                                               const std::string& prefix) {
+    const RunResult r = cluster.etcdctl(node, {"get", prefix, "--prefix"});
+    if (r.exit_code != 0) throw std::runtime_error(node + ": etcdctl get failed: " + r.err);
+    std::map<std::string, std::string> out;
+    std::istringstream lines(r.out);
+    for (std::string key, value; std::getline(lines, key) && std::getline(lines, value);) out[key] = value;
+    return out;
+}
+
+std::size_t missing_keys(const ProvisionedCluster& cluster, const std::string& node, const std::string& prefix,
+                         const std::map<std::string, std::string>& acked) {
+    const auto have = read_prefix(cluster, node, prefix);
+    std::size_t missing = 0;
+    for (const auto& [key, value] : acked) {
+        const auto it = have.find(key);
+        if (it == have.end() || it->second != value) ++missing;
+    }
+    return missing;
 }
 
 bool all_healthy(const nlohmann::json& body, std::size_t n) {

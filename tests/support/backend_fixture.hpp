@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -91,6 +92,14 @@ class ProvisionedCluster {
     std::filesystem::path state_root_;
     std::vector<std::string> nodes_;
 };
+
+// Every key under `prefix` with its value, read with etcdctl through `node`'s own client URL
+// (linearizable); std::runtime_error with etcdctl's stderr when the read fails.
+std::map<std::string, std::string> read_prefix(const ProvisionedCluster& cluster, const std::string& node,
+                                               const std::string& prefix);
+// How many keys of `acked` (all under `prefix`) are not on `node` with their value: 0 when all are there.
+std::size_t missing_keys(const ProvisionedCluster& cluster, const std::string& node, const std::string& prefix,
+                         const std::map<std::string, std::string>& acked);
 
 // A /health body that lists exactly `n` members, all healthy.
 bool all_healthy(const nlohmann::json& body, std::size_t n);
