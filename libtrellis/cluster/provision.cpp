@@ -159,6 +159,22 @@ void make_cas(const Spec& spec, const Plan& plan, Made& made, Warnings& warnings
     }
 }
 
+// The order files are moved into place: by path, except that a key comes right before its certificate.
+// A running etcd reads both per handshake: keeping the two renames adjacent keeps the instant it could
+// read a new key with an old certificate (and fail that one handshake) as short as it can be.
+std::vector<size_t> commit_order(const Plan& plan) {
+    auto pair_of = [&](size_t i) {
+        const PlannedFile& f = plan.files[i];
+        std::string name = f.path.string();
+        if (f.key && name.ends_with("-key.pem")) name.replace(name.size() - 8, 8, ".pem");
+        return std::pair{name, !f.key};
+    };
+    std::vector<size_t> order(plan.files.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return pair_of(a) < pair_of(b); });
+    return order;
+}
+
 void refuse_conflicts(const Plan& plan, const fs::path& out) {
     const auto conflicts = plan.conflicts();
     if (conflicts.empty()) return;
@@ -236,7 +252,7 @@ ProvisionResult apply(const Plan& plan, const Spec& spec, const fs::path& out, c
     result.warnings.insert(result.warnings.end(), produced.warnings.begin(), produced.warnings.end());
     FileSet set;
     bool ca_files = false;
-    for (size_t i = 0; i < plan.files.size(); ++i) {
+    for (const size_t i : commit_order(plan)) {
         if (plan.files[i].action == FileAction::Unchanged) continue;
         auto& [path, state] = produced.files[i];
         set.add(out / path, std::move(state.content), state.mode);

@@ -222,6 +222,12 @@ EtcdClient::EtcdClient(ClientOptions options) : options_(std::move(options)) {
 
 httplib::Client EtcdClient::client_for(const Url& url) const {
     httplib::Client client(url.text(), options_.tls.cert_file, options_.tls.key_file);
+    // The pair is read per request (a renewed pair is used at once); a pair caught mid-replacement, or a
+    // key of another certificate, is said so here rather than as a transport error of "Success".
+    if (!client.is_valid())
+        throw Error(Code::TlsFailed,
+                    located(options_.tls.cert_file, "cannot load the client certificate with " + options_.tls.key_file +
+                                                        " (unreadable, or not a matching pair)"));
     const auto secs = [](std::chrono::milliseconds ms) {
         return std::pair<time_t, time_t>(ms.count() / 1000, (ms.count() % 1000) * 1000);
     };

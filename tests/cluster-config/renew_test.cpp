@@ -28,6 +28,7 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 
 constexpr const char* kPrefix = "/renew/";
+constexpr const char* kStrictPrefix = "/renew-strict/";
 constexpr int kRounds = 3;  // renewals of every leaf under one writer
 constexpr const char* kSpec = R"(cluster:
   name: renew-test
@@ -138,12 +139,15 @@ TEST_F(Renew, EveryLeafRenewedUnderAWriterIsServedWithNoFailureNoLossAndNoRestar
 
     std::vector<std::string> endpoints;
     for (const auto& n : cluster_->nodes()) endpoints.push_back(cluster_->client_url(n));
-    Writer writer(
-        endpoints,
-        store::TlsFiles{cluster_->admin_cert().string(), cluster_->admin_key().string(), cluster_->admin_ca().string()},
-        kPrefix);
+    const store::TlsFiles tls{cluster_->admin_cert().string(), cluster_->admin_key().string(),
+                              cluster_->admin_ca().string()};
+    // The proof: the store client with failover, as a user's client would be. Beside it, a strict writer
+    // whose every request goes to one endpoint only: its failures are counted and printed, not hidden.
+    Writer writer(endpoints, tls, kPrefix, Writer::Mode::Failover);
+    Writer strict(endpoints, tls, kStrictPrefix, Writer::Mode::PerEndpoint);
     const auto write_start = Clock::now();
     writer.start();
+    strict.start();
     ASSERT_TRUE(writer.wait_for_more(30, 30)) << "the writer got nothing acknowledged";
     std::this_thread::sleep_for(2s);  // a steady state to compare with
 
@@ -174,6 +178,7 @@ TEST_F(Renew, EveryLeafRenewedUnderAWriterIsServedWithNoFailureNoLossAndNoRestar
     std::this_thread::sleep_for(2s);
     ASSERT_TRUE(writer.wait_for_more(30, 30)) << "the writer stalled after renewal";
     writer.stop();
+    strict.stop();
     const auto acked = writer.acknowledged();
     std::cout << "renew: " << writer.requests() << " requests, " << writer.failures() << " failed, " << acked.size()
               << " acknowledged over " << seconds_since(write_start) << " s; " << kRounds
@@ -183,7 +188,15 @@ TEST_F(Renew, EveryLeafRenewedUnderAWriterIsServedWithNoFailureNoLossAndNoRestar
     RecordProperty("failed", static_cast<int>(writer.failures()));
     RecordProperty("acknowledged", static_cast<int>(acked.size()));
     EXPECT_EQ(writer.failures(), 0u);
-    for (const auto& n : cluster_->nodes()) EXPECT_EQ(missing_keys(*cluster_, n, kPrefix, acked), 0u) << n;
+    for (const auto& m : writer.failure_messages()) ADD_FAILURE() << "failed request: " << m;
+    std::cout << "renew: the strict writer (one endpoint per request, no failover): " << strict.requests()
+              << " requests, " << strict.failures() << " failed, " << strict.acknowledged().size() << " acknowledged\n";
+    for (const auto& m : strict.failure_messages()) std::cout << "  strict writer: " << m << '\n';
+    RecordProperty("strict_failed", static_cast<int>(strict.failures()));
+    for (const auto& n : cluster_->nodes()) {
+        EXPECT_EQ(missing_keys(*cluster_, n, kPrefix, acked), 0u) << n;
+        EXPECT_EQ(missing_keys(*cluster_, n, kStrictPrefix, strict.acknowledged()), 0u) << n;
+    }
 
     EXPECT_EQ(pids(), pids_before) << "no backend and no etcd may restart";
     for (auto* n : nodes_) EXPECT_FALSE(n->wait_exit(0));

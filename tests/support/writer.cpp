@@ -6,8 +6,8 @@
 
 namespace trellis::testing {
 
-Writer::Writer(std::vector<std::string> endpoints, store::TlsFiles tls, std::string prefix)
-    : endpoints_(std::move(endpoints)), tls_(std::move(tls)), prefix_(std::move(prefix)) {}
+Writer::Writer(std::vector<std::string> endpoints, store::TlsFiles tls, std::string prefix, Mode mode)
+    : endpoints_(std::move(endpoints)), tls_(std::move(tls)), prefix_(std::move(prefix)), mode_(mode) {}
 
 Writer::~Writer() { stop(); }
 
@@ -25,6 +25,11 @@ std::map<std::string, std::string> Writer::acknowledged() const {
     return acked_;
 }
 
+std::vector<std::string> Writer::failure_messages() const {
+    std::lock_guard lock(mutex_);
+    return failure_messages_;
+}
+
 bool Writer::wait_for_more(std::size_t n, int seconds) const {
     const std::size_t target = acknowledged().size() + n;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
@@ -37,9 +42,13 @@ bool Writer::wait_for_more(std::size_t n, int seconds) const {
 
 void Writer::run() {
     std::vector<std::unique_ptr<store::EtcdClient>> clients;
-    for (const auto& e : endpoints_)
+    for (std::size_t i = 0; i < endpoints_.size(); ++i) {
+        std::vector<std::string> order{endpoints_[i]};  // PerEndpoint: this one; Failover: then the others
+        for (std::size_t n = 1; mode_ == Mode::Failover && n < endpoints_.size(); ++n)
+            order.push_back(endpoints_[(i + n) % endpoints_.size()]);
         clients.push_back(std::make_unique<store::EtcdClient>(store::ClientOptions{
-            {e}, tls_, std::chrono::milliseconds(1000), std::chrono::milliseconds(5000), "writer"}));
+            order, tls_, std::chrono::milliseconds(1000), std::chrono::milliseconds(5000), "writer"}));
+    }
     for (std::size_t seq = 0; !stopping_; ++seq) {
         char key[64];
         std::snprintf(key, sizeof key, "%s%08zu", prefix_.c_str(), seq);
@@ -49,8 +58,12 @@ void Writer::run() {
             clients[seq % clients.size()]->put(key, value);
             std::lock_guard lock(mutex_);
             acked_[key] = value;
-        } catch (const std::exception&) {
+        } catch (const std::exception& e) {
             ++failures_;  // not acknowledged: may or may not be stored, so never checked
+            {
+                std::lock_guard lock(mutex_);
+                if (failure_messages_.size() < 20) failure_messages_.push_back(std::string(key) + ": " + e.what());
+            }
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
     }
