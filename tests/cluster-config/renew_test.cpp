@@ -79,23 +79,7 @@ class Renew : public ::testing::Test {
         args.insert(args.begin(), build_path("cluster-config/cluster-config").string());
         return run(args, {}, dir_->path(), timeout);
     }
-    static RunResult ctl(std::vector<std::string> args) {
-        std::string urls;
-        for (const auto& n : cluster_->nodes()) urls += (urls.empty() ? "" : ",") + cluster_->api_url(n);
-        std::vector<std::string> argv{build_path("ctl/trellisctl").string(),
-                                      "--url",
-                                      urls,
-                                      "--trusted-ca-file",
-                                      cluster_->admin_ca().string(),
-                                      "--cert-file",
-                                      cluster_->admin_cert().string(),
-                                      "--key-file",
-                                      cluster_->admin_key().string(),
-                                      "--timeout",
-                                      "5s"};
-        argv.insert(argv.end(), args.begin(), args.end());
-        return run(argv, {}, dir_->path(), 60);
-    }
+    static RunResult ctl(const std::vector<std::string>& args) { return cluster_->trellisctl(args); }
     // node + " " + port ("client", "peer", "api") -> the serial of the file that port serves, on disk now.
     static std::map<std::string, std::string> on_disk() {
         std::map<std::string, std::string> out;

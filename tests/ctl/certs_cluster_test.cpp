@@ -66,23 +66,7 @@ class CertsCluster : public ::testing::Test {
         delete dir_;
     }
 
-    static RunResult ctl(std::vector<std::string> args) {
-        std::string urls;
-        for (const auto& n : cluster_->nodes()) urls += (urls.empty() ? "" : ",") + cluster_->api_url(n);
-        std::vector<std::string> argv{build_path("ctl/trellisctl").string(),
-                                      "--url",
-                                      urls,
-                                      "--trusted-ca-file",
-                                      cluster_->admin_ca().string(),
-                                      "--cert-file",
-                                      cluster_->admin_cert().string(),
-                                      "--key-file",
-                                      cluster_->admin_key().string(),
-                                      "--timeout",
-                                      "5s"};
-        argv.insert(argv.end(), args.begin(), args.end());
-        return run(argv, {}, dir_->path(), 60);
-    }
+    static RunResult ctl(const std::vector<std::string>& args) { return cluster_->trellisctl(args); }
 
     // The serial each port should serve: what the node's files on disk hold.
     static std::string on_disk(const std::string& node, const std::string& port) {

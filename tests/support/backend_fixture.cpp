@@ -159,6 +159,24 @@ std::unique_ptr<httplib::Client> ProvisionedCluster::api(const std::string& node
     return client;
 }
 
+RunResult ProvisionedCluster::trellisctl(const std::vector<std::string>& args, int timeout_seconds) const {
+    std::string urls;
+    for (const auto& n : nodes_) urls += (urls.empty() ? "" : ",") + api_url(n);
+    std::vector<std::string> argv{build_path("ctl/trellisctl").string(),
+                                  "--url",
+                                  urls,
+                                  "--trusted-ca-file",
+                                  admin_ca().string(),
+                                  "--cert-file",
+                                  admin_cert().string(),
+                                  "--key-file",
+                                  admin_key().string(),
+                                  "--timeout",
+                                  "10s"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run(argv, {}, dir_, timeout_seconds);
+}
+
 RunResult ProvisionedCluster::etcdctl(const std::string& node, const std::vector<std::string>& args) const {
     std::vector<std::string> argv{"/usr/bin/etcdctl",
                                   "--endpoints=" + client_url(node),

@@ -84,6 +84,8 @@ class ProvisionedCluster {
     std::string client_url(const std::string& node) const;
     // An HTTPS client for the node's API with the admin certificate, verifying the server.
     std::unique_ptr<httplib::Client> api(const std::string& node) const;
+    // trellisctl with the admin certificate and every node's API URL (--timeout 10s), bounded, run in dir().
+    RunResult trellisctl(const std::vector<std::string>& args, int timeout_seconds = 60) const;
     // etcdctl with the admin certificate against the node's client URL (bounded).
     RunResult etcdctl(const std::string& node, const std::vector<std::string>& args) const;
 
