@@ -189,7 +189,7 @@ TEST_F(Renew, EveryLeafRenewedUnderAWriterIsServedWithNoFailureNoLossAndNoRestar
     EXPECT_TRUE(wait_healthy(*cluster_->api("r2"), 3, 10s));
 }
 
-TEST_F(Renew, CheckExpirationReportsTheFilesOnDiskAndExits5InsideTheWindow) {
+TEST_F(Renew, CheckExpirationReportsTheFilesOnDiskAndExits6InsideTheWindow) {
     const RunResult ok = tool({"check-expiration", "out", "--format", "json"});
     ASSERT_EQ(ok.exit_code, 0) << ok.err;
     const json doc = json::parse(ok.out);
@@ -199,7 +199,7 @@ TEST_F(Renew, CheckExpirationReportsTheFilesOnDiskAndExits5InsideTheWindow) {
         EXPECT_EQ(c["serial"], serial_of(cluster_->out() / c["file"].get<std::string>())) << c.dump();
 
     const RunResult due = tool({"check-expiration", "out", "--within", "9000h"});
-    EXPECT_EQ(due.exit_code, 5) << due.err;
+    EXPECT_EQ(due.exit_code, 6) << due.err;
     EXPECT_NE(due.out.find("r2-peer"), std::string::npos) << "the table is still printed:\n" << due.out;
     EXPECT_NE(due.err.find("0 expired, 10 inside the window of 9000h0m0s"), std::string::npos) << due.err;
 
@@ -209,8 +209,8 @@ TEST_F(Renew, CheckExpirationReportsTheFilesOnDiskAndExits5InsideTheWindow) {
     EXPECT_NE(unknown.err.find("--name r9-api: no leaf certificate of that name"), std::string::npos) << unknown.err;
 }
 
-// An expired leaf in a DIR of its own (no cluster): reported as expired, exit 5.
-TEST(CheckExpiration, AnExpiredLeafIsReportedAndExits5) {
+// An expired leaf in a DIR of its own (no cluster): reported as expired, exit 6.
+TEST(CheckExpiration, AnExpiredLeafIsReportedAndExits6) {
     TempDir tmp;
     spit(tmp / "spec.yml", kSpec);
     const auto cc = build_path("cluster-config/cluster-config").string();
@@ -228,7 +228,7 @@ TEST(CheckExpiration, AnExpiredLeafIsReportedAndExits5) {
     write_file_atomic(tmp / "out/r1/r1-api.pem", issued.cert, kPublicMode);
     write_file_atomic(tmp / "out/r1/r1-api-key.pem", issued.key, kSecretMode);
     const RunResult r = run({cc, "check-expiration", "out", "--format", "json"}, {}, tmp.path(), 60);
-    EXPECT_EQ(r.exit_code, 5) << r.err;
+    EXPECT_EQ(r.exit_code, 6) << r.err;
     const json doc = json::parse(r.out);
     bool seen = false;
     for (const auto& c : doc["certificates"]) {
