@@ -31,14 +31,7 @@ std::size_t healthy_members(const ProvisionedCluster& cluster, const std::string
 
 std::size_t missing_on(const ProvisionedCluster& cluster, const std::string& node,
                        const std::map<std::string, std::string>& acked) {
-    const RunResult r = cluster.etcdctl(node, {"get", kPrefix, "--prefix"});
-    EXPECT_EQ(r.exit_code, 0) << node << ": " << r.err;
-    std::map<std::string, std::string> have;
-    std::istringstream lines(r.out);
-    for (std::string key, value; std::getline(lines, key) && std::getline(lines, value);) have[key] = value;
-    std::size_t missing = 0;
-    for (const auto& [key, value] : acked) missing += (have.count(key) && have[key] == value) ? 0 : 1;
-    return missing;
+    return missing_keys(cluster, node, kPrefix, acked);
 }
 
 TEST(Rollout, EveryEtcdRestartsOnceUnderAWriterWithAQuorumThroughoutAndNoAcknowledgedWriteLost) {
