@@ -120,7 +120,7 @@ std::string time_left_text(pki::Duration left) {
 std::string expiry_table(const ExpiryReport& report) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& r : report.rows)
-        rows.push_back({r.name, std::string(r.kind->name), r.file.string(), pki::utc_text(r.not_after),
+        rows.push_back({r.name, std::string(r.kind->name), r.file.string(), utc_text(r.not_after),
                         time_left_text(r.left), r.issuer.empty() ? "(self)" : r.issuer, joined(r.used_by),
                         std::string(expiry_state_name(r.state))});
     return render_table({"NAME", "KIND", "FILE", "NOT AFTER", "LEFT", "SIGNED BY", "USED BY", "STATE"}, rows) +
@@ -134,14 +134,14 @@ std::string expiry_json(const ExpiryReport& report) {
                          {"kind", std::string(r.kind->name)},
                          {"file", r.file.string()},
                          {"serial", r.serial},
-                         {"not_after", pki::utc_text(r.not_after)},
+                         {"not_after", utc_text(r.not_after)},
                          {"seconds_left", r.left.count()},
                          {"left", time_left_text(r.left)},
                          {"signed_by", r.issuer},
                          {"used_by", r.used_by},
                          {"state", std::string(expiry_state_name(r.state))}});
     return nlohmann::json{{"window", format_go_duration(report.window)},
-                          {"now", pki::utc_text(report.now)},
+                          {"now", utc_text(report.now)},
                           {"due", report.due()},
                           {"expired", report.expired()},
                           {"certificates", certs}}

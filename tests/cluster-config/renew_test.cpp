@@ -235,7 +235,7 @@ TEST(CheckExpiration, AnExpiredLeafIsReportedAndExits6) {
         if (c["name"] != "r1-api") continue;
         seen = true;
         EXPECT_EQ(c["state"], "expired");
-        EXPECT_EQ(c["not_after"], pki::utc_text(*expired.not_after));
+        EXPECT_EQ(c["not_after"], utc_text(*expired.not_after));
     }
     EXPECT_TRUE(seen) << r.out;
     EXPECT_NE(r.err.find("1 expired, 0 inside the window"), std::string::npos) << r.err;

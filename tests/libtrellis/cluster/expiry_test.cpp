@@ -111,7 +111,7 @@ TEST_F(ExpiryTest, TableAndJsonSayTheSame) {
     const std::string table = expiry_table(r);
     EXPECT_THAT(table, HasSubstr("NAME"));
     EXPECT_THAT(table, HasSubstr("SIGNED BY"));
-    EXPECT_THAT(table, HasSubstr(pki::utc_text(kNotAfter)));
+    EXPECT_THAT(table, HasSubstr(utc_text(kNotAfter)));
     EXPECT_THAT(table, HasSubstr("a,b,c,admin"));
     EXPECT_THAT(table, HasSubstr("1 expire within 720h0m0s"));
     const auto doc = nlohmann::json::parse(expiry_json(r));
@@ -123,7 +123,7 @@ TEST_F(ExpiryTest, TableAndJsonSayTheSame) {
         EXPECT_EQ(c["state"], "renew");
         EXPECT_EQ(c["seconds_left"], 36000);
         EXPECT_EQ(c["left"], "10h 0m");
-        EXPECT_EQ(c["not_after"], pki::utc_text(kNotAfter));
+        EXPECT_EQ(c["not_after"], utc_text(kNotAfter));
         EXPECT_EQ(c["signed_by"], "ca");
         EXPECT_EQ(c["used_by"], nlohmann::json::array({"b"}));
     }
