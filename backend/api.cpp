@@ -7,6 +7,7 @@
 #include <charconv>
 
 #include "api/wire.hpp"
+#include "cluster/roles.hpp"
 #include "core/error.hpp"
 #include "core/url.hpp"
 #include "log.hpp"
@@ -45,11 +46,36 @@ std::vector<std::string> peer_addrs(const httplib::Request& req) {
     return urls;
 }
 
-// Runs a handler body, turning errors into docs/api.md's JSON errors.
+// The identity of the client certificate the handshake verified, or nullopt when none was presented.
+std::optional<cluster::Caller> caller_of(const httplib::Request& req) {
+    if (req.ssl == nullptr) return std::nullopt;
+    X509* x = SSL_get1_peer_certificate(req.ssl);
+    if (x == nullptr) return std::nullopt;
+    const pki::Certificate cert(x);  // owns the reference
+    return cluster::Caller{cert.common_name(), cert.serial_decimal(), cert.organizations()};
+}
+
+// Where the API verifies client certificates, a request whose certificate's role may not take `action`
+// is answered 403 and logged with the certificate's identity. Without client certificates (a layout
+// that asks for none) there is no identity to judge: docs/api.md, "Roles".
+bool denied(const httplib::Request& req, httplib::Response& res, cluster::Action action, bool enforce) {
+    if (!enforce) return false;
+    const auto caller = caller_of(req);
+    const auto denial = cluster::authorize(caller.value_or(cluster::Caller{"", "(no certificate)", {}}), action,
+                                           req.method + " " + req.path);
+    if (!denial) return false;
+    log(Level::Warn, "denied: " + std::string(denial->what()));
+    reply_error(res, *denial);
+    return true;
+}
+
+// Runs a handler body for callers whose role may take `action`, turning errors into docs/api.md's JSON
+// errors.
 template <typename F>
-httplib::Server::Handler guarded(std::string name, F body) {
-    return [name = std::move(name), body](const httplib::Request& req, httplib::Response& res) {
+httplib::Server::Handler guarded(std::string name, cluster::Action action, bool enforce, F body) {
+    return [name = std::move(name), action, enforce, body](const httplib::Request& req, httplib::Response& res) {
         try {
+            if (denied(req, res, action, enforce)) return;
             body(req, res);
         } catch (const Error& e) {
             log(Level::Warn, name + ": " + e.what());
@@ -114,10 +140,13 @@ void ApiServer::start() {
     server_->set_keep_alive_timeout(1);
 
     const ApiOptions& o = options_;
+    using cluster::Action;
+    // Roles are judged where client certificates are verified; each route below names the action it is.
+    const bool client_certs = tls() && !o.trusted_ca_file.empty();
     serve_readyz(*server_, o.store, o.readyz_budget);
     server_->Get(
         std::string(api::kHealthPath),
-        guarded("GET /health", [&o](const httplib::Request& req, httplib::Response& res) {
+        guarded("GET /health", Action::Read, client_certs, [&o](const httplib::Request& req, httplib::Response& res) {
             auto timeout = o.default_health_timeout;
             if (req.has_param("timeout")) {
                 const std::string t = req.get_param_value("timeout");
@@ -140,61 +169,67 @@ void ApiServer::start() {
             reply(res, health.healthy() ? 200 : 503, body);
         }));
     const std::string members(api::kMembersPath), member = members + "/([^/]+)";
-    server_->Get(members, guarded("GET members", [&o](const httplib::Request&, httplib::Response& res) {
-                     store::EtcdClient client(o.store);
-                     const auto list = client.member_list();
-                     reply(res, 200, api::encode(api::members_answer(list)));
-                 }));
-    server_->Post(members, guarded("POST members", [&o](const httplib::Request& req, httplib::Response& res) {
-                      const auto urls = peer_addrs(req);
-                      // `name` is ours (Sensu's API takes only peer-addrs): for the log. The answer is etcd's, where
-                      // a member that has not started has no name, exactly as sensuctl expects it.
-                      const std::string name = req.has_param("name") ? req.get_param_value("name") : "";
-                      store::EtcdClient client(o.store);
-                      // ?learner=true: an etcd learner, promoted by the leader's backend (promoter.hpp).
-                      const bool learner = req.has_param("learner") && req.get_param_value("learner") == "true";
-                      const auto change = client.member_add(urls, learner);
-                      log(Level::Info, "added member " + store::hex_id(change.member ? change.member->id : 0) +
-                                           (name.empty() ? "" : " (" + name + ")") + " with peer URLs " +
-                                           req.get_param_value("peer-addrs"));
-                      reply(res, 201, api::encode(change));
-                  }));
-    server_->Put(member, guarded("PUT member", [&o](const httplib::Request& req, httplib::Response& res) {
-                     const auto id = store::parse_hex_id(req.matches[1].str(), "member ID");
-                     const auto urls = peer_addrs(req);
-                     store::EtcdClient client(o.store);
-                     const auto change = client.member_update(id, urls);
-                     log(Level::Info, "updated member " + store::hex_id(id));
-                     reply(res, 200, api::encode(change));
-                 }));
-    server_->Delete(member, guarded("DELETE member", [&o](const httplib::Request& req, httplib::Response& res) {
-                        const auto id = store::parse_hex_id(req.matches[1].str(), "member ID");
-                        store::EtcdClient client(o.store);
-                        const auto change = client.member_remove(id);
-                        log(Level::Info, "removed member " + store::hex_id(id));
-                        reply(res, 200, api::encode(change));
-                    }));
-    const bool client_certs = tls() && !o.trusted_ca_file.empty();
+    server_->Get(members, guarded("GET members", Action::Read, client_certs,
+                                  [&o](const httplib::Request&, httplib::Response& res) {
+                                      store::EtcdClient client(o.store);
+                                      const auto list = client.member_list();
+                                      reply(res, 200, api::encode(api::members_answer(list)));
+                                  }));
+    server_->Post(members,
+                  guarded("POST members", Action::ChangeMembers, client_certs,
+                          [&o](const httplib::Request& req, httplib::Response& res) {
+                              const auto urls = peer_addrs(req);
+                              // `name` is ours (Sensu's API takes only peer-addrs): for the log. The answer is etcd's,
+                              // where a member that has not started has no name, exactly as sensuctl expects it.
+                              const std::string name = req.has_param("name") ? req.get_param_value("name") : "";
+                              store::EtcdClient client(o.store);
+                              // ?learner=true: an etcd learner, promoted by the leader's backend (promoter.hpp).
+                              const bool learner = req.has_param("learner") && req.get_param_value("learner") == "true";
+                              const auto change = client.member_add(urls, learner);
+                              log(Level::Info, "added member " + store::hex_id(change.member ? change.member->id : 0) +
+                                                   (name.empty() ? "" : " (" + name + ")") + " with peer URLs " +
+                                                   req.get_param_value("peer-addrs"));
+                              reply(res, 201, api::encode(change));
+                          }));
+    server_->Put(member, guarded("PUT member", Action::ChangeMembers, client_certs,
+                                 [&o](const httplib::Request& req, httplib::Response& res) {
+                                     const auto id = store::parse_hex_id(req.matches[1].str(), "member ID");
+                                     const auto urls = peer_addrs(req);
+                                     store::EtcdClient client(o.store);
+                                     const auto change = client.member_update(id, urls);
+                                     log(Level::Info, "updated member " + store::hex_id(id));
+                                     reply(res, 200, api::encode(change));
+                                 }));
+    server_->Delete(member, guarded("DELETE member", Action::ChangeMembers, client_certs,
+                                    [&o](const httplib::Request& req, httplib::Response& res) {
+                                        const auto id = store::parse_hex_id(req.matches[1].str(), "member ID");
+                                        store::EtcdClient client(o.store);
+                                        const auto change = client.member_remove(id);
+                                        log(Level::Info, "removed member " + store::hex_id(id));
+                                        reply(res, 200, api::encode(change));
+                                    }));
     server_->Get(std::string(api::kSnapshotPath),
-                 guarded("GET snapshot", [&o, client_certs](const httplib::Request&, httplib::Response& res) {
-                     // A snapshot holds every key: only for clients whose certificate the API verified.
-                     if (!client_certs)
-                         return reply(res, 403,
-                                      api::encode(api::error_body(Error(Code::TlsFailed,
-                                                                        "this API does not require client "
-                                                                        "certificates (trusted-ca-file), so it "
-                                                                        "serves no snapshots"))));
-                     serve_snapshot(o.store, res);
-                 }));
+                 guarded("GET snapshot", Action::Snapshot, client_certs,
+                         [&o, client_certs](const httplib::Request&, httplib::Response& res) {
+                             // A snapshot holds every key: only for clients whose certificate the API verified.
+                             if (!client_certs)
+                                 return reply(res, 403,
+                                              api::encode(api::error_body(Error(Code::TlsFailed,
+                                                                                "this API does not require client "
+                                                                                "certificates (trusted-ca-file), so it "
+                                                                                "serves no snapshots"))));
+                             serve_snapshot(o.store, res);
+                         }));
     server_->Post(std::string(api::kEtcdRestartPath),
-                  guarded("POST etcd restart", [&o, client_certs](const httplib::Request&, httplib::Response& res) {
-                      if (!client_certs || !o.restart_etcd)
-                          throw Error(Code::StoreUnavailable,
-                                      !client_certs ? "this API does not require client certificates "
-                                                      "(trusted-ca-file), so it restarts nothing"
-                                                    : "this node runs no etcd of its own (no-embed-etcd)");
-                      reply(res, 200, o.restart_etcd());
-                  }));
+                  guarded("POST etcd restart", Action::RestartEtcd, client_certs,
+                          [&o, client_certs](const httplib::Request&, httplib::Response& res) {
+                              if (!client_certs || !o.restart_etcd)
+                                  throw Error(Code::StoreUnavailable,
+                                              !client_certs ? "this API does not require client certificates "
+                                                              "(trusted-ca-file), so it restarts nothing"
+                                                            : "this node runs no etcd of its own (no-embed-etcd)");
+                              reply(res, 200, o.restart_etcd());
+                          }));
     server_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
         if (res.status == 404 && res.body.empty())
             reply(res, 404,

@@ -274,6 +274,8 @@ Error api_error(const Response& response) {
         if (cli::exit_code_for(Error(code, "")) != cli::kExitFailure) code = Code::HttpError;
         // 401: the backend wants a client certificate (every path but /readyz): an authentication failure, exit 3.
         if (response.status == 401) code = Code::TlsFailed;
+        // 403: the certificate's role may not do this (the message names both roles): exit 3 as well.
+        if (response.status == 403 && body->code == static_cast<int>(Code::Forbidden)) code = Code::Forbidden;
         const std::string name = known == all_codes().end() ? "unknown" : std::string(known->name);
         return Error(
             code, where + body->message + " (" + status + ", error " + std::to_string(body->code) + " " + name + ")");

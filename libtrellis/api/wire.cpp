@@ -36,6 +36,7 @@ struct CodeStatus {
 constexpr std::array kCodeStatuses{
     CodeStatus{Code::InputInvalidValue, 400}, CodeStatus{Code::Usage, 400},     CodeStatus{Code::MemberNotFound, 404},
     CodeStatus{Code::ConnectFailed, 503},     CodeStatus{Code::TlsFailed, 503}, CodeStatus{Code::StoreUnavailable, 503},
+    CodeStatus{Code::Forbidden, 403},
 };
 
 // Typed access to an API document with errors naming the backend and the field path.

@@ -45,7 +45,7 @@ struct ErrorBody {
     std::string message;
 };
 ErrorBody error_body(const Error& error);
-// The HTTP status an error is answered with (docs/api.md): 400, 404, 409, 503, else 500.
+// The HTTP status an error is answered with (docs/api.md): 400, 403, 404, 409, 503, else 500.
 int http_status_for(const Error& error);
 
 Json encode(const MembersAnswer& answer);

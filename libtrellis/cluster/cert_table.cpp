@@ -30,21 +30,21 @@ bool node_client(const Spec& s) {
 constexpr std::array<CertKindInfo, 8> kKinds{{
     {CertKind::ClientCa, "client-ca", std::nullopt, kCaUsages, SanRule::None, CertFolder::Ca, "ca", "",
      "signs the client port's, the API's and every client's certificate; trusted by etcd, the API and clients",
-     client_ca},
+     client_ca, std::nullopt},
     {CertKind::PeerCa, "peer-ca", std::nullopt, kCaUsages, SanRule::None, CertFolder::Ca, "peer-ca", " (peers)",
-     "signs peer certificates only, so a client certificate is refused on the peer port", peer_ca},
+     "signs peer certificates only, so a client certificate is refused on the peer port", peer_ca, std::nullopt},
     {CertKind::NodeServer, "node-server", CertKind::ClientCa, kServeAndDial, SanRule::NodeHosts, CertFolder::Node, "",
-     "", "etcd's client port (etcd-cert-file); with ca: shared also its peer port", client_ca},
+     "", "etcd's client port (etcd-cert-file); with ca: shared also its peer port", client_ca, Role::Node},
     {CertKind::NodePeer, "node-peer", CertKind::PeerCa, kServeAndDial, SanRule::NodeHosts, CertFolder::Node, "-peer",
-     "", "etcd's peer port, both ways (etcd-peer-cert-file)", peer_ca},
+     "", "etcd's peer port, both ways (etcd-peer-cert-file)", peer_ca, Role::Node},
     {CertKind::ApiServer, "api-server", CertKind::ClientCa, kServeOnly, SanRule::NodeHosts, CertFolder::Node, "-api",
-     "", "trellis-backend's HTTPS API (cert-file)", client_tls},
+     "", "trellis-backend's HTTPS API (cert-file)", client_tls, Role::Node},
     {CertKind::NodeClient, "node-client", CertKind::ClientCa, kDialOnly, SanRule::None, CertFolder::Node, "-client", "",
-     "trellis-backend dialing an external etcd (etcd-client-cert-file)", node_client},
+     "trellis-backend dialing an external etcd (etcd-client-cert-file)", node_client, Role::Node},
     {CertKind::Admin, "client", CertKind::ClientCa, kDialOnly, SanRule::None, CertFolder::Client, "", "",
-     "an operator or tool calling etcd and the API (trellisctl --cert-file)", client_tls},
+     "an operator or tool calling etcd and the API (trellisctl --cert-file)", client_tls, std::nullopt},
     {CertKind::Agent, "agent", CertKind::ClientCa, kDialOnly, SanRule::None, CertFolder::Client, "", "",
-     "one of a counted set of agents (clients: {name: N, count: K})", client_tls},
+     "one of a counted set of agents (clients: {name: N, count: K})", client_tls, std::nullopt},
 }};
 
 fs::path folder_of(const CertKindInfo& k, const std::string& owner) {
@@ -72,16 +72,18 @@ fs::path issuer_path(const CertKindInfo& k) {
 CertEntry entry_of(const CertKindInfo& k, const std::string& owner) {
     const fs::path dir = folder_of(k, owner);
     const std::string stem = stem_of(k, owner);
-    return CertEntry{&k, owner, owner, dir / (stem + ".pem"), dir / (stem + "-key.pem"), issuer_path(k), {}};
+    return CertEntry{&k, owner, owner, dir / (stem + ".pem"), dir / (stem + "-key.pem"), issuer_path(k), {}, k.role};
 }
 
-void add_owner_certs(const Spec& spec, CertFolder folder, const std::string& owner, bool agent,
+// A node's certificates, or a client's (`client` set: its kind and role come from it).
+void add_owner_certs(const Spec& spec, CertFolder folder, const std::string& owner, const ClientSpec* client,
                      const std::vector<std::string>& hosts, std::vector<CertEntry>& out) {
     for (const auto& k : kKinds) {
         if (k.folder != folder || !k.wanted(spec)) continue;
-        if (folder == CertFolder::Client && (k.kind == CertKind::Agent) != agent) continue;
+        if (client && (k.kind == CertKind::Agent) != client->agent) continue;
         CertEntry e = entry_of(k, owner);
         if (k.sans == SanRule::NodeHosts) e.hosts = hosts;
+        if (client) e.role = client->role;
         out.push_back(std::move(e));
     }
 }
@@ -117,9 +119,9 @@ std::vector<CertEntry> spec_certificates(const Spec& spec, std::span<const NodeS
         e.cn = spec.ca_subject.cn + std::string(k.cn_suffix);
         out.push_back(std::move(e));
     }
-    for (const auto& n : nodes) add_owner_certs(spec, CertFolder::Node, n.name, false, node_hosts(n), out);
+    for (const auto& n : nodes) add_owner_certs(spec, CertFolder::Node, n.name, nullptr, node_hosts(n), out);
     if (with_clients)
-        for (const auto& c : spec.clients) add_owner_certs(spec, CertFolder::Client, c.name, c.agent, {}, out);
+        for (const auto& c : spec.clients) add_owner_certs(spec, CertFolder::Client, c.name, &c, {}, out);
     return out;
 }
 
@@ -156,6 +158,13 @@ std::vector<CertEntry> find_certificates(const fs::path& dir) {
     }
     std::sort(out.begin(), out.end(), [](const CertEntry& a, const CertEntry& b) { return a.cert < b.cert; });
     return out;
+}
+
+pki::Name leaf_name(const Spec& spec, const CertEntry& entry) {
+    pki::Name n;
+    if (entry.role) n.O = std::string(role_name(*entry.role));
+    n.OU = spec.ca_subject.ou;
+    return n;
 }
 
 std::vector<std::string> node_hosts(const NodeSpec& node) {

@@ -20,7 +20,9 @@
 #include <string_view>
 #include <vector>
 
+#include "cluster/roles.hpp"
 #include "cluster/spec.hpp"
+#include "pki/request.hpp"
 
 namespace trellis::cluster {
 
@@ -43,6 +45,9 @@ struct CertKindInfo {
     std::string_view used_by;    // who presents or trusts it, for humans
     // Does a spec of this layout need the kind at all? (client TLS, peer TLS, a CA of the peers' own, ...)
     bool (*wanted)(const Spec&);
+    // The role its subject's O carries (roles.hpp): node for a node's certificates; nullopt for a CA
+    // and for client certificates, whose role the spec's client gives.
+    std::optional<Role> role;
     bool is_ca() const { return !issuer; }
     bool server_auth() const;  // lists "server auth"
 };
@@ -62,11 +67,16 @@ struct CertEntry {
     std::filesystem::path cert, key;    // relative to DIR
     std::filesystem::path issuer_cert;  // relative to DIR ("ca/ca.pem"); empty for a CA
     std::vector<std::string> hosts;     // SANs (empty for client certificates and CAs)
+    std::optional<Role> role;           // its subject's O; nullopt for a CA (and for find_certificates' clients)
 };
 
 // A certificate's name for humans and for `renew --name`: its file name without ".pem" ("backend-1-peer",
 // "admin", "ca"), unique within a DIR.
 std::string cert_name(const CertEntry& entry);
+
+// The subject of a leaf besides its CN -- the one place that decides it: O is the entry's role and nothing
+// else (an O of the spec could name a role by accident), OU the spec's CA subject's ou.
+pki::Name leaf_name(const Spec& spec, const CertEntry& entry);
 
 // A CA certificate copied into a folder that trusts it (DIR/<node>/ca.pem, DIR/clients/admin/ca.pem).
 struct CaCopy {
@@ -82,8 +92,8 @@ std::vector<CertEntry> spec_certificates(const Spec& spec);
 std::vector<CaCopy> ca_copies(const Spec& spec, std::span<const NodeSpec> nodes, bool with_clients);
 
 // Every certificate under a provisioned DIR, recognised by the table's folders and file names (no spec
-// needed). Clients cannot be told from agents by their files and are reported as Admin; hosts and cn
-// are left empty (read them from the certificate). Sorted by path; a missing DIR lists nothing.
+// needed). Clients cannot be told from agents by their files and are reported as Admin; hosts, cn and a
+// client's role are left empty (read them from the certificate). Sorted by path; a missing DIR lists nothing.
 std::vector<CertEntry> find_certificates(const std::filesystem::path& dir);
 
 // The SANs a node's certificates carry: its address, extra names, its name, 127.0.0.1 and ::1

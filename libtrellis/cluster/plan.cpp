@@ -59,6 +59,18 @@ std::string expiry_reason(const pki::Certificate& cert, const Spec& spec, pki::C
            hours_text(spec.renew_before);
 }
 
+// A leaf whose subject O is not its role (one from before roles, or a client whose role the spec changed)
+// is reissued: the API authorizes by that O.
+std::string role_change(const pki::Certificate& cert, const Spec& spec, const CertEntry& e) {
+    const std::string want = leaf_name(spec, e).O;
+    const std::vector<std::string> have = cert.organizations();
+    if (have.size() == 1 && have.front() == want) return "";
+    std::string text;
+    for (const auto& o : have) text += (text.empty() ? "O=" : ",O=") + o;
+    return "role differs (subject " + (text.empty() ? std::string("has no O") : text) +
+           ", the spec's role is O=" + want + ")";
+}
+
 // Why an existing leaf must be reissued, or "" when it still fits the spec.
 std::string reissue_reason(const CertEntry& e, const FileState& cert_file, const FileState& key_file,
                            const pki::Signer& ca, const Spec& spec, pki::Clock::time_point now) {
@@ -75,6 +87,7 @@ std::string reissue_reason(const CertEntry& e, const FileState& cert_file, const
     if (X509_check_issued(ca_x, cert->get()) != X509_V_OK || X509_verify(cert->get(), X509_get0_pubkey(ca_x)) != 1)
         return "not signed by the current CA";
     if (cert->common_name() != e.cn) return "common name differs";
+    if (auto why = role_change(*cert, spec, e); !why.empty()) return why;
     const pki::KeyRequest k = key->describe();
     if (k.algo != spec.leaf_key.algo || k.size != spec.leaf_key.size)
         return "key is " + describe_key(k) + ", spec asks for " + describe_key(spec.leaf_key);

@@ -59,9 +59,7 @@ pki::CertificateRequest leaf_request(const Spec& spec, const CertEntry& e) {
     r.cn = e.cn;
     r.hosts = e.hosts;
     r.key = spec.leaf_key;
-    pki::Name n;
-    n.O = spec.ca_subject.o;
-    n.OU = spec.ca_subject.ou;
+    const pki::Name n = leaf_name(spec, e);
     if (!n.O.empty() || !n.OU.empty()) r.names.push_back(n);
     return r;
 }

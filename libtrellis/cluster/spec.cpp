@@ -140,6 +140,20 @@ std::optional<int> integer(const YAML::Node& n, const std::string& field, Proble
     return v;
 }
 
+// A client's role: admin, reader or agent (roles.hpp); absent, admin for a named client and agent for a
+// counted set. nullopt after reporting a bad one.
+std::optional<Role> client_role(const YAML::Node& n, const std::string& field, bool counted, Problems& p) {
+    if (!present(n)) return counted ? Role::Agent : Role::Admin;
+    const auto s = scalar(n, field, p);
+    if (!s) return std::nullopt;
+    const auto role = find_role(*s);
+    if (role && role_info(*role).for_clients) return role;
+    p.error(n, field,
+            "\"" + excerpt(*s) + "\" is not a client role: expected " + client_role_names() +
+                (role ? " (node is for the nodes' own certificates, which provision issues)" : ""));
+    return std::nullopt;
+}
+
 std::vector<std::string> strings(const YAML::Node& n, const std::string& field, Problems& p) {
     std::vector<std::string> out;
     if (!present(n)) return out;
@@ -489,13 +503,14 @@ void read_nodes(Map& top, const YAML::Node& root, Problems& p, Spec& spec) {
 void read_client(const YAML::Node& c, const std::string& field, Problems& p, Spec& spec, std::set<std::string>& seen) {
     Map m(c, field, p);
     if (!m.ok()) {
-        p.error(c, field, "expected {name: N} or {name: N, count: K}");
+        p.error(c, field, "expected {name: N, role: R} or {name: N, count: K, role: R}");
         return;
     }
     const YAML::Node name = m.take("name");
     const YAML::Node count_node = m.take("count");
     const auto base = scalar(name, field + ".name", p);
     const auto count = integer(count_node, field + ".count", p, 1, kMaxClientCount);
+    const auto role = client_role(m.take("role"), field + ".role", present(count_node), p);
     m.finish();
     if (!base) {
         if (!present(name)) p.error(c, field + ".name", "missing");
@@ -512,7 +527,7 @@ void read_client(const YAML::Node& c, const std::string& field, Problems& p, Spe
             p.error(name, field + ".name", "client \"" + n + "\" is listed twice");
             break;
         }
-        spec.clients.push_back({n, c.Mark().line + 1, present(count_node)});
+        spec.clients.push_back({n, c.Mark().line + 1, present(count_node), role.value_or(Role::Admin)});
     }
 }
 

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cluster/roles.hpp"
 #include "core/error.hpp"
 #include "pki/key.hpp"
 #include "pki/policy.hpp"
@@ -51,6 +52,10 @@ struct ClientSpec {
     std::string name;  // becomes the certificate's CN and DIR/clients/<name>/
     int line = 0;
     bool agent = false;  // one of a counted set ({name: N, count: K})
+    // Its certificate's O and what it may do on the API (roles.hpp). Default: admin for a named client
+    // (every client could do everything before roles, and the guide's admin stays admin), agent for a
+    // counted set.
+    Role role = Role::Admin;
 };
 
 struct Subject {

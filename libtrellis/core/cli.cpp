@@ -22,6 +22,7 @@ int exit_code_for(const Error& e) {
             return kExitUsage;
         case Code::ConnectFailed:
         case Code::TlsFailed:
+        case Code::Forbidden:  // the certificate is not allowed: a credentials problem like a refused handshake
             return kExitConnection;
         case Code::MemberRemoved:
             return kExitRemoved;

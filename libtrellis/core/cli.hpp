@@ -19,7 +19,7 @@ namespace trellis::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;     // the work failed (bad input, cluster error, findings)
 inline constexpr int kExitUsage = 2;       // the command line itself is wrong
-inline constexpr int kExitConnection = 3;  // could not reach or authenticate to a server
+inline constexpr int kExitConnection = 3;  // could not reach, authenticate to or be authorized by a server
 inline constexpr int kExitRemoved = 4;     // trellis-backend: this member was removed from the cluster
 inline constexpr int kExitPending = 5;     // cluster-config --check/--diff: changes are pending (none: 0)
 inline constexpr int kExitRenewalDue = 6;  // check-expiration: a certificate is inside the window or expired

@@ -68,6 +68,7 @@ constexpr auto kNames = std::to_array<CodeInfo>({
     {Code::ConnectFailed, "ConnectFailed"},
     {Code::TlsFailed, "TlsFailed"},
     {Code::HttpError, "HttpError"},
+    {Code::Forbidden, "Forbidden"},
     {Code::Internal, "Internal"},
 });
 

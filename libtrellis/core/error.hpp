@@ -80,6 +80,7 @@ enum class Code : int {
     ConnectFailed = 16001,
     TlsFailed = 16002,
     HttpError = 16003,
+    Forbidden = 16004,  // authenticated, but the certificate's role may not do this (HTTP 403)
     // 99xxx internal
     Internal = 99001,
 };

@@ -78,14 +78,27 @@ std::string Certificate::der() const {
     return take_buffer(buf, len);
 }
 
-std::string Certificate::common_name() const {
-    const X509_NAME* name = X509_get_subject_name(cert_.get());
-    const int i = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
-    if (i < 0) return {};
+namespace {
+std::string entry_text(const X509_NAME* name, int i) {
     const ASN1_STRING* s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i));
     unsigned char* utf8 = nullptr;
     const int len = ASN1_STRING_to_UTF8(&utf8, s);
     return take_buffer(utf8, len);
+}
+}  // namespace
+
+std::string Certificate::common_name() const {
+    const X509_NAME* name = X509_get_subject_name(cert_.get());
+    const int i = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+    return i < 0 ? std::string() : entry_text(name, i);
+}
+
+std::vector<std::string> Certificate::organizations() const {
+    const X509_NAME* name = X509_get_subject_name(cert_.get());
+    std::vector<std::string> out;
+    for (int i = -1; (i = X509_NAME_get_index_by_NID(name, NID_organizationName, i)) >= 0;)
+        out.push_back(entry_text(name, i));
+    return out;
 }
 
 namespace {

@@ -30,6 +30,7 @@ class Certificate {
     X509* get() const { return cert_.get(); }
 
     std::string common_name() const;
+    std::vector<std::string> organizations() const;  // every O of the subject, in order (Trellis's role)
     // Subject and issuer as one line, RFC 2253 order and escaping: "CN=backend-1,O=Trellis".
     std::string subject_text() const;
     std::string issuer_text() const;
