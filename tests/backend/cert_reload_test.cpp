@@ -66,8 +66,8 @@ struct ReloadNode {
     TestCa ca = make_test_ca(ca_dir.path(), "ca");
     TestPair node = issue_test_cert(ca, dir.path(), "node", {kIp, "127.0.0.1"}, "serverAuth,clientAuth");
     TestPair api = issue_test_cert(ca, dir.path(), "api", {kIp, "127.0.0.1"}, "serverAuth");
-    TestPair admin = issue_test_cert(ca, ca_dir.path(), "admin", {}, "clientAuth");
-    TestPair admin2 = issue_test_cert(ca, ca_dir.path(), "admin2", {}, "clientAuth");
+    TestPair admin = issue_test_cert(ca, ca_dir.path(), "admin", {}, "clientAuth", "admin");
+    TestPair admin2 = issue_test_cert(ca, ca_dir.path(), "admin2", {}, "clientAuth", "admin");
     fs::path crl = dir / "ca.crl";
 
     fs::path write_config() {

@@ -296,7 +296,9 @@ TEST(Supervision, WhenEtcdDiesTheBackendReportsItsLastLinesAndExitsNonZero) {
     const auto config = node.write();
     ChildProcess b({backend(), "start", "--config", config.string(), "--log-level", "info"}, node.dir / "backend.log");
     std::vector<pid_t> etcd;
-    httplib::Client api("https://127.0.0.24:24000", node.cert.cert.string(), node.cert.key.string());
+    // The node's own certificate has no role: the API's reads need a reader or admin.
+    const auto admin = issue_test_cert(node.ca, node.ca_dir.path(), "admin", {}, "clientAuth", "admin");
+    httplib::Client api("https://127.0.0.24:24000", admin.cert.string(), admin.key.string());
     api.set_ca_cert_path(node.ca.cert.string());
     api.enable_server_certificate_verification(true);
     api.set_connection_timeout(1, 0);

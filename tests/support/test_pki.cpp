@@ -35,7 +35,7 @@ TestCa make_test_ca(const fs::path& dir, const std::string& name) {
 }
 
 TestPair issue_test_cert(const TestCa& ca, const fs::path& dir, const std::string& name,
-                         const std::vector<std::string>& ips, const std::string& eku) {
+                         const std::vector<std::string>& ips, const std::string& eku, const std::string& organization) {
     TestPair pair{dir / (name + ".pem"), dir / (name + "-key.pem")};
     const fs::path csr = dir / (name + ".csr");
     const fs::path ext = dir / (name + ".ext");
@@ -45,7 +45,8 @@ TestPair issue_test_cert(const TestCa& ca, const fs::path& dir, const std::strin
          "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
          "extendedKeyUsage=" +
              eku + "\n" + (san.empty() ? "" : "subjectAltName=" + san + "\n"));
-    openssl({"req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=" + name,
+    const std::string subject = "/CN=" + name + (organization.empty() ? "" : "/O=" + organization);
+    openssl({"req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", subject,
              "-keyout", pair.key.string(), "-out", csr.string()});
     openssl({"x509", "-req", "-sha256", "-days", "365", "-in", csr.string(), "-CA", ca.cert.string(), "-CAkey",
              ca.key.string(), "-set_serial", std::to_string(std::hash<std::string>{}(name + dir.string()) >> 2),

@@ -23,9 +23,11 @@ struct TestPair {
 TestCa make_test_ca(const std::filesystem::path& dir, const std::string& name);
 
 // A leaf signed by `ca`: "<name>.pem"/"<name>-key.pem" in `dir`, with IP SANs `ips`
-// and extendedKeyUsage `eku` ("serverAuth,clientAuth", "clientAuth", "serverAuth").
+// and extendedKeyUsage `eku` ("serverAuth,clientAuth", "clientAuth", "serverAuth"); subject CN=name, plus
+// O=organization when given (the role the backend API authorizes by: "admin").
 TestPair issue_test_cert(const TestCa& ca, const std::filesystem::path& dir, const std::string& name,
-                         const std::vector<std::string>& ips, const std::string& eku);
+                         const std::vector<std::string>& ips, const std::string& eku,
+                         const std::string& organization = "");
 
 // Like issue_test_cert, but valid only from `not_before` ("20300101000000Z") for a year: a certificate that
 // is not valid yet (openssl 3.0's x509 cannot set the start date, so this goes through `openssl ca`).

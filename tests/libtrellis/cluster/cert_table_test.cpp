@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "cluster/provision.hpp"
@@ -73,6 +74,36 @@ TEST(CertTable, FullLayoutWithSeparateCas) {
     for (const auto& c : ca_copies(s, s.nodes, true)) copies.push_back(c.path.string());
     EXPECT_THAT(copies, ElementsAre("a/ca.pem", "a/peer-ca.pem", "b/ca.pem", "b/peer-ca.pem", "clients/admin/ca.pem",
                                     "clients/agent-1/ca.pem", "clients/agent-2/ca.pem"));
+}
+
+TEST(CertTable, EveryLeafCarriesItsRoleAsItsOnlyOrganization) {
+    Spec s = spec_of(spec_text("full", "separate", "external") + "  - {name: monitor, role: reader}\n");
+    s.ca_subject.o = "Example";  // the CA's O is not copied into leaves: it could name a role by accident
+    s.ca_subject.ou = "Ops";
+    std::map<std::string, std::string> o_of;
+    for (const auto& e : spec_certificates(s)) {
+        if (e.kind->is_ca()) {
+            EXPECT_FALSE(e.role) << e.cert;
+            continue;
+        }
+        ASSERT_TRUE(e.role) << e.cert;
+        const pki::Name n = leaf_name(s, e);
+        EXPECT_EQ(n.OU, "Ops");
+        o_of[e.cert.string()] = n.O;
+    }
+    const std::map<std::string, std::string> want{{"a/a.pem", "node"},
+                                                  {"a/a-peer.pem", "node"},
+                                                  {"a/a-api.pem", "node"},
+                                                  {"a/a-client.pem", "node"},
+                                                  {"b/b.pem", "node"},
+                                                  {"b/b-peer.pem", "node"},
+                                                  {"b/b-api.pem", "node"},
+                                                  {"b/b-client.pem", "node"},
+                                                  {"clients/admin/admin.pem", "admin"},
+                                                  {"clients/agent-1/agent-1.pem", "agent"},
+                                                  {"clients/agent-2/agent-2.pem", "agent"},
+                                                  {"clients/monitor/monitor.pem", "reader"}};
+    EXPECT_EQ(o_of, want);
 }
 
 TEST(CertTable, LayoutsDecideWhichKindsExist) {

@@ -85,6 +85,15 @@ TEST_F(PlanTest, ANewSanReissuesThatNodesServingCertificatesOnly) {
     EXPECT_EQ(file(plan, "b/b-api.pem").reason, "SANs changed: +b.test");
 }
 
+TEST_F(PlanTest, AClientWhoseRoleChangesIsReissuedAloneWithTheReason) {
+    std::string text = kThree;
+    text.replace(text.find("- name: admin"), 13, "- {name: admin, role: reader}");
+    const Plan plan = make_plan(spec_of(text), dir_, {});
+    EXPECT_EQ(changed(plan), (std::set<std::string>{"clients/admin/admin.pem", "clients/admin/admin-key.pem"}));
+    EXPECT_EQ(file(plan, "clients/admin/admin.pem").reason,
+              "role differs (subject O=admin, the spec's role is O=reader)");
+}
+
 TEST_F(PlanTest, AHandEditedFileIsAConflictUntilForced) {
     dir_.files["a/backend.yml"].content += "# tuned by hand\n";
     Plan plan = make_plan(spec_, dir_, {});

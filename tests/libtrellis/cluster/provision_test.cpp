@@ -63,6 +63,11 @@ TEST(Provision, CertificatesHaveTheRightShape) {
 
     const auto admin = cert_at(tmp / "clients/admin/admin.pem");
     EXPECT_EQ(admin.common_name(), "admin");
+    // Roles (the API authorizes by them): O is the role, nothing else.
+    EXPECT_EQ(admin.organizations(), std::vector<std::string>{"admin"});
+    EXPECT_EQ(server.organizations(), std::vector<std::string>{"node"});
+    EXPECT_EQ(peer.organizations(), std::vector<std::string>{"node"});
+    EXPECT_EQ(cert_at(tmp / "a/a-api.pem").organizations(), std::vector<std::string>{"node"});
     EXPECT_FALSE(admin.has_ext_key_usage(NID_server_auth));
     EXPECT_TRUE(admin.has_ext_key_usage(NID_client_auth));
     EXPECT_TRUE(verifies(admin, ca, pki::Purpose::ClientAuth));

@@ -119,6 +119,12 @@ TEST(Spec, ValuesAreChecked) {
          "clients[1].name: client \"admin\" is listed twice"},
         {"cluster: {name: c}\n" + nodes + "clients:\n  - {name: agent, count: 0}\n",
          "clients[0].count: expected a whole number"},
+        {"cluster: {name: c}\n" + nodes + "clients:\n  - {name: ops, role: root}\n",
+         "spec.yml:5: clients[0].role: \"root\" is not a client role: expected admin, reader or agent"},
+        {"cluster: {name: c}\n" + nodes + "clients:\n  - {name: ops, role: node}\n",
+         "clients[0].role: \"node\" is not a client role: expected admin, reader or agent (node is for the"},
+        {"cluster: {name: c}\n" + nodes + "clients:\n  - {name: ops, role: [admin]}\n",
+         "clients[0].role: expected a single value"},
         // Issue 9: subject values X.509 cannot hold are the spec's error, with line and field.
         {"cluster: {name: c}\npki: {ca: {subject: {cn: CA, c: USA}}}\n" + nodes,
          "pki.ca.subject.c: \"USA\" cannot be a subject C"},
@@ -134,6 +140,20 @@ TEST(Spec, ValuesAreChecked) {
         EXPECT_THAT(r.errors.front(), HasSubstr(c.expect)) << c.yaml;
         EXPECT_FALSE(r.spec) << c.yaml;
     }
+}
+
+TEST(Spec, ClientsDefaultToAdminAndCountedSetsToAgentUnlessARoleIsGiven) {
+    const auto r = parse(
+        "cluster: {name: c}\nnodes:\n  - {name: a, address: 10.1.0.1}\nclients:\n  - name: admin\n"
+        "  - {name: monitor, role: reader}\n  - {name: agent, count: 2}\n  - {name: probe, count: 1, role: reader}\n"
+        "  - {name: bot, role: agent}\n");
+    ASSERT_TRUE(r.spec) << (r.errors.empty() ? "" : r.errors.front());
+    std::vector<std::pair<std::string, Role>> got;
+    for (const auto& c : r.spec->clients) got.emplace_back(c.name, c.role);
+    const std::vector<std::pair<std::string, Role>> want{{"admin", Role::Admin},    {"monitor", Role::Reader},
+                                                         {"agent-1", Role::Agent},  {"agent-2", Role::Agent},
+                                                         {"probe-1", Role::Reader}, {"bot", Role::Agent}};
+    EXPECT_EQ(got, want);
 }
 
 TEST(Spec, ClientCountExpandsToNumberedClients) {
