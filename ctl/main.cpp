@@ -124,7 +124,8 @@ int run(int argc, char** argv) {
                   "trellisctl --url https://127.0.0.11:8080,https://127.0.0.12:8080 cluster member-list",
                   "trellisctl configure --url https://127.0.0.11:8080 --trusted-ca-file out/clients/admin/ca.pem \\",
                   "    --cert-file out/clients/admin/admin.pem --key-file out/clients/admin/admin-key.pem", "",
-                  "Exit codes: 0 ok, 1 cluster error or unhealthy, 2 usage, 3 cannot connect or TLS refused.",
+                  "Exit codes: 0 ok, 1 cluster error or unhealthy, 2 usage, 3 cannot connect, TLS refused or not "
+                  "allowed (HTTP 401, 403).",
                   "Errors: trellisctl: error: MESSAGE (code N) on stderr; with --format json, one",
                   "{\"code\":N,\"message\":\"...\"} line on stdout (docs/exit-codes.md).",
                   "Connection settings: flag > TRELLISCTL_* environment > ~/.config/trellis/cli.yml > default."}));
