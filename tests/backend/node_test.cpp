@@ -343,7 +343,9 @@ TEST(Supervision, TellsSystemdItIsReadyOnceTheApiListensAndWhenItStops) {
                    {"NOTIFY_SOCKET=" + socket_path.string()});
     const std::string ready = receive(60);
     EXPECT_EQ(ready, "READY=1\nSTATUS=serving the API on 127.0.0.28:24000") << b.log();
-    httplib::Client api("https://127.0.0.28:24000", node.cert.cert.string(), node.cert.key.string());
+    // The node's own certificate has no role: the API's reads need a reader or admin.
+    const auto admin = issue_test_cert(node.ca, node.ca_dir.path(), "admin", {}, "clientAuth", "admin");
+    httplib::Client api("https://127.0.0.28:24000", admin.cert.string(), admin.key.string());
     api.set_ca_cert_path(node.ca.cert.string());
     api.enable_server_certificate_verification(true);
     const auto health = api.Get("/health");
