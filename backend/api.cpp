@@ -59,6 +59,13 @@ std::optional<cluster::Caller> caller_of(const httplib::Request& req) {
     return cluster::Caller{cert.common_name(), cert.serial_decimal(), cert.organizations()};
 }
 
+// Who asked for a change, for the log line that records it: " by CN=admin (serial 4660)".
+std::string asked_by(const httplib::Request& req) {
+    const auto caller = caller_of(req);
+    if (!caller) return " by a client without a certificate";
+    return " by CN=" + excerpt(caller->cn) + " (serial " + caller->serial + ")";
+}
+
 // Where the API verifies client certificates, a request whose certificate's role may not take `action`
 // is answered 403 and logged with the certificate's identity. Without client certificates (a layout
 // that asks for none) there is no identity to judge: docs/api.md, "Roles".
@@ -238,7 +245,8 @@ void ApiServer::start() {
                               const auto change = client.member_add(urls, learner);
                               log(Level::Info, "added member " + store::hex_id(change.member ? change.member->id : 0) +
                                                    (name.empty() ? "" : " (" + name + ")") + " with peer URLs " +
-                                                   req.get_param_value("peer-addrs"));
+                                                   req.get_param_value("peer-addrs") +
+                                                   (learner ? " as a learner" : "") + asked_by(req));
                               reply(res, 201, api::encode(change));
                           }));
     server_->Put(member, guarded("PUT member", Action::ChangeMembers, client_certs,
@@ -247,7 +255,8 @@ void ApiServer::start() {
                                      const auto urls = peer_addrs(req);
                                      store::EtcdClient client(o.store);
                                      const auto change = client.member_update(id, urls);
-                                     log(Level::Info, "updated member " + store::hex_id(id));
+                                     log(Level::Info, "updated member " + store::hex_id(id) + " to peer URLs " +
+                                                          req.get_param_value("peer-addrs") + asked_by(req));
                                      reply(res, 200, api::encode(change));
                                  }));
     server_->Delete(member, guarded("DELETE member", Action::ChangeMembers, client_certs,
@@ -255,7 +264,7 @@ void ApiServer::start() {
                                         const auto id = store::parse_hex_id(req.matches[1].str(), "member ID");
                                         store::EtcdClient client(o.store);
                                         const auto change = client.member_remove(id);
-                                        log(Level::Info, "removed member " + store::hex_id(id));
+                                        log(Level::Info, "removed member " + store::hex_id(id) + asked_by(req));
                                         reply(res, 200, api::encode(change));
                                     }));
     server_->Get(std::string(api::kSnapshotPath),
@@ -272,12 +281,13 @@ void ApiServer::start() {
                          }));
     server_->Post(std::string(api::kEtcdRestartPath),
                   guarded("POST etcd restart", Action::RestartEtcd, client_certs,
-                          [&o, client_certs](const httplib::Request&, httplib::Response& res) {
+                          [&o, client_certs](const httplib::Request& req, httplib::Response& res) {
                               if (!client_certs || !o.restart_etcd)
                                   throw Error(Code::StoreUnavailable,
                                               !client_certs ? "this API does not require client certificates "
                                                               "(trusted-ca-file), so it restarts nothing"
                                                             : "this node runs no etcd of its own (no-embed-etcd)");
+                              log(Level::Info, "restarting etcd for a rollout, asked" + asked_by(req));
                               reply(res, 200, o.restart_etcd());
                           }));
     server_->Get(std::string(api::kMetricsPath), guarded("GET /metrics", Action::Read, client_certs,

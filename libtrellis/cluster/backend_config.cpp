@@ -24,7 +24,10 @@ using enum KeyType;
 constexpr auto kKeys = std::to_array<BackendKey>({
     {Key::StateDir, "state-dir", "", Path, "/var/lib/trellis",
      "directory of the backend's state; the embedded etcd keeps its data in <state-dir>/etcd (etcd --data-dir)"},
-    {Key::LogLevel, "log-level", "", String, "warn", "backend log level: debug, info, warn or error"},
+    {Key::LogLevel, "log-level", "", String, "info",
+     "backend log level: debug, info (start-up facts, membership and leader changes), warn or error"},
+    {Key::LogFormat, "log-format", "", String, "text",
+     "text (one line per event) or json (one object per line; etcd's own JSON lines passed through)"},
     {Key::ApiListenAddress, "api-listen-address", "", HostPort, "[::]:8080",
      "host:port the backend's HTTPS API listens on"},
     {Key::ApiUrl, "api-url", "", ApiUrl, "",

@@ -41,6 +41,7 @@ bool is_list(KeyType type);
 enum class Key : std::uint8_t {
     StateDir,
     LogLevel,
+    LogFormat,
     ApiListenAddress,
     ApiUrl,
     CertFile,
