@@ -420,11 +420,13 @@ Pass the --paths you provisioned with. An unknown --name is error 1106 (CertUnkn
 Running nodes take the new files with no restart: copy DIR/<node>/ to each node (docs/day2.md),
 then `trellisctl cluster certs` shows the new serials on every port.)");
 
-    CLI::App* revoke = app.add_subcommand("revoke", "revoke leaf certificates: their CA's CRL lists them, then "
-                                                    "they are re-issued with a new key");
+    CLI::App* revoke = app.add_subcommand("revoke",
+                                          "revoke leaf certificates: their CA's CRL lists them, then "
+                                          "they are re-issued with a new key");
     common(revoke, true);
-    revoke->add_option("NAME", o.revoke_names,
-                       "a leaf to revoke, as check-expiration names it (admin, agent-1, backend-1-peer, ...)")
+    revoke
+        ->add_option("NAME", o.revoke_names,
+                     "a leaf to revoke, as check-expiration names it (admin, agent-1, backend-1-peer, ...)")
         ->required();
     revoke->add_option("--threads", o.threads, "key generation threads (default: one per core)");
     revoke->footer(R"(

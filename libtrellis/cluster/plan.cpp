@@ -125,7 +125,9 @@ std::optional<pki::Signer> plan_ca(const CertEntry& e, const DirSnapshot& dir, c
                                                                   " exists; restore it or pass --force-new-ca"));
     if (!o.only_node.empty() || o.renew || o.revoke)
         throw Error(Code::FileReadFailed,
-                    located(e.cert.string(), std::string(o.revoke ? "revoke" : o.renew ? "renew" : "add-node") +
+                    located(e.cert.string(), std::string(o.revoke  ? "revoke"
+                                                         : o.renew ? "renew"
+                                                                   : "add-node") +
                                                  " needs the cluster's CA; run `cluster-config provision` first"));
     planned.reason = cert ? "--force-new-ca" : "new CA";
     return std::nullopt;

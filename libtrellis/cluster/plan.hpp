@@ -81,10 +81,10 @@ struct PlannedFile {
 
 // A CA's CRL (DIR/ca/<ca>-crl.pem, copied next to every node's copy of the CA): kept, or signed by apply.
 struct PlannedCrl {
-    size_t ca;                          // in Plan::certs
-    std::filesystem::path path;         // relative to DIR
-    std::vector<std::string> serials;   // what it revokes (decimal)
-    std::string reason;                 // why it is (re)signed; empty: the existing one is kept
+    size_t ca;                         // in Plan::certs
+    std::filesystem::path path;        // relative to DIR
+    std::vector<std::string> serials;  // what it revokes (decimal)
+    std::string reason;                // why it is (re)signed; empty: the existing one is kept
 };
 
 struct Plan {

@@ -263,7 +263,7 @@ Produced produce(const Plan& plan, const Spec& spec, const ProvisionOptions& opt
     const std::vector<std::string> crls = sign_crls(spec, plan, made);
     out.manifest = plan.written;
     for (const auto& f : plan.files) {
-        const std::string& content = f.crl    ? crls[*f.crl]
+        const std::string& content = f.crl     ? crls[*f.crl]
                                      : !f.cert ? f.content
                                      : f.key   ? made.pems[*f.cert].key
                                                : made.pems[*f.cert].cert;
@@ -286,7 +286,8 @@ ProvisionResult apply(const Plan& plan, const Spec& spec, const fs::path& out, c
         set.add(out / path, std::move(state.content), state.mode);
         ca_files |= *path.begin() == "ca";
     }
-    if (produced.manifest != plan.written || plan.renew_before != spec.renew_before || plan.revoked != plan.revoked_read) {
+    if (produced.manifest != plan.written || plan.renew_before != spec.renew_before ||
+        plan.revoked != plan.revoked_read) {
         nlohmann::json files = nlohmann::json::object();
         for (const auto& [path, hash] : produced.manifest) files[path.string()] = hash;
         nlohmann::json manifest{{"files", files}, {kManifestRenewBefore, format_go_duration(spec.renew_before)}};

@@ -34,7 +34,8 @@ std::string crl_reason(const PlannedCert& ca, const PlannedCrl& crl, const std::
     }
     if (!info.signed_by_issuer) return "not signed by the current CA";
     if (info.serials != crl.serials)
-        return added.empty() ? "its serials differ from the record in " + std::string(kManifestFile) : "revokes " + added;
+        return added.empty() ? "its serials differ from the record in " + std::string(kManifestFile)
+                             : "revokes " + added;
     if (info.next_update <= now) return "past its next update (" + utc_text(info.next_update) + ")";
     if (info.next_update - now < spec.renew_before)
         return "next update " + utc_text(info.next_update) + " is within renew-before " +

@@ -243,8 +243,9 @@ CrlInfo read_crl(std::string_view data, std::string_view source, const Certifica
     }
     std::sort(info.serials.begin(), info.serials.end());
     if (issuer != nullptr)
-        info.signed_by_issuer = X509_CRL_verify(crl.get(), X509_get0_pubkey(issuer->get())) == 1 &&
-                                X509_NAME_cmp(X509_CRL_get_issuer(crl.get()), X509_get_subject_name(issuer->get())) == 0;
+        info.signed_by_issuer =
+            X509_CRL_verify(crl.get(), X509_get0_pubkey(issuer->get())) == 1 &&
+            X509_NAME_cmp(X509_CRL_get_issuer(crl.get()), X509_get_subject_name(issuer->get())) == 0;
     ERR_clear_error();
     return info;
 }
