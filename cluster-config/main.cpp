@@ -43,9 +43,10 @@ Examples:
   cluster-config restore examples/loopback-3.yml --out cluster --snapshot backup.db --state-root restored
   cluster-config check-expiration cluster --within 2160h
   cluster-config renew examples/loopback-3.yml --out cluster --name backend-1-api
+  cluster-config revoke examples/loopback-3.yml --out cluster admin
 
 The spec format is in docs/cluster-spec.md, the commands in docs/cluster-config.md,
-lint's findings in docs/lint.md, renewal in docs/day2.md. Errors: cluster-config: error: MESSAGE (code N) on
+lint's findings in docs/lint.md, renewal and revocation in docs/day2.md. Errors: cluster-config: error: MESSAGE (code N) on
 stderr, or {"code":N,"message":"..."} on stdout with --json or --format json.
 Exit codes: 0 ok (lint: clean; --check: nothing to change), 1 failure or lint findings,
 2 bad command line, 5 --check/--diff: changes are pending, 6 check-expiration: a

@@ -1,7 +1,7 @@
 // Issue 10 item 4's proof of revocation, through the built tools, on this test's own loopback addresses
 // (127.0.0.191-193, standard ports): a live 3-node cluster provisioned by cluster-config, a writer with a
 // certificate that stays valid through all three client endpoints the whole time, then `cluster-config
-// revoke` of an admin client, an agent and a node's peer certificate. With no restart, the next
+// revoke` of an admin client, an agent, and a node's peer and client-port certificates. With no restart, the next
 // connection with each revoked certificate is refused on etcd's client port (2379), its peer port (2380)
 // and the API (8080); the re-issued ones, and a certificate nobody revoked, keep working.
 #include <gtest/gtest.h>
@@ -127,8 +127,9 @@ TEST_F(Revoke, RevokedAdminAgentAndPeerCertificatesAreRefusedOnEveryPortWithNoRe
     const Creds admin = client("admin", leaked), agent = client("agent-1", leaked), ops = client("ops");
     const fs::path v1 = cluster_->out() / "v1";
     const Creds peer = keep_copy({v1 / "v1-peer.pem", v1 / "v1-peer-key.pem", v1 / "peer-ca.pem"}, leaked / "v1");
+    const Creds node = keep_copy({v1 / "v1.pem", v1 / "v1-key.pem", v1 / "ca.pem"}, leaked / "v1-client-port");
     // Before: every one of them is accepted on its ports (any HTTP status; 0 would be a refused connection).
-    for (const auto* c : {&admin, &agent, &ops}) {
+    for (const auto* c : {&admin, &agent, &ops, &node}) {
         EXPECT_GT(probe(kClient, *c, "/version"), 0) << c->cert;
         EXPECT_GT(probe(kApi, *c, "/health"), 0) << c->cert;
     }
@@ -142,15 +143,16 @@ TEST_F(Revoke, RevokedAdminAgentAndPeerCertificatesAreRefusedOnEveryPortWithNoRe
     writer.start();
     ASSERT_TRUE(writer.wait_for_more(30, 30)) << "the writer got nothing acknowledged";
 
-    const RunResult check = tool({"revoke", "spec.yml", "--out", "out", "admin", "agent-1", "v1-peer", "--check"});
+    const RunResult check =
+        tool({"revoke", "spec.yml", "--out", "out", "admin", "agent-1", "v1-peer", "v1", "--check"});
     EXPECT_EQ(check.exit_code, 5) << check.out << check.err;
     EXPECT_NE(check.out.find("would update out/v2/peer-ca-crl.pem (revokes v1-peer (serial " + serial_of(peer.cert)),
               std::string::npos)
         << check.out;
     const auto revoke_start = Clock::now();
-    const RunResult revoke = tool({"revoke", "spec.yml", "--out", "out", "admin", "agent-1", "v1-peer"});
+    const RunResult revoke = tool({"revoke", "spec.yml", "--out", "out", "admin", "agent-1", "v1-peer", "v1"});
     ASSERT_EQ(revoke.exit_code, 0) << revoke.out << revoke.err;
-    EXPECT_NE(revoke.out.find("3 certificates issued"), std::string::npos) << revoke.out;
+    EXPECT_NE(revoke.out.find("4 certificates issued"), std::string::npos) << revoke.out;
 
     // The next connection with each leaked certificate is refused: polled, bounded (the files are in place
     // when revoke returns; nothing is restarted or signalled).
@@ -158,11 +160,11 @@ TEST_F(Revoke, RevokedAdminAgentAndPeerCertificatesAreRefusedOnEveryPortWithNoRe
         std::string what, url, path;
         const Creds* creds;
     };
-    const std::vector<Case> cases{{"admin on 2379", kClient, "/version", &admin},
-                                  {"agent-1 on 2379", kClient, "/version", &agent},
-                                  {"admin on 8080", kApi, "/health", &admin},
-                                  {"agent-1 on 8080", kApi, "/health", &agent},
-                                  {"v1-peer on 2380", kPeer, "/version", &peer}};
+    const std::vector<Case> cases{
+        {"admin on 2379", kClient, "/version", &admin},      {"agent-1 on 2379", kClient, "/version", &agent},
+        {"admin on 8080", kApi, "/health", &admin},          {"agent-1 on 8080", kApi, "/health", &agent},
+        {"v1-peer on 2380", kPeer, "/version", &peer},       {"v1 (client port) on 2379", kClient, "/version", &node},
+        {"v1 (client port) on 8080", kApi, "/health", &node}};
     for (const auto& c : cases) {
         std::string why;
         int status = -1;
@@ -184,6 +186,8 @@ TEST_F(Revoke, RevokedAdminAgentAndPeerCertificatesAreRefusedOnEveryPortWithNoRe
     EXPECT_GT(probe(kPeer, {v1 / "v1-peer.pem", v1 / "v1-peer-key.pem", v1 / "peer-ca.pem"}, "/version"), 0)
         << "v1's re-issued peer certificate";
     EXPECT_NE(serial_of(v1 / "v1-peer.pem"), serial_of(peer.cert));
+    EXPECT_EQ(probe(kClient, {v1 / "v1.pem", v1 / "v1-key.pem", v1 / "ca.pem"}, "/version"), 200)
+        << "v1's re-issued client-port certificate";
 
     std::this_thread::sleep_for(2s);
     ASSERT_TRUE(writer.wait_for_more(30, 30)) << "the writer stalled after revocation";
