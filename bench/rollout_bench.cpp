@@ -47,7 +47,8 @@ std::vector<double> rollout_steps(const t::ProvisionedCluster& layout) {
             const auto start = Clock::now();
             const auto res = api->Post("/api/trellis/v1/etcd/restart", "", "text/plain");
             if (!res || res->status != 200) {
-                std::cerr << node << ": restart failed: " << (res ? res->body : httplib::to_string(res.error())) << "\n";
+                std::cerr << node << ": restart failed: " << (res ? res->body : httplib::to_string(res.error()))
+                          << "\n";
                 continue;
             }
             out.push_back(ms_since(start));
@@ -73,7 +74,8 @@ std::vector<double> restarts_by_hand(const t::ProvisionedCluster& layout) {
     }
     std::vector<std::unique_ptr<t::ChildProcess>> etcds;
     for (std::size_t i = 0; i < argvs.size(); ++i)
-        etcds.push_back(std::make_unique<t::ChildProcess>(argvs[i], layout.dir() / ("hand-" + kNodes[i].first + ".log")));
+        etcds.push_back(
+            std::make_unique<t::ChildProcess>(argvs[i], layout.dir() / ("hand-" + kNodes[i].first + ".log")));
     const auto serving = [&](std::size_t i) {
         for (const auto deadline = Clock::now() + 60s; Clock::now() < deadline; std::this_thread::sleep_for(5ms))
             if (trellis::store::check_member(members[i], options, 200ms).healthy) return true;
@@ -120,8 +122,8 @@ int main() {
 
     std::cout << "one node's etcd restart through the API (rollout step), median of " << steps.size() << ": "
               << median(steps) << " ms (max " << *std::max_element(steps.begin(), steps.end()) << ")\n"
-              << "plain etcd restarted by hand, same flags and data, median of " << hand.size() << ": "
-              << median(hand) << " ms (max " << *std::max_element(hand.begin(), hand.end()) << ")\n"
+              << "plain etcd restarted by hand, same flags and data, median of " << hand.size() << ": " << median(hand)
+              << " ms (max " << *std::max_element(hand.begin(), hand.end()) << ")\n"
               << "trellisctl cluster rollout of 3 nodes (exit " << rollout.exit_code << "): " << whole << " ms\n";
     return steps.size() == kNodes.size() * kRounds && rollout.exit_code == 0 ? 0 : 1;
 }
