@@ -23,6 +23,7 @@ inline const std::string kThree =
 inline DirSnapshot applied(const Plan& plan, const Spec& spec, DirSnapshot before = {}) {
     Produced p = produce(plan, spec, {});
     for (auto& [path, state] : p.files) before.files[path] = std::move(state);
+    for (const auto& f : plan.removed) before.files.erase(f.path);
     before.written = std::move(p.manifest);
     before.revoked = plan.revoked;  // the manifest's record as apply() writes it
     return before;
