@@ -1,0 +1,312 @@
+// Issue 11 item 4: CA rotation in stages through the built tools. The CLI's stages on a DIR of their own
+// (order, re-runs, kills), and the proof on a live 3-node cluster on this test's own loopback addresses
+// (127.0.0.171-173, standard ports): the client CA rotated through trust -> rollout -> reissue -> finish ->
+// rollout while writers put keys through all three client endpoints the whole time; then no acknowledged key
+// is missing on any node, the cluster never fell below a quorum, and a certificate of the old CA that
+// worked before is refused on the client and API ports.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "backend_fixture.hpp"
+#include "cluster/rotation.hpp"
+#include "core/files.hpp"
+#include "pki/certificate.hpp"
+#include "pki/issue.hpp"
+#include "support.hpp"
+#include "writer.hpp"
+
+namespace trellis::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+constexpr const char* kPrefix = "/rotate/";
+constexpr const char* kStrictPrefix = "/rotate-strict/";
+constexpr const char* kSpec = R"(cluster:
+  name: rotate-test
+  token: trellis-rotate-test
+security: full
+ca: separate
+store: embedded
+nodes:
+  - name: o1
+    address: 127.0.0.171
+  - name: o2
+    address: 127.0.0.172
+  - name: o3
+    address: 127.0.0.173
+clients:
+  - name: admin
+)";
+
+std::string cluster_config() { return build_path("cluster-config/cluster-config").string(); }
+
+RunResult tool(const fs::path& dir, std::vector<std::string> args, int timeout = 120) {
+    args.insert(args.begin(), cluster_config());
+    return run(args, {}, dir, timeout);
+}
+
+RunResult stage(const fs::path& dir, const std::string& ca, const std::string& s) {
+    return tool(dir, {"rotate-ca", "spec.yml", "--out", "out", "--ca", ca, "--stage", s});
+}
+
+// Every file under DIR (the rotation record and manifest included) with its content.
+std::map<std::string, std::string> contents(const fs::path& dir) {
+    std::map<std::string, std::string> out;
+    for (const auto& e : fs::recursive_directory_iterator(dir))
+        if (e.is_regular_file()) out[fs::relative(e.path(), dir).string()] = read_file(e.path());
+    return out;
+}
+
+std::size_t certs_in(const fs::path& file) {
+    return pki::Certificate::all_from_pem(read_file(file), file.string()).size();
+}
+
+TEST(RotateCli, StagesInOrderReRunsIssueNothingAndOutOfOrderIsOneLineWithCode1107) {
+    TempDir tmp;
+    spit(tmp / "spec.yml", kSpec);
+    ASSERT_EQ(tool(tmp.path(), {"provision", "spec.yml", "--out", "out"}).exit_code, 0);
+    const RunResult early = stage(tmp.path(), "client", "finish");
+    EXPECT_EQ(early.exit_code, 1);
+    EXPECT_NE(early.err.find("no stage is done; run --stage trust next"), std::string::npos) << early.err;
+    EXPECT_NE(early.err.find("(code 1107)"), std::string::npos) << early.err;
+    EXPECT_EQ(std::count(early.err.begin(), early.err.end(), '\n'), 1) << early.err;
+
+    const RunResult trust = stage(tmp.path(), "client", "trust");
+    ASSERT_EQ(trust.exit_code, 0) << trust.err;
+    EXPECT_NE(trust.err.find("next: copy every DIR/<node>/"), std::string::npos) << trust.err;
+    EXPECT_EQ(certs_in(tmp / "out/o2/ca.pem"), 2u);
+    EXPECT_EQ(certs_in(tmp / "out/o2/peer-ca.pem"), 1u);
+    EXPECT_FALSE(fs::exists(tmp / "out/o2/ca-next-key.pem"));
+    EXPECT_EQ(fs::status(tmp / "out/ca/ca-next-key.pem").permissions() & fs::perms::all,
+              fs::perms::owner_read | fs::perms::owner_write);
+    // Re-run: nothing issued, every file byte for byte the same.
+    const auto after_trust = contents(tmp / "out");
+    const RunResult again = stage(tmp.path(), "client", "trust");
+    ASSERT_EQ(again.exit_code, 0) << again.err;
+    EXPECT_NE(again.out.find("changed: false"), std::string::npos) << again.out;
+    EXPECT_NE(again.out.find("0 certificates issued"), std::string::npos) << again.out;
+    EXPECT_EQ(contents(tmp / "out"), after_trust);
+
+    const RunResult status =
+        tool(tmp.path(), {"rotate-ca", "spec.yml", "--out", "out", "--status", "--format", "json"});
+    ASSERT_EQ(status.exit_code, 0) << status.err;
+    const json doc = json::parse(status.out);
+    EXPECT_EQ(doc["rotations"][0]["ca"], "client-ca");
+    EXPECT_EQ(doc["rotations"][0]["done"], "trust");
+    EXPECT_EQ(doc["rotations"][0]["bundles"], 4);
+    EXPECT_TRUE(doc["rotations"][1]["done"].is_null());
+
+    const RunResult reissue = stage(tmp.path(), "client", "reissue");
+    ASSERT_EQ(reissue.exit_code, 0) << reissue.err;
+    EXPECT_NE(reissue.out.find("7 certificates issued"), std::string::npos) << reissue.out;
+    const RunResult reissue_again = stage(tmp.path(), "client", "reissue");
+    EXPECT_NE(reissue_again.out.find("0 certificates issued"), std::string::npos) << reissue_again.out;
+    const std::string next_ca = read_file(tmp / "out/ca/ca-next.pem");
+    const RunResult finish = stage(tmp.path(), "client", "finish");
+    ASSERT_EQ(finish.exit_code, 0) << finish.err;
+    EXPECT_EQ(read_file(tmp / "out/ca/ca.pem"), next_ca);
+    EXPECT_FALSE(fs::exists(tmp / "out/ca/ca-next.pem"));
+    EXPECT_EQ(certs_in(tmp / "out/o2/ca.pem"), 1u);
+    std::size_t retired = 0;
+    for (const auto& e : fs::directory_iterator(tmp / "out/ca"))
+        retired += e.path().filename().string().starts_with("ca-retired-");
+    EXPECT_EQ(retired, 2u) << "the old CA and its key, moved aside";
+    EXPECT_EQ(tool(tmp.path(), {"provision", "spec.yml", "--out", "out", "--check"}).exit_code, 0)
+        << "after finish, provision has nothing to change";
+    EXPECT_EQ(tool(tmp.path(), {"rotate-ca", "spec.yml", "--out", "out", "--ca", "client"}).exit_code, 2);
+    EXPECT_EQ(tool(tmp.path(), {"rotate-ca", "spec.yml", "--out", "out", "--ca", "cli", "--stage", "trust"}).exit_code,
+              2);
+}
+
+// kill -9 at several moments of a trust stage, then a re-run: either the stage was done entirely (the re-run
+// issues nothing) or not at all (the re-run does it); never two new CAs, never a bundle of another CA.
+TEST(RotateCli, AKilledTrustStageResumesAndIssuesNothingTwice) {
+    TempDir tmp;
+    spit(tmp / "spec.yml", kSpec);
+    ASSERT_EQ(tool(tmp.path(), {"provision", "spec.yml", "--out", "out"}).exit_code, 0);
+    for (const int ms : {5, 30, 80, 150}) {
+        {
+            ChildProcess child({cluster_config(), "rotate-ca", (tmp / "spec.yml").string(), "--out",
+                                (tmp / "out").string(), "--ca", "peer", "--stage", "trust"},
+                               tmp / "kill.log");
+            std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+            child.kill_now();
+        }
+        const RunResult resumed = stage(tmp.path(), "peer", "trust");
+        ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+        const auto done = contents(tmp / "out");
+        const std::string next = done.at("ca/peer-ca-next.pem");
+        for (const auto* node : {"o1", "o2", "o3"})
+            EXPECT_EQ(done.at(std::string(node) + "/peer-ca.pem"), done.at("ca/peer-ca.pem") + next) << node;
+        const RunResult again = stage(tmp.path(), "peer", "trust");
+        EXPECT_NE(again.out.find("0 certificates issued"), std::string::npos) << again.out;
+        EXPECT_EQ(contents(tmp / "out"), done) << "after a kill at " << ms << " ms";
+        ASSERT_EQ(stage(tmp.path(), "peer", "reissue").exit_code, 0);  // through to the end, for the next round
+        ASSERT_EQ(stage(tmp.path(), "peer", "finish").exit_code, 0);
+    }
+}
+
+std::size_t healthy_members(const ProvisionedCluster& cluster, const std::string& node) {
+    const auto [status, body] = get_health(*cluster.api(node), 2);
+    std::size_t n = 0;
+    for (const auto& m : body.value("ClusterHealth", json::array())) n += m.value("Healthy", false) ? 1 : 0;
+    return n;
+}
+
+// A client certificate from `ca` (written beside it), as an operator's old credentials would be.
+std::pair<fs::path, fs::path> client_cert_of(const fs::path& ca_cert, const fs::path& ca_key, const fs::path& dir) {
+    const auto ca = pki::Signer::load(ca_cert.string(), ca_key.string());
+    pki::Profile profile;
+    profile.usages = {"digital signature", "client auth"};
+    profile.expiry = std::chrono::hours(24);
+    pki::CertificateRequest req;
+    req.cn = "old-admin";
+    req.names.push_back(pki::Name{"", "", "", "admin", "", ""});  // the admin role, as the spec's admin has
+    Warnings w;
+    const auto issued = pki::issue(req, ca, profile, {}, w);
+    write_file_atomic(dir / "old-admin.pem", issued.cert, kPublicMode);
+    write_file_atomic(dir / "old-admin-key.pem", issued.key, kSecretMode);
+    return {dir / "old-admin.pem", dir / "old-admin-key.pem"};
+}
+
+// GET https://host:port/health with a client pair, trusting `ca`: the status, or the transport error.
+std::string answer(const std::string& host, int port, const std::pair<fs::path, fs::path>& pair, const fs::path& ca) {
+    httplib::SSLClient client(host, port, pair.first.string(), pair.second.string());
+    client.set_ca_cert_path(ca.string());
+    client.enable_server_certificate_verification(true);
+    client.set_connection_timeout(3);
+    client.set_read_timeout(5);
+    const auto res = client.Get("/health");
+    return res ? "HTTP " + std::to_string(res->status) : "refused: " + httplib::to_string(res.error());
+}
+
+TEST(RotateLive, TheClientCaRotatesUnderAWriterWithNoLossAQuorumThroughoutAndTheOldCaRefused) {
+    TempDir dir;
+    spit(dir / "spec.yml", kSpec);
+    const ProvisionedCluster cluster(dir / "spec.yml", dir.path());
+    std::vector<std::unique_ptr<ChildProcess>> nodes;
+    for (const auto& n : cluster.nodes())
+        nodes.push_back(cluster.start(n, {"--log-level", "info", "--etcd-ready-timeout", "60", "--stop-timeout", "5"}));
+    ASSERT_TRUE(wait_healthy(*cluster.api("o1"), 3, 90s)) << nodes[0]->log_tail();
+    const auto old_pair = client_cert_of(cluster.ca_cert(), cluster.ca_key(), dir.path());
+    const fs::path old_ca = dir / "old-ca.pem";
+    spit(old_ca, read_file(cluster.ca_cert()));
+    ASSERT_EQ(answer("127.0.0.171", 2379, old_pair, old_ca), "HTTP 200") << "the old CA's client works before";
+    ASSERT_EQ(answer("127.0.0.171", 8080, old_pair, old_ca), "HTTP 200");
+
+    std::vector<std::string> endpoints;
+    for (const auto& n : cluster.nodes()) endpoints.push_back(cluster.client_url(n));
+    const store::TlsFiles tls{cluster.admin_cert().string(), cluster.admin_key().string(), cluster.admin_ca().string()};
+    Writer writer(endpoints, tls, kPrefix, Writer::Mode::Failover);
+    Writer strict(endpoints, tls, kStrictPrefix, Writer::Mode::PerEndpoint);
+    writer.start();
+    strict.start();
+    ASSERT_TRUE(writer.wait_for_more(30, 30)) << "the writer got nothing acknowledged";
+    std::atomic<bool> done{false};
+    std::atomic<std::size_t> fewest_healthy{3}, samples{0};
+    std::thread sampler([&] {
+        for (int i = 0; i < 2000 && !done; ++i) {  // bounded: 2000 samples of at most 3 x 2 s
+            std::size_t h = 0;
+            for (const auto& n : cluster.nodes()) h = std::max(h, healthy_members(cluster, n));
+            if (h < fewest_healthy) fewest_healthy = h;
+            ++samples;
+            std::this_thread::sleep_for(100ms);
+        }
+    });
+
+    // Each step, with the failed requests of both writers during it.
+    std::vector<std::string> report;
+    auto step = [&](const std::string& name, const std::vector<std::string>& args, bool ctl) {
+        const std::size_t f0 = writer.failures(), s0 = strict.failures();
+        const auto start = Clock::now();
+        const RunResult r = ctl ? cluster.trellisctl(args, 300) : tool(dir.path(), args);
+        report.push_back(name + ": " + std::to_string(std::chrono::duration<double>(Clock::now() - start).count()) +
+                         " s, failover writer " + std::to_string(writer.failures() - f0) + " failed, strict writer " +
+                         std::to_string(strict.failures() - s0) + " failed");
+        return r;
+    };
+    const std::vector<std::string> rotate{"rotate-ca", "spec.yml", "--out", "out", "--ca", "client", "--stage"};
+    auto with = [](std::vector<std::string> v, const std::string& s) {
+        v.push_back(s);
+        return v;
+    };
+    const auto total_start = Clock::now();
+    RunResult r = step("trust", with(rotate, "trust"), false);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    r = step("rollout 1", {"cluster", "rollout"}, true);
+    EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
+    r = step("reissue", with(rotate, "reissue"), false);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::this_thread::sleep_for(2s);  // etcd and the API take the new pairs from their next handshake
+    r = step("finish", with(rotate, "finish"), false);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    r = step("rollout 2", {"cluster", "rollout"}, true);
+    EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
+    const double total = std::chrono::duration<double>(Clock::now() - total_start).count();
+
+    ASSERT_TRUE(writer.wait_for_more(30, 30)) << "the writer stalled after the rotation";
+    done = true;
+    sampler.join();
+    writer.stop();
+    strict.stop();
+    const auto acked = writer.acknowledged();
+    std::cout << "rotate-ca client: " << total << " s for trust, rollout, reissue, finish, rollout\n";
+    for (const auto& line : report) std::cout << "  " << line << '\n';
+    std::cout << "  failover writer: " << writer.requests() << " requests, " << writer.failures() << " failed, "
+              << acked.size() << " acknowledged; strict writer: " << strict.requests() << " requests, "
+              << strict.failures() << " failed; fewest healthy members " << fewest_healthy << " in " << samples
+              << " samples\n";
+    for (const auto& m : writer.failure_messages()) std::cout << "  failover writer: " << m << '\n';
+    for (const auto& m : strict.failure_messages()) std::cout << "  strict writer: " << m << '\n';
+    RecordProperty("failed", static_cast<int>(writer.failures()));
+    RecordProperty("strict_failed", static_cast<int>(strict.failures()));
+    RecordProperty("fewest_healthy", static_cast<int>(fewest_healthy.load()));
+    EXPECT_GE(fewest_healthy.load(), 2u) << "the cluster dropped below a quorum";
+    ASSERT_GT(acked.size(), 60u);
+    for (const auto& n : cluster.nodes()) {
+        EXPECT_EQ(missing_keys(cluster, n, kPrefix, acked), 0u) << n;
+        EXPECT_EQ(missing_keys(cluster, n, kStrictPrefix, strict.acknowledged()), 0u) << n;
+    }
+    for (auto& n : nodes) EXPECT_FALSE(n->wait_exit(0)) << "a backend exited: " << n->log_tail();
+
+    // The old CA is gone from every trust file: its client is refused, the new admin is not.
+    const std::pair<fs::path, fs::path> admin{cluster.admin_cert(), cluster.admin_key()};
+    for (const auto* host : {"127.0.0.171", "127.0.0.172", "127.0.0.173"})
+        for (const int port : {2379, 8080}) {
+            EXPECT_EQ(answer(host, port, admin, cluster.admin_ca()), "HTTP 200") << host << ':' << port;
+            EXPECT_TRUE(answer(host, port, old_pair, cluster.admin_ca()).starts_with("refused"))
+                << host << ':' << port << " still accepts a certificate of the old CA";
+        }
+    // What every client and API port serves now is a certificate of the new CA (the CN is the old one's:
+    // only the key and the signature tell the two apart).
+    const RunResult certs = cluster.trellisctl({"cluster", "certs", "--format", "json"});
+    ASSERT_EQ(certs.exit_code, 0) << certs.err;
+    const json served = json::parse(certs.out);
+    const auto new_ca = pki::Certificate::from_pem(read_file(cluster.ca_cert()), "ca.pem");
+    std::size_t checked = 0;
+    for (const auto& c : served["Certificates"]) {
+        if (c["Port"] == "peer") continue;
+        const std::string node = c["Node"], suffix = c["Port"] == "api" ? "-api" : "";
+        const auto file = cluster.out() / node / (node + suffix + ".pem");
+        const auto on_disk = pki::Certificate::from_pem(read_file(file), file.string());
+        EXPECT_EQ(c.value("Serial", ""), on_disk.serial_decimal()) << c.dump();
+        EXPECT_TRUE(cluster::signed_by(on_disk, new_ca)) << file;
+        ++checked;
+    }
+    EXPECT_EQ(checked, 6u);
+}
+
+}  // namespace
+}  // namespace trellis::testing
