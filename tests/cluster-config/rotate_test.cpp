@@ -1,9 +1,9 @@
 // Issue 11 item 4: CA rotation in stages through the built tools. The CLI's stages on a DIR of their own
 // (order, re-runs, kills), and the proof on a live 3-node cluster on this test's own loopback addresses
-// (127.0.0.171-173, standard ports): the client CA rotated through trust -> rollout -> reissue -> finish ->
-// rollout while writers put keys through all three client endpoints the whole time; then no acknowledged key
-// is missing on any node, the cluster never fell below a quorum, and a certificate of the old CA that
-// worked before is refused on the client and API ports.
+// (127.0.0.171-173, standard ports): the client CA, then the peer CA, rotated through trust -> rollout ->
+// reissue -> finish -> rollout while writers put keys through all three client endpoints the whole time;
+// then no acknowledged key is missing on any node, the cluster never fell below a quorum, and certificates
+// of the old CAs that worked before are refused on the client, API and peer ports.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -165,34 +165,45 @@ std::size_t healthy_members(const ProvisionedCluster& cluster, const std::string
     return n;
 }
 
-// A client certificate from `ca` (written beside it), as an operator's old credentials would be.
-std::pair<fs::path, fs::path> client_cert_of(const fs::path& ca_cert, const fs::path& ca_key, const fs::path& dir) {
+// A certificate from a CA as it is now (written beside it, with a copy of that CA), as old credentials kept
+// somewhere would be: an admin client of the client CA, or a peer of the peer CA (the SANs etcd checks a
+// peer's source address against).
+struct OldPair {
+    fs::path cert, key, ca;
+};
+OldPair old_pair_of(const fs::path& ca_cert, const fs::path& ca_key, const fs::path& dir, const std::string& name,
+                    bool peer) {
     const auto ca = pki::Signer::load(ca_cert.string(), ca_key.string());
     pki::Profile profile;
     profile.usages = {"digital signature", "client auth"};
+    if (peer) profile.usages.push_back("server auth");
     profile.expiry = std::chrono::hours(24);
     pki::CertificateRequest req;
-    req.cn = "old-admin";
-    req.names.push_back(pki::Name{"", "", "", "admin", "", ""});  // the admin role, as the spec's admin has
+    req.cn = name;
+    if (peer) req.hosts = {"127.0.0.1", "127.0.0.171", "127.0.0.172", "127.0.0.173"};
+    req.names.push_back(pki::Name{"", "", "", peer ? "node" : "admin", "", ""});  // its role
     Warnings w;
     const auto issued = pki::issue(req, ca, profile, {}, w);
-    write_file_atomic(dir / "old-admin.pem", issued.cert, kPublicMode);
-    write_file_atomic(dir / "old-admin-key.pem", issued.key, kSecretMode);
-    return {dir / "old-admin.pem", dir / "old-admin-key.pem"};
+    const OldPair out{dir / (name + ".pem"), dir / (name + "-key.pem"), dir / (name + "-ca.pem")};
+    write_file_atomic(out.cert, issued.cert, kPublicMode);
+    write_file_atomic(out.key, issued.key, kSecretMode);
+    write_file_atomic(out.ca, read_file(ca_cert), kPublicMode);
+    return out;
 }
 
-// GET https://host:port/health with a client pair, trusting `ca`: the status, or the transport error.
-std::string answer(const std::string& host, int port, const std::pair<fs::path, fs::path>& pair, const fs::path& ca) {
-    httplib::SSLClient client(host, port, pair.first.string(), pair.second.string());
+// GET https://host:port/health (the peer port: /version) with a client pair, trusting `ca`: the status, or the
+// transport error.
+std::string answer(const std::string& host, int port, const fs::path& cert, const fs::path& key, const fs::path& ca) {
+    httplib::SSLClient client(host, port, cert.string(), key.string());
     client.set_ca_cert_path(ca.string());
     client.enable_server_certificate_verification(true);
     client.set_connection_timeout(3);
     client.set_read_timeout(5);
-    const auto res = client.Get("/health");
+    const auto res = client.Get(port == 2380 ? "/version" : "/health");
     return res ? "HTTP " + std::to_string(res->status) : "refused: " + httplib::to_string(res.error());
 }
 
-TEST(RotateLive, TheClientCaRotatesUnderAWriterWithNoLossAQuorumThroughoutAndTheOldCaRefused) {
+TEST(RotateLive, BothCasRotateUnderAWriterWithNoLossAQuorumThroughoutAndTheOldCasRefused) {
     TempDir dir;
     spit(dir / "spec.yml", kSpec);
     const ProvisionedCluster cluster(dir / "spec.yml", dir.path());
@@ -200,11 +211,14 @@ TEST(RotateLive, TheClientCaRotatesUnderAWriterWithNoLossAQuorumThroughoutAndThe
     for (const auto& n : cluster.nodes())
         nodes.push_back(cluster.start(n, {"--log-level", "info", "--etcd-ready-timeout", "60", "--stop-timeout", "5"}));
     ASSERT_TRUE(wait_healthy(*cluster.api("o1"), 3, 90s)) << nodes[0]->log_tail();
-    const auto old_pair = client_cert_of(cluster.ca_cert(), cluster.ca_key(), dir.path());
-    const fs::path old_ca = dir / "old-ca.pem";
-    spit(old_ca, read_file(cluster.ca_cert()));
-    ASSERT_EQ(answer("127.0.0.171", 2379, old_pair, old_ca), "HTTP 200") << "the old CA's client works before";
-    ASSERT_EQ(answer("127.0.0.171", 8080, old_pair, old_ca), "HTTP 200");
+    const OldPair old_admin = old_pair_of(cluster.ca_cert(), cluster.ca_key(), dir.path(), "old-admin", false);
+    const fs::path peer_ca = cluster.out() / "ca" / "peer-ca.pem";
+    const OldPair old_peer =
+        old_pair_of(peer_ca, cluster.out() / "ca" / "peer-ca-key.pem", dir.path(), "old-peer", true);
+    // Before: both work (so that "refused" afterwards is the rotation's doing).
+    for (const int port : {2379, 8080})
+        ASSERT_EQ(answer("127.0.0.171", port, old_admin.cert, old_admin.key, old_admin.ca), "HTTP 200") << port;
+    ASSERT_TRUE(answer("127.0.0.171", 2380, old_peer.cert, old_peer.key, old_peer.ca).starts_with("HTTP"));
 
     std::vector<std::string> endpoints;
     for (const auto& n : cluster.nodes()) endpoints.push_back(cluster.client_url(n));
@@ -237,24 +251,25 @@ TEST(RotateLive, TheClientCaRotatesUnderAWriterWithNoLossAQuorumThroughoutAndThe
                          std::to_string(strict.failures() - s0) + " failed");
         return r;
     };
-    const std::vector<std::string> rotate{"rotate-ca", "spec.yml", "--out", "out", "--ca", "client", "--stage"};
-    auto with = [](std::vector<std::string> v, const std::string& s) {
-        v.push_back(s);
-        return v;
+    // One CA through its three stages, with a rollout after trust and after finish (the runbook's order).
+    std::vector<double> totals;
+    auto rotate = [&](const std::string& ca) {
+        const auto start = Clock::now();
+        for (const auto* s : {"trust", "rollout", "reissue", "finish", "rollout"}) {
+            const bool rollout = std::string(s) == "rollout";
+            const RunResult r =
+                rollout
+                    ? step(ca + " rollout", {"cluster", "rollout"}, true)
+                    : step(ca + " " + s, {"rotate-ca", "spec.yml", "--out", "out", "--ca", ca, "--stage", s}, false);
+            if (r.exit_code != 0) return ::testing::AssertionFailure() << ca << ' ' << s << ": " << r.err << r.out;
+            // etcd and the API take new pairs from their next handshake: let a few writes through first.
+            if (!rollout && !writer.wait_for_more(10, 30)) return ::testing::AssertionFailure() << "writer stalled";
+        }
+        totals.push_back(std::chrono::duration<double>(Clock::now() - start).count());
+        return ::testing::AssertionSuccess();
     };
-    const auto total_start = Clock::now();
-    RunResult r = step("trust", with(rotate, "trust"), false);
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    r = step("rollout 1", {"cluster", "rollout"}, true);
-    EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
-    r = step("reissue", with(rotate, "reissue"), false);
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    std::this_thread::sleep_for(2s);  // etcd and the API take the new pairs from their next handshake
-    r = step("finish", with(rotate, "finish"), false);
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    r = step("rollout 2", {"cluster", "rollout"}, true);
-    EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
-    const double total = std::chrono::duration<double>(Clock::now() - total_start).count();
+    EXPECT_TRUE(rotate("client"));
+    EXPECT_TRUE(rotate("peer"));
 
     ASSERT_TRUE(writer.wait_for_more(30, 30)) << "the writer stalled after the rotation";
     done = true;
@@ -262,7 +277,9 @@ TEST(RotateLive, TheClientCaRotatesUnderAWriterWithNoLossAQuorumThroughoutAndThe
     writer.stop();
     strict.stop();
     const auto acked = writer.acknowledged();
-    std::cout << "rotate-ca client: " << total << " s for trust, rollout, reissue, finish, rollout\n";
+    for (std::size_t i = 0; i < totals.size(); ++i)
+        std::cout << "rotate-ca " << (i == 0 ? "client" : "peer") << ": " << totals[i]
+                  << " s for trust, rollout, reissue, finish, rollout\n";
     for (const auto& line : report) std::cout << "  " << line << '\n';
     std::cout << "  failover writer: " << writer.requests() << " requests, " << writer.failures() << " failed, "
               << acked.size() << " acknowledged; strict writer: " << strict.requests() << " requests, "
@@ -281,31 +298,40 @@ TEST(RotateLive, TheClientCaRotatesUnderAWriterWithNoLossAQuorumThroughoutAndThe
     }
     for (auto& n : nodes) EXPECT_FALSE(n->wait_exit(0)) << "a backend exited: " << n->log_tail();
 
-    // The old CA is gone from every trust file: its client is refused, the new admin is not.
-    const std::pair<fs::path, fs::path> admin{cluster.admin_cert(), cluster.admin_key()};
-    for (const auto* host : {"127.0.0.171", "127.0.0.172", "127.0.0.173"})
+    // The old CAs are gone from every trust file: their certificates are refused on all three ports, the
+    // new ones are not.
+    for (const auto* node : {"o1", "o2", "o3"}) {
+        const std::string host = "127.0.0.17" + std::string(1, node[1]);
         for (const int port : {2379, 8080}) {
-            EXPECT_EQ(answer(host, port, admin, cluster.admin_ca()), "HTTP 200") << host << ':' << port;
-            EXPECT_TRUE(answer(host, port, old_pair, cluster.admin_ca()).starts_with("refused"))
-                << host << ':' << port << " still accepts a certificate of the old CA";
+            EXPECT_EQ(answer(host, port, cluster.admin_cert(), cluster.admin_key(), cluster.admin_ca()), "HTTP 200")
+                << host << ':' << port;
+            EXPECT_TRUE(answer(host, port, old_admin.cert, old_admin.key, cluster.admin_ca()).starts_with("refused"))
+                << host << ':' << port << " still accepts a certificate of the old client CA";
         }
+        const auto peer = cluster.out() / node / (std::string(node) + "-peer");
+        EXPECT_TRUE(answer(host, 2380, peer.string() + ".pem", peer.string() + "-key.pem", peer_ca).starts_with("HTTP"))
+            << host << ":2380 refuses its own new peer certificate";
+        EXPECT_TRUE(answer(host, 2380, old_peer.cert, old_peer.key, peer_ca).starts_with("refused"))
+            << host << ":2380 still accepts a certificate of the old peer CA";
+    }
     // What every client and API port serves now is a certificate of the new CA (the CN is the old one's:
     // only the key and the signature tell the two apart).
     const RunResult certs = cluster.trellisctl({"cluster", "certs", "--format", "json"});
     ASSERT_EQ(certs.exit_code, 0) << certs.err;
     const json served = json::parse(certs.out);
     const auto new_ca = pki::Certificate::from_pem(read_file(cluster.ca_cert()), "ca.pem");
+    const auto new_peer_ca = pki::Certificate::from_pem(read_file(peer_ca), "peer-ca.pem");
     std::size_t checked = 0;
     for (const auto& c : served["Certificates"]) {
-        if (c["Port"] == "peer") continue;
-        const std::string node = c["Node"], suffix = c["Port"] == "api" ? "-api" : "";
+        const std::string node = c["Node"], port = c["Port"];
+        const std::string suffix = port == "api" ? "-api" : port == "peer" ? "-peer" : "";
         const auto file = cluster.out() / node / (node + suffix + ".pem");
         const auto on_disk = pki::Certificate::from_pem(read_file(file), file.string());
         EXPECT_EQ(c.value("Serial", ""), on_disk.serial_decimal()) << c.dump();
-        EXPECT_TRUE(cluster::signed_by(on_disk, new_ca)) << file;
+        EXPECT_TRUE(cluster::signed_by(on_disk, port == "peer" ? new_peer_ca : new_ca)) << file;
         ++checked;
     }
-    EXPECT_EQ(checked, 6u);
+    EXPECT_EQ(checked, 9u);
 }
 
 }  // namespace
