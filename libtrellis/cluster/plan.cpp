@@ -397,7 +397,7 @@ void add_ca_copies(Plan& plan, const std::vector<CaCopy>& copies, const std::map
         }
         if (ca.trusted.size() > 1) {
             f.bundle = ca.trusted;
-            if (f.reason.empty()) f.reason = "rotate-ca: trusts the old and the new CA";
+            f.reason = "rotate-ca: trusts the old and the new CA";
         } else if (ca.stage == RotationStage::Finish) {
             f.reason = "rotate-ca finish: trusts the new CA only";
         }
