@@ -17,13 +17,25 @@ namespace {
 
 constexpr std::string_view kStageNames[] = {"trust", "reissue", "finish"};
 
-// What to do after each stage is done, for --status and the runbook's order.
-std::string next_step_after(std::optional<RotationStage> done) {
-    if (!done || *done == RotationStage::Finish) return "no rotation in progress; start one with --stage trust";
-    if (*done == RotationStage::Trust)
-        return "copy every DIR/<node>/ and DIR/clients/<name>/ca.pem to its host, run `trellisctl cluster "
-               "rollout`, then --stage reissue";
-    return "copy every DIR/<node>/ and DIR/clients/<name>/ to its host (no restart needed), then --stage finish";
+// What to do after each stage is done, for --status and the CLI's "next:" line (the runbook's order).
+std::string next_step_after(std::optional<RotationStage> done, CertKind ca) {
+    const bool client = ca == CertKind::ClientCa;
+    const std::string copy_trust = client ? "copy every DIR/<node>/ and DIR/clients/<name>/ca.pem to its host"
+                                          : "copy every DIR/<node>/ to its node";
+    if (!done) return "no rotation in progress; start one with --stage trust";
+    switch (*done) {
+        case RotationStage::Trust:
+            return copy_trust + ", run `trellisctl cluster rollout`, then --stage reissue";
+        case RotationStage::Reissue:
+            return std::string(client ? "copy every DIR/<node>/ and DIR/clients/<name>/ to its host"
+                                      : "copy every DIR/<node>/ to its node") +
+                   " (no restart needed), then --stage finish";
+        case RotationStage::Finish:
+            break;
+    }
+    return copy_trust +
+           " and run `trellisctl cluster rollout` (if not done yet): then the old CA is trusted "
+           "nowhere; a new rotation starts with --stage trust";
 }
 
 std::optional<pki::Certificate> cert_in(const DirSnapshot& dir, const fs::path& path) {
@@ -171,7 +183,7 @@ std::vector<RotationStatus> rotation_status(const Spec& spec, const DirSnapshot&
         s.ca = ca.kind;
         if (const auto* e = record.find(ca.kind->kind)) s.done = e->stage, s.at = e->at;
         count_files(spec, dir, ca, s);
-        s.next_step = next_step_after(s.done);
+        s.next_step = next_step_after(s.done, ca.kind->kind);
         out.push_back(std::move(s));
     }
     return out;

@@ -200,6 +200,14 @@ TEST_F(Rotation, StatusSaysWhichStageIsDoneAndWhichCaSignsTheLeaves) {
     EXPECT_EQ(client(reissued).under_next, kClientLeaves.size());
     EXPECT_EQ(client(reissued).under_current, 0u);
     EXPECT_THAT(rotation_status_json(rotation_status(spec_, reissued)), HasSubstr("\"done\":\"reissue\""));
+    const RotationStatus finished = client(run(reissued, RotationStage::Finish));
+    EXPECT_EQ(finished.done, RotationStage::Finish);
+    EXPECT_EQ(finished.bundles, 0u);
+    EXPECT_EQ(finished.under_current, kClientLeaves.size()) << "the new CA is the CA now";
+    EXPECT_THAT(finished.next_step, HasSubstr("trellisctl cluster rollout"));
+    const RotationStatus peer = rotation_status(spec_, run(before_, RotationStage::Trust, CertKind::PeerCa)).back();
+    EXPECT_EQ(peer.ca->kind, CertKind::PeerCa);
+    EXPECT_THAT(peer.next_step, ::testing::Not(HasSubstr("clients"))) << "the peer CA concerns the nodes only";
 }
 
 TEST(RotationRecordTest, ADamagedRecordIsRefusedNamingTheFile) {
