@@ -110,6 +110,11 @@ TEST_F(Rotation, ReissueReissuesExactlyTheLeavesOfThatCaUnderTheNewOne) {
         EXPECT_EQ(after.files.at(same).content, trusted.files.at(same).content) << same;
     EXPECT_FALSE(make_plan(spec_, after, stage(RotationStage::Reissue)).changed()) << "nothing issued twice";
     EXPECT_FALSE(make_plan(spec_, after, {}).changed()) << "provision keeps the leaves of the new CA";
+    PlanOptions renew;
+    renew.renew = std::vector<std::string>{"b-api"};
+    const DirSnapshot renewed = applied(make_plan(spec_, after, renew), spec_, after);
+    EXPECT_NE(renewed.files.at("b/b-api.pem").content, after.files.at("b/b-api.pem").content);
+    EXPECT_TRUE(signed_by(cert(renewed, "b/b-api.pem"), next)) << "renew mid-rotation signs with the stage's CA";
 }
 
 // The new CA keeps the old one's subject: both stacks must still pick the right one of the two roots by key.
