@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <thread>
 
@@ -130,32 +131,55 @@ TEST(RotateCli, StagesInOrderReRunsIssueNothingAndOutOfOrderIsOneLineWithCode110
               2);
 }
 
-// kill -9 at several moments of a trust stage, then a re-run: either the stage was done entirely (the re-run
-// issues nothing) or not at all (the re-run does it); never two new CAs, never a bundle of another CA.
+// kill -9 at moments spread over a trust stage, then a re-run: either the killed run reached its commit point
+// (then its new CA is the one kept: the re-run issues nothing) or it did not (then the re-run makes it); never
+// two new CAs, never a bundle of another CA than DIR/ca's.
 TEST(RotateCli, AKilledTrustStageResumesAndIssuesNothingTwice) {
     TempDir tmp;
     spit(tmp / "spec.yml", kSpec);
+    const fs::path out = tmp / "out";
     ASSERT_EQ(tool(tmp.path(), {"provision", "spec.yml", "--out", "out"}).exit_code, 0);
-    for (const int ms : {5, 30, 80, 150}) {
+    // How long one trust stage takes here (then back to no rotation for the rounds).
+    const auto started = Clock::now();
+    ASSERT_EQ(stage(tmp.path(), "peer", "trust").exit_code, 0);
+    const auto full = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started);
+    ASSERT_EQ(stage(tmp.path(), "peer", "reissue").exit_code, 0);
+    ASSERT_EQ(stage(tmp.path(), "peer", "finish").exit_code, 0);
+    constexpr int kPoints = 8;
+    int committed = 0;
+    for (int i = 0; i < kPoints; ++i) {
+        const auto delay = full * (i + 1) / (kPoints + 1);
+        SCOPED_TRACE("killed after " + std::to_string(delay.count()) + " us of a " + std::to_string(full.count()) +
+                     " us run");
         {
-            ChildProcess child({cluster_config(), "rotate-ca", (tmp / "spec.yml").string(), "--out",
-                                (tmp / "out").string(), "--ca", "peer", "--stage", "trust"},
+            ChildProcess child({cluster_config(), "rotate-ca", (tmp / "spec.yml").string(), "--out", out.string(),
+                                "--ca", "peer", "--stage", "trust"},
                                tmp / "kill.log");
-            std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+            std::this_thread::sleep_for(delay);
             child.kill_now();
         }
+        recover_interrupted_commit(out);  // what the next run does first, done here to look in between
+        const bool done_by_killed = fs::exists(out / "ca/peer-ca-next.pem");
+        const std::string killed_next = done_by_killed ? read_file(out / "ca/peer-ca-next.pem") : "";
+        committed += done_by_killed;
         const RunResult resumed = stage(tmp.path(), "peer", "trust");
         ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
-        const auto done = contents(tmp / "out");
+        const auto done = contents(out);
         const std::string next = done.at("ca/peer-ca-next.pem");
+        if (done_by_killed) {
+            EXPECT_EQ(next, killed_next) << "the new CA of the killed run was made again";
+            EXPECT_NE(resumed.out.find("changed: false"), std::string::npos) << resumed.out;
+        }
         for (const auto* node : {"o1", "o2", "o3"})
             EXPECT_EQ(done.at(std::string(node) + "/peer-ca.pem"), done.at("ca/peer-ca.pem") + next) << node;
         const RunResult again = stage(tmp.path(), "peer", "trust");
         EXPECT_NE(again.out.find("0 certificates issued"), std::string::npos) << again.out;
-        EXPECT_EQ(contents(tmp / "out"), done) << "after a kill at " << ms << " ms";
+        EXPECT_EQ(contents(out), done);
         ASSERT_EQ(stage(tmp.path(), "peer", "reissue").exit_code, 0);  // through to the end, for the next round
         ASSERT_EQ(stage(tmp.path(), "peer", "finish").exit_code, 0);
     }
+    std::printf("rotate-ca trust killed at %d points of a %lld us run: %d had reached the commit point\n", kPoints,
+                static_cast<long long>(full.count()), committed);
 }
 
 std::size_t healthy_members(const ProvisionedCluster& cluster, const std::string& node) {
