@@ -181,8 +181,7 @@ struct CaPlan {
     std::optional<RotationStage> stage;  // a rotation in progress
 };
 
-// Files a rotation's finish writes besides the certificates': the new CA into the CA's own files, the old
-// pair moved aside (never deleted).
+// finish: what the CA's own files hold from now on (the new CA's pair).
 struct Replacement {
     fs::path path;
     std::string content;
@@ -252,6 +251,13 @@ CaPlan plan_steady_ca(const CertEntry& e, const DirSnapshot& dir, const Spec& sp
 }
 
 void check_rotation(const Spec& spec, const RotationRecord& record, const PlanOptions& o) {
+    for (const auto& [kind, e] : record.cas)
+        if (o.force_new_ca && e.stage != RotationStage::Finish)
+            throw Error(
+                Code::RotationOutOfOrder,
+                located(kRotationFile, "--force-new-ca while the rotation of the " + std::string(ca_flag(kind)) +
+                                           " CA is at stage " + std::string(stage_name(e.stage)) +
+                                           ": finish it first (rotate-ca --status says how)"));
     if (!o.rotate) return;
     const CertKindInfo& ca = cert_kind(o.rotate->ca);
     if (o.force_new_ca || o.renew) throw Error(Code::Usage, "rotate-ca cannot be combined with a new CA or renew");

@@ -180,6 +180,11 @@ TEST_F(Rotation, StagesOutOfOrderAreRefusedInOneLineNamingTheStageToRun) {
     const DirSnapshot finished = run(reissued, RotationStage::Finish);
     EXPECT_EQ(code_of(spec_, finished, stage(RotationStage::Reissue), message), Code::RotationOutOfOrder);
     EXPECT_TRUE(make_plan(spec_, finished, stage(RotationStage::Trust)).changed()) << "a new rotation may start";
+    PlanOptions fresh;
+    fresh.force_new_ca = true;
+    EXPECT_EQ(code_of(spec_, trusted, fresh, message), Code::RotationOutOfOrder);
+    EXPECT_THAT(message, HasSubstr("--force-new-ca while the rotation of the client CA is at stage trust"));
+    EXPECT_TRUE(make_plan(spec_, finished, fresh).changed()) << "after a finished rotation it is allowed again";
 }
 
 TEST_F(Rotation, ThePeerCaRotatesAloneAndASharedCaHasNoPeerCaToRotate) {
