@@ -198,6 +198,8 @@ int cmd_revoke(const Options& o, Warnings& warnings) {
     PlanOptions p = plan_options(o);
     p.revoke = o.revoke_names;
     return plan_and_apply(spec, p, o, warnings);
+}
+
 // rotate-ca --status: where each CA's rotation stands, from the record and the certificates in DIR.
 int rotation_status_report(const Spec& spec, const Options& o) {
     const auto status = rotation_status(spec, read_dir(o.out));
