@@ -30,8 +30,12 @@ std::string crl_reason(const PlannedCert& ca, const PlannedCrl& crl, const std::
     pki::CrlInfo info;
     try {
         // The CA the plan keeps: at a rotation's finish, the new CA that becomes ca.pem.
-        const PlannedFile* planned = plan.file(ca.entry.cert);
-        const std::string& pem = planned ? planned->content : dir.find(ca.entry.cert)->content;
+        // (plan.files is not sorted yet: Plan::file()'s search does not apply.)
+        const auto planned = std::find_if(plan.files.begin(), plan.files.end(),
+                                          [&](const PlannedFile& f) { return f.path == ca.entry.cert; });
+        const std::string& pem = planned != plan.files.end() && !planned->content.empty()
+                                     ? planned->content
+                                     : dir.find(ca.entry.cert)->content;
         const auto issuer = pki::Certificate::from_pem(pem, ca.entry.cert.string());
         info = pki::read_crl(have->content, crl.path.string(), &issuer);
     } catch (const Error& err) {

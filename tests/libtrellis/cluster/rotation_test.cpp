@@ -138,7 +138,7 @@ TEST_F(Rotation, FinishMakesTheNewCaTheCaMovesTheOldAsideAndDropsItFromEveryBund
     o.now = pki::Clock::from_time_t(1796000000);  // 2026-11-28T...: the stamp of the moved-aside files
     const Plan plan = make_plan(spec_, reissued, o);
     EXPECT_EQ(plan.to_issue(), 0u);
-    ASSERT_EQ(plan.removed.size(), 2u);
+    ASSERT_EQ(plan.removed.size(), 3u);  // the new CA's pair and its CRL: they are ca.pem's now
     DirSnapshot after = applied(plan, spec_, reissued);
     const std::string stamp = utc_stamp(o.now);
     EXPECT_EQ(after.files.at("ca/ca.pem").content, reissued.files.at("ca/ca-next.pem").content);
@@ -152,6 +152,41 @@ TEST_F(Rotation, FinishMakesTheNewCaTheCaMovesTheOldAsideAndDropsItFromEveryBund
         EXPECT_EQ(serials(after, copy), std::vector<std::string>{cert(after, "ca/ca.pem").serial_decimal()}) << copy;
     EXPECT_FALSE(make_plan(spec_, after, stage(RotationStage::Finish)).changed()) << "finish run again";
     EXPECT_FALSE(make_plan(spec_, after, {}).changed()) << "provision after the rotation";
+}
+
+// Where CRLs are checked (the API), OpenSSL refuses a certificate whose issuer has no CRL: while a folder
+// trusts two CAs, its CRL file holds a CRL of each, both listing what the record revokes; after finish,
+// only the new CA's.
+TEST_F(Rotation, EveryFolderHasACrlOfEachCaItTrusts) {
+    const auto crls_in = [](const DirSnapshot& d, const std::string& path) {
+        const std::string& text = d.files.at(path).content;
+        std::size_t n = 0;
+        for (auto at = text.find("-----BEGIN X509 CRL-----"); at != std::string::npos;
+             at = text.find("-----BEGIN X509 CRL-----", at + 1))
+            ++n;
+        return n;
+    };
+    const DirSnapshot trusted = run(before_, RotationStage::Trust);
+    const pki::Certificate old_ca = cert(trusted, "ca/ca.pem"), new_ca = cert(trusted, "ca/ca-next.pem");
+    EXPECT_TRUE(pki::read_crl(trusted.files.at("ca/ca-next-crl.pem").content, "next", &new_ca).signed_by_issuer);
+    for (const auto& copy : kClientCopies) {
+        const std::string crl = crl_path(copy).string();
+        if (!trusted.files.contains(crl)) continue;  // a client's folder: clients check no CRL
+        EXPECT_EQ(crls_in(trusted, crl), 2u) << crl;
+        EXPECT_TRUE(pki::read_crl(trusted.files.at(crl).content, crl, &old_ca).signed_by_issuer) << crl;
+    }
+    EXPECT_FALSE(make_plan(spec_, trusted, stage(RotationStage::Trust)).changed()) << "trust run again";
+    const DirSnapshot done = run(run(trusted, RotationStage::Reissue), RotationStage::Finish);
+    EXPECT_FALSE(done.files.contains("ca/ca-next-crl.pem"));
+    int node_copies = 0;
+    for (const auto& copy : kClientCopies) {
+        const std::string crl = crl_path(copy).string();
+        if (!done.files.contains(crl)) continue;
+        ++node_copies;
+        EXPECT_EQ(crls_in(done, crl), 1u) << crl;
+        EXPECT_TRUE(pki::read_crl(done.files.at(crl).content, crl, &new_ca).signed_by_issuer) << crl;
+    }
+    EXPECT_GT(node_copies, 0);
 }
 
 TEST_F(Rotation, AFinishKilledBeforeItsCleanUpIsCompletedByTheNextPlan) {
