@@ -92,6 +92,9 @@ TEST(RotateCli, StagesInOrderReRunsIssueNothingAndOutOfOrderIsOneLineWithCode110
     EXPECT_FALSE(fs::exists(tmp / "out/o2/ca-next-key.pem"));
     EXPECT_EQ(fs::status(tmp / "out/ca/ca-next-key.pem").permissions() & fs::perms::all,
               fs::perms::owner_read | fs::perms::owner_write);
+    // check-expiration shows the new CA beside the old one while the rotation is in progress.
+    const RunResult expiry = tool(tmp.path(), {"check-expiration", "out", "--format", "json"});
+    EXPECT_NE(expiry.out.find("\"ca/ca-next.pem\""), std::string::npos) << expiry.out << expiry.err;
     // Re-run: nothing issued, every file byte for byte the same.
     const auto after_trust = contents(tmp / "out");
     const RunResult again = stage(tmp.path(), "client", "trust");
