@@ -59,6 +59,8 @@ struct Options {
     std::string spec;
     std::string out;
     std::string paths;
+    bool compose = false;
+    std::string compose_image = "trellis:latest";
     bool json = false;
     bool check = false;
     bool diff = false;
@@ -108,7 +110,11 @@ Spec load(const std::string& path, bool json, Warnings& warnings) {
 RenderOptions render_options(const Options& o) {
     if (!o.paths.empty() && !fs::path(o.paths).is_absolute())
         throw Error(Code::Usage, "--paths " + o.paths + ": must be an absolute directory such as /etc/trellis");
-    return RenderOptions{o.paths};
+    RenderOptions r;
+    r.paths = o.paths;
+    r.compose = o.compose;
+    r.compose_image = o.compose_image;
+    return r;
 }
 
 PlanOptions plan_options(const Options& o) {
@@ -368,10 +374,19 @@ int run(int argc, char** argv, Warnings& warnings) {
     CLI::App* render =
         app.add_subcommand("render", "write every node's backend.yml (and etcd/systemd files), no certificates");
     common(render, true);
+    // --compose: also for provision, which renders too.
+    const auto add_compose = [&](CLI::App* sub) {
+        sub->add_flag("--compose", o.compose,
+                      "also write DIR/docker-compose.yml: the guide's docker layout, a backend per node on one "
+                      "docker network (the nodes' /24) with its folder mounted read-only, an agent per agent client");
+        sub->add_option("--compose-image", o.compose_image, "the image of its services [default: trellis:latest]");
+    };
+    add_compose(render);
     render->footer(R"(
 Examples:
   cluster-config render examples/guide-10.0.0.yml --out rendered
   cluster-config render examples/external-etcd.yml --out rendered --paths /etc/trellis
+  cluster-config render examples/guide-10.0.0.yml --out rendered --compose   (then provision, docker compose up)
 Writes DIR/<node>/backend.yml and DIR/<node>/trellis-backend.service; with store: external also
 DIR/<node>/etcd.sh and DIR/<node>/etcd.service. A file changed by hand since cluster-config wrote
 it (DIR/.cluster-config.json keeps its SHA-256) is never replaced without --force: the run stops
@@ -381,6 +396,7 @@ and writes nothing. The spec may be - (standard input).)");
     common(prov, true);
     prov->add_flag("--force-new-ca", o.force_new_ca, "replace the CA key(s) in DIR/ca (reissues every certificate)");
     prov->add_option("--threads", o.threads, "key generation threads (default: one per core)");
+    add_compose(prov);
     prov->footer(R"(
 Examples:
   cluster-config provision examples/loopback-3.yml --out cluster

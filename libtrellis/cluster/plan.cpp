@@ -489,10 +489,18 @@ Plan make_plan(const Spec& spec, const DirSnapshot& dir, const PlanOptions& o) {
         plan_crls(spec, nodes, dir, o, plan);
         add_rotation_record(plan, dir, o);
     }
+    std::vector<RenderedFile> rendered;
     for (const auto& n : nodes)
-        for (auto& r : render_node(spec, n, members, o.render))
-            plan.files.push_back(
-                {r.path, FileAction::Unchanged, "", r.mode, std::move(r.content), {}, false, true, {}, {}});
+        for (auto& r : render_node(spec, n, members, o.render)) rendered.push_back(std::move(r));
+    if (o.render.compose && !single) rendered.push_back(render_compose(spec, o.render));
+    for (auto& r : rendered) {
+        PlannedFile f;
+        f.path = r.path;
+        f.mode = r.mode;
+        f.content = std::move(r.content);
+        f.rendered = true;
+        plan.files.push_back(std::move(f));
+    }
     std::sort(plan.files.begin(), plan.files.end(),
               [](const PlannedFile& a, const PlannedFile& b) { return a.path < b.path; });
     // --force-new-ca asks for every file made from the new CA: those replace whatever is there.
