@@ -366,7 +366,9 @@ TEST(AddNode, IssuesTheNewNodeAndJoinsWithStateExisting) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     for (const auto& f : changed_files(nlohmann::json::parse(r.out))) EXPECT_TRUE(f.starts_with("n4/")) << f;
     for (const auto& [path, v] : before)
-        if (path != ".cluster-config.json") EXPECT_EQ(snapshot(tmp / "out")[path], v) << path << " was touched";
+        if (path != ".cluster-config.json") {
+            EXPECT_EQ(snapshot(tmp / "out")[path], v) << path << " was touched";
+        }
     const auto c =
         cluster::BackendConfig::from_yaml(slurp(tmp / "out/n4/backend.yml"), (tmp / "out/n4/backend.yml").string());
     EXPECT_EQ(c.get(cluster::Key::EtcdInitialClusterState), "existing");
