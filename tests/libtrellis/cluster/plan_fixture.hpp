@@ -46,4 +46,15 @@ inline const PlannedFile& file(const Plan& plan, const std::string& path) {
     return *f;
 }
 
+// The code make_plan() refuses with (its message in `message`), or Code::Internal when it plans.
+inline Code plan_error(const Spec& spec, const DirSnapshot& dir, const PlanOptions& options, std::string& message) {
+    try {
+        make_plan(spec, dir, options);
+    } catch (const Error& e) {
+        message = e.what();
+        return e.code();
+    }
+    return Code::Internal;
+}
+
 }  // namespace trellis::cluster::plan_fixture

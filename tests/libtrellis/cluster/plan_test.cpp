@@ -195,13 +195,7 @@ TEST_F(PlanTest, RenewWithoutNamesReissuesEveryLeafAndNoCa) {
 
 TEST_F(PlanTest, RenewRefusesAnUnknownNameACaAndAMissingCaInOneLine) {
     auto code_of = [&](const PlanOptions& o, const DirSnapshot& dir, std::string& message) {
-        try {
-            make_plan(spec_, dir, o);
-        } catch (const Error& e) {
-            message = e.what();
-            return e.code();
-        }
-        return Code::Internal;
+        return plan_fixture::plan_error(spec_, dir, o, message);
     };
     std::string message;
     EXPECT_EQ(code_of(renew({"b-api", "nope"}), dir_, message), Code::CertUnknownName);

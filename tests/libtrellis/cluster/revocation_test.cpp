@@ -98,13 +98,7 @@ TEST_F(Revocation, RevokeListsTheSerialsAndReissuesExactlyThoseLeaves) {
 
 TEST_F(Revocation, UnknownNamesCasAndMissingFilesAreRefusedInOneLine) {
     auto code_of = [&](const PlanOptions& o, const DirSnapshot& dir, std::string& message) {
-        try {
-            make_plan(spec_, dir, o);
-        } catch (const Error& e) {
-            message = e.what();
-            return e.code();
-        }
-        return Code::Internal;
+        return plan_fixture::plan_error(spec_, dir, o, message);
     };
     std::string message;
     EXPECT_EQ(code_of(revoke({"admin", "nope"}), dir_, message), Code::CertUnknownName);
