@@ -88,7 +88,10 @@ RotationRecord parse_rotation_record(const std::string* text) {
     const std::string file(kRotationFile);
     try {
         const nlohmann::json j = parse_json(*text, file);
-        for (const auto& [name, entry] : j.at("rotations").items()) {
+        for (const auto& item : j.at("rotations").items()) {
+            // Named, not a structured binding: clang 14 (the sanitizer build) cannot capture one in a lambda.
+            const std::string name = item.key();
+            const auto& entry = item.value();
             const auto kinds = cert_kinds();
             const auto kind = std::find_if(kinds.begin(), kinds.end(),
                                            [&](const CertKindInfo& k) { return k.is_ca() && k.name == name; });
