@@ -14,6 +14,7 @@
 #include "cluster/backend_config.hpp"
 #include "cluster/expiry.hpp"
 #include "cluster/lint.hpp"
+#include "cluster/owner.hpp"
 #include "cluster/provision.hpp"
 #include "cluster/render.hpp"
 #include "cluster/rotation.hpp"
@@ -104,6 +105,7 @@ Spec load(const std::string& path, bool json, Warnings& warnings) {
         warnings.clear();
         fail_with_all(Code::SpecInvalid, r.errors, json);
     }
+    resolve_owners(*r.spec);  // owner: as this machine's IDs, which the plan compares with DIR's
     return std::move(*r.spec);
 }
 
@@ -172,7 +174,7 @@ int cmd_provision(const Options& o, Warnings& warnings) {
 
 int cmd_add_node(const Options& o, Warnings& warnings) {
     const Spec spec = load(o.spec, o.json, warnings);
-    NodeSpec node{o.name, o.address, o.names, spec.ports, 0, /*join_existing=*/true};
+    NodeSpec node{o.name, o.address, o.names, spec.ports, 0, /*join_existing=*/true, {}};
     const auto problems = check_new_node(spec, node);
     if (!problems.empty()) fail_with_all(Code::InputInvalidValue, problems, o.json);
     PlanOptions p = plan_options(o);

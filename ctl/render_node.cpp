@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "cluster/owner.hpp"
 #include "cluster/provision.hpp"
 #include "cluster/spec.hpp"
 #include "core/error.hpp"
@@ -25,13 +26,14 @@ RenderedNode render_node(const fs::path& spec_path, const fs::path& out, const s
     Warnings warnings;
     cluster::Spec spec =
         cluster::load_spec(read_input(spec_path.string()), spec_path == "-" ? "<stdin>" : spec_path.string(), warnings);
+    cluster::resolve_owners(spec);  // the new node's folder goes to the spec's owner: too
     if (cluster::peer_scheme(spec) != url.scheme)
         throw Error(Code::Usage, "PEER-URLS: " + peer_url + ": " + spec_path.string() + " gives its peers " +
                                      std::string(cluster::peer_scheme(spec)) + ":// URLs");
     // The replacement takes the dead node's name and place: the spec's entry for it (if the node was not
     // added later) gives way.
     if (replacing) std::erase_if(spec.nodes, [&](const cluster::NodeSpec& n) { return n.name == name; });
-    cluster::NodeSpec node{name, url.host, {}, spec.ports, 0, /*join_existing=*/true};
+    cluster::NodeSpec node{name, url.host, {}, spec.ports, 0, /*join_existing=*/true, {}};
     node.ports.peer = url.port;
     const auto problems = cluster::check_new_node(spec, node);
     if (!problems.empty()) {

@@ -52,7 +52,7 @@ constexpr auto kKinds = std::to_array<FindingKind>({
     {Lint::EmptyToken, "L114", "empty-token", Severity::Error,
      "etcd-initial-cluster-token is empty: two clusters could merge"},
     {Lint::KeyPermissions, "L115", "key-permissions", Severity::Error,
-     "a private key file is readable by group or others"},
+     "a private key file is readable by others, or by a group without being root:GROUP 0640"},
     {Lint::FileUnreadable, "L116", "file-unreadable", Severity::Error,
      "a named file is missing, unreadable or not what it should be"},
     {Lint::InvalidValue, "L117", "invalid-value", Severity::Error,
@@ -266,17 +266,28 @@ struct IdentityView {
     const pki::Certificate& cert() const { return certs.front(); }
 };
 
+// What provision writes, and nothing looser: the owner's only (0600, the spec's owner: user mode), or
+// root's and one group's read (0640 root:GROUP, its mode: group) -- never the root group's, never writable.
+bool key_mode_ok(const struct stat& st) {
+    const mode_t perms = st.st_mode & 0777;
+    if ((perms & 077) == 0) return true;
+    return (perms & 037) == 0 && st.st_uid == 0 && st.st_gid != 0;
+}
+
 // L115 and L117: the private key is the owner's only and is the certificate's.
 void check_private_key(const IdentityView& v) {
     if (!v.cfg.has(v.id.key_key) || v.cfg.get(v.id.key_key).empty()) return;
     const std::string key_path = v.cfg.get(v.id.key_key);
     const int line = line_of(v.cfg, v.id.key_key);
     struct stat st {};
-    if (::stat(key_path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+    if (::stat(key_path.c_str(), &st) == 0 && !key_mode_ok(st)) {
         char mode[8];
         std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
         v.c.add(Lint::KeyPermissions, v.file, line,
-                key_path + " has mode " + mode + ": a private key must be readable by its owner only (chmod 600)");
+                key_path + " has mode " + mode + " (owner " + std::to_string(st.st_uid) + ":" +
+                    std::to_string(st.st_gid) +
+                    "): a private key must be readable by its owner only (chmod 600), or also by one group if "
+                    "root owns it (chown root:GROUP, chmod 640; the spec's owner: with mode: group)");
     }
     try {
         const auto key = pki::PrivateKey::from_pem(read_file(key_path), key_path);

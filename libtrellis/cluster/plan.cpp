@@ -7,8 +7,10 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <set>
 
+#include "cluster/owner.hpp"
 #include "cluster/revocation.hpp"
 #include "core/files.hpp"
 #include "core/text.hpp"
@@ -326,6 +328,38 @@ std::string sha256_hex(std::string_view data) {
     return hex(digest, len);
 }
 
+std::string owner_text(FileOwner o) {
+    return std::to_string(static_cast<long>(o.uid)) + ":" + std::to_string(static_cast<long>(o.gid));
+}
+
+// Why a file holding the right content is written again: its mode, or (under owner:) its owner, differ.
+std::string mode_owner_reason(const PlannedFile& f, const FileState& have) {
+    std::string why;
+    if (have.mode != f.mode) {
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(f.mode));
+        why = "mode is not " + std::string(mode);
+    }
+    if (f.owner.set() && have.owner != f.owner)
+        why += (why.empty() ? "" : "; ") + ("owner is " + owner_text(have.owner) + ", not " + owner_text(f.owner));
+    return why;
+}
+
+// owner: a node folder's files belong to the node's user (or root and its group, keys then 0640).
+void set_owners(Plan& plan, const Spec& spec, const std::vector<NodeSpec>& nodes) {
+    for (const auto& n : nodes) {
+        const OwnerSpec* owner = spec.owner_of(n);
+        if (!owner) continue;
+        if (!owner->resolved())
+            throw Error(Code::Internal, "the owner of node " + n.name + " was not resolved (resolve_owners)");
+        for (auto& f : plan.files) {
+            if (f.path.begin() == f.path.end() || *f.path.begin() != n.name) continue;
+            f.owner = files_owner(*owner);
+            if (f.mode == kSecretMode) f.mode = key_mode(*owner);
+        }
+    }
+}
+
 // The one overwrite rule: what happens to `f` given what DIR holds.
 void decide(PlannedFile& f, const DirSnapshot& dir, bool force) {
     const FileState* have = dir.find(f.path);
@@ -336,10 +370,8 @@ void decide(PlannedFile& f, const DirSnapshot& dir, bool force) {
     }
     const bool same = !f.cert && f.crls.empty() && have->content == f.content;
     if (same) {
-        f.action = have->mode == f.mode ? FileAction::Unchanged : FileAction::Update;
-        f.reason = f.action == FileAction::Unchanged
-                       ? ""
-                       : "mode is not " + std::string(f.mode == kSecretMode ? "0600" : "0644");
+        f.reason = mode_owner_reason(f, *have);
+        f.action = f.reason.empty() ? FileAction::Unchanged : FileAction::Update;
         return;
     }
     f.old_content = have->content;
@@ -504,6 +536,7 @@ Plan make_plan(const Spec& spec, const DirSnapshot& dir, const PlanOptions& o) {
     std::sort(plan.files.begin(), plan.files.end(),
               [](const PlannedFile& a, const PlannedFile& b) { return a.path < b.path; });
     // --force-new-ca asks for every file made from the new CA: those replace whatever is there.
+    set_owners(plan, spec, nodes);
     for (auto& f : plan.files) decide(f, dir, o.force || (o.force_new_ca && (f.cert || !f.crls.empty())));
     plan.written = dir.written;
     plan.renew_before = dir.renew_before;

@@ -23,6 +23,7 @@
 #include "cluster/render.hpp"
 #include "cluster/rotation.hpp"
 #include "cluster/spec.hpp"
+#include "core/files.hpp"
 #include "pki/certificate.hpp"
 
 namespace trellis::cluster {
@@ -46,6 +47,7 @@ inline constexpr const char* kManifestRevoked = "revoked";
 struct FileState {
     std::string content;
     mode_t mode = 0;
+    FileOwner owner;  // as DIR holds it (read_dir), or as apply() gives it
 };
 
 // What an output DIR holds: DIR/ca/*, DIR/<folder>/*, DIR/clients/<name>/* and the manifest.
@@ -82,6 +84,7 @@ struct PlannedFile {
     // holds the old and the new CA's), each kept or signed then
     std::vector<size_t> crls;
     std::vector<size_t> bundle;  // a CA copy trusting two CAs during a rotation: their Plan::certs, in order
+    FileOwner owner;             // a node folder's file under the spec's owner: (resolved); else unset
 };
 
 // A CA's CRL (DIR/ca/<ca>-crl.pem, copied next to every node's copy of the CA): kept, or signed by apply.

@@ -27,10 +27,11 @@ namespace {
 
 constexpr size_t kMaxSnapshotFiles = 200000;  // DIR holds 3 files per client: far more than any cluster needs
 
-mode_t mode_of(const fs::path& p) {
+// A file's content, mode and owner as DIR holds it.
+FileState file_state(const fs::path& p) {
     struct stat st {};
-    if (::stat(p.c_str(), &st) != 0) return 0;
-    return st.st_mode & 07777;
+    if (::stat(p.c_str(), &st) != 0) return FileState{read_file(p), 0, {}};
+    return FileState{read_file(p), static_cast<mode_t>(st.st_mode & 07777), FileOwner{st.st_uid, st.st_gid}};
 }
 
 // DIR/.cluster-config.json into the snapshot: what cluster-config wrote, and the renew-before it wrote it with.
@@ -229,7 +230,7 @@ DirSnapshot read_dir(const fs::path& dir) {
             throw Error(Code::FileReadFailed,
                         located(dir.string(), "holds more than " + std::to_string(kMaxSnapshotFiles) +
                                                   " files; is it the right output directory?"));
-        snap.files[fs::relative(it->path(), dir)] = FileState{read_file(it->path()), mode_of(it->path())};
+        snap.files[fs::relative(it->path(), dir)] = file_state(it->path());
     }
     read_manifest(dir / kManifestFile, snap);
     return snap;
@@ -284,7 +285,7 @@ Produced produce(const Plan& plan, const Spec& spec, const ProvisionOptions& opt
         }
         if (!f.crls.empty()) content = crl_text(plan, f, crls);
         out.manifest[f.path] = manifest_hash(content);
-        out.files.push_back({f.path, FileState{std::move(content), f.mode}});
+        out.files.push_back({f.path, FileState{std::move(content), f.mode, f.owner}});
     }
     return out;
 }
@@ -299,7 +300,7 @@ ProvisionResult apply(const Plan& plan, const Spec& spec, const fs::path& out, c
     for (const size_t i : commit_order(plan)) {
         if (plan.files[i].action == FileAction::Unchanged) continue;
         auto& [path, state] = produced.files[i];
-        set.add(out / path, std::move(state.content), state.mode);
+        set.add(out / path, std::move(state.content), state.mode, state.owner);
         ca_files |= *path.begin() == "ca";
     }
     if (produced.manifest != plan.written || plan.renew_before != spec.renew_before ||

@@ -96,6 +96,12 @@ mustache::data common_data(const Spec& spec, const NodeSpec& node, const RenderO
     d.set("plain_api", !spec.security->client_tls);
     d.set("client_cert_auth", spec.security->client_tls && spec.security->client_cert_auth);
     d.set("peer_tls", spec.security->peer_tls);
+    // owner: the services run as that user (and group), who may read the node's folder (plan.cpp).
+    const OwnerSpec* owner = spec.owner_of(node);
+    d.set("owner", owner != nullptr);
+    d.set("owner_user", owner ? owner->user : std::string());
+    d.set("owner_group", owner ? owner->group : std::string());
+    d.set("has_owner_group", owner && !owner->group.empty());
     return d;
 }
 

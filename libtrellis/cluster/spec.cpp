@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "core/host.hpp"
 #include "core/strict_json.hpp"
@@ -35,6 +36,7 @@ struct NamedValue {
 constexpr std::array<NamedValue, 2> kStores{{{"embedded", 0}, {"external", 1}}};
 constexpr std::array<NamedValue, 2> kCaModes{{{"separate", 0}, {"shared", 1}}};
 constexpr std::array<NamedValue, 2> kJoinModes{{{"new", 0}, {"existing", 1}}};
+constexpr std::array<NamedValue, 2> kOwnerModes{{{"user", 0}, {"group", 1}}};
 constexpr std::array<NamedValue, 3> kAlgorithms{{
     {"rsa", static_cast<int>(pki::KeyAlgorithm::Rsa)},
     {"ecdsa", static_cast<int>(pki::KeyAlgorithm::Ecdsa)},
@@ -302,6 +304,11 @@ const NodeSpec* Spec::find_node(std::string_view name) const {
     return nullptr;
 }
 
+const OwnerSpec* Spec::owner_of(const NodeSpec& node) const {
+    if (node.owner) return &*node.owner;
+    return owner ? &*owner : nullptr;
+}
+
 std::string spec_node_line(const Spec& spec, const NodeSpec& node) {
     std::string out = "  - {name: " + node.name + ", address: " + yaml_scalar(node.address);
     if (!node.names.empty()) {
@@ -432,6 +439,41 @@ void read_pki(const YAML::Node& pki_node, Problems& p, Spec& spec) {
                 "must be shorter than pki.leaf.validity, or every run would reissue every certificate");
 }
 
+// A user or group name as useradd takes it (no ':' or whitespace: it would break the unit and chown).
+bool valid_account_name(std::string_view name) {
+    if (name.empty() || name.size() > 32 || name.front() == '-') return false;
+    return std::all_of(name.begin(), name.end(), [](char c) {
+        const unsigned char u = static_cast<unsigned char>(c);
+        return std::isalnum(u) || c == '-' || c == '_' || c == '.';
+    });
+}
+
+// owner: {user: U, group: G, mode: user|group}; nullopt when absent or after reporting a problem.
+std::optional<OwnerSpec> read_owner(const YAML::Node& n, const std::string& field, Problems& p) {
+    if (!present(n)) return std::nullopt;
+    Map m(n, field, p);
+    if (!m.ok()) {
+        p.error(n, field, "expected {user: U, group: G, mode: user|group}");
+        return std::nullopt;
+    }
+    OwnerSpec o;
+    o.field = field;
+    o.line = n.Mark().line + 1;
+    const size_t before = p.errors.size();
+    const YAML::Node user = m.take("user"), group = m.take("group");
+    if (auto s = scalar(user, field + ".user", p)) o.user = *s;
+    if (auto s = scalar(group, field + ".group", p)) o.group = *s;
+    if (auto v = choice(m.take("mode"), field + ".mode", p, kOwnerModes)) o.group_mode = *v == 1;
+    m.finish();
+    if (!present(user)) p.error(n, field + ".user", "missing: the user the node's service runs as");
+    for (const auto& [value, node, key] : {std::tuple{o.user, user, ".user"}, std::tuple{o.group, group, ".group"}})
+        if (present(node) && !valid_account_name(value))
+            p.error(node, field + key,
+                    "\"" + excerpt(value) + "\" is not a user or group name (letters, digits, '-', '_', '.')");
+    if (p.errors.size() != before) return std::nullopt;
+    return o;
+}
+
 // Names and endpoints already taken by earlier nodes: value -> the field that took it.
 struct NodesSeen {
     std::map<std::string, std::string> names, endpoints;
@@ -457,6 +499,7 @@ void read_node(const YAML::Node& n, const std::string& field, Problems& p, Spec&
     node.names = strings(m.take("names"), field + ".names", p);
     read_ports(m.take("ports"), field + ".ports", p, node.ports);
     if (auto v = choice(m.take("join"), field + ".join", p, kJoinModes)) node.join_existing = *v == 1;
+    node.owner = read_owner(m.take("owner"), field + ".owner", p);
     m.finish();
     check_node(node, field, p, [&](const std::string& f, const std::string& why) {
         const bool about_address = f.ends_with(".address");
@@ -586,6 +629,7 @@ SpecResult parse_spec(std::string_view text, std::string_view source) {
     if (const YAML::Node pki_node = top.take("pki"); present(pki_node)) read_pki(pki_node, p, spec);
     read_nodes(top, *root, p, spec);
     read_clients(top, p, spec);
+    spec.owner = read_owner(top.take("owner"), "owner", p);
     top.finish();
     if (spec.shared_ca && !spec.security->client_tls && !spec.security->peer_tls)
         p.warn(*root, "ca",

@@ -3,6 +3,8 @@
 // every problem at once, each naming file:line and the field (docs/cluster-spec.md).
 #pragma once
 
+#include <sys/types.h>
+
 #include <optional>
 #include <span>
 #include <string>
@@ -36,6 +38,20 @@ struct Ports {
     int api = 8080;
 };
 
+// owner: {user: U, group: G, mode: user|group} -- who runs a node, and so who may read its folder.
+// mode user (the default): keys 0600 and every other file owned U:G; mode group: keys 0640 and every file
+// root:G (the service runs as U with group G). G defaults to U's primary group.
+struct OwnerSpec {
+    std::string user, group;  // as the spec names them; group may be empty
+    bool group_mode = false;
+    std::string field;  // "owner" or "nodes[1].owner", with line: where an unknown name is reported
+    int line = 0;
+    // Filled by resolve_owners() (owner.hpp) from this machine's users and groups; -1 until then.
+    uid_t uid = static_cast<uid_t>(-1);
+    gid_t gid = static_cast<gid_t>(-1);
+    bool resolved() const { return gid != static_cast<gid_t>(-1); }
+};
+
 struct NodeSpec {
     std::string name;
     std::string address;             // IP literal or host name the others reach it on
@@ -46,6 +62,7 @@ struct NodeSpec {
     // members that bootstrapped it: etcd-initial-cluster-state existing, and an initial cluster of the
     // bootstrap members plus the joined nodes up to this one.
     bool join_existing = false;
+    std::optional<OwnerSpec> owner;  // its own owner:, else the spec's
 };
 
 struct ClientSpec {
@@ -83,7 +100,10 @@ struct Spec {
     Subject ca_subject;
     std::vector<NodeSpec> nodes;
     std::vector<ClientSpec> clients;
+    std::optional<OwnerSpec> owner;  // owner: at the top, every node's unless it names its own
 
+    // The owner of a node's folder: the node's own, else the spec's (nullptr: files stay the process's).
+    const OwnerSpec* owner_of(const NodeSpec& node) const;
     const NodeSpec* find_node(std::string_view name) const;
     // Does any part use TLS (and so need certificates)?
     bool needs_client_ca() const { return security->client_tls; }

@@ -56,6 +56,7 @@ constexpr auto kNames = std::to_array<CodeInfo>({
     {Code::SpecInvalid, "SpecInvalid"},
     {Code::ConfigInvalid, "ConfigInvalid"},
     {Code::LintFindings, "LintFindings"},
+    {Code::OwnerUnknown, "OwnerUnknown"},
     {Code::StoreUnavailable, "StoreUnavailable"},
     {Code::StoreRequestFailed, "StoreRequestFailed"},
     {Code::StoreProcessFailed, "StoreProcessFailed"},

@@ -66,6 +66,7 @@ enum class Code : int {
     SpecInvalid = 14001,
     ConfigInvalid = 14002,
     LintFindings = 14003,
+    OwnerUnknown = 14004,  // the spec's owner: names a user or group this machine does not have
     // 15xxx store (etcd) and processes
     StoreUnavailable = 15001,
     StoreRequestFailed = 15002,

@@ -35,16 +35,21 @@ fs::path temp_name(const fs::path& path) {
     return path.parent_path() / name.str();
 }
 
-// Creates a new temp sibling of `path` with exactly `mode` (whatever the umask); its fd.
-int open_temp(const fs::path& path, const fs::path& tmp, mode_t mode) {
+// Creates a new temp sibling of `path` with exactly `mode` (whatever the umask) and `owner`; its fd.
+// chown before chmod: chown may clear mode bits, never the other way round.
+int open_temp(const fs::path& path, const fs::path& tmp, mode_t mode, FileOwner owner = {}) {
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     if (fd < 0) throw Error(Code::FileWriteFailed, located(path.string(), "cannot create: " + errno_text()));
-    if (::fchmod(fd, mode) != 0) {
+    auto fail = [&](const std::string& what) {
         const std::string why = errno_text();
         ::close(fd);
         ::unlink(tmp.c_str());
-        throw Error(Code::FileWriteFailed, located(path.string(), "cannot set mode: " + why));
-    }
+        throw Error(Code::FileWriteFailed, located(path.string(), what + why));
+    };
+    if (owner.set() && ::fchown(fd, owner.uid, owner.gid) != 0)
+        fail("cannot give it to " + std::to_string(static_cast<long>(owner.uid)) + ":" +
+             std::to_string(static_cast<long>(owner.gid)) + " (changing a file's owner needs root): ");
+    if (::fchmod(fd, mode) != 0) fail("cannot set mode: ");
     return fd;
 }
 
@@ -66,8 +71,9 @@ bool write_all(int fd, std::string_view data) {
 
 // Creates `path` (which must not exist) holding `data` with exactly `mode`, fsynced if asked.
 // Errors name `shown`, the file the user knows. Removes what it made on failure.
-void write_new(const fs::path& path, const fs::path& shown, std::string_view data, mode_t mode, bool sync) {
-    const int fd = open_temp(shown, path, mode);
+void write_new(const fs::path& path, const fs::path& shown, std::string_view data, mode_t mode, bool sync,
+               FileOwner owner = {}) {
+    const int fd = open_temp(shown, path, mode, owner);
     auto fail = [&](const std::string& why) {
         ::close(fd);
         ::unlink(path.c_str());
@@ -186,7 +192,7 @@ std::vector<StagedFile> stage(const fs::path& root, const std::vector<FileSet::P
         staged.push_back({name, target.lexically_relative(root).string()});
         // One syncfs below instead of an fsync per file: a thousand agent certs would otherwise
         // spend most of their time waiting on the disk.
-        write_new(dir / name, f.path, f.data, f.mode, /*sync=*/false);
+        write_new(dir / name, f.path, f.data, f.mode, /*sync=*/false, f.owner);
         manifest.push_back({{"staged", name}, {"path", staged.back().path}});
     }
     write_new(dir / "MANIFEST.tmp", dir / kManifest, manifest.dump(), kPublicMode, /*sync=*/false);
@@ -385,8 +391,8 @@ void AtomicWriter::commit(bool overwrite) {
     sync_dir(path_.parent_path());
 }
 
-void FileSet::add(fs::path path, std::string data, mode_t mode) {
-    files_.push_back({std::move(path), std::move(data), mode});
+void FileSet::add(fs::path path, std::string data, mode_t mode, FileOwner owner) {
+    files_.push_back({std::move(path), std::move(data), mode, owner});
 }
 
 const std::vector<fs::path> FileSet::paths() const {

@@ -12,8 +12,17 @@
 
 namespace trellis {
 
-inline constexpr mode_t kSecretMode = 0600;  // private keys, client configs
-inline constexpr mode_t kPublicMode = 0644;  // certificates, CSRs, configs
+inline constexpr mode_t kSecretMode = 0600;       // private keys, client configs
+inline constexpr mode_t kPublicMode = 0644;       // certificates, CSRs, configs
+inline constexpr mode_t kGroupSecretMode = 0640;  // a key a group may read (root:GROUP, the spec's owner mode: group)
+
+// Who owns a written file; -1 (either) keeps what creating it gives (the process's own).
+struct FileOwner {
+    uid_t uid = static_cast<uid_t>(-1);
+    gid_t gid = static_cast<gid_t>(-1);
+    bool set() const { return uid != static_cast<uid_t>(-1) || gid != static_cast<gid_t>(-1); }
+    bool operator==(const FileOwner&) const = default;
+};
 
 // The most any input may hold: far above any certificate, key, spec or config, far below what
 // would exhaust memory (a path to /dev/zero or a huge log must fail, not grow).
@@ -68,7 +77,9 @@ class FileSet {
   public:
     FileSet() = default;
     explicit FileSet(std::filesystem::path root) : root_(std::move(root)) {}
-    void add(std::filesystem::path path, std::string data, mode_t mode);
+    // With `owner` set, the file is chowned while staged, so it appears in place already owned (needs root,
+    // or CAP_CHOWN, unless it is the process's own user and one of its groups).
+    void add(std::filesystem::path path, std::string data, mode_t mode, FileOwner owner = {});
     // Fails with Code::FileExists naming the first file that already exists
     // with different content, unless `overwrite` is set (safe by default, like the CLIs).
     void commit(bool overwrite = false);
@@ -81,6 +92,7 @@ class FileSet {
         std::filesystem::path path;
         std::string data;
         mode_t mode;
+        FileOwner owner;
     };
 
   private:

@@ -2,6 +2,7 @@
 // the cluster part, so that the public headers stay free of its internal types.
 #include "cluster/backend_config.hpp"
 #include "cluster/lint.hpp"
+#include "cluster/owner.hpp"
 #include "cluster/provision.hpp"
 #include "cluster/spec.hpp"
 #include "core/files.hpp"
@@ -20,8 +21,9 @@ struct SpecImpl {
 ClusterSpec::ClusterSpec(std::shared_ptr<const detail::SpecImpl> impl) : impl_(std::move(impl)) {}
 
 ClusterSpec ClusterSpec::parse(std::string_view yaml, std::string_view source, Warnings& warnings) {
-    return ClusterSpec(
-        std::make_shared<const detail::SpecImpl>(detail::SpecImpl{cluster::load_spec(yaml, source, warnings)}));
+    cluster::Spec spec = cluster::load_spec(yaml, source, warnings);
+    cluster::resolve_owners(spec);  // owner: as this machine's IDs, which provisioning gives the files
+    return ClusterSpec(std::make_shared<const detail::SpecImpl>(detail::SpecImpl{std::move(spec)}));
 }
 
 std::string ClusterSpec::name() const { return impl_->spec.name; }

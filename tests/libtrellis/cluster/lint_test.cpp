@@ -4,6 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <set>
 
@@ -85,6 +88,27 @@ TEST_F(LintFiles, KeyReadableByOthers) {
     EXPECT_EQ(f[0].kind->name, "key-permissions");
     EXPECT_THAT(f[0].to_string(), HasSubstr("backend.yml:"));
     EXPECT_THAT(f[0].message, HasSubstr("mode 0644"));
+}
+
+// The spec's owner: with mode: group writes keys 0640 root:GROUP; lint takes exactly that, nothing looser.
+TEST_F(LintFiles, AKeyOfRootAndOneGroupIsFineAndNothingLooser) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root to give a key away";
+    const fs::path key = tmp_ / "a/a-key.pem";
+    struct Case {
+        uid_t uid;
+        gid_t gid;
+        mode_t mode;
+        bool ok;
+    };
+    for (const Case c : {Case{0, 65534, 0640, true}, Case{0, 65534, 0440, true}, Case{65534, 65534, 0600, true},
+                         Case{65534, 65534, 0640, false}, Case{0, 0, 0640, false}, Case{0, 65534, 0660, false},
+                         Case{0, 65534, 0644, false}, Case{0, 65534, 0650, false}}) {
+        ASSERT_EQ(::chown(key.c_str(), c.uid, c.gid), 0);
+        ASSERT_EQ(::chmod(key.c_str(), c.mode), 0);
+        const auto f = lint_node(node("a"));
+        const bool flagged = std::any_of(f.begin(), f.end(), [](const Finding& x) { return x.kind->code == "L115"; });
+        EXPECT_EQ(flagged, !c.ok) << c.uid << ":" << c.gid << " " << std::oct << c.mode;
+    }
 }
 
 TEST_F(LintFiles, CertificateOfAnotherCaFailsBothStacks) {
