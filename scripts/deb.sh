@@ -38,7 +38,7 @@ option() {  # option BUILD NAME: a meson option's value in that build
 if ((reuse)); then
   [[ -n $build && -f $build/build.ninja ]] || fail "--reuse needs a configured BUILD_DIR"
 elif [[ -n $build && -f $build/build.ninja && $(option "$build" prefix) == /usr ]]; then
-  ninja -C "$build" >/dev/null
+  nice ninja -C "$build" >/dev/null
 else
   build=$src/build-deb
   if [[ ! -f $build/build.ninja ]]; then
