@@ -104,13 +104,21 @@ TEST_F(Owner, AnUnknownUserIsOneLineAndNothingIsWritten) {
     EXPECT_FALSE(fs::exists(dir / "out"));
 }
 
-TEST_F(Owner, ANodeRunsAsNobodyFromTheFilesProvisionGaveIt) {
-    spit(dir / "spec.yml", kOne);
+// One node on 127.0.0.91 run as nobody:nogroup from the files provision gave it: its own keys (mode user),
+// or keys of root that its group reads (mode group).
+class OwnerRun : public Owner, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(OwnerRun, ANodeRunsAsNobodyFromTheFilesProvisionGaveIt) {
+    const bool group_mode = GetParam();
+    std::string spec = kOne;
+    if (group_mode) spec.replace(spec.find("group: nogroup}"), 15, "group: nogroup, mode: group}");
+    spit(dir / "spec.yml", spec);
     ProvisionedCluster cluster(dir / "spec.yml", dir.path());
     for (const auto& key : {"o1-key.pem", "o1-peer-key.pem", "o1-api-key.pem"}) {
         const struct stat st = stat_of(cluster.out() / "o1" / key);
-        EXPECT_EQ(st.st_uid, kNobody) << key;
-        EXPECT_EQ(st.st_mode & 07777, 0600u) << key;
+        EXPECT_EQ(st.st_uid, group_mode ? 0u : kNobody) << key;
+        EXPECT_EQ(st.st_gid, kNogroup) << key;
+        EXPECT_EQ(st.st_mode & 07777, group_mode ? 0640u : 0600u) << key;
     }
     const RunResult lint = cc({"lint", "out/o1/backend.yml"}, dir.path());
     EXPECT_EQ(lint.exit_code, 0) << lint.out << lint.err;
@@ -133,6 +141,9 @@ TEST_F(Owner, ANodeRunsAsNobodyFromTheFilesProvisionGaveIt) {
     pids.push_back(node.pid());
     for (const pid_t pid : pids) EXPECT_EQ(stat_of("/proc/" + std::to_string(pid)).st_uid, kNobody) << pid;
 }
+
+INSTANTIATE_TEST_SUITE_P(Modes, OwnerRun, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "GroupMode" : "UserMode"; });
 
 }  // namespace
 }  // namespace trellis::testing
