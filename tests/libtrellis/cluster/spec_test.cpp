@@ -178,14 +178,20 @@ TEST(Spec, LoadSpecThrowsAllErrorsAtOnce) {
     }
 }
 
+NodeSpec new_node(const std::string& name, const std::string& address) {
+    NodeSpec n;
+    n.name = name;
+    n.address = address;
+    return n;
+}
+
 TEST(Spec, CheckNewNode) {
     Warnings w;
     const Spec s = load_spec("cluster: {name: c}\nnodes:\n  - {name: a, address: 10.1.0.1}\n", "s.yml", w);
-    EXPECT_TRUE(check_new_node(s, NodeSpec{"b", "10.1.0.2", {}, {}, 0}).empty());
-    EXPECT_THAT(check_new_node(s, NodeSpec{"a", "10.1.0.2", {}, {}, 0}), ElementsAre(HasSubstr("already a node")));
-    EXPECT_THAT(check_new_node(s, NodeSpec{"b", "10.1.0.1", {}, {}, 0}),
-                ElementsAre(HasSubstr("already used by node a")));
-    EXPECT_THAT(check_new_node(s, NodeSpec{"b", "not an ip", {}, {}, 0}), ElementsAre(HasSubstr("not a valid IP")));
+    EXPECT_TRUE(check_new_node(s, new_node("b", "10.1.0.2")).empty());
+    EXPECT_THAT(check_new_node(s, new_node("a", "10.1.0.2")), ElementsAre(HasSubstr("already a node")));
+    EXPECT_THAT(check_new_node(s, new_node("b", "10.1.0.1")), ElementsAre(HasSubstr("already used by node a")));
+    EXPECT_THAT(check_new_node(s, new_node("b", "not an ip")), ElementsAre(HasSubstr("not a valid IP")));
 }
 
 }  // namespace
