@@ -5,7 +5,11 @@
 #include <httplib.h>
 #include <algorithm>
 #include <charconv>
+#include <map>
+#include <mutex>
+#include <tuple>
 
+#include "api/metrics.hpp"
 #include "api/wire.hpp"
 #include "cluster/roles.hpp"
 #include "core/error.hpp"
@@ -88,6 +92,51 @@ httplib::Server::Handler guarded(std::string name, cluster::Action action, bool 
     };
 }
 
+// What /metrics reports, gathered now: the cluster as /health sees it, this node's etcd, the counters.
+api::MetricsFacts gather_metrics(const ApiOptions& o, const RequestCounter& requests);
+
+}  // namespace
+
+// Counts every request the API answered, by method, route and status (all bounded sets: metrics.hpp).
+class RequestCounter {
+  public:
+    void add(std::string_view method, std::string_view path, int code) {
+        const std::lock_guard lock(mutex_);
+        ++counts_[{api::metrics_method(method), api::metrics_route(path), code}];
+    }
+    std::vector<api::RequestCount> snapshot() const {
+        const std::lock_guard lock(mutex_);
+        std::vector<api::RequestCount> out;
+        for (const auto& [key, count] : counts_)
+            out.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key), count});
+        return out;
+    }
+
+  private:
+    mutable std::mutex mutex_;
+    std::map<std::tuple<std::string, std::string, int>, std::uint64_t> counts_;
+};
+
+namespace {
+
+api::MetricsFacts gather_metrics(const ApiOptions& o, const RequestCounter& requests) {
+    api::MetricsFacts facts;
+    facts.requests = requests.snapshot();  // before this request: it is counted once answered
+    facts.health = store::check_cluster_health(o.store, std::chrono::milliseconds(2000));
+    if (o.etcd_process != nullptr) {
+        facts.etcd_up = o.etcd_process->up.load();
+        facts.etcd_restarts = o.etcd_process->restarts.load();
+        try {
+            store::EtcdClient client(o.store);
+            facts.local = client.status_on(client.endpoints().front());
+        } catch (const Error&) {
+            // Not answering: the etcd families are left out, and trellis_member_healthy says why not.
+        }
+    }
+    if (o.served_certificates) facts.certificates = o.served_certificates();
+    return facts;
+}
+
 }  // namespace
 
 nlohmann::ordered_json expiring_json(const std::vector<cluster::CertExpiry>& expiring) {
@@ -101,7 +150,8 @@ nlohmann::ordered_json expiring_json(const std::vector<cluster::CertExpiry>& exp
     return out;
 }
 
-ApiServer::ApiServer(ApiOptions options) : options_(std::move(options)) {}
+ApiServer::ApiServer(ApiOptions options)
+    : options_(std::move(options)), requests_(std::make_unique<RequestCounter>()) {}
 
 ApiServer::~ApiServer() { stop(); }
 
@@ -230,6 +280,15 @@ void ApiServer::start() {
                                                             : "this node runs no etcd of its own (no-embed-etcd)");
                               reply(res, 200, o.restart_etcd());
                           }));
+    server_->Get(std::string(api::kMetricsPath), guarded("GET /metrics", Action::Read, client_certs,
+                                                         [&o, this](const httplib::Request&, httplib::Response& res) {
+                                                             res.set_content(
+                                                                 api::metrics_text(gather_metrics(o, *requests_)),
+                                                                 std::string(api::kMetricsContentType));
+                                                         }));
+    server_->set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+        requests_->add(req.method, req.path, res.status);
+    });
     server_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
         if (res.status == 404 && res.body.empty())
             reply(res, 404,

@@ -3,7 +3,9 @@
 // certificates by default; plain HTTP only when asked for (api-insecure).
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -11,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/metrics.hpp"
 #include "cluster/lint.hpp"
 #include "store/etcd_client.hpp"
 #include "tls_reload.hpp"
@@ -20,6 +23,14 @@ class Server;
 }
 
 namespace trellis::backend {
+
+// This node's supervised etcd as /metrics reports it; the main thread, which owns the process, writes it.
+struct EtcdProcessFacts {
+    std::atomic<bool> up{false};
+    std::atomic<std::uint64_t> restarts{0};  // for a rollout (POST /api/trellis/v1/etcd/restart)
+};
+
+class RequestCounter;
 
 struct ApiOptions {
     std::string listen_address = "[::]:8080";  // host:port, IPv6 in brackets
@@ -39,6 +50,10 @@ struct ApiOptions {
     // POST /api/trellis/v1/etcd/restart: restarts this node's etcd and answers when it serves again;
     // unset where the backend runs no etcd of its own (no-embed-etcd).
     std::function<nlohmann::ordered_json()> restart_etcd;
+    // GET /metrics: every certificate this node serves or trusts, and its etcd process (nullptr where the
+    // backend runs no etcd of its own).
+    std::function<std::vector<api::CertificateFact>()> served_certificates;
+    const EtcdProcessFacts* etcd_process = nullptr;
     std::chrono::seconds default_health_timeout{3};
     std::chrono::seconds max_health_timeout{30};
     std::chrono::milliseconds readyz_budget{900};  // GET /readyz answers within this (plus sending it)
@@ -59,7 +74,8 @@ class ApiServer {
 
   private:
     ApiOptions options_;
-    std::unique_ptr<TlsReloader> tls_files_;  // declared first: outlives the server's connections
+    std::unique_ptr<TlsReloader> tls_files_;    // declared first: outlives the server's connections
+    std::unique_ptr<RequestCounter> requests_;  // every answered request, for /metrics
     std::unique_ptr<httplib::Server> server_;
     std::thread thread_;
 };

@@ -192,6 +192,15 @@ void log_expiring(const cluster::BackendConfig& config) {
         log(e.expired ? Level::Error : Level::Warn, "certificate inside the renewal window: " + e.to_string());
 }
 
+// Every certificate the node's configuration names, whatever its date, for /metrics.
+std::vector<api::CertificateFact> served_certificates(const cluster::BackendConfig& config) {
+    std::vector<api::CertificateFact> out;
+    constexpr std::chrono::hours kEveryDate(24 * 365 * 200);  // far beyond any not-after, still in range
+    for (const auto& e : cluster::expiring_certificates(config, kEveryDate, std::chrono::system_clock::now()))
+        out.push_back({e.key, e.file, e.subject, e.serial, e.not_after});
+    return out;
+}
+
 ApiOptions api_options(const cluster::BackendConfig& config) {
     ApiOptions api;
     api.listen_address = config.get(Key::ApiListenAddress);
@@ -205,12 +214,14 @@ ApiOptions api_options(const cluster::BackendConfig& config) {
     api.cipher_list = cluster::openssl_cipher_list(config.get_list(Key::EtcdCipherSuites));
     api.store = store_options(config);
     api.expiring_certificates = [config] { return expiring_now(config); };
+    api.served_certificates = [config] { return served_certificates(config); };
     return api;
 }
 
 std::unique_ptr<ApiServer> start_api(const cluster::BackendConfig& config, const SnapshotScheduler* snapshots,
-                                     RestartRequests* restarts) {
+                                     RestartRequests* restarts, const EtcdProcessFacts* etcd_facts) {
     ApiOptions options = api_options(config);
+    options.etcd_process = etcd_facts;
     if (snapshots) options.snapshot_health = [snapshots] { return snapshots->health(); };
     // Bounded above what the main thread may take: stop grace, start, catching up.
     if (restarts) options.restart_etcd = [restarts] { return restarts->request(std::chrono::seconds(150)); };
@@ -231,7 +242,8 @@ std::unique_ptr<ApiServer> start_api(const cluster::BackendConfig& config, const
 
 // Waits for SIGTERM/SIGINT (returning 0), or for etcd to die (throwing with its last lines).
 int supervise(Signals& signals, store::EtcdProcess* etcd, ApiServer& api, int stop_timeout,
-              const cluster::BackendConfig& config, RestartRequests* restarts = nullptr) {
+              const cluster::BackendConfig& config, RestartRequests* restarts = nullptr,
+              EtcdProcessFacts* etcd_facts = nullptr) {
     auto next_expiry_check = std::chrono::steady_clock::now() + 6h;
     for (;;) {
         if (std::chrono::steady_clock::now() > next_expiry_check) {
@@ -252,11 +264,13 @@ int supervise(Signals& signals, store::EtcdProcess* etcd, ApiServer& api, int st
             try {
                 restarts->answer(restart_etcd(config, store_options(config), *etcd,
                                               {std::chrono::seconds(stop_timeout), std::chrono::seconds(90)}));
+                if (etcd_facts) ++etcd_facts->restarts;
             } catch (const Error& e) {
                 log(Level::Warn, std::string("rollout: restarting etcd failed: ") + e.what());
                 restarts->answer({}, e);
             }
         }
+        if (etcd && etcd_facts) etcd_facts->up = etcd->running();
         if (etcd && !etcd->running()) {
             api.stop();
             throw Error(Code::StoreProcessFailed, "etcd died: it " + etcd->describe_exit());
@@ -316,6 +330,8 @@ int run_embedded(const cluster::BackendConfig& config, const StartOptions& optio
     log(Level::Info, "etcd is ready");
     // Both outlive the API: its workers wait on restarts, and /health reports the last snapshot.
     RestartRequests restarts;
+    EtcdProcessFacts etcd_facts;
+    etcd_facts.up = true;
     std::unique_ptr<SnapshotScheduler> snapshots;
     std::unique_ptr<ApiServer> api;
     LearnerPromoter promoter(store_options(config));
@@ -324,14 +340,14 @@ int run_embedded(const cluster::BackendConfig& config, const StartOptions& optio
             snapshots = std::make_unique<SnapshotScheduler>(schedule, store_options(config));
             snapshots->start();
         }
-        api = start_api(config, snapshots.get(), &restarts);
+        api = start_api(config, snapshots.get(), &restarts, &etcd_facts);
         promoter.start();
     } catch (...) {
         etcd.stop(std::chrono::seconds(options.stop_timeout));
         throw;
     }
     try {
-        return supervise(signals, &etcd, *api, options.stop_timeout, config, &restarts);
+        return supervise(signals, &etcd, *api, options.stop_timeout, config, &restarts, &etcd_facts);
     } catch (const Error& e) {
         if (e.code() != Code::StoreProcessFailed) throw;
         throw explain_etcd_failure(config, etcd.last_lines(), e.what());
@@ -362,7 +378,7 @@ int start(const cluster::BackendConfig& config, const StartOptions& options, Sig
         }
         if (snapshot_schedule(config).interval.count() > 0)
             log(Level::Warn, "snapshot-interval is ignored with no-embed-etcd: schedule snapshots where etcd runs");
-        auto api = start_api(config, nullptr, nullptr);
+        auto api = start_api(config, nullptr, nullptr, nullptr);
         return supervise(signals, nullptr, *api, options.stop_timeout, config);
     }
 

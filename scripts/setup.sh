@@ -17,6 +17,7 @@ packages=(
   # the real peers the tests and the cluster run against
   etcd-server etcd-client golang-cfssl openssl botan curl procps
   sslscan  # the TLS policy test scans every port (no CBC, nothing below TLS 1.2)
+  python3-prometheus-client  # the /metrics test parses the document with Prometheus' own Python parser
   # examples/haproxy.cfg is checked with `haproxy -c` (the service is not started by the tests)
   haproxy
   # shells the completion scripts are checked with; the formatter the suite checks with

@@ -436,8 +436,8 @@ std::vector<CertExpiry> expiring_certificates(const BackendConfig& cfg, std::chr
             }
             for (const auto& cert : certs)
                 if (cert.not_after() - now < window)
-                    out.push_back({std::string(key_name(*key)), path, cert.subject_text(), cert.not_after(),
-                                   cert.not_after() <= now});
+                    out.push_back({std::string(key_name(*key)), path, cert.subject_text(), cert.serial_decimal(),
+                                   cert.not_after(), cert.not_after() <= now});
         }
     return out;
 }

@@ -89,6 +89,7 @@ struct CertExpiry {
     std::string key;   // the backend.yml key naming the file: "etcd-peer-cert-file"
     std::string file;  // as the key gives it
     std::string subject;
+    std::string serial;  // decimal: a CA bundle mid-rotation may hold two certificates of one subject
     std::chrono::system_clock::time_point not_after;
     bool expired = false;
     std::string to_string() const;  // "cert-file /etc/trellis/api.pem (CN=backend-1) expires on 2027-...Z, in 20 days"

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <sstream>
 #include <thread>
 
 #include "backend_fixture.hpp"
@@ -117,6 +118,7 @@ TEST_F(Roles, EveryRoleOnEveryEndpoint) {
         {"POST", members + "?learner=true&peer-addrs=https://127.0.0.244:2380", {"admin"}, 201},
         {"PUT", members + "/{id}?peer-addrs=https://127.0.0.245:2380", {"admin"}, 200},
         {"GET", "/api/trellis/v1/snapshot", {"admin"}, 200},
+        {"GET", "/metrics", {"admin", "reader"}, 200},
         {"DELETE", members + "/{id}", {"admin"}, 200},
         // The admin's restart is proven by the rollout test: here only the refusals, which restart nothing.
         {"POST", "/api/trellis/v1/etcd/restart", {"admin"}, 0},
@@ -172,12 +174,60 @@ TEST_F(Roles, EveryRoleOnEveryEndpoint) {
                 << cell << ": " << message;
         }
     }
-    EXPECT_EQ(checked, 7 * 5 + 4);
+    EXPECT_EQ(checked, 8 * 5 + 4);
     EXPECT_FALSE(added.empty()) << "the admin's member add did not answer 201";
     // Nothing the refused asked for happened: exactly the three members remain.
     const auto list = cluster_->etcdctl("backend-1", {"member", "list", "-w", "json"});
     ASSERT_EQ(list.exit_code, 0) << list.err;
     EXPECT_EQ(json::parse(list.out)["members"].size(), 3u) << list.out;
+}
+
+// Issue 13's /metrics, read as a monitoring system would (the reader role): Prometheus' own parser takes
+// the document, and its samples say what the cluster, the node's etcd, its certificates and the API did.
+TEST_F(Roles, MetricsTellTheClusterTheCertificatesAndTheRequests) {
+    auto admin = client(ids_[0]), reader = client(ids_[1]);
+    ASSERT_TRUE(wait_healthy(admin, 3, 90s)) << "the cluster did not turn healthy";
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(reader.Get("/health")) << "GET /health";
+    const auto res = reader.Get("/metrics");
+    ASSERT_TRUE(res) << httplib::to_string(res.error());
+    ASSERT_EQ(res->status, 200) << res->body;
+    EXPECT_EQ(res->get_header_value("Content-Type").rfind("text/plain; version=0.0.4", 0), 0u);
+    const std::string& text = res->body;
+    // Prometheus' Python client parses every sample; we count sample lines ourselves to compare.
+    const RunResult parsed =
+        run({"/usr/bin/python3", "-c",
+             "import sys\nfrom prometheus_client.parser import text_string_to_metric_families as p\n"
+             "print(sum(len(f.samples) for f in p(sys.stdin.read())))"},
+            text);
+    ASSERT_EQ(parsed.exit_code, 0) << parsed.err;
+    int samples = 0;
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) samples += !line.empty() && line[0] != '#';
+    EXPECT_EQ(std::stoi(parsed.out), samples) << text;
+    // The whole line that starts with `prefix` ("" when none does).
+    const auto line_of = [&text](const std::string& prefix) {
+        const auto at = text.find("\n" + prefix);
+        return at == std::string::npos ? std::string() : text.substr(at + 1, text.find('\n', at + 1) - at - 1);
+    };
+    for (const std::string name : {"backend-1", "backend-2", "backend-3"}) {
+        const std::string line = line_of("trellis_member_healthy{member=\"" + name + "\",id=\"");
+        EXPECT_TRUE(line.ends_with("\"} 1")) << name << ": " << line << "\n" << text;
+    }
+    for (const std::string line : {"trellis_cluster_healthy 1\n", "trellis_etcd_up 1\n", "trellis_etcd_has_leader 1\n"})
+        EXPECT_TRUE(contains(text, line)) << line << text;
+    const std::string health = "trellis_api_requests_total{method=\"GET\",route=\"/health\",code=\"200\"} ";
+    ASSERT_TRUE(contains(text, health)) << text;
+    EXPECT_GE(std::stoi(text.substr(text.find(health) + health.size())), 3);
+    // The API's own certificate, with its not-after as the file on disk has it.
+    const std::string cert_line = "trellis_certificate_not_after_seconds{key=\"cert-file\",file=\"";
+    const auto at = text.find(cert_line);
+    ASSERT_NE(at, std::string::npos) << text;
+    const std::string file =
+        text.substr(at + cert_line.size(), text.find('"', at + cert_line.size()) - at - cert_line.size());
+    const auto not_after = pki::Certificate::from_pem(read_file(file), file).not_after();
+    const auto value = text.substr(text.find("} ", at) + 2, text.find('\n', at) - text.find("} ", at) - 2);
+    EXPECT_EQ(std::stoll(value),
+              std::chrono::duration_cast<std::chrono::seconds>(not_after.time_since_epoch()).count());
 }
 
 TEST_F(Roles, EveryDenialIsLoggedWithTheCertificatesIdentity) {
