@@ -114,6 +114,8 @@ std::optional<HeadRefusal> parse_request_line(std::string_view line, RequestHead
         return bad("malformed request line: bad method");
     if (out.target.empty() || out.target.front() != '/')
         return bad("malformed request line: the target must be a path");
+    if (std::any_of(out.target.begin(), out.target.end(), [](char c) { return c <= ' ' || c == '\x7f'; }))
+        return bad("malformed request line: control character in the target");
     if (out.version != "HTTP/1.1" && out.version != "HTTP/1.0")
         return bad("unsupported HTTP version " + excerpt(out.version, 16) + ": HTTP/1.1 only");
     out.keep_alive = out.version == "HTTP/1.1";
@@ -128,6 +130,8 @@ std::optional<HeadRefusal> parse_header_line(std::string_view line, RequestHead&
     if (!std::all_of(name.begin(), name.end(), is_token_char)) return bad("malformed header name");
     const std::string key = lower(name);
     const std::string value(trim_ows(line.substr(colon + 1)));
+    if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
+        return bad("control character in header " + excerpt(name, 40));
     const auto [it, fresh] = out.headers.emplace(key, value);
     if (!fresh && key == "content-length" && it->second != value) return bad("conflicting Content-Length headers");
     if (!fresh && key != "content-length") it->second += ", " + value;
@@ -142,9 +146,8 @@ std::optional<HeadRefusal> judge_headers(RequestHead& h, const HttpLimits& limit
         const std::string& v = it->second;
         unsigned long long n = 0;
         const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-        if (v.empty() || p != v.data() + v.size())
-            return ec == std::errc::result_out_of_range ? HeadRefusal{413, "request body too large"}
-                                                        : bad("malformed Content-Length");
+        if (ec == std::errc::result_out_of_range) return HeadRefusal{413, "request body too large"};
+        if (v.empty() || ec != std::errc() || p != v.data() + v.size()) return bad("malformed Content-Length");
         if (n > 0 && (h.method == "GET" || h.method == "HEAD"))
             return HeadRefusal{413, h.method + " takes no request body (Content-Length " + v + ")"};
         if (n > limits.max_body_bytes)

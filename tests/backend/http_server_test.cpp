@@ -45,6 +45,8 @@ TEST(HttpHead, RefusesWhatIsTooLargeOrMalformed) {
     EXPECT_EQ(refused("GET x HTTP/1.1\r\n\r\n"), 400);
     EXPECT_EQ(refused("GET /x HTTP/1.1\r\nBad Name: 1\r\n\r\n"), 400);
     EXPECT_EQ(refused("GET /x HTTP/1.1\r\n folded\r\n\r\n"), 400);
+    EXPECT_EQ(refused("GET /x HTTP/1.1\r\nX: a\nContent-Length: 5\r\n\r\n"), 400);  // a bare LF
+    EXPECT_EQ(refused(std::string("GET /x\x01 HTTP/1.1\r\n\r\n")), 400);
 }
 
 TEST(HttpTarget, DecodesPathAndQuery) {
