@@ -507,7 +507,9 @@ void HttpServer::Impl::respond(Conn& c, HttpResponse res, bool close_after) {
     head += close_after ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n";
     evbuffer* out = bufferevent_get_output(c.bev);
     evbuffer_add(out, head.data(), head.size());
-    if (from_file) {
+    if (c.method == "HEAD") {  // the head of the answer GET would get, without its body
+        if (from_file) ::close(res.file_fd);
+    } else if (from_file) {
         // libevent owns the descriptor from here on, and closes it once sent.
         if (evbuffer_add_file(out, res.file_fd, 0, res.file_size) != 0) {
             ::close(res.file_fd);

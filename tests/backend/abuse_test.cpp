@@ -21,6 +21,7 @@
 #include <mutex>
 #include <thread>
 
+#include "abuse_load.hpp"
 #include "backend_fixture.hpp"
 
 namespace trellis::testing {
@@ -34,125 +35,7 @@ constexpr const char* kTarget = "127.0.0.141";
 constexpr int kApiPort = 8080;
 constexpr double kDeadlineSeconds = 5.0;  // the server's handshake and request deadline (http_server.hpp)
 
-// A TCP connection to node 1's API from `source` (one of this test's addresses); -1 when refused.
-int connect_from(const std::string& source) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -1;
-    sockaddr_in from{}, to{};
-    from.sin_family = to.sin_family = AF_INET;
-    ::inet_pton(AF_INET, source.c_str(), &from.sin_addr);
-    ::inet_pton(AF_INET, kTarget, &to.sin_addr);
-    to.sin_port = htons(kApiPort);
-    const timeval tv{2, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0 ||
-        ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
-        ::close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-// Whether the server has closed `fd` (EOF or reset), without waiting; what it sent first goes to `heard`.
-bool closed_by_server(int fd, std::string* heard = nullptr) {
-    char buf[4096];
-    for (int i = 0; i < 16; ++i) {  // bounded: an answer of the server is far shorter
-        const ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-        if (n == 0) return true;
-        if (n < 0) return errno != EAGAIN && errno != EWOULDBLOCK;
-        if (heard != nullptr) heard->append(buf, static_cast<std::size_t>(n));
-    }
-    return false;
-}
-
-// The first bytes of a TLS ClientHello (record header announcing 512 bytes, then 60 of them): the
-// server's handshake waits for the rest, which never comes.
-std::string half_client_hello() {
-    std::string hello("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11);
-    hello.append(54, '\x5a');
-    return hello;
-}
-
-// The attacker: keeps `idle` and `stalled` connections open, reopening each as the server
-// closes it, and records how long the server let each live. Bounded: stop() or 120 s.
-class Attack {
-  public:
-    struct Kind {
-        std::string name, source;  // source address
-        int count;
-    };
-    explicit Attack(std::vector<Kind> kinds) : kinds_(std::move(kinds)) {
-        for (std::size_t k = 0; k < kinds_.size(); ++k)
-            for (int i = 0; i < kinds_[k].count; ++i) socks_.push_back({k, -1, {}});
-        thread_ = std::thread([this] { run(); });
-    }
-    ~Attack() { stop(); }
-    void stop() {
-        stopping_ = true;
-        if (thread_.joinable()) thread_.join();
-        for (auto& s : socks_)
-            if (s.fd >= 0) ::close(s.fd);
-        socks_.clear();
-    }
-    // How many sockets of `kind` the server closed, and after how long (seconds) each had lived.
-    std::vector<double> lifetimes(const std::string& kind) const {
-        std::lock_guard lock(mutex_);
-        const auto it = lives_.find(kind);
-        return it == lives_.end() ? std::vector<double>{} : it->second;
-    }
-    std::size_t open(const std::string& kind) const {
-        std::lock_guard lock(mutex_);
-        const auto it = open_.find(kind);
-        return it == open_.end() ? 0 : it->second;
-    }
-
-  private:
-    struct Sock {
-        std::size_t kind;
-        int fd;
-        Clock::time_point opened;
-    };
-    void run() {
-        const std::string hello = half_client_hello();
-        const auto end = Clock::now() + 120s;
-        while (!stopping_ && Clock::now() < end) {
-            std::map<std::string, std::size_t> open;
-            for (auto& s : socks_) {
-                const Kind& kind = kinds_[s.kind];
-                if (s.fd >= 0 && closed_by_server(s.fd)) {
-                    record(kind.name, std::chrono::duration<double>(Clock::now() - s.opened).count());
-                    ::close(s.fd);
-                    s.fd = -1;
-                }
-                if (s.fd < 0) {
-                    s.fd = connect_from(kind.source);
-                    s.opened = Clock::now();
-                    if (s.fd >= 0 && kind.name == "stalled")
-                        (void)!::send(s.fd, hello.data(), hello.size(), MSG_NOSIGNAL);
-                }
-                if (s.fd >= 0) ++open[kind.name];
-            }
-            {
-                std::lock_guard lock(mutex_);
-                open_ = open;
-            }
-            std::this_thread::sleep_for(50ms);
-        }
-    }
-    void record(const std::string& kind, double lived) {
-        std::lock_guard lock(mutex_);
-        lives_[kind].push_back(lived);
-    }
-
-    std::vector<Kind> kinds_;
-    std::vector<Sock> socks_;
-    std::atomic<bool> stopping_{false};
-    mutable std::mutex mutex_;
-    std::map<std::string, std::vector<double>> lives_;
-    std::map<std::string, std::size_t> open_;
-    std::thread thread_;
-};
+int connect_from(const std::string& source) { return connect_tcp(source, kTarget, kApiPort); }
 
 // A TLS client of node 1's API with the admin's certificate, speaking raw HTTP for the limit cases.
 class RawTls {
@@ -316,7 +199,7 @@ TEST_F(Abuse, AdminIsServedWhileIdleStalledAndSlowClientsAreHeld) {
     for (const char* source : {"127.0.0.142", "127.0.0.143", "127.0.0.144", "127.0.0.145", "127.0.0.146"})
         kinds.push_back({"idle", source, 60});
     kinds.push_back({"stalled", "127.0.0.141", 50});
-    Attack attack(kinds);
+    Attack attack(kTarget, kApiPort, kinds);
     SlowLoris loris(*cluster_, "127.0.0.146");
     for (const auto end = Clock::now() + 10s; attack.open("idle") < 300 && Clock::now() < end;)
         std::this_thread::sleep_for(50ms);
