@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <thread>
 
@@ -26,7 +27,8 @@ const std::vector<std::string> kSources{"127.0.0.141", "127.0.0.142", "127.0.0.1
 
 struct Row {
     std::string what;
-    std::size_t held = 0;  // attack connections open at the end
+    std::size_t held = 0;     // attack connections open at the client at the end (the server may close them)
+    std::size_t sockets = 0;  // sockets the attacked process holds at the end
     double p50 = 0, p99 = 0, max = 0;
     int failed = 0;
 };
@@ -49,6 +51,17 @@ Row measure(const std::string& what, const std::function<bool()>& ask, int n) {
     row.p99 = at(ms, 0.99);
     row.max = at(ms, 1.0);
     return row;
+}
+
+// Open sockets of `pid` (every kind: the attack's, its clients', its listeners).
+std::size_t sockets_of(pid_t pid) {
+    std::size_t n = 0;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec)) {
+        const auto target = std::filesystem::read_symlink(e.path(), ec);
+        if (!ec && target.string().rfind("socket:", 0) == 0) ++n;
+    }
+    return n;
 }
 
 std::unique_ptr<httplib::Client> client(const t::ProvisionedCluster& c, const std::string& url) {
@@ -115,17 +128,22 @@ int main() {
             if (what.rfind(prefix, 0) == 0) {
                 Row row = measure(what + ", 1,000 idle + 100 stalled on " + std::to_string(port), ask, n);
                 row.held = attack.open("idle") + attack.open("stalled");
+                const auto etcds = t::etcd_pids_mentioning(cluster.state_dir("backend-1").string());
+                row.sockets = sockets_of(port == 8080 ? nodes.front()->pid() : etcds.empty() ? 0 : etcds.front());
                 rows.push_back(row);
             }
         attack.stop();
         std::this_thread::sleep_for(6s);  // the API's deadline closes what is left on its side
     }
-    std::cout << "| request | attack sockets open | p50 ms | p99 ms | max ms | failed of " << n << " |\n"
-              << "| --- | --- | --- | --- | --- | --- |\n";
+    std::cout
+        << "| request | attack sockets (client) | sockets held by the server process | p50 ms | p99 ms | max ms | "
+           "failed of "
+        << n << " |\n"
+        << "| --- | --- | --- | --- | --- | --- | --- |\n";
     for (const auto& r : rows) {
         char line[256];
-        std::snprintf(line, sizeof line, "| %s | %zu | %.1f | %.1f | %.1f | %d |\n", r.what.c_str(), r.held, r.p50,
-                      r.p99, r.max, r.failed);
+        std::snprintf(line, sizeof line, "| %s | %zu | %zu | %.1f | %.1f | %.1f | %d |\n", r.what.c_str(), r.held,
+                      r.sockets, r.p50, r.p99, r.max, r.failed);
         std::cout << line;
     }
     return 0;
