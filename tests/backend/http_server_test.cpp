@@ -175,6 +175,15 @@ TEST_F(Server, KeepAliveAndPipelinedRequestsAreAnsweredInOrder) {
     ::close(fd);
 }
 
+TEST_F(Server, ABodyAnnouncedWithExpectGetsA100First) {
+    const int fd = dial();
+    send_text(fd, "POST /c HTTP/1.1\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n");
+    EXPECT_EQ(read_for(fd, 200), "HTTP/1.1 100 Continue\r\n\r\n");
+    send_text(fd, "hi");
+    EXPECT_NE(read_for(fd, 200).find("POST /c  hi"), std::string::npos);
+    ::close(fd);
+}
+
 TEST_F(Server, AFullPoolAnswers503AtOnce) {
     std::vector<std::thread> waiting;
     std::vector<std::string> answers(2);
