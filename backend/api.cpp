@@ -87,6 +87,29 @@ Body guarded(std::string name, cluster::Action action, bool enforce, Body body) 
         };
 }
 
+// GET /health: the cluster's health within ?timeout= (default and maximum from the options).
+void answer_health(const ApiOptions& o, const HttpRequest& req, HttpResponse& res) {
+    auto timeout = o.default_health_timeout;
+    if (req.has_param("timeout")) {
+        const std::string t = req.param("timeout");
+        long long secs = 0;
+        const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), secs);
+        if (ec != std::errc() || ptr != t.data() + t.size() || secs < 1 || secs > o.max_health_timeout.count())
+            throw Error(Code::InputInvalidValue, "timeout: \"" + t + "\" must be whole seconds from 1 to " +
+                                                     std::to_string(o.max_health_timeout.count()));
+        timeout = std::chrono::seconds(secs);
+    }
+    // Leave a margin so the answer, not the probe, arrives within the timeout.
+    const auto budget = std::chrono::duration_cast<std::chrono::milliseconds>(timeout) - std::chrono::milliseconds(100);
+    const store::ClusterHealth health = store::check_cluster_health(o.store, budget);
+    auto body = api::encode(health);
+    // Reported, not judged: an expiring certificate does not make the cluster unhealthy (yet).
+    body["ExpiringCertificates"] =
+        expiring_json(o.expiring_certificates ? o.expiring_certificates() : std::vector<cluster::CertExpiry>{});
+    if (o.snapshot_health) body["Snapshot"] = o.snapshot_health();
+    reply(res, health.healthy() ? 200 : 503, body);
+}
+
 // What /metrics reports, gathered now: the cluster as /health sees it, this node's etcd, the counters.
 api::MetricsFacts gather_metrics(const ApiOptions& o, const RequestCounter& requests);
 
@@ -244,30 +267,16 @@ void ApiServer::routes() {
     routes_.clear();
     routes_.push_back({"GET", kReadyzPath, false,
                        [&o](const HttpRequest&, HttpResponse& res) { res = readyz(o.store, o.readyz_budget); }});
-    routes_.push_back(
-        {"GET", std::string(api::kHealthPath), false,
-         guarded("GET /health", Action::Read, client_certs, [&o](const HttpRequest& req, HttpResponse& res) {
-             auto timeout = o.default_health_timeout;
-             if (req.has_param("timeout")) {
-                 const std::string t = req.param("timeout");
-                 long long secs = 0;
-                 const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), secs);
-                 if (ec != std::errc() || ptr != t.data() + t.size() || secs < 1 || secs > o.max_health_timeout.count())
-                     throw Error(Code::InputInvalidValue, "timeout: \"" + t + "\" must be whole seconds from 1 to " +
-                                                              std::to_string(o.max_health_timeout.count()));
-                 timeout = std::chrono::seconds(secs);
-             }
-             // Leave a margin so the answer, not the probe, arrives within the timeout.
-             const auto budget =
-                 std::chrono::duration_cast<std::chrono::milliseconds>(timeout) - std::chrono::milliseconds(100);
-             const store::ClusterHealth health = store::check_cluster_health(o.store, budget);
-             auto body = api::encode(health);
-             // Reported, not judged: an expiring certificate does not make the cluster unhealthy (yet).
-             body["ExpiringCertificates"] = expiring_json(o.expiring_certificates ? o.expiring_certificates()
-                                                                                  : std::vector<cluster::CertExpiry>{});
-             if (o.snapshot_health) body["Snapshot"] = o.snapshot_health();
-             reply(res, health.healthy() ? 200 : 503, body);
-         })});
+    routes_.push_back({"GET", std::string(api::kHealthPath), false,
+                       guarded("GET /health", Action::Read, client_certs,
+                               [&o](const HttpRequest& req, HttpResponse& res) { answer_health(o, req, res); })});
+    member_routes(client_certs);
+    admin_routes(client_certs);
+}
+
+void ApiServer::member_routes(bool client_certs) {
+    const ApiOptions& o = options_;
+    using cluster::Action;
     const std::string members(api::kMembersPath);
     routes_.push_back({"GET", members, false,
                        guarded("GET members", Action::Read, client_certs, [&o](const HttpRequest&, HttpResponse& res) {
@@ -310,6 +319,11 @@ void ApiServer::routes() {
              log(Level::Info, "removed member " + store::hex_id(id));
              reply(res, 200, api::encode(change));
          })});
+}
+
+void ApiServer::admin_routes(bool client_certs) {
+    const ApiOptions& o = options_;
+    using cluster::Action;
     routes_.push_back(
         {"GET", std::string(api::kSnapshotPath), false,
          guarded(

@@ -78,6 +78,8 @@ class ApiServer {
   private:
     void tls_context();
     void routes();
+    void member_routes(bool client_certs);
+    void admin_routes(bool client_certs);
     HttpResponse handle(HttpRequest& req) const;
 
     ApiOptions options_;
