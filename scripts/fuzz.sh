@@ -32,11 +32,12 @@ seeds() {  # the seed files of one target (globs that match nothing are dropped)
     pem) echo "$data"/ctl/tls/*.pem "$data"/fuzz/pem/* ;;
     etcd_gateway) echo "$data"/fuzz/etcd_gateway/* ;;
     certgen_json) echo "$data"/fuzz/certgen_json/* ;;
+    http_head) echo "$data"/fuzz/http_head/* ;;
     *) echo "fuzz.sh: unknown target $1" >&2; return 2 ;;
   esac
 }
 targets=("$@")
-[[ ${targets[0]} == all ]] && targets=(csr_json ca_config strict_json spec_yaml backend_yml cli_yml pem etcd_gateway certgen_json)
+[[ ${targets[0]} == all ]] && targets=(csr_json ca_config strict_json spec_yaml backend_yml cli_yml pem etcd_gateway certgen_json http_head)
 status=0
 for t in "${targets[@]}"; do
   exe="$build/tests/fuzz/fuzz-${t//_/-}"
