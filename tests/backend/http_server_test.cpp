@@ -184,6 +184,25 @@ TEST_F(Server, ABodyAnnouncedWithExpectGetsA100First) {
     ::close(fd);
 }
 
+TEST_F(Server, ConnectionsOverTheTotalAreClosedAtOnce) {
+    HttpLimits l = small();
+    l.max_connections = 3;
+    l.deadline = std::chrono::milliseconds(2000);
+    start(l);
+    std::vector<int> held;
+    for (int i = 0; i < 3; ++i) held.push_back(dial());
+    const int over = dial();  // the kernel accepts it; the server closes it without a word
+    EXPECT_EQ(read_for(over, 500), "<closed>");
+    ::close(over);
+    ::close(held[0]);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const int next = dial();  // a place is free again
+    send_text(next, "GET /x HTTP/1.1\r\n\r\n");
+    EXPECT_EQ(read_for(next, 300).rfind("HTTP/1.1 200 ", 0), 0u);
+    ::close(next);
+    for (std::size_t i = 1; i < held.size(); ++i) ::close(held[i]);
+}
+
 TEST_F(Server, AFullPoolAnswers503AtOnce) {
     std::vector<std::thread> waiting;
     std::vector<std::string> answers(2);
