@@ -334,8 +334,11 @@ void ApiServer::admin_routes(bool client_certs) {
                                   api::encode(api::error_body(Error(Code::TlsFailed,
                                                                     "this API does not require client certificates "
                                                                     "(trusted-ca-file), so it serves no snapshots"))));
-                 res = serve_snapshot(o.store, o.scratch_dir.empty() ? std::filesystem::temp_directory_path()
-                                                                     : std::filesystem::path(o.scratch_dir));
+                 // The state dir (on disk) where it exists; else the temp dir.
+                 std::error_code ec;
+                 const bool own = !o.scratch_dir.empty() && std::filesystem::is_directory(o.scratch_dir, ec);
+                 res = serve_snapshot(
+                     o.store, own ? std::filesystem::path(o.scratch_dir) : std::filesystem::temp_directory_path());
              })});
     routes_.push_back({"POST", std::string(api::kEtcdRestartPath), false,
                        guarded("POST etcd restart", Action::RestartEtcd, client_certs,
