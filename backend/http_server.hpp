@@ -16,6 +16,7 @@
 #include <variant>
 #include <vector>
 
+#include "api/http_request.hpp"
 #include "pki/certificate.hpp"
 
 typedef struct ssl_ctx_st SSL_CTX;
@@ -53,34 +54,16 @@ struct HttpResponse {
 // {"code":N,"message":"..."} with a newline: the JSON error every refusal of docs/api.md carries.
 HttpResponse json_error(int status, int code, const std::string& message);
 
-struct HttpLimits {
-    std::size_t max_connections = 1024;        // in total; beyond it a new connection is closed at once
-    std::size_t max_per_address = 64;          // from one client address; beyond it closed at once (429 in plain HTTP)
-    std::size_t max_uri_bytes = 4096;          // the request line; longer: 414
-    std::size_t max_header_bytes = 8192;       // request line and headers; more: 431
-    std::size_t max_body_bytes = 64 * 1024;    // more: 413; GET and HEAD take none
-    std::chrono::milliseconds deadline{5000};  // handshake plus the whole request, and a keep-alive's idle time
+// The request limits (api::RequestLimits: line 4 KiB -> 414, head 8 KiB -> 431, body 64 KiB -> 413), and
+// the connection's.
+struct HttpLimits : api::RequestLimits {
+    std::size_t max_connections = 1024;              // in total; beyond it a new connection is closed at once
+    std::size_t max_per_address = 64;                // from one client address; beyond: closed at once or told 429
+    std::chrono::milliseconds deadline{5000};        // handshake plus the whole request, and a keep-alive's idle time
     std::chrono::milliseconds write_timeout{10000};  // a client that reads nothing of its answer is dropped
     std::size_t workers = 4;
     std::size_t queue = 16;  // requests waiting for a worker; beyond: 503
 };
-
-// One parsed request head, or the status and reason it is refused with.
-struct RequestHead {
-    std::string method, target, version;
-    std::map<std::string, std::string> headers;  // lower-case names
-    std::size_t content_length = 0;
-    bool keep_alive = true;
-};
-struct HeadRefusal {
-    int status;
-    std::string message;
-};
-// Parses "METHOD target HTTP/1.x\r\nName: value\r\n...\r\n\r\n" (the text up to and including the empty
-// line) under `limits`; pure, for the unit tests.
-std::variant<RequestHead, HeadRefusal> parse_request_head(std::string_view head, const HttpLimits& limits);
-// The path and query of a request target; nullopt when its percent-encoding is broken.
-std::optional<std::pair<std::string, std::map<std::string, std::string>>> split_target(std::string_view target);
 
 class HttpServer {
   public:

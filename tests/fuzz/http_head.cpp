@@ -1,17 +1,17 @@
-// The API server's request head and target (backend/http_server.hpp), as any client on the network may
+// The API server's request head and target (libtrellis/api/http_request.hpp), as any client on the network may
 // send them before it has shown a certificate: refused or parsed, never more body than the limit.
 #include <variant>
 
+#include "api/http_request.hpp"
 #include "fuzz.hpp"
-#include "http_server.hpp"
 
 TRELLIS_FUZZ_TARGET([](std::string_view in) {
-    const trellis::backend::HttpLimits limits;
-    const auto parsed = trellis::backend::parse_request_head(in, limits);
-    if (const auto* head = std::get_if<trellis::backend::RequestHead>(&parsed)) {
+    const trellis::api::RequestLimits limits;
+    const auto parsed = trellis::api::parse_request_head(in, limits);
+    if (const auto* head = std::get_if<trellis::api::RequestHead>(&parsed)) {
         if (head->content_length > limits.max_body_bytes) std::abort();
-        (void)trellis::backend::split_target(head->target);
-    } else if (std::get<trellis::backend::HeadRefusal>(parsed).status < 400) {
+        (void)trellis::api::split_target(head->target);
+    } else if (std::get<trellis::api::HeadRefusal>(parsed).status < 400) {
         std::abort();
     }
 })
