@@ -66,21 +66,6 @@ std::string_view reason_phrase(int status) {
     return it == phrases.end() ? "Status" : it->second;
 }
 
-}  // namespace
-
-long long raise_open_file_limit() {
-    rlimit lim{};
-    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return -1;
-    if (lim.rlim_cur < lim.rlim_max) {
-        rlimit raised = lim;
-        raised.rlim_cur = lim.rlim_max;
-        if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
-    }
-    return lim.rlim_cur == RLIM_INFINITY ? -1 : static_cast<long long>(lim.rlim_cur);
-}
-
-namespace {
-
 using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kMaxRefusing = 16;            // connections over their address's cap kept only to be told 429
@@ -101,8 +86,7 @@ std::string address_text(const sockaddr* sa) {
 
 enum class State { Reading, Working, Writing, Draining };
 
-}  // namespace
-
+// One client connection; the loop thread's alone.
 struct Conn {
     HttpServer::Impl* server = nullptr;
     std::uint64_t id = 0;
@@ -121,6 +105,8 @@ struct Conn {
         if (bev != nullptr) bufferevent_free(bev);  // closes the socket (and frees its SSL)
     }
 };
+
+}  // namespace
 
 struct HttpServer::Impl {
     SSL_CTX* tls = nullptr;
@@ -516,6 +502,17 @@ void HttpServer::stop() {
     s.base = nullptr;
     s.listener = nullptr;
     s.wake = s.halt = s.relisten = nullptr;
+}
+
+long long raise_open_file_limit() {
+    rlimit lim{};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return -1;
+    if (lim.rlim_cur < lim.rlim_max) {
+        rlimit raised = lim;
+        raised.rlim_cur = lim.rlim_max;
+        if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+    }
+    return lim.rlim_cur == RLIM_INFINITY ? -1 : static_cast<long long>(lim.rlim_cur);
 }
 
 }  // namespace trellis::backend
