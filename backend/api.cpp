@@ -53,6 +53,12 @@ std::vector<std::string> peer_addrs(const HttpRequest& req) {
     return urls;
 }
 
+// Who asked for a change, for the log line that records it: " by CN=admin (serial 4660)".
+std::string asked_by(const HttpRequest& req) {
+    if (!req.peer) return " by a client without a certificate";
+    return " by CN=" + excerpt(req.peer->common_name()) + " (serial " + req.peer->serial_decimal() + ")";
+}
+
 // Where the API verifies client certificates, a request whose certificate's role may not take `action`
 // is answered 403 and logged with the certificate's identity. Without client certificates (a layout
 // that asks for none) there is no identity to judge: docs/api.md, "Roles".
@@ -301,7 +307,7 @@ void ApiServer::member_routes(bool client_certs) {
              const auto change = client.member_add(urls, learner);
              log(Level::Info, "added member " + store::hex_id(change.member ? change.member->id : 0) +
                                   (name.empty() ? "" : " (" + name + ")") + " with peer URLs " +
-                                  req.param("peer-addrs"));
+                                  req.param("peer-addrs") + (learner ? " as a learner" : "") + asked_by(req));
              reply(res, 201, api::encode(change));
          })});
     routes_.push_back(
@@ -311,7 +317,8 @@ void ApiServer::member_routes(bool client_certs) {
              const auto urls = peer_addrs(req);
              store::EtcdClient client(o.store);
              const auto change = client.member_update(id, urls);
-             log(Level::Info, "updated member " + store::hex_id(id));
+             log(Level::Info,
+                 "updated member " + store::hex_id(id) + " to peer URLs " + req.param("peer-addrs") + asked_by(req));
              reply(res, 200, api::encode(change));
          })});
     routes_.push_back(
@@ -320,7 +327,7 @@ void ApiServer::member_routes(bool client_certs) {
              const auto id = store::parse_hex_id(req.matches.at(0), "member ID");
              store::EtcdClient client(o.store);
              const auto change = client.member_remove(id);
-             log(Level::Info, "removed member " + store::hex_id(id));
+             log(Level::Info, "removed member " + store::hex_id(id) + asked_by(req));
              reply(res, 200, api::encode(change));
          })});
 }
@@ -346,12 +353,13 @@ void ApiServer::admin_routes(bool client_certs) {
              })});
     routes_.push_back({"POST", std::string(api::kEtcdRestartPath), false,
                        guarded("POST etcd restart", Action::RestartEtcd, client_certs,
-                               [&o, client_certs](const HttpRequest&, HttpResponse& res) {
+                               [&o, client_certs](const HttpRequest& req, HttpResponse& res) {
                                    if (!client_certs || !o.restart_etcd)
                                        throw Error(Code::StoreUnavailable,
                                                    !client_certs ? "this API does not require client certificates "
                                                                    "(trusted-ca-file), so it restarts nothing"
                                                                  : "this node runs no etcd of its own (no-embed-etcd)");
+                                   log(Level::Info, "restarting etcd for a rollout, asked" + asked_by(req));
                                    reply(res, 200, o.restart_etcd());
                                })});
     routes_.push_back(

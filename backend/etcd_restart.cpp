@@ -94,7 +94,7 @@ void RestartRequests::answer(ordered_json body, std::optional<Error> error) {
 
 ordered_json serving_vs_disk(const cluster::BackendConfig& config, const store::ClientOptions& store) {
     const struct {
-        const char* port;
+        std::string_view port;  // compared by value below
         std::string url;
         Key file;
     } ports[] = {

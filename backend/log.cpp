@@ -8,7 +8,10 @@
 #include <mutex>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "core/error.hpp"
+#include "core/time.hpp"
 
 namespace trellis::backend {
 namespace {
@@ -17,6 +20,7 @@ constexpr std::array<std::pair<std::string_view, Level>, 4> kLevels{
     {{"debug", Level::Debug}, {"info", Level::Info}, {"warn", Level::Warn}, {"error", Level::Error}}};
 
 std::atomic<Level> g_level{Level::Info};
+std::atomic<LogFormat> g_format{LogFormat::Text};
 std::mutex g_mutex;
 
 std::string_view level_name(Level level) {
@@ -25,19 +29,30 @@ std::string_view level_name(Level level) {
     return "?";
 }
 
-std::string now_utc() {
-    const auto now = std::chrono::system_clock::now();
-    const std::time_t t = std::chrono::system_clock::to_time_t(now);
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-    std::tm tm{};
-    ::gmtime_r(&t, &tm);
-    char buf[96];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                  tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-    return buf;
+void write_line(std::string line) {
+    line += '\n';
+    std::lock_guard lock(g_mutex);
+    std::fwrite(line.data(), 1, line.size(), stderr);
+    std::fflush(stderr);
+}
+
+std::string json_line(std::string_view level, std::string_view source, std::string_view message) {
+    nlohmann::ordered_json line{{"time", utc_text_ms(std::chrono::system_clock::now())},
+                                {"level", level},
+                                {"source", source},
+                                {"msg", message}};
+    return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace
+
+LogFormat parse_log_format(std::string_view text) {
+    if (text == "text") return LogFormat::Text;
+    if (text == "json") return LogFormat::Json;
+    throw Error(Code::ConfigInvalid, "log-format: \"" + excerpt(text) + "\" is not one of text, json");
+}
+
+void set_log_format(LogFormat format) { g_format = format; }
 
 Level parse_level(std::string_view text) {
     for (const auto& [name, l] : kLevels)
@@ -49,20 +64,21 @@ void set_log_level(Level level) { g_level = level; }
 
 void log(Level level, std::string_view message) {
     if (level < g_level.load()) return;
-    std::string line = now_utc() + " " + std::string(level_name(level)) + " " + std::string(message);
+    if (g_format.load() == LogFormat::Json) return write_line(json_line(level_name(level), "trellis-backend", message));
+    std::string line = utc_text_ms(std::chrono::system_clock::now()) + " " + std::string(level_name(level)) + " " +
+                       std::string(message);
     for (auto& c : line)
         if (c == '\n') c = ' ';  // one event, one line
-    line += '\n';
-    std::lock_guard lock(g_mutex);
-    std::fwrite(line.data(), 1, line.size(), stderr);
-    std::fflush(stderr);
+    write_line(std::move(line));
 }
 
 void log_raw(std::string_view line) {
-    std::lock_guard lock(g_mutex);
-    std::fwrite(line.data(), 1, line.size(), stderr);
-    std::fputc('\n', stderr);
-    std::fflush(stderr);
+    if (g_format.load() == LogFormat::Text) return write_line(std::string(line));
+    // etcd's zap logger writes one JSON object a line: kept as it is, with its source named.
+    auto doc = nlohmann::ordered_json::parse(line, nullptr, false);
+    if (!doc.is_object()) return write_line(json_line("info", "etcd", line));
+    doc["source"] = "etcd";
+    write_line(doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 }  // namespace trellis::backend

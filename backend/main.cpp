@@ -321,6 +321,17 @@ bool wait_ready(const cluster::BackendConfig& config, const StartOptions& option
     }
 }
 
+// "3.4.23 " as this node's etcd reports it, or "" when it does not say.
+std::string etcd_version(const cluster::BackendConfig& config) {
+    try {
+        store::EtcdClient client(store_options(config));
+        const std::string v = client.status_on(client.endpoints().front()).version;
+        return v.empty() ? v : v + " ";
+    } catch (const Error&) {
+        return {};
+    }
+}
+
 // Runs etcd and, once it serves, the API and the learner promoter, until a signal or etcd's end.
 int run_embedded(const cluster::BackendConfig& config, const StartOptions& options, Signals& signals) {
     auto foreign = std::make_shared<std::atomic<bool>>(false);
@@ -336,7 +347,7 @@ int run_embedded(const cluster::BackendConfig& config, const StartOptions& optio
     etcd.start();  // from the main thread: PR_SET_PDEATHSIG follows the forking thread
     log(Level::Info, "started etcd " + process.binary.string() + " (pid " + std::to_string(etcd.pid()) + ")");
     if (!wait_ready(config, options, signals, etcd, *foreign)) return cli::kExitOk;
-    log(Level::Info, "etcd is ready");
+    log(Level::Info, "etcd " + etcd_version(config) + "is ready (pid " + std::to_string(etcd.pid()) + ")");
     // Both outlive the API: its workers wait on restarts, and /health reports the last snapshot.
     RestartRequests restarts;
     EtcdProcessFacts etcd_facts;
@@ -363,8 +374,23 @@ int run_embedded(const cluster::BackendConfig& config, const StartOptions& optio
     }
 }
 
+// The facts an operator reading the log of a node needs first: what runs, from which file, where.
+void log_start_facts(const cluster::BackendConfig& config) {
+    const bool embedded = !config.get_bool(Key::NoEmbedEtcd);
+    log(Level::Info,
+        "trellis-backend " + std::string(cli::version()) + " starting: config " +
+            (config.source().empty() ? std::string("(none: flags, environment, defaults)") : config.source()) +
+            ", state dir " + config.get(Key::StateDir) + ", API on " + config.get(Key::ApiListenAddress) +
+            (embedded
+                 ? ", etcd member " + config.get(Key::EtcdName) + " on client URLs " +
+                       config.get(Key::EtcdListenClientUrls) + " and peer URLs " + config.get(Key::EtcdListenPeerUrls)
+                 : ", external etcd at " + join(config.store_endpoints(), ",")));
+}
+
 int start(const cluster::BackendConfig& config, const StartOptions& options, Signals& signals) {
     set_log_level(parse_level(config.get(Key::LogLevel)));
+    set_log_format(parse_log_format(config.get(Key::LogFormat)));
+    log_start_facts(config);
     const PreflightResult checks = preflight(config);
     for (const auto& w : checks.warnings) log(Level::Warn, "preflight: " + w);
     if (!checks.errors.empty()) {
@@ -460,6 +486,7 @@ int run_main(int argc, char** argv, Signals& signals) {
     if (recover_cmd->parsed()) {
         const auto config = load_config(recover_config, true, recover_flags);
         set_log_level(parse_level(config.get(cluster::Key::LogLevel)));
+        set_log_format(parse_log_format(config.get(cluster::Key::LogFormat)));
         return recover(config, store_options(config), recover_options, std::cout);
     }
     if (!start_cmd->parsed()) return cli::kExitOk;

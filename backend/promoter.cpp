@@ -1,5 +1,7 @@
 #include "promoter.hpp"
 
+#include <utility>
+
 #include "log.hpp"
 
 namespace trellis::backend {
@@ -43,9 +45,31 @@ void LearnerPromoter::stop() {
     if (thread_.joinable()) thread_.join();
 }
 
+// Every node logs the leader changes it sees (the promoter asks this node's etcd for its status every
+// round anyway): an election is the first thing to look for when requests stalled.
+void LearnerPromoter::note_leader(store::EtcdClient& client, const store::Status& status) {
+    if (status.leader == last_leader_) return;
+    const std::uint64_t before = std::exchange(last_leader_, status.leader);
+    if (status.leader == 0) {
+        log(Level::Warn, "this node's etcd has no leader (term " + std::to_string(status.raft_term) + ")");
+        return;
+    }
+    std::string name;
+    try {
+        for (const auto& m : client.member_list().members)
+            if (m.id == status.leader) name = m.name;
+    } catch (const Error&) {
+        // The name is a courtesy: the ID says who it is.
+    }
+    log(Level::Info, "etcd leader is " + store::hex_id(status.leader) + (name.empty() ? "" : " (" + name + ")") +
+                         (status.leader == status.header.member_id ? ", this node" : "") + ", term " +
+                         std::to_string(status.raft_term) + (before == 0 ? "" : ", was " + store::hex_id(before)));
+}
+
 void LearnerPromoter::tick() {
     store::EtcdClient client(local_);
     const store::Status status = client.status();
+    note_leader(client, status);
     if (status.leader == 0 || status.leader != status.header.member_id) return;  // the leader's backend does it
     for (const auto& m : client.member_list().members) {
         if (!m.is_learner || m.client_urls.empty()) continue;  // a voter, or a learner that has not started

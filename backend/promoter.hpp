@@ -26,7 +26,10 @@ class LearnerPromoter {
     void tick();
 
   private:
+    void note_leader(store::EtcdClient& client, const store::Status& status);  // logs a change of leader
+
     store::ClientOptions local_;
+    std::uint64_t last_leader_ = 0;  // as last seen; 0: none yet
     std::chrono::milliseconds interval_;
     std::map<std::uint64_t, std::chrono::steady_clock::time_point> waiting_;  // learner -> first refusal
     std::mutex mutex_;

@@ -43,9 +43,10 @@ Examples:
   cluster-config restore examples/loopback-3.yml --out cluster --snapshot backup.db --state-root restored
   cluster-config check-expiration cluster --within 2160h
   cluster-config renew examples/loopback-3.yml --out cluster --name backend-1-api
+  cluster-config revoke examples/loopback-3.yml --out cluster admin
 
 The spec format is in docs/cluster-spec.md, the commands in docs/cluster-config.md,
-lint's findings in docs/lint.md, renewal in docs/day2.md. Errors: cluster-config: error: MESSAGE (code N) on
+lint's findings in docs/lint.md, renewal and revocation in docs/day2.md. Errors: cluster-config: error: MESSAGE (code N) on
 stderr, or {"code":N,"message":"..."} on stdout with --json or --format json.
 Exit codes: 0 ok (lint: clean; --check: nothing to change), 1 failure or lint findings,
 2 bad command line, 5 --check/--diff: changes are pending, 6 check-expiration: a
@@ -65,6 +66,7 @@ struct Options {
     std::string name, address;
     std::vector<std::string> names;
     std::vector<std::string> renew_names;
+    std::vector<std::string> revoke_names;
     std::vector<std::string> lint_paths;
     std::string dir;
     std::optional<std::string> within;
@@ -179,6 +181,14 @@ int cmd_renew(const Options& o, Warnings& warnings) {
     const Spec spec = load(o.spec, o.json, warnings);
     PlanOptions p = plan_options(o);
     p.renew = o.renew_names;
+    return plan_and_apply(spec, p, o, warnings);
+}
+
+// revoke: provision's plan with the named leaves' serials added to their CA's CRL, and the leaves re-issued.
+int cmd_revoke(const Options& o, Warnings& warnings) {
+    const Spec spec = load(o.spec, o.json, warnings);
+    PlanOptions p = plan_options(o);
+    p.revoke = o.revoke_names;
     return plan_and_apply(spec, p, o, warnings);
 }
 
@@ -411,6 +421,28 @@ Pass the --paths you provisioned with. An unknown --name is error 1106 (CertUnkn
 Running nodes take the new files with no restart: copy DIR/<node>/ to each node (docs/day2.md),
 then `trellisctl cluster certs` shows the new serials on every port.)");
 
+    CLI::App* revoke = app.add_subcommand("revoke",
+                                          "revoke leaf certificates: their CA's CRL lists them, then "
+                                          "they are re-issued with a new key");
+    common(revoke, true);
+    revoke
+        ->add_option("NAME", o.revoke_names,
+                     "a leaf to revoke, as check-expiration names it (admin, agent-1, backend-1-peer, ...)")
+        ->required();
+    revoke->add_option("--threads", o.threads, "key generation threads (default: one per core)");
+    revoke->footer(R"(
+Examples:
+  cluster-config revoke examples/loopback-3.yml --out cluster admin --check
+  cluster-config revoke examples/loopback-3.yml --out cluster admin agent-1 backend-1-peer
+Adds each certificate's serial to its CA's CRL (DIR/ca/ca-crl.pem, DIR/ca/peer-ca-crl.pem, PEM),
+re-signs that CRL and copies it into every node's folder next to the CA it belongs to; the
+revoked serials are recorded in DIR/.cluster-config.json. Each revoked leaf is re-issued with a
+NEW key, as renew does, so its owner keeps working with the new files. Running nodes need no
+restart: etcd reads etcd-client-crl-file and etcd-peer-crl-file on every new connection, the
+API re-reads crl-file on every handshake; copy DIR/<node>/ to each node (docs/day2.md).
+A CA cannot be revoked (replace it: provision --force-new-ca). An unknown NAME is error 1106
+(CertUnknownName). Pass the --paths you provisioned with.)");
+
     CLI::App* expiration = app.add_subcommand(
         "check-expiration", "list every CA and leaf under a provisioned DIR with its expiry; exit 6 if any is due");
     expiration->add_option("DIR", o.dir, "the directory provision wrote (--out)")->required();
@@ -455,6 +487,7 @@ Exit 0 clean, 1 findings, 2 bad command line.)");
     if (lint->parsed()) return cmd_lint(o, warnings);
     if (restore_cmd->parsed()) return cmd_restore(o, warnings);
     if (renew->parsed()) return cmd_renew(o, warnings);
+    if (revoke->parsed()) return cmd_revoke(o, warnings);
     if (expiration->parsed()) return cmd_check_expiration(o, warnings);
     throw Error(Code::Internal, "no command was selected");  // CLI11 requires one
 }

@@ -21,6 +21,8 @@ packages=(
   python3-prometheus-client  # the /metrics test parses the document with Prometheus' own Python parser
   # examples/haproxy.cfg is checked with `haproxy -c` (the service is not started by the tests)
   haproxy
+  # examples/ansible/site.yml is run by the example-ansible test
+  ansible-core
   # shells the completion scripts are checked with; the formatter the suite checks with
   bash zsh clang-format
 )

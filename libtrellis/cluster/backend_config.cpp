@@ -24,7 +24,10 @@ using enum KeyType;
 constexpr auto kKeys = std::to_array<BackendKey>({
     {Key::StateDir, "state-dir", "", Path, "/var/lib/trellis",
      "directory of the backend's state; the embedded etcd keeps its data in <state-dir>/etcd (etcd --data-dir)"},
-    {Key::LogLevel, "log-level", "", String, "warn", "backend log level: debug, info, warn or error"},
+    {Key::LogLevel, "log-level", "", String, "info",
+     "backend log level: debug, info (start-up facts, membership and leader changes), warn or error"},
+    {Key::LogFormat, "log-format", "", String, "text",
+     "text (one line per event) or json (one object per line; etcd's own JSON lines passed through)"},
     {Key::ApiListenAddress, "api-listen-address", "", HostPort, "[::]:8080",
      "host:port the backend's HTTPS API listens on"},
     {Key::ApiUrl, "api-url", "", ApiUrl, "",
@@ -85,6 +88,9 @@ constexpr auto kKeys = std::to_array<BackendKey>({
     {Key::EtcdClientTrustedCaFile, "etcd-client-trusted-ca-file", "", Path, "",
      "CA the backend verifies etcd's server certificate with (default: etcd-trusted-ca-file); not an etcd flag. "
      "Needed when etcd serves TLS without client-cert auth, where etcd itself must get no trusted CA"},
+    {Key::EtcdClientCrlFile, "etcd-client-crl-file", "--client-crl-file", Path, "",
+     "CRL (PEM) of etcd-trusted-ca-file's CA: etcd re-reads it on every new client connection and closes those "
+     "whose certificate it lists (cluster-config revoke writes it)"},
     {Key::EtcdPeerCertFile, "etcd-peer-cert-file", "--peer-cert-file", Path, "",
      "the node's peer certificate: serverAuth and clientAuth, SANs covering its peer address and 127.0.0.1"},
     {Key::EtcdPeerKeyFile, "etcd-peer-key-file", "--peer-key-file", Path, "", "private key of etcd-peer-cert-file"},
@@ -92,6 +98,9 @@ constexpr auto kKeys = std::to_array<BackendKey>({
      "CA that peers' certificates must chain to (trellis uses a separate peer CA by default)"},
     {Key::EtcdPeerClientCertAuth, "etcd-peer-client-cert-auth", "--peer-client-cert-auth", Bool, "false",
      "require peers to present a certificate signed by etcd-peer-trusted-ca-file"},
+    {Key::EtcdPeerCrlFile, "etcd-peer-crl-file", "--peer-crl-file", Path, "",
+     "CRL (PEM) of etcd-peer-trusted-ca-file's CA: etcd re-reads it on every new peer connection and closes those "
+     "whose certificate it lists (cluster-config revoke writes it)"},
     {Key::EtcdCipherSuites, "etcd-cipher-suites", "--cipher-suites", StringList, kStrongCipherSuites,
      "TLS 1.2 cipher suites (Go names) of etcd's client and peer ports and of the API; default: ECDHE with AES-GCM "
      "or ChaCha20-Poly1305 only (docs/backend.md)"},

@@ -111,6 +111,8 @@ std::vector<std::string> kind_usages(const CertKindInfo& kind, pki::KeyAlgorithm
 
 std::string cert_name(const CertEntry& entry) { return entry.cert.stem().string(); }
 
+fs::path crl_path(const fs::path& ca_cert) { return ca_cert.parent_path() / (ca_cert.stem().string() + "-crl.pem"); }
+
 std::vector<CertEntry> spec_certificates(const Spec& spec, std::span<const NodeSpec> nodes, bool with_clients) {
     std::vector<CertEntry> out;
     for (const auto& k : kKinds) {

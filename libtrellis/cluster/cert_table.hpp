@@ -84,6 +84,10 @@ struct CaCopy {
     CertKind ca;
 };
 
+// The CRL of the CA whose certificate is `ca_cert`, next to it: "ca/ca.pem" -> "ca/ca-crl.pem",
+// "backend-1/peer-ca.pem" -> "backend-1/peer-ca-crl.pem" (PEM, what etcd's --client-crl-file reads).
+std::filesystem::path crl_path(const std::filesystem::path& ca_cert);
+
 // The certificates of the spec's CAs, of `nodes` (the spec's own by default; add-node passes the new one)
 // and, when `with_clients`, of every client; CAs first, then by node and client in spec order.
 std::vector<CertEntry> spec_certificates(const Spec& spec, std::span<const NodeSpec> nodes, bool with_clients);

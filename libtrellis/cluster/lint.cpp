@@ -88,6 +88,10 @@ constexpr auto kKinds = std::to_array<FindingKind>({
     {Lint::WeakCipherSuite, "L132", "weak-cipher-suite", Severity::Warning,
      "etcd-cipher-suites allows a TLS 1.2 suite without forward secrecy or without AEAD (CBC, RSA key exchange, 3DES, "
      "RC4)"},
+    {Lint::CrlExpired, "L133", "crl-expired", Severity::Error,
+     "a CRL is past its nextUpdate: the API refuses every client of its CA until provision re-signs it"},
+    {Lint::CrlExpiring, "L134", "crl-expiring", Severity::Warning,
+     "a CRL's nextUpdate is within the warning window (30 days by default); provision re-signs it"},
 });
 
 class Collector {
@@ -634,13 +638,40 @@ void check_ca_keys_nearby(const NodeView& v) {
     }
 }
 
+// The CRLs the node names (crl-file, etcd-client-crl-file, etcd-peer-crl-file), each file once: readable,
+// and not near or past nextUpdate -- OpenSSL (the API) then refuses every certificate of the CA; etcd
+// (Go) ignores nextUpdate, but the same file serves both.
+void check_crls(const NodeView& v) {
+    std::set<std::string> seen;
+    for (const Key key : {Key::CrlFile, Key::EtcdClientCrlFile, Key::EtcdPeerCrlFile}) {
+        const std::string path = v.cfg.has(key) ? v.cfg.get(key) : "";
+        if (path.empty() || !seen.insert(path).second) continue;
+        pki::CrlInfo crl;
+        try {
+            crl = pki::read_crl(read_file(path), path);
+        } catch (const Error& e) {
+            v.c.add(Lint::FileUnreadable, v.file, line_of(v.cfg, key), kn(key) + ": " + e.what());
+            continue;
+        }
+        const std::string fix = "; run cluster-config provision again to re-sign it, and copy it to the node";
+        if (crl.next_update <= v.now)
+            v.c.add(Lint::CrlExpired, v.file, line_of(v.cfg, key),
+                    path + ": the CRL's next update was due on " + utc_text(crl.next_update) +
+                        " and the API now refuses every client of its CA" + fix);
+        else if (crl.next_update - v.now < v.o.expiry_warning)
+            v.c.add(Lint::CrlExpiring, v.file, line_of(v.cfg, key),
+                    path + ": the CRL's next update is due on " + utc_text(crl.next_update) + ", in " +
+                        hours_left(crl.next_update - v.now) + fix);
+    }
+}
+
 // The checks of one node, in the order their findings are listed.
 struct NodeCheck {
     bool member_only;  // about the embedded etcd
     bool reads_files;  // only with LintOptions::check_files
     void (*run)(const NodeView&);
 };
-constexpr std::array<NodeCheck, 8> kNodeChecks{{
+constexpr std::array<NodeCheck, 9> kNodeChecks{{
     {true, false, check_url_pairs},
     {true, false, check_tls_sides},
     {true, false, check_store_cas},
@@ -649,6 +680,7 @@ constexpr std::array<NodeCheck, 8> kNodeChecks{{
     {false, false, check_store_trust},
     {false, true, check_identities},
     {false, true, check_ca_keys_nearby},
+    {false, true, check_crls},
 }};
 
 }  // namespace

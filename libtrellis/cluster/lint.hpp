@@ -50,7 +50,9 @@ enum class Lint : int {
     MeaninglessSan = 129,
     ApiTransport = 130,
     StoreCaMissing = 131,
-    WeakCipherSuite = 132
+    WeakCipherSuite = 132,
+    CrlExpired = 133,
+    CrlExpiring = 134
 };
 
 // One kind of problem lint knows; the table of them is data (lint.cpp).

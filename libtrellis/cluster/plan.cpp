@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <set>
 
+#include "cluster/revocation.hpp"
 #include "core/files.hpp"
 #include "core/text.hpp"
 #include "pki/issue.hpp"
@@ -122,9 +123,11 @@ std::optional<pki::Signer> plan_ca(const CertEntry& e, const DirSnapshot& dir, c
                     located((cert ? e.key : e.cert).string(), std::string("missing, but its CA ") +
                                                                   (cert ? "certificate " + e.cert.string() : "key") +
                                                                   " exists; restore it or pass --force-new-ca"));
-    if (!o.only_node.empty() || o.renew)
+    if (!o.only_node.empty() || o.renew || o.revoke)
         throw Error(Code::FileReadFailed,
-                    located(e.cert.string(), std::string(o.renew ? "renew" : "add-node") +
+                    located(e.cert.string(), std::string(o.revoke  ? "revoke"
+                                                         : o.renew ? "renew"
+                                                                   : "add-node") +
                                                  " needs the cluster's CA; run `cluster-config provision` first"));
     planned.reason = cert ? "--force-new-ca" : "new CA";
     return std::nullopt;
@@ -162,6 +165,7 @@ struct CaPlan {
 void plan_certs(const Spec& spec, const std::vector<CertEntry>& entries, const DirSnapshot& dir, const PlanOptions& o,
                 Plan& plan) {
     check_renew_names(entries, o);
+    check_revoke_names(entries, dir, o);
     std::map<CertKind, CaPlan> cas;
     for (const auto& e : entries) {
         if (!e.kind->is_ca()) continue;
@@ -181,6 +185,7 @@ void plan_certs(const Spec& spec, const std::vector<CertEntry>& entries, const D
         else
             why = reissue_reason(e, *cert, *key, *ca.signer, spec, o.now);
         if (why.empty() && renew_asked(e, o)) why = "renew requested";
+        if (revoke_asked(e, o)) why = revoke_reason(e, dir);
         plan.certs.push_back({e, why});
     }
 }
@@ -200,7 +205,7 @@ void decide(PlannedFile& f, const DirSnapshot& dir, bool force) {
         if (f.reason.empty()) f.reason = "new file";
         return;
     }
-    const bool same = !f.cert && have->content == f.content;
+    const bool same = !f.cert && !f.crl && have->content == f.content;
     if (same) {
         f.action = have->mode == f.mode ? FileAction::Unchanged : FileAction::Update;
         f.reason = f.action == FileAction::Unchanged
@@ -324,6 +329,7 @@ std::vector<const PlannedFile*> Plan::conflicts() const {
 
 Plan make_plan(const Spec& spec, const DirSnapshot& dir, const PlanOptions& o) {
     Plan plan;
+    plan.revoked = plan.revoked_read = dir.revoked;  // render (no certificates) keeps the record as it is
     const bool single = !o.only_node.empty();
     const std::vector<NodeSpec>& members = single ? o.members : spec.nodes;
     std::vector<NodeSpec> nodes;
@@ -335,15 +341,16 @@ Plan make_plan(const Spec& spec, const DirSnapshot& dir, const PlanOptions& o) {
         plan_certs(spec, spec_certificates(spec, nodes, !single), dir, o, plan);
         add_cert_files(plan, dir);
         add_ca_copies(plan, ca_copies(spec, nodes, !single));
+        plan_crls(spec, nodes, dir, o, plan);
     }
     for (const auto& n : nodes)
         for (auto& r : render_node(spec, n, members, o.render))
             plan.files.push_back(
-                {r.path, FileAction::Unchanged, "", r.mode, std::move(r.content), {}, false, true, {}});
+                {r.path, FileAction::Unchanged, "", r.mode, std::move(r.content), {}, false, true, {}, {}});
     std::sort(plan.files.begin(), plan.files.end(),
               [](const PlannedFile& a, const PlannedFile& b) { return a.path < b.path; });
     // --force-new-ca asks for every file made from the new CA: those replace whatever is there.
-    for (auto& f : plan.files) decide(f, dir, o.force || (o.force_new_ca && f.cert));
+    for (auto& f : plan.files) decide(f, dir, o.force || (o.force_new_ca && (f.cert || f.crl)));
     plan.written = dir.written;
     plan.renew_before = dir.renew_before;
     if (o.certificates) warn_strays(plan, dir, nodes);

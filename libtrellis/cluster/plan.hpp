@@ -31,6 +31,17 @@ inline constexpr std::string_view kManifestFile = ".cluster-config.json";
 // The manifest's record of the spec's pki.renew-before (a Go duration), which check-expiration defaults to.
 inline constexpr const char* kManifestRenewBefore = "renew-before";
 
+// One certificate `cluster-config revoke` revoked: its serial (decimal) and its name (cert_name()).
+struct RevokedCert {
+    std::string serial;
+    std::string name;
+    bool operator==(const RevokedCert&) const = default;
+};
+// The manifest's record of revoked certificates, per CA (the CA's cert_name(): "ca", "peer-ca"). Each CA's
+// CRL lists exactly these serials.
+using RevokedCerts = std::map<std::string, std::vector<RevokedCert>>;
+inline constexpr const char* kManifestRevoked = "revoked";
+
 struct FileState {
     std::string content;
     mode_t mode = 0;
@@ -41,6 +52,7 @@ struct DirSnapshot {
     std::map<std::filesystem::path, FileState> files;      // relative to DIR
     std::map<std::filesystem::path, std::string> written;  // manifest: path -> SHA-256 (hex) last written
     std::optional<pki::Duration> renew_before;             // manifest: the spec's pki.renew-before when written
+    RevokedCerts revoked;                                  // manifest: what revoke revoked
     const FileState* find(const std::filesystem::path& path) const;
 };
 // Reads DIR (a missing DIR is an empty snapshot). The one place the plan's input touches the disk.
@@ -64,6 +76,15 @@ struct PlannedFile {
     bool key = false;            // ... its key rather than its certificate
     bool rendered = false;       // a rendered text file (--diff shows these)
     std::string old_content;     // what it holds now (Update, Conflict)
+    std::optional<size_t> crl;   // else produced by apply: the CRL of Plan::crls[*crl] (signed then)
+};
+
+// A CA's CRL (DIR/ca/<ca>-crl.pem, copied next to every node's copy of the CA): kept, or signed by apply.
+struct PlannedCrl {
+    size_t ca;                         // in Plan::certs
+    std::filesystem::path path;        // relative to DIR
+    std::vector<std::string> serials;  // what it revokes (decimal)
+    std::string reason;                // why it is (re)signed; empty: the existing one is kept
 };
 
 struct Plan {
@@ -72,6 +93,9 @@ struct Plan {
     Warnings warnings;
     std::map<std::filesystem::path, std::string> written;  // the manifest as read; apply() updates it
     std::optional<pki::Duration> renew_before;             // ... and its renew-before (check-expiration's window)
+    std::vector<PlannedCrl> crls;                          // one per CA
+    RevokedCerts revoked;                                  // the manifest's record after this plan
+    RevokedCerts revoked_read;                             // ... and as read
     bool changed() const;
     size_t to_issue() const;
     std::vector<const PlannedFile*> conflicts() const;
@@ -88,6 +112,9 @@ struct PlanOptions {
     // list is empty) under the existing CA, each with a new key. A name the spec does not give a leaf is
     // Code::CertUnknownName; a missing CA is Code::FileReadFailed (renew never makes a CA).
     std::optional<std::vector<std::string>> renew;
+    // cluster-config revoke: these leaves (cert_name()s) are revoked -- their serials go into their CA's CRL --
+    // and re-issued with a new key, as renew does. Code::CertUnknownName for a name that is no leaf of the spec.
+    std::optional<std::vector<std::string>> revoke;
     // add-node: plan only this node (one of `members`, with join: existing), joining the spec's cluster.
     std::string only_node;
     std::vector<NodeSpec> members;

@@ -44,6 +44,10 @@ void read_manifest(const fs::path& path, DirSnapshot& snap) {
     try {
         const nlohmann::json manifest = nlohmann::json::parse(read_file(path));  // outlives the loop below
         for (const auto& [file, hash] : manifest.at("files").items()) snap.written[file] = hash.get<std::string>();
+        if (manifest.contains(kManifestRevoked))
+            for (const auto& [ca, list] : manifest.at(kManifestRevoked).items())
+                for (const auto& r : list)
+                    snap.revoked[ca].push_back({r.at("serial").get<std::string>(), r.at("name").get<std::string>()});
         if (!manifest.contains(kManifestRenewBefore)) return;  // written before it was recorded
         std::string why;
         const auto d = parse_go_duration(manifest.at(kManifestRenewBefore).get<std::string>(), &why);
@@ -157,6 +161,28 @@ void make_cas(const Spec& spec, const Plan& plan, Made& made, Warnings& warnings
     }
 }
 
+// The CRLs the plan (re)signs, by the CAs just loaded or made; valid as long as a new leaf is (provision
+// re-signs them within renew-before of their nextUpdate, as it reissues leaves).
+std::vector<std::string> sign_crls(const Spec& spec, const Plan& plan, const Made& made) {
+    std::vector<std::string> out(plan.crls.size());
+    for (size_t i = 0; i < plan.crls.size(); ++i) {
+        const PlannedCrl& crl = plan.crls[i];
+        if (crl.reason.empty()) continue;
+        const pki::Signer& ca = *made.signers.at(plan.certs[crl.ca].entry.kind->kind);
+        out[i] = pki::crl_pem(pki::generate_crl(crl.serials, ca, spec.leaf_validity));
+    }
+    return out;
+}
+
+nlohmann::json revoked_json(const RevokedCerts& revoked) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& [ca, list] : revoked) {
+        out[ca] = nlohmann::json::array();
+        for (const auto& r : list) out[ca].push_back({{"serial", r.serial}, {"name", r.name}});
+    }
+    return out;
+}
+
 // The order files are moved into place: by path, except that a key comes right before its certificate.
 // A running etcd reads both per handshake: keeping the two renames adjacent keeps the instant it could
 // read a new key with an old certificate (and fail that one handshake) as short as it can be.
@@ -234,9 +260,13 @@ Produced produce(const Plan& plan, const Spec& spec, const ProvisionOptions& opt
     for (size_t i = 0; i < plan.certs.size(); ++i)
         if (!plan.certs[i].entry.kind->is_ca() && !plan.certs[i].reason.empty()) jobs.push_back(i);
     issue_all(spec, plan, jobs, made, options, out.warnings);
+    const std::vector<std::string> crls = sign_crls(spec, plan, made);
     out.manifest = plan.written;
     for (const auto& f : plan.files) {
-        const std::string& content = !f.cert ? f.content : f.key ? made.pems[*f.cert].key : made.pems[*f.cert].cert;
+        const std::string& content = f.crl     ? crls[*f.crl]
+                                     : !f.cert ? f.content
+                                     : f.key   ? made.pems[*f.cert].key
+                                               : made.pems[*f.cert].cert;
         out.manifest[f.path] = manifest_hash(content);
         out.files.push_back({f.path, FileState{content, f.mode}});
     }
@@ -256,10 +286,12 @@ ProvisionResult apply(const Plan& plan, const Spec& spec, const fs::path& out, c
         set.add(out / path, std::move(state.content), state.mode);
         ca_files |= *path.begin() == "ca";
     }
-    if (produced.manifest != plan.written || plan.renew_before != spec.renew_before) {
+    if (produced.manifest != plan.written || plan.renew_before != spec.renew_before ||
+        plan.revoked != plan.revoked_read) {
         nlohmann::json files = nlohmann::json::object();
         for (const auto& [path, hash] : produced.manifest) files[path.string()] = hash;
-        const nlohmann::json manifest{{"files", files}, {kManifestRenewBefore, format_go_duration(spec.renew_before)}};
+        nlohmann::json manifest{{"files", files}, {kManifestRenewBefore, format_go_duration(spec.renew_before)}};
+        if (!plan.revoked.empty()) manifest[kManifestRevoked] = revoked_json(plan.revoked);
         set.add(out / kManifestFile, manifest.dump(1) + "\n", kSecretMode);
     }
     std::error_code ec;

@@ -141,6 +141,8 @@ NodeFiles node_files(const Spec& spec, const NodeSpec& node) {
         f.peer_cert = f.cert;
         f.peer_key = f.key;
     }
+    if (!f.ca_cert.empty()) f.crl = crl_path(f.ca_cert).string();
+    if (!f.peer_ca_cert.empty()) f.peer_crl = crl_path(f.peer_ca_cert).string();
     return f;
 }
 
@@ -174,7 +176,10 @@ std::vector<std::pair<std::string, std::vector<std::string>>> node_settings(cons
         // The backend refuses a plain-HTTP API unless told; a layout without client TLS is telling it.
         put(Key::ApiInsecure, "true");
     }
-    if (s.client_tls && s.client_cert_auth) put(Key::TrustedCaFile, ref(options, files.ca_cert));
+    if (s.client_tls && s.client_cert_auth) {
+        put(Key::TrustedCaFile, ref(options, files.ca_cert));
+        put(Key::CrlFile, ref(options, files.crl));
+    }
     if (spec.store == StoreKind::Embedded) {
         const BackendConfig member = member_config(spec, node, members, options);
         // Keep the template's order (the table's), which the map in BackendConfig does not.
@@ -223,6 +228,7 @@ BackendConfig member_config(const Spec& spec, const NodeSpec& node, const std::v
         if (s.client_cert_auth) {
             put(Key::EtcdTrustedCaFile, {ref(options, files.ca_cert)});
             put(Key::EtcdClientCertAuth, {"true"});
+            put(Key::EtcdClientCrlFile, {ref(options, files.crl)});
         } else {
             // The backend must still verify its etcd: with a CA of its own, which etcd never sees.
             put(Key::EtcdClientTrustedCaFile, {ref(options, files.ca_cert)});
@@ -233,6 +239,7 @@ BackendConfig member_config(const Spec& spec, const NodeSpec& node, const std::v
         put(Key::EtcdPeerKeyFile, {ref(options, files.peer_key)});
         put(Key::EtcdPeerTrustedCaFile, {ref(options, files.peer_ca_cert)});
         put(Key::EtcdPeerClientCertAuth, {s.peer_cert_auth ? "true" : "false"});
+        if (s.peer_cert_auth) put(Key::EtcdPeerCrlFile, {ref(options, files.peer_crl)});
     }
     return c;
 }

@@ -24,6 +24,7 @@ struct NodeFiles {
     std::string peer_cert, peer_key;      // peer cert ("<node>-peer.pem"; the server cert when the CA is shared)
     std::string api_cert, api_key;        // the backend API's server cert ("<node>-api.pem")
     std::string client_cert, client_key;  // the backend's client cert for an external store ("<node>-client.pem")
+    std::string crl, peer_crl;            // the CRLs of those CAs ("ca-crl.pem", "peer-ca-crl.pem")
 };
 NodeFiles node_files(const Spec& spec, const NodeSpec& node);
 

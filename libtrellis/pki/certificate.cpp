@@ -2,6 +2,7 @@
 
 #include <openssl/pem.h>
 
+#include <algorithm>
 #include <ctime>
 
 #include "core/error.hpp"
@@ -211,6 +212,48 @@ void Csr::verify_self_signature(std::string_view source) const {
     if (pub == nullptr || X509_REQ_verify(req_.get(), pub) != 1)
         throw Error(Code::CsrSignatureInvalid,
                     located(source, "the certificate request is not signed by its own key (" + openssl_error() + ")"));
+}
+
+namespace {
+
+Owned<X509_CRL, X509_CRL_free> parse_crl(std::string_view data, std::string_view source) {
+    BioPtr bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
+    X509_CRL* crl = PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr);
+    if (crl == nullptr) {
+        const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+        crl = d2i_X509_CRL(nullptr, &p, static_cast<long>(data.size()));
+    }
+    ERR_clear_error();
+    if (crl == nullptr) throw Error(Code::CertParseFailed, located(source, "not a CRL (PEM or DER)"));
+    return Owned<X509_CRL, X509_CRL_free>(crl);
+}
+
+}  // namespace
+
+CrlInfo read_crl(std::string_view data, std::string_view source, const Certificate* issuer) {
+    const auto crl = parse_crl(data, source);
+    CrlInfo info;
+    info.last_update = to_time_point(X509_CRL_get0_lastUpdate(crl.get()));
+    if (const ASN1_TIME* next = X509_CRL_get0_nextUpdate(crl.get())) info.next_update = to_time_point(next);
+    const STACK_OF(X509_REVOKED)* revoked = X509_CRL_get_REVOKED(crl.get());
+    for (int i = 0; i < sk_X509_REVOKED_num(revoked); ++i) {
+        BnPtr bn(ASN1_INTEGER_to_BN(X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(revoked, i)), nullptr));
+        const OpensslBuffer<char> dec(bn ? BN_bn2dec(bn.get()) : nullptr);
+        if (dec) info.serials.emplace_back(dec.get());
+    }
+    std::sort(info.serials.begin(), info.serials.end());
+    if (issuer != nullptr)
+        info.signed_by_issuer =
+            X509_CRL_verify(crl.get(), X509_get0_pubkey(issuer->get())) == 1 &&
+            X509_NAME_cmp(X509_CRL_get_issuer(crl.get()), X509_get_subject_name(issuer->get())) == 0;
+    ERR_clear_error();
+    return info;
+}
+
+std::string crl_pem(std::string_view base64_der) {
+    std::string out = "-----BEGIN X509 CRL-----\n";
+    for (size_t at = 0; at < base64_der.size(); at += 64) out += std::string(base64_der.substr(at, 64)) + "\n";
+    return out + "-----END X509 CRL-----\n";
 }
 
 }  // namespace trellis::pki

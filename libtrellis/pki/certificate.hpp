@@ -65,4 +65,17 @@ class Csr {
     std::shared_ptr<X509_REQ> req_;
 };
 
+// What a CRL says (PEM or DER): the serials it revokes (decimal, sorted), when it was signed and when the
+// next one is due (a relying party that checks nextUpdate, as OpenSSL does, refuses every certificate of
+// its CA once that passes), and whether `issuer` (when given) signed it.
+struct CrlInfo {
+    std::vector<std::string> serials;
+    Clock::time_point last_update, next_update;
+    bool signed_by_issuer = false;
+};
+// Code::CertParseFailed naming `source` when `data` is no CRL.
+CrlInfo read_crl(std::string_view data, std::string_view source, const Certificate* issuer = nullptr);
+// A CRL as generate_crl returns it (base64 DER) in PEM ("-----BEGIN X509 CRL-----"), as etcd and OpenSSL read it.
+std::string crl_pem(std::string_view base64_der);
+
 }  // namespace trellis::pki

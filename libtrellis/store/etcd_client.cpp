@@ -8,6 +8,7 @@
 #include <array>
 #include <charconv>
 #include <cstdio>
+#include <thread>
 
 #include "core/text.hpp"
 #include "store/tls_diagnosis.hpp"
@@ -220,10 +221,24 @@ EtcdClient::EtcdClient(ClientOptions options) : options_(std::move(options)) {
     for (const auto& e : options_.endpoints) endpoints_.push_back(parse_url(e, UrlKind::Client, "etcd endpoint"));
 }
 
+namespace {
+
+// The pair is read per request, so a renewed pair is used at once. Renewal replaces the certificate and
+// the key one rename after the other: a pair caught between the two is read again a few times (bounded:
+// 5 x 20 ms) before the caller calls it what it then is.
+httplib::Client load_client(const Url& url, const std::string& cert_file, const std::string& key_file) {
+    for (int attempt = 1;; ++attempt) {
+        httplib::Client client(url.text(), cert_file, key_file);
+        if (client.is_valid() || cert_file.empty() || attempt == 5) return client;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
+}  // namespace
+
 httplib::Client EtcdClient::client_for(const Url& url) const {
-    httplib::Client client(url.text(), options_.tls.cert_file, options_.tls.key_file);
-    // The pair is read per request (a renewed pair is used at once); a pair caught mid-replacement, or a
-    // key of another certificate, is said so here rather than as a transport error of "Success".
+    httplib::Client client = load_client(url, options_.tls.cert_file, options_.tls.key_file);
+    // Unreadable or not a matching pair: said so here rather than as a transport error of "Success".
     if (!client.is_valid())
         throw Error(Code::TlsFailed,
                     located(options_.tls.cert_file, "cannot load the client certificate with " + options_.tls.key_file +

@@ -11,14 +11,19 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <map>
+#include <sstream>
 #include <thread>
 
 #include "backend_fixture.hpp"
+#include "core/cli.hpp"
 #include "core/files.hpp"
+#include "pki/certificate.hpp"
 #include "pki/issue.hpp"
+#include "store/etcd_client.hpp"
 #include "support.hpp"
 #include "test_etcd.hpp"
 #include "test_pki.hpp"
@@ -30,6 +35,8 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 std::string backend() { return build_path("backend/trellis-backend").string(); }
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 using Yaml = std::map<std::string, std::string>;
 
@@ -343,7 +350,9 @@ TEST(Supervision, TellsSystemdItIsReadyOnceTheApiListensAndWhenItStops) {
                    {"NOTIFY_SOCKET=" + socket_path.string()});
     const std::string ready = receive(60);
     EXPECT_EQ(ready, "READY=1\nSTATUS=serving the API on 127.0.0.28:24000") << b.log();
-    httplib::Client api("https://127.0.0.28:24000", node.cert.cert.string(), node.cert.key.string());
+    // The node's own certificate has no role: the API's reads need a reader or admin.
+    const auto admin = issue_test_cert(node.ca, node.ca_dir.path(), "admin", {}, "clientAuth", "admin");
+    httplib::Client api("https://127.0.0.28:24000", admin.cert.string(), admin.key.string());
     api.set_ca_cert_path(node.ca.cert.string());
     api.enable_server_certificate_verification(true);
     const auto health = api.Get("/health");
@@ -353,6 +362,57 @@ TEST(Supervision, TellsSystemdItIsReadyOnceTheApiListensAndWhenItStops) {
     EXPECT_EQ(receive(10), "STOPPING=1");
     EXPECT_EQ(b.wait_exit(15), 0) << b.log();
     ::close(fd);
+}
+
+// Issue 13's logs: with log-format json every line on stderr is one JSON object, etcd's own lines stay
+// etcd's with "source": "etcd", and at the default level the node says what it is, where, which etcd,
+// who leads, and who changed membership.
+TEST(Logs, AsJsonEveryLineIsAnObjectAndSaysWhatRunsAndWhoChangedWhat) {
+    Node node("127.0.0.29");
+    node.yaml["log-format"] = "json";
+    node.yaml["etcd-log-level"] = "info";  // so etcd has lines of its own to pass through
+    const auto config = node.write();
+    ChildProcess b({backend(), "start", "--config", config.string()}, node.dir / "backend.log");
+    const auto admin = issue_test_cert(node.ca, node.ca_dir.path(), "admin", {}, "clientAuth", "admin");
+    httplib::Client api("https://127.0.0.29:24000", admin.cert.string(), admin.key.string());
+    api.set_ca_cert_path(node.ca.cert.string());
+    api.enable_server_certificate_verification(true);
+    ASSERT_TRUE(wait_healthy(api, 1, std::chrono::seconds(60))) << b.log();
+    const auto list = api.Get("/api/core/v2/cluster/members");
+    ASSERT_TRUE(list && list->status == 200) << b.log();
+    const std::uint64_t id = nlohmann::json::parse(list->body)["members"][0]["ID"].get<std::uint64_t>();
+    const std::string hex = store::hex_id(id);
+    const auto put =
+        api.Put("/api/core/v2/cluster/members/" + hex + "?peer-addrs=https://127.0.0.29:24002", "", "text/plain");
+    ASSERT_TRUE(put && put->status == 200) << (put ? put->body : httplib::to_string(put.error()));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // a promoter round: the leader line
+    b.signal(SIGTERM);
+    ASSERT_EQ(b.wait_exit(15), 0) << b.log();
+
+    std::map<std::string, int> by_source;
+    std::vector<std::string> ours;
+    std::istringstream lines(b.log());
+    for (std::string line; std::getline(lines, line);) {
+        if (line.empty()) continue;
+        const auto doc = nlohmann::json::parse(line, nullptr, false);
+        ASSERT_TRUE(doc.is_object()) << "not a JSON object: " << line;
+        ASSERT_TRUE(doc.contains("msg") && doc.contains("level") && doc.contains("source")) << line;
+        ++by_source[doc["source"].get<std::string>()];
+        if (doc["source"] == "trellis-backend") ours.push_back(doc["msg"].get<std::string>());
+    }
+    EXPECT_GT(by_source["etcd"], 0) << b.log();
+    EXPECT_EQ(by_source.size(), 2u) << b.log();
+    const auto said = [&ours](const std::string& part) {
+        return std::any_of(ours.begin(), ours.end(), [&](const std::string& m) { return contains(m, part); });
+    };
+    EXPECT_TRUE(said("trellis-backend " + std::string(cli::version()) + " starting: config " + config.string()))
+        << b.log();
+    EXPECT_TRUE(said("etcd member node on client URLs https://127.0.0.29:24001")) << b.log();
+    EXPECT_TRUE(said("is ready (pid ")) << b.log();
+    EXPECT_TRUE(said("etcd leader is " + hex + " (node), this node, term ")) << b.log();
+    EXPECT_TRUE(said("updated member " + hex + " to peer URLs https://127.0.0.29:24002 by CN=admin (serial " +
+                     pki::Certificate::from_pem(read_file(admin.cert), "admin").serial_decimal() + ")"))
+        << b.log();
 }
 
 TEST(Supervision, StateDirOfAnotherClusterIsRefusedAtOnce) {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cluster/backend_config.hpp"
+#include "pki/certificate.hpp"
 #include "support.hpp"
 
 namespace trellis::testing {
@@ -90,7 +91,7 @@ TEST(Provision, LayoutKeysAndCaKeyPlacement) {
     }
     EXPECT_EQ(n1, (std::set<std::string>{"n1/backend.yml", "n1/ca.pem", "n1/peer-ca.pem", "n1/n1.pem", "n1/n1-key.pem",
                                          "n1/n1-peer.pem", "n1/n1-peer-key.pem", "n1/n1-api.pem", "n1/n1-api-key.pem",
-                                         "n1/trellis-backend.service"}));
+                                         "n1/ca-crl.pem", "n1/peer-ca-crl.pem", "n1/trellis-backend.service"}));
     EXPECT_TRUE(fs::exists(tmp / "out/clients/admin/admin.pem"));
     // The node folder works wherever it is copied: backend.yml's paths are relative to it.
     fs::copy(tmp / "out/n1", tmp / "elsewhere", fs::copy_options::recursive);
@@ -274,6 +275,49 @@ TEST(Provision, SpecErrorsAreAllPrintedWithFileLineAndField) {
     EXPECT_THAT(message, HasSubstr("; " + s + ":4: nodes[1].adress: unknown key"));
     EXPECT_THAT(message, HasSubstr("; " + s + ":4: nodes[1].name: \"a\" is already the name of nodes[0]"));
     EXPECT_THAT(j.err, Not(HasSubstr("error:"))) << j.err;
+}
+
+// revoke through the tool: --check says what and why and writes nothing; the run lists the serial in
+// every node's CRL (as `openssl crl` reads it), records it, and re-issues the leaf; errors are one line.
+TEST(Revoke, ChecksThenRevokesAndRefusesUnknownNamesAndCas) {
+    TempDir tmp;
+    spit(tmp / "spec.yml", kSpec);
+    const std::string spec = (tmp / "spec.yml").string(), out = (tmp / "out").string();
+    ASSERT_EQ(cli({"provision", spec, "--out", out}).exit_code, 0);
+    const std::string serial =
+        pki::Certificate::from_pem(slurp(tmp / "out/clients/admin/admin.pem"), "admin.pem").serial_decimal();
+    const auto before = snapshot(tmp / "out");
+    RunResult r = cli({"revoke", spec, "--out", out, "admin", "--check"});
+    EXPECT_EQ(r.exit_code, 5) << r.err;
+    EXPECT_NE(r.out.find("would update " + out + "/n2/ca-crl.pem (revokes admin (serial " + serial + "))"),
+              std::string::npos)
+        << r.out;
+    EXPECT_EQ(snapshot(tmp / "out"), before) << "--check writes nothing";
+
+    r = cli({"revoke", spec, "--out", out, "admin", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(changed_files(nlohmann::json::parse(r.out)),
+              (std::set<std::string>{"ca/ca-crl.pem", "n1/ca-crl.pem", "n2/ca-crl.pem", "n3/ca-crl.pem",
+                                     "clients/admin/admin.pem", "clients/admin/admin-key.pem"}));
+    const RunResult crl = run({"openssl", "crl", "-in", (tmp / "out/n3/ca-crl.pem").string(), "-noout", "-text"});
+    ASSERT_EQ(crl.exit_code, 0) << crl.err;
+    EXPECT_NE(crl.out.find("Serial Number: "), std::string::npos) << crl.out;
+    const RunResult verify = run({"openssl", "crl", "-in", (tmp / "out/n3/ca-crl.pem").string(), "-noout", "-CAfile",
+                                  (tmp / "out/n3/ca.pem").string()});
+    EXPECT_EQ(verify.exit_code, 0) << "signed by the CA: " << verify.err;
+    const auto manifest = nlohmann::json::parse(slurp(tmp / "out/.cluster-config.json"));
+    EXPECT_EQ(manifest["revoked"]["ca"][0]["serial"], serial);
+    EXPECT_EQ(manifest["revoked"]["ca"][0]["name"], "admin");
+    EXPECT_EQ(cli({"provision", spec, "--out", out, "--check"}).exit_code, 0) << "provision keeps the revocation";
+
+    r = cli({"revoke", spec, "--out", out, "n7-api"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("revoke n7-api: no leaf certificate of that name in the spec"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("(code 1106)"), std::string::npos) << r.err;
+    r = cli({"revoke", spec, "--out", out, "ca"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("a CA cannot be revoked"), std::string::npos) << r.err;
+    EXPECT_EQ(cli({"revoke", spec, "--out", out}).exit_code, 2) << "a NAME is required";
 }
 
 TEST(Cli, UsageErrorsExitTwoAndHelpTeaches) {

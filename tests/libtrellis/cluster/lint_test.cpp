@@ -112,6 +112,23 @@ TEST_F(LintFiles, ExpiredAndExpiring) {
     EXPECT_FALSE(c.contains("L108"));
 }
 
+// Every node's CRLs (crl-file, etcd-client-crl-file, etcd-peer-crl-file) are one year from their
+// nextUpdate when provisioned: near it is a warning, past it an error (the API then refuses every client).
+TEST_F(LintFiles, CrlNearOrPastItsNextUpdate) {
+    LintOptions o;
+    o.now = std::chrono::system_clock::now() + std::chrono::hours(8760 - 24 * 10);
+    std::vector<std::string> messages;
+    for (const auto& f : lint_node(node("a"), o))
+        if (f.kind->code == "L134") messages.push_back(f.to_string());
+    ASSERT_EQ(messages.size(), 2u) << "ca-crl.pem once (two keys name it), peer-ca-crl.pem once";
+    EXPECT_THAT(messages[0], HasSubstr("ca-crl.pem: the CRL's next update is due on"));
+    o.now = std::chrono::system_clock::now() + std::chrono::hours(8760 + 24);
+    EXPECT_TRUE(codes(node("a"), o).contains("L133"));
+    EXPECT_FALSE(codes(node("a"), o).contains("L134"));
+    trellis::testing::spit(tmp_ / "a/peer-ca-crl.pem", "not a CRL");
+    EXPECT_TRUE(codes(node("a")).contains("L116"));
+}
+
 TEST_F(LintFiles, SanNotCoveringTheAdvertisedHost) {
     auto c = node("a");
     c.set(Key::EtcdAdvertiseClientUrls, {"https://127.0.0.99:2379"}, Origin{"flag"});

@@ -24,6 +24,7 @@ inline DirSnapshot applied(const Plan& plan, const Spec& spec, DirSnapshot befor
     Produced p = produce(plan, spec, {});
     for (auto& [path, state] : p.files) before.files[path] = std::move(state);
     before.written = std::move(p.manifest);
+    before.revoked = plan.revoked;  // the manifest's record as apply() writes it
     return before;
 }
 

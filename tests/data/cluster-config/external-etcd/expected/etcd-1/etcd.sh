@@ -17,10 +17,12 @@ exec /usr/bin/etcd \
   --key-file=/etc/trellis/etcd-1-key.pem \
   --trusted-ca-file=/etc/trellis/ca.pem \
   --client-cert-auth=true \
+  --client-crl-file=/etc/trellis/ca-crl.pem \
   --peer-cert-file=/etc/trellis/etcd-1-peer.pem \
   --peer-key-file=/etc/trellis/etcd-1-peer-key.pem \
   --peer-trusted-ca-file=/etc/trellis/peer-ca.pem \
   --peer-client-cert-auth=true \
+  --peer-crl-file=/etc/trellis/peer-ca-crl.pem \
   --cipher-suites=TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305 \
   --heartbeat-interval=100 \
   --election-timeout=1000 \
