@@ -16,6 +16,7 @@
 #include "cluster/lint.hpp"
 #include "cluster/provision.hpp"
 #include "cluster/render.hpp"
+#include "cluster/rotation.hpp"
 #include "cluster/spec.hpp"
 #include "core/cli.hpp"
 #include "core/duration.hpp"
@@ -44,6 +45,7 @@ Examples:
   cluster-config check-expiration cluster --within 2160h
   cluster-config renew examples/loopback-3.yml --out cluster --name backend-1-api
   cluster-config revoke examples/loopback-3.yml --out cluster admin
+  cluster-config rotate-ca examples/loopback-3.yml --out cluster --ca client --stage trust
 
 The spec format is in docs/cluster-spec.md, the commands in docs/cluster-config.md,
 lint's findings in docs/lint.md, renewal and revocation in docs/day2.md. Errors: cluster-config: error: MESSAGE (code N) on
@@ -57,6 +59,8 @@ struct Options {
     std::string spec;
     std::string out;
     std::string paths;
+    bool compose = false;
+    std::string compose_image = "trellis:latest";
     bool json = false;
     bool check = false;
     bool diff = false;
@@ -73,6 +77,8 @@ struct Options {
     bool no_files = false;
     std::string expiry_warning = "720h";
     std::string snapshot, state_root, etcdctl;
+    std::string rotate_ca, stage;
+    bool status = false;
 };
 
 // Fails with every problem: each but the last as an error line (cli::run prints the last), or with --json
@@ -104,7 +110,11 @@ Spec load(const std::string& path, bool json, Warnings& warnings) {
 RenderOptions render_options(const Options& o) {
     if (!o.paths.empty() && !fs::path(o.paths).is_absolute())
         throw Error(Code::Usage, "--paths " + o.paths + ": must be an absolute directory such as /etc/trellis");
-    return RenderOptions{o.paths};
+    RenderOptions r;
+    r.paths = o.paths;
+    r.compose = o.compose;
+    r.compose_image = o.compose_image;
+    return r;
 }
 
 PlanOptions plan_options(const Options& o) {
@@ -141,6 +151,10 @@ int report(ProvisionResult r, const Options& o, Warnings& warnings) {
 
 // Plans, prints the plan (--check) or its diff (--diff), or applies it.
 int plan_and_apply(const Spec& spec, const PlanOptions& po, const Options& o, Warnings& warnings) {
+    // A run killed after its commit point is finished first, so the plan sees what that run wrote and a
+    // re-run (of a rotate-ca stage, say) issues nothing twice.
+    if (!o.check && !o.diff)
+        for (const auto& note : recover_interrupted_commit(o.out)) std::cerr << kTool << ": " << note << '\n';
     const Plan plan = make_plan(spec, read_dir(o.out), po);
     if (o.diff) std::cout << plan_diff(plan);
     if (o.check || o.diff) return report(plan_result(plan), o, warnings);
@@ -190,6 +204,29 @@ int cmd_revoke(const Options& o, Warnings& warnings) {
     PlanOptions p = plan_options(o);
     p.revoke = o.revoke_names;
     return plan_and_apply(spec, p, o, warnings);
+}
+
+// rotate-ca --status: where each CA's rotation stands, from the record and the certificates in DIR.
+int rotation_status_report(const Spec& spec, const Options& o) {
+    const auto status = rotation_status(spec, read_dir(o.out));
+    std::cout << (o.json ? rotation_status_json(status) : rotation_status_text(status));
+    return cli::kExitOk;
+}
+
+// rotate-ca: one stage of a CA rotation as provision's plan (rotation.hpp), then what to do next.
+int cmd_rotate_ca(const Options& o, Warnings& warnings) {
+    const Spec spec = load(o.spec, o.json, warnings);
+    if (o.status) return rotation_status_report(spec, o);
+    if (o.rotate_ca.empty() || o.stage.empty())
+        throw Error(Code::Usage, "rotate-ca needs --ca client|peer and --stage trust|reissue|finish, or --status");
+    PlanOptions p = plan_options(o);
+    const CertKind ca = o.rotate_ca == "peer" ? CertKind::PeerCa : CertKind::ClientCa;
+    p.rotate = RotateOptions{ca, *find_stage(o.stage)};
+    const int rc = plan_and_apply(spec, p, o, warnings);
+    if (!o.json && !o.check && !o.diff)
+        for (const auto& s : rotation_status(spec, read_dir(o.out)))
+            if (s.ca->kind == ca) std::cerr << kTool << ": next: " << s.next_step << '\n';
+    return rc;
 }
 
 // check-expiration: the report on stdout; exit 6 (CertRenewalDue) when anything is due or expired.
@@ -337,10 +374,19 @@ int run(int argc, char** argv, Warnings& warnings) {
     CLI::App* render =
         app.add_subcommand("render", "write every node's backend.yml (and etcd/systemd files), no certificates");
     common(render, true);
+    // --compose: also for provision, which renders too.
+    const auto add_compose = [&](CLI::App* sub) {
+        sub->add_flag("--compose", o.compose,
+                      "also write DIR/docker-compose.yml: the guide's docker layout, a backend per node on one "
+                      "docker network (the nodes' /24) with its folder mounted read-only, an agent per agent client");
+        sub->add_option("--compose-image", o.compose_image, "the image of its services [default: trellis:latest]");
+    };
+    add_compose(render);
     render->footer(R"(
 Examples:
   cluster-config render examples/guide-10.0.0.yml --out rendered
   cluster-config render examples/external-etcd.yml --out rendered --paths /etc/trellis
+  cluster-config render examples/guide-10.0.0.yml --out rendered --compose   (then provision, docker compose up)
 Writes DIR/<node>/backend.yml and DIR/<node>/trellis-backend.service; with store: external also
 DIR/<node>/etcd.sh and DIR/<node>/etcd.service. A file changed by hand since cluster-config wrote
 it (DIR/.cluster-config.json keeps its SHA-256) is never replaced without --force: the run stops
@@ -350,6 +396,7 @@ and writes nothing. The spec may be - (standard input).)");
     common(prov, true);
     prov->add_flag("--force-new-ca", o.force_new_ca, "replace the CA key(s) in DIR/ca (reissues every certificate)");
     prov->add_option("--threads", o.threads, "key generation threads (default: one per core)");
+    add_compose(prov);
     prov->footer(R"(
 Examples:
   cluster-config provision examples/loopback-3.yml --out cluster
@@ -442,6 +489,33 @@ restart: etcd reads etcd-client-crl-file and etcd-peer-crl-file on every new con
 API re-reads crl-file on every handshake; copy DIR/<node>/ to each node (docs/day2.md).
 A CA cannot be revoked (replace it: provision --force-new-ca). An unknown NAME is error 1106
 (CertUnknownName). Pass the --paths you provisioned with.)");
+    CLI::App* rotate = app.add_subcommand(
+        "rotate-ca", "replace a CA in three resumable stages (trust, reissue, finish) with no outage");
+    common(rotate, true);
+    rotate->add_option("--ca", o.rotate_ca, "the CA to rotate: client (ca/ca.pem) or peer (ca/peer-ca.pem)")
+        ->check(CLI::IsMember({"client", "peer"}));
+    rotate->add_option("--stage", o.stage, "trust, reissue or finish, in that order")
+        ->check(CLI::IsMember({"trust", "reissue", "finish"}));
+    rotate->add_flag("--status", o.status, "say where each CA's rotation stands and what to do next; write nothing");
+    rotate->add_option("--threads", o.threads, "key generation threads (default: one per core)");
+    rotate->footer(R"(
+Examples:
+  cluster-config rotate-ca examples/loopback-3.yml --out cluster --ca client --stage trust
+  cluster-config rotate-ca examples/loopback-3.yml --out cluster --status --format json
+Stages, each a plan like provision's (--check and --diff show it) written as one set or nothing:
+  trust    a new CA beside the old one (DIR/ca/ca-next.pem, its key 0600 in DIR/ca only); every
+           folder's copy of that CA becomes a bundle of old + new. Copy DIR/<node>/ to the nodes and
+           DIR/clients/<name>/ca.pem to the clients, then `trellisctl cluster rollout` (etcd reads
+           its trusted CA file only at start).
+  reissue  every leaf of that CA re-issued under the new CA, each with a new key; bundles stay.
+           Copy the folders again: running nodes take the new pairs with no restart.
+  finish   the new CA becomes ca.pem / ca-key.pem; the old pair is moved aside to
+           ca/ca-retired-<UTC stamp>.pem and -key.pem (never deleted); bundles hold the new CA only.
+           Copy, then `trellisctl cluster rollout` again.
+DIR/.cluster-config-rotation.json records the last stage done. A stage may be run again (after an
+interruption, or to check): it issues nothing twice. A stage out of order is error 1107
+(RotationOutOfOrder). provision and renew keep a rotation in progress as it is. docs/day2.md has
+the runbook for real hosts.)");
 
     CLI::App* expiration = app.add_subcommand(
         "check-expiration", "list every CA and leaf under a provisioned DIR with its expiry; exit 6 if any is due");
@@ -488,6 +562,7 @@ Exit 0 clean, 1 findings, 2 bad command line.)");
     if (restore_cmd->parsed()) return cmd_restore(o, warnings);
     if (renew->parsed()) return cmd_renew(o, warnings);
     if (revoke->parsed()) return cmd_revoke(o, warnings);
+    if (rotate->parsed()) return cmd_rotate_ca(o, warnings);
     if (expiration->parsed()) return cmd_check_expiration(o, warnings);
     throw Error(Code::Internal, "no command was selected");  // CLI11 requires one
 }

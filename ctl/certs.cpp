@@ -65,7 +65,8 @@ std::vector<CertProbe> cert_probes(const api::MembersAnswer& members, const std:
 std::vector<ServedCert> read_served(const std::vector<CertProbe>& probes, const Settings& settings) {
     const store::ProbeOptions options{.cert_file = settings.cert_file,
                                       .key_file = settings.key_file,
-                                      .timeout = std::chrono::milliseconds(settings.timeout_ms)};
+                                      .timeout = std::chrono::milliseconds(settings.timeout_ms),
+                                      .ca_file = {}};  // served certificates are read, not judged
     std::vector<std::future<ServedCert>> pending;
     for (const auto& p : probes)
         pending.push_back(std::async(std::launch::async, [&p, &options] {

@@ -31,13 +31,14 @@ seeds() {  # the seed files of one target (globs that match nothing are dropped)
     cli_yml) echo "$data"/fuzz/cli_yml/* ;;
     pem) echo "$data"/ctl/tls/*.pem "$data"/fuzz/pem/* ;;
     etcd_gateway) echo "$data"/fuzz/etcd_gateway/* ;;
+    api_answers) echo "$data"/api/*.json "$data"/api/sensu/*.json ;;
     certgen_json) echo "$data"/fuzz/certgen_json/* ;;
     http_head) echo "$data"/fuzz/http_head/* ;;
     *) echo "fuzz.sh: unknown target $1" >&2; return 2 ;;
   esac
 }
 targets=("$@")
-[[ ${targets[0]} == all ]] && targets=(csr_json ca_config strict_json spec_yaml backend_yml cli_yml pem etcd_gateway certgen_json http_head)
+[[ ${targets[0]} == all ]] && targets=(csr_json ca_config strict_json spec_yaml backend_yml cli_yml pem etcd_gateway api_answers certgen_json http_head)
 status=0
 for t in "${targets[@]}"; do
   exe="$build/tests/fuzz/fuzz-${t//_/-}"

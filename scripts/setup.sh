@@ -23,6 +23,8 @@ packages=(
   haproxy
   # examples/ansible/site.yml is run by the example-ansible test
   ansible-core
+  # render --compose's file is checked with `docker-compose config` (no daemon)
+  docker-compose
   # shells the completion scripts are checked with; the formatter the suite checks with
   bash zsh clang-format
 )

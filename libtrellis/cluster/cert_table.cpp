@@ -4,6 +4,7 @@
 #include <array>
 #include <set>
 
+#include "cluster/rotation.hpp"
 #include "core/host.hpp"
 
 namespace fs = std::filesystem;
@@ -151,7 +152,12 @@ std::vector<CertEntry> find_certificates(const fs::path& dir) {
         if (!entry.is_directory(ec)) continue;
         const std::string name = entry.path().filename().string();
         for (const auto& k : kKinds) {
-            if (k.folder == CertFolder::Ca && name == "ca") add_if_present(k, "");
+            if (k.folder == CertFolder::Ca && name == "ca") {
+                add_if_present(k, "");
+                // A rotation in progress (rotate-ca trust to finish): the new CA beside the old one.
+                const CertEntry next = next_ca_entry(entry_of(k, ""));
+                if (fs::exists(dir / next.cert, ec)) out.push_back(next);
+            }
             if (k.folder == CertFolder::Node && name != "ca" && name != "clients") add_if_present(k, name);
         }
         if (name != "clients") continue;

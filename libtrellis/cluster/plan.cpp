@@ -12,6 +12,7 @@
 #include "cluster/revocation.hpp"
 #include "core/files.hpp"
 #include "core/text.hpp"
+#include "core/time.hpp"
 #include "pki/issue.hpp"
 #include "pki/request.hpp"
 
@@ -72,6 +73,8 @@ std::string role_change(const pki::Certificate& cert, const Spec& spec, const Ce
            ", the spec's role is O=" + want + ")";
 }
 
+constexpr const char* kNotSignedByCa = "not signed by the current CA";
+
 // Why an existing leaf must be reissued, or "" when it still fits the spec.
 std::string reissue_reason(const CertEntry& e, const FileState& cert_file, const FileState& key_file,
                            const pki::Signer& ca, const Spec& spec, pki::Clock::time_point now) {
@@ -84,9 +87,7 @@ std::string reissue_reason(const CertEntry& e, const FileState& cert_file, const
         return std::string("unreadable: ") + err.what();
     }
     if (!cert->matches(*key)) return "key does not match the certificate";
-    X509* ca_x = ca.certificate().get();
-    if (X509_check_issued(ca_x, cert->get()) != X509_V_OK || X509_verify(cert->get(), X509_get0_pubkey(ca_x)) != 1)
-        return "not signed by the current CA";
+    if (!signed_by(*cert, ca.certificate())) return kNotSignedByCa;
     if (cert->common_name() != e.cn) return "common name differs";
     if (auto why = role_change(*cert, spec, e); !why.empty()) return why;
     const pki::KeyRequest k = key->describe();
@@ -104,7 +105,7 @@ std::optional<pki::Signer> plan_ca(const CertEntry& e, const DirSnapshot& dir, c
                                    Plan& plan) {
     const FileState* cert = dir.find(e.cert);
     const FileState* key = dir.find(e.key);
-    PlannedCert& planned = plan.certs.emplace_back(PlannedCert{e, {}});
+    PlannedCert& planned = plan.certs.emplace_back(PlannedCert{e, {}, {}});
     if (cert && key && !o.force_new_ca) {
         pki::Signer signer(pki::Certificate::from_pem(cert->content, e.cert.string()),
                            pki::PrivateKey::from_pem(key->content, e.key.string()));
@@ -123,11 +124,12 @@ std::optional<pki::Signer> plan_ca(const CertEntry& e, const DirSnapshot& dir, c
                     located((cert ? e.key : e.cert).string(), std::string("missing, but its CA ") +
                                                                   (cert ? "certificate " + e.cert.string() : "key") +
                                                                   " exists; restore it or pass --force-new-ca"));
-    if (!o.only_node.empty() || o.renew || o.revoke)
+    if (!o.only_node.empty() || o.renew || o.revoke || o.rotate)
         throw Error(Code::FileReadFailed,
-                    located(e.cert.string(), std::string(o.revoke  ? "revoke"
-                                                         : o.renew ? "renew"
-                                                                   : "add-node") +
+                    located(e.cert.string(), std::string(o.revoke   ? "revoke"
+                                                         : o.renew  ? "renew"
+                                                         : o.rotate ? "rotate-ca"
+                                                                    : "add-node") +
                                                  " needs the cluster's CA; run `cluster-config provision` first"));
     planned.reason = cert ? "--force-new-ca" : "new CA";
     return std::nullopt;
@@ -157,37 +159,164 @@ void check_renew_names(const std::vector<CertEntry>& entries, const PlanOptions&
     }
 }
 
+RotationRecord read_rotation(const DirSnapshot& dir) {
+    const FileState* f = dir.find(kRotationFile);
+    return parse_rotation_record(f ? &f->content : nullptr);
+}
+
+// A file whose content the plan knows (a moved-aside CA, the rotation record, a removal).
+PlannedFile known_file(fs::path path, std::string reason, mode_t mode, std::string content) {
+    PlannedFile f;
+    f.path = std::move(path);
+    f.reason = std::move(reason);
+    f.mode = mode;
+    f.content = std::move(content);
+    return f;
+}
+
 struct CaPlan {
-    std::optional<pki::Signer> signer;
-    size_t index;  // in Plan::certs
+    std::optional<pki::Signer> signer;   // signs the leaves (a kept CA); nullopt: a new CA, every leaf reissued
+    size_t index;                        // in Plan::certs: the CA that signs the leaves
+    std::vector<size_t> trusted;         // in Plan::certs: the CAs the folders' copies hold
+    std::optional<RotationStage> stage;  // a rotation in progress
 };
 
-void plan_certs(const Spec& spec, const std::vector<CertEntry>& entries, const DirSnapshot& dir, const PlanOptions& o,
-                Plan& plan) {
+// finish: what the CA's own files hold from now on (the new CA's pair).
+struct Replacement {
+    fs::path path;
+    std::string content;
+};
+
+pki::Signer signer_of(const CertEntry& e, const FileState& cert, const FileState& key) {
+    return {pki::Certificate::from_pem(cert.content, e.cert.string()),
+            pki::PrivateKey::from_pem(key.content, e.key.string())};
+}
+
+// finish: the old pair aside as ca/<stem>-retired-<stamp>*.pem, the new pair into the CA's files, the
+// ca-next pair removed after the commit.
+void plan_finish(const CertEntry& e, const CertEntry& next, const DirSnapshot& dir, const PlanOptions& o, Plan& plan,
+                 std::vector<Replacement>& replace) {
+    const auto [old_cert, old_key] = retired_paths(e, utc_stamp(o.now));
+    const std::string why = "rotate-ca finish: the old CA, moved aside";
+    plan.files.push_back(known_file(old_cert, why, kPublicMode, dir.find(e.cert)->content));
+    plan.files.push_back(known_file(old_key, why, kSecretMode, dir.find(e.key)->content));
+    replace.push_back({e.cert, dir.find(next.cert)->content});
+    replace.push_back({e.key, dir.find(next.key)->content});
+    for (const auto& path : {next.cert, next.key})
+        plan.removed.push_back(known_file(path, "rotate-ca finish: now " + e.cert.filename().string(), 0, {}));
+}
+
+// A CA in rotation: kept, with the new one beside it (made by trust); at finish, the new one in its files.
+CaPlan plan_rotating_ca(const CertEntry& e, RotationStage stage, const DirSnapshot& dir, const Spec& spec,
+                        const PlanOptions& o, Plan& plan, std::vector<Replacement>& replace) {
+    const size_t current = plan.certs.size();
+    std::optional<pki::Signer> signer = plan_ca(e, dir, spec, o, plan);
+    const CertEntry next = next_ca_entry(e);
+    const FileState* cert = dir.find(next.cert);
+    const FileState* key = dir.find(next.key);
+    if (!cert || !key) {
+        if (stage != RotationStage::Trust || cert || key)
+            throw Error(Code::FileReadFailed,
+                        located((cert ? next.key : next.cert).string(),
+                                "missing: the new CA of the rotation in progress; restore it from a backup of DIR"));
+        plan.certs.push_back({next, "rotate-ca trust: the new CA", {}});
+        return {std::move(signer), current, {current, current + 1}, stage};
+    }
+    pki::Signer next_signer = signer_of(next, *cert, *key);
+    if (stage == RotationStage::Finish) {
+        plan_finish(e, next, dir, o, plan, replace);
+        return {std::move(next_signer), current, {current}, stage};
+    }
+    plan.certs.push_back({next, {}, {}});
+    if (stage == RotationStage::Trust) return {std::move(signer), current, {current, current + 1}, stage};
+    return {std::move(next_signer), current + 1, {current, current + 1}, stage};
+}
+
+// A CA not in rotation; a new-CA pair left beside it by a finish interrupted before its clean-up goes.
+CaPlan plan_steady_ca(const CertEntry& e, const DirSnapshot& dir, const Spec& spec, const PlanOptions& o, Plan& plan) {
+    const size_t index = plan.certs.size();
+    CaPlan ca{plan_ca(e, dir, spec, o, plan), index, {index}, std::nullopt};
+    const CertEntry next = next_ca_entry(e);
+    const FileState* left = dir.find(next.cert);
+    if (!left || o.force_new_ca) return ca;
+    const FileState* now = dir.find(e.cert);
+    if (now && now->content == left->content) {
+        for (const auto& path : {next.cert, next.key})
+            if (dir.find(path)) plan.removed.push_back(known_file(path, "left by a finished rotation", 0, {}));
+    } else {
+        plan.warnings.push_back(next.cert.string() + ": a new CA with no rotation of " + e.cert.string() +
+                                " in progress (" + std::string(kRotationFile) + "); kept, unused");
+    }
+    return ca;
+}
+
+void check_rotation(const Spec& spec, const RotationRecord& record, const PlanOptions& o) {
+    for (const auto& [kind, e] : record.cas)
+        if (o.force_new_ca && e.stage != RotationStage::Finish)
+            throw Error(
+                Code::RotationOutOfOrder,
+                located(kRotationFile, "--force-new-ca while the rotation of the " + std::string(ca_flag(kind)) +
+                                           " CA is at stage " + std::string(stage_name(e.stage)) +
+                                           ": finish it first (rotate-ca --status says how)"));
+    if (!o.rotate) return;
+    const CertKindInfo& ca = cert_kind(o.rotate->ca);
+    if (o.force_new_ca || o.renew) throw Error(Code::Usage, "rotate-ca cannot be combined with a new CA or renew");
+    if (!ca.wanted(spec))
+        throw Error(Code::InputInvalidValue,
+                    "rotate-ca --ca " + std::string(ca_flag(ca.kind)) + ": the spec's security layout has no such CA" +
+                        (ca.kind == CertKind::PeerCa ? " (ca: shared signs the peers with the client CA)" : ""));
+    check_stage_order(ca, record, o.rotate->stage);
+}
+
+std::string leaf_reason(const CertEntry& e, const CaPlan& ca, const DirSnapshot& dir, const Spec& spec,
+                        const PlanOptions& o, const Plan& plan) {
+    const FileState* cert = dir.find(e.cert);
+    const FileState* key = dir.find(e.key);
+    if (!ca.signer) return plan.certs[ca.index].reason;
+    if (!cert || !key) return "new " + std::string(e.kind->name) + " certificate";
+    std::string why = reissue_reason(e, *cert, *key, *ca.signer, spec, o.now);
+    if (why == kNotSignedByCa && ca.stage && ca.stage != RotationStage::Trust)
+        why = "rotate-ca " + std::string(stage_name(*ca.stage)) + ": under the new CA";
+    if (why.empty() && renew_asked(e, o)) why = "renew requested";
+    return why;
+}
+
+std::map<CertKind, CaPlan> plan_certs(const Spec& spec, const std::vector<CertEntry>& entries, const DirSnapshot& dir,
+                                      const PlanOptions& o, Plan& plan, std::vector<Replacement>& replace) {
     check_renew_names(entries, o);
     check_revoke_names(entries, dir, o);
+    const RotationRecord record = read_rotation(dir);
+    check_rotation(spec, record, o);
     std::map<CertKind, CaPlan> cas;
     for (const auto& e : entries) {
         if (!e.kind->is_ca()) continue;
-        const size_t index = plan.certs.size();
-        cas.emplace(e.kind->kind, CaPlan{plan_ca(e, dir, spec, o, plan), index});
+        const auto stage = effective_stage(e.kind->kind, record, o.rotate);
+        cas.emplace(e.kind->kind, stage ? plan_rotating_ca(e, *stage, dir, spec, o, plan, replace)
+                                        : plan_steady_ca(e, dir, spec, o, plan));
     }
     for (const auto& e : entries) {
         if (e.kind->is_ca()) continue;
         const CaPlan& ca = cas.at(*e.kind->issuer);
-        const FileState* cert = dir.find(e.cert);
-        const FileState* key = dir.find(e.key);
-        std::string why;
-        if (!ca.signer)
-            why = plan.certs[ca.index].reason;
-        else if (!cert || !key)
-            why = "new " + std::string(e.kind->name) + " certificate";
-        else
-            why = reissue_reason(e, *cert, *key, *ca.signer, spec, o.now);
-        if (why.empty() && renew_asked(e, o)) why = "renew requested";
+        std::string why = leaf_reason(e, ca, dir, spec, o, plan);
         if (revoke_asked(e, o)) why = revoke_reason(e, dir);
-        plan.certs.push_back({e, why});
+        plan.certs.push_back({e, why, ca.index});
     }
+    return cas;
+}
+
+// rotate-ca: the record of the stage done, in the same commit as the stage's files.
+void add_rotation_record(Plan& plan, const DirSnapshot& dir, const PlanOptions& o) {
+    if (!o.rotate) return;
+    RotationRecord record = read_rotation(dir);
+    const RotationRecord::Entry* was = record.find(o.rotate->ca);
+    if (!was || was->stage != o.rotate->stage) {
+        RotationRecord::Entry& e = record.cas[o.rotate->ca];
+        if (o.rotate->stage == RotationStage::Trust) e.at.clear();  // a new rotation
+        e.stage = o.rotate->stage;
+        e.at[std::string(stage_name(e.stage))] = utc_text(o.now);
+    }
+    plan.files.push_back(known_file(kRotationFile, "rotate-ca " + std::string(stage_name(o.rotate->stage)) + " done",
+                                    kPublicMode, rotation_record_json(record)));
 }
 
 std::string sha256_hex(std::string_view data) {
@@ -205,7 +334,7 @@ void decide(PlannedFile& f, const DirSnapshot& dir, bool force) {
         if (f.reason.empty()) f.reason = "new file";
         return;
     }
-    const bool same = !f.cert && !f.crl && have->content == f.content;
+    const bool same = !f.cert && f.crls.empty() && have->content == f.content;
     if (same) {
         f.action = have->mode == f.mode ? FileAction::Unchanged : FileAction::Update;
         f.reason = f.action == FileAction::Unchanged
@@ -230,7 +359,7 @@ void decide(PlannedFile& f, const DirSnapshot& dir, bool force) {
     }
 }
 
-void add_cert_files(Plan& plan, const DirSnapshot& dir) {
+void add_cert_files(Plan& plan, const DirSnapshot& dir, const std::vector<Replacement>& replace) {
     std::map<CertKind, size_t> ca_index;
     for (size_t i = 0; i < plan.certs.size(); ++i) {
         const PlannedCert& c = plan.certs[i];
@@ -245,26 +374,41 @@ void add_cert_files(Plan& plan, const DirSnapshot& dir) {
                 f.content = dir.find(f.path)->content;
             else
                 f.cert = i;
+            for (const auto& r : replace)
+                if (r.path == f.path) f.content = r.content, f.reason = "rotate-ca finish: the new CA becomes the CA";
             plan.files.push_back(std::move(f));
         }
     }
 }
 
-void add_ca_copies(Plan& plan, const std::vector<CaCopy>& copies) {
+// What a file the plan already holds will contain (the files are not sorted yet).
+const std::string& planned_content(const Plan& plan, const fs::path& path) {
+    return std::find_if(plan.files.begin(), plan.files.end(), [&](const PlannedFile& f) { return f.path == path; })
+        ->content;
+}
+
+// Each folder's copy of a CA: the CA's certificate, or while a rotation trusts two, both in one bundle.
+void add_ca_copies(Plan& plan, const std::vector<CaCopy>& copies, const std::map<CertKind, CaPlan>& cas) {
     for (const auto& copy : copies) {
-        for (size_t i = 0; i < plan.certs.size(); ++i) {
-            const PlannedCert& ca = plan.certs[i];
-            if (ca.entry.kind->kind != copy.ca) continue;
-            PlannedFile f;
-            f.path = copy.path;
-            f.mode = kPublicMode;
-            f.reason = ca.reason;
-            if (ca.reason.empty())
-                f.content = plan.files[2 * i].content;  // the CA's own files come first, cert then key
+        const CaPlan& ca = cas.at(copy.ca);
+        PlannedFile f;
+        f.path = copy.path;
+        f.mode = kPublicMode;
+        std::vector<std::string> pems;
+        for (const size_t i : ca.trusted) {
+            if (!plan.certs[i].reason.empty())
+                f.cert = i, f.reason = plan.certs[i].reason;
             else
-                f.cert = i;
-            plan.files.push_back(std::move(f));
+                pems.push_back(planned_content(plan, plan.certs[i].entry.cert));
         }
+        if (ca.trusted.size() > 1) {
+            f.bundle = ca.trusted;
+            f.reason = "rotate-ca: trusts the old and the new CA";
+        } else if (ca.stage == RotationStage::Finish) {
+            f.reason = "rotate-ca finish: trusts the new CA only";
+        }
+        if (!f.cert) f.content = pems.size() > 1 ? bundle_text(pems) : pems.front();
+        plan.files.push_back(std::move(f));
     }
 }
 
@@ -305,8 +449,8 @@ std::string_view action_name(FileAction action) {
 }
 
 bool Plan::changed() const {
-    return std::any_of(files.begin(), files.end(),
-                       [](const PlannedFile& f) { return f.action != FileAction::Unchanged; });
+    return !removed.empty() || std::any_of(files.begin(), files.end(),
+                                           [](const PlannedFile& f) { return f.action != FileAction::Unchanged; });
 }
 
 size_t Plan::to_issue() const {
@@ -338,19 +482,29 @@ Plan make_plan(const Spec& spec, const DirSnapshot& dir, const PlanOptions& o) {
     if (single && nodes.empty())
         throw Error(Code::Internal, "add-node: node " + o.only_node + " is not among the members");
     if (o.certificates) {
-        plan_certs(spec, spec_certificates(spec, nodes, !single), dir, o, plan);
-        add_cert_files(plan, dir);
-        add_ca_copies(plan, ca_copies(spec, nodes, !single));
+        std::vector<Replacement> replace;
+        const auto cas = plan_certs(spec, spec_certificates(spec, nodes, !single), dir, o, plan, replace);
+        add_cert_files(plan, dir, replace);
+        add_ca_copies(plan, ca_copies(spec, nodes, !single), cas);
         plan_crls(spec, nodes, dir, o, plan);
+        add_rotation_record(plan, dir, o);
     }
+    std::vector<RenderedFile> rendered;
     for (const auto& n : nodes)
-        for (auto& r : render_node(spec, n, members, o.render))
-            plan.files.push_back(
-                {r.path, FileAction::Unchanged, "", r.mode, std::move(r.content), {}, false, true, {}, {}});
+        for (auto& r : render_node(spec, n, members, o.render)) rendered.push_back(std::move(r));
+    if (o.render.compose && !single) rendered.push_back(render_compose(spec, o.render));
+    for (auto& r : rendered) {
+        PlannedFile f;
+        f.path = r.path;
+        f.mode = r.mode;
+        f.content = std::move(r.content);
+        f.rendered = true;
+        plan.files.push_back(std::move(f));
+    }
     std::sort(plan.files.begin(), plan.files.end(),
               [](const PlannedFile& a, const PlannedFile& b) { return a.path < b.path; });
     // --force-new-ca asks for every file made from the new CA: those replace whatever is there.
-    for (auto& f : plan.files) decide(f, dir, o.force || (o.force_new_ca && (f.cert || f.crl)));
+    for (auto& f : plan.files) decide(f, dir, o.force || (o.force_new_ca && (f.cert || !f.crls.empty())));
     plan.written = dir.written;
     plan.renew_before = dir.renew_before;
     if (o.certificates) warn_strays(plan, dir, nodes);

@@ -21,6 +21,7 @@
 
 #include "cluster/cert_table.hpp"
 #include "cluster/render.hpp"
+#include "cluster/rotation.hpp"
 #include "cluster/spec.hpp"
 #include "pki/certificate.hpp"
 
@@ -63,7 +64,8 @@ std::string_view action_name(FileAction action);
 
 struct PlannedCert {
     CertEntry entry;
-    std::string reason;  // why it is (re)issued; empty: the existing one is kept
+    std::string reason;            // why it is (re)issued; empty: the existing one is kept
+    std::optional<size_t> issuer;  // a leaf: the Plan::certs index of the CA that signs it
 };
 
 struct PlannedFile {
@@ -76,7 +78,10 @@ struct PlannedFile {
     bool key = false;            // ... its key rather than its certificate
     bool rendered = false;       // a rendered text file (--diff shows these)
     std::string old_content;     // what it holds now (Update, Conflict)
-    std::optional<size_t> crl;   // else produced by apply: the CRL of Plan::crls[*crl] (signed then)
+    // else produced by apply: the CRLs Plan::crls[i] for these i, one after the other (a rotation's copy
+    // holds the old and the new CA's), each kept or signed then
+    std::vector<size_t> crls;
+    std::vector<size_t> bundle;  // a CA copy trusting two CAs during a rotation: their Plan::certs, in order
 };
 
 // A CA's CRL (DIR/ca/<ca>-crl.pem, copied next to every node's copy of the CA): kept, or signed by apply.
@@ -85,11 +90,13 @@ struct PlannedCrl {
     std::filesystem::path path;        // relative to DIR
     std::vector<std::string> serials;  // what it revokes (decimal)
     std::string reason;                // why it is (re)signed; empty: the existing one is kept
+    std::string content;               // the existing one, when kept
 };
 
 struct Plan {
-    std::vector<PlannedCert> certs;  // CAs first
-    std::vector<PlannedFile> files;  // sorted by path
+    std::vector<PlannedCert> certs;    // CAs first
+    std::vector<PlannedFile> files;    // sorted by path
+    std::vector<PlannedFile> removed;  // deleted by apply() after the commit: a finished rotation's new-CA pair
     Warnings warnings;
     std::map<std::filesystem::path, std::string> written;  // the manifest as read; apply() updates it
     std::optional<pki::Duration> renew_before;             // ... and its renew-before (check-expiration's window)
@@ -118,6 +125,9 @@ struct PlanOptions {
     // add-node: plan only this node (one of `members`, with join: existing), joining the spec's cluster.
     std::string only_node;
     std::vector<NodeSpec> members;
+    // cluster-config rotate-ca: run this stage of a CA rotation (rotation.hpp). Without it, a plan keeps the
+    // rotation the record in DIR says is in progress. Code::RotationOutOfOrder for a stage out of order.
+    std::optional<RotateOptions> rotate;
 };
 
 // Pure: decides every action and its reason. Code::FileReadFailed for a CA certificate without its key

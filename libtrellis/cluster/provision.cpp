@@ -83,7 +83,7 @@ pki::CertificateRequest ca_request(const Spec& spec, const CertEntry& e) {
 // The PEMs of every planned certificate: kept ones from the plan, new ones filled in by apply.
 struct Made {
     std::vector<pki::Issued> pems;
-    std::map<CertKind, std::optional<pki::Signer>> signers;
+    std::map<size_t, std::optional<pki::Signer>> signers;  // by Plan::certs index (a rotation has two CAs of a kind)
 };
 
 void issue_one(const Spec& spec, const PlannedCert& c, const pki::Signer& ca, pki::Issued& into, Warnings& w) {
@@ -118,7 +118,7 @@ void issue_all(const Spec& spec, const Plan& plan, const std::vector<size_t>& jo
         for (size_t i; (i = next.fetch_add(1)) < jobs.size();) {
             const PlannedCert& c = plan.certs[jobs[i]];
             try {
-                issue_one(spec, c, *made.signers.at(*c.entry.kind->issuer), made.pems[jobs[i]], local);
+                issue_one(spec, c, *made.signers.at(*c.issuer), made.pems[jobs[i]], local);
             } catch (...) {
                 std::lock_guard lock(mutex);
                 if (!failure) failure = std::current_exception();
@@ -156,19 +156,26 @@ void make_cas(const Spec& spec, const Plan& plan, Made& made, Warnings& warnings
         } else {
             made.pems[i] = pki::init_ca(ca_request(spec, c.entry), warnings);
         }
-        made.signers[c.entry.kind->kind].emplace(pki::Certificate::from_pem(made.pems[i].cert, c.entry.cert.string()),
-                                                 pki::PrivateKey::from_pem(made.pems[i].key, c.entry.key.string()));
+        made.signers[i].emplace(pki::Certificate::from_pem(made.pems[i].cert, c.entry.cert.string()),
+                                pki::PrivateKey::from_pem(made.pems[i].key, c.entry.key.string()));
     }
 }
 
 // The CRLs the plan (re)signs, by the CAs just loaded or made; valid as long as a new leaf is (provision
 // re-signs them within renew-before of their nextUpdate, as it reissues leaves).
+// A CRL file's content: its CRLs one after the other, each the one DIR holds or the one signed now.
+std::string crl_text(const Plan& plan, const PlannedFile& f, const std::vector<std::string>& signed_now) {
+    std::string out;
+    for (const size_t i : f.crls) out += plan.crls[i].reason.empty() ? plan.crls[i].content : signed_now[i];
+    return out;
+}
+
 std::vector<std::string> sign_crls(const Spec& spec, const Plan& plan, const Made& made) {
     std::vector<std::string> out(plan.crls.size());
     for (size_t i = 0; i < plan.crls.size(); ++i) {
         const PlannedCrl& crl = plan.crls[i];
         if (crl.reason.empty()) continue;
-        const pki::Signer& ca = *made.signers.at(plan.certs[crl.ca].entry.kind->kind);
+        const pki::Signer& ca = *made.signers.at(crl.ca);
         out[i] = pki::crl_pem(pki::generate_crl(crl.serials, ca, spec.leaf_validity));
     }
     return out;
@@ -238,6 +245,10 @@ std::string ProvisionResult::to_json() const {
         if (!f.reason.empty()) e["reason"] = f.reason;
         j["files"].push_back(std::move(e));
     }
+    if (!removed.empty()) {
+        j["removed"] = nlohmann::json::array();
+        for (const auto& f : removed) j["removed"].push_back({{"path", f.path.string()}, {"reason", f.reason}});
+    }
     j["warnings"] = warnings;
     return j.dump();
 }
@@ -248,6 +259,7 @@ ProvisionResult plan_result(const Plan& plan) {
     r.changed = plan.changed();
     r.warnings = plan.warnings;
     r.certificates_issued = plan.to_issue();
+    for (const auto& f : plan.removed) r.removed.push_back({f.path, FileAction::Update, f.reason});
     return r;
 }
 
@@ -262,13 +274,17 @@ Produced produce(const Plan& plan, const Spec& spec, const ProvisionOptions& opt
     issue_all(spec, plan, jobs, made, options, out.warnings);
     const std::vector<std::string> crls = sign_crls(spec, plan, made);
     out.manifest = plan.written;
+    for (const auto& f : plan.removed) out.manifest.erase(f.path);
     for (const auto& f : plan.files) {
-        const std::string& content = f.crl     ? crls[*f.crl]
-                                     : !f.cert ? f.content
-                                     : f.key   ? made.pems[*f.cert].key
-                                               : made.pems[*f.cert].cert;
+        std::string content = !f.cert ? f.content : f.key ? made.pems[*f.cert].key : made.pems[*f.cert].cert;
+        if (f.cert && !f.bundle.empty()) {  // a trust bundle with a CA made in this run
+            std::vector<std::string> pems;
+            for (const size_t i : f.bundle) pems.push_back(made.pems[i].cert);
+            content = bundle_text(pems);
+        }
+        if (!f.crls.empty()) content = crl_text(plan, f, crls);
         out.manifest[f.path] = manifest_hash(content);
-        out.files.push_back({f.path, FileState{content, f.mode}});
+        out.files.push_back({f.path, FileState{std::move(content), f.mode}});
     }
     return out;
 }
@@ -278,7 +294,7 @@ ProvisionResult apply(const Plan& plan, const Spec& spec, const fs::path& out, c
     ProvisionResult result = plan_result(plan);
     Produced produced = produce(plan, spec, options);
     result.warnings.insert(result.warnings.end(), produced.warnings.begin(), produced.warnings.end());
-    FileSet set;
+    FileSet set(out);  // staged under DIR always, where recover_interrupted_commit(DIR) finds an interrupted run
     bool ca_files = false;
     for (const size_t i : commit_order(plan)) {
         if (plan.files[i].action == FileAction::Unchanged) continue;
@@ -300,6 +316,8 @@ ProvisionResult apply(const Plan& plan, const Spec& spec, const fs::path& out, c
         ::chmod((out / "ca").c_str(), kCaFolderMode);  // CA keys are 0600; the folder says so too
     }
     set.commit(/*overwrite=*/true);  // the plan vetted every replacement: conflicts were refused above
+    // After the commit: a kill before this leaves files the next plan removes ("left by a finished rotation").
+    for (const auto& f : plan.removed) fs::remove(out / f.path, ec);
     return result;
 }
 

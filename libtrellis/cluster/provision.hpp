@@ -31,6 +31,7 @@ struct FileChange {
 
 struct ProvisionResult {
     std::vector<FileChange> files;
+    std::vector<FileChange> removed;  // deleted after the commit (a finished rotation's new-CA pair)
     bool changed = false;
     Warnings warnings;
     size_t certificates_issued = 0;  // or, for a plan, to issue

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <span>
 #include <tuple>
 
@@ -297,6 +298,73 @@ std::vector<RenderedFile> render_node(const Spec& spec, const NodeSpec& node, co
         files.push_back({dir / "etcd.service", render_template("etcd.service", e), kPublicMode});
     }
     return files;
+}
+
+namespace {
+
+// The docker network of the nodes: their /24 ("10.0.0.0/24") and a gateway no node uses (from .254 down).
+std::pair<std::string, std::string> compose_network(const Spec& spec) {
+    std::string prefix;
+    std::set<int> used;
+    for (const auto& node : spec.nodes) {
+        const std::string where = "node " + node.name + " (" + node.address + ")";
+        if (!is_ipv4(node.address))
+            throw Error(Code::InputInvalidValue,
+                        where + ": --compose needs an IPv4 address for every node (a docker network)");
+        if (is_loopback(node.address))
+            throw Error(Code::InputInvalidValue, where +
+                                                     ": a loopback address cannot be on a docker network; "
+                                                     "give the nodes addresses of one /24, as the guide's 10.0.0.x");
+        const auto dot = node.address.rfind('.');
+        if (prefix.empty()) prefix = node.address.substr(0, dot);
+        if (node.address.substr(0, dot) != prefix)
+            throw Error(Code::InputInvalidValue, where + ": --compose puts the nodes on one docker network, a /24; " +
+                                                     prefix + ".0/24 holds the first node");
+        used.insert(std::stoi(node.address.substr(dot + 1)));
+    }
+    int gateway = 254;
+    while (gateway > 1 && used.count(gateway)) --gateway;
+    return {prefix + ".0/24", prefix + "." + std::to_string(gateway)};
+}
+
+}  // namespace
+
+RenderedFile render_compose(const Spec& spec, const RenderOptions& options) {
+    if (spec.store != StoreKind::Embedded)
+        throw Error(Code::InputInvalidValue,
+                    "--compose renders the guide's layout, each backend with its embedded etcd (store: embedded)");
+    const auto [subnet, gateway] = compose_network(spec);
+    mustache::data d;
+    d.set("cluster", spec.name);
+    d.set("image", options.compose_image);
+    d.set("subnet", subnet);
+    d.set("gateway", gateway);
+    mustache::data nodes{mustache::data::type::list};
+    std::vector<std::string> endpoints, names;
+    for (const auto& node : spec.nodes) {
+        mustache::data n;
+        n.set("name", node.name);
+        n.set("address", node.address);
+        n.set("base", base_dir(options));
+        n.set("config", (std::filesystem::path(base_dir(options)) / "backend.yml").string());
+        n.set("state_dir", spec.state_dir);
+        nodes.push_back(n);
+        endpoints.push_back(std::string(spec.security->client_tls ? "https://" : "http://") + node.address + ":" +
+                            std::to_string(node.ports.client));
+        names.push_back(node.name);
+    }
+    d.set("nodes", nodes);
+    mustache::data agents{mustache::data::type::list};
+    for (const auto& client : spec.clients) {
+        if (client.role != Role::Agent) continue;
+        mustache::data a;
+        a.set("name", client.name);
+        a.set("endpoints", join(endpoints, ","));
+        a.set("depends", join(names, ", "));
+        agents.push_back(a);
+    }
+    d.set("agents", agents);
+    return {"docker-compose.yml", render_template("docker-compose.yml", d), kPublicMode};
 }
 
 std::vector<RenderedFile> render_cluster(const Spec& spec, const RenderOptions& options) {

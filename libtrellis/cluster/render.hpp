@@ -32,6 +32,9 @@ struct RenderOptions {
     // Where the node's files live on the node: "" (default) writes paths relative to backend.yml
     // itself (BackendConfig resolves them against its directory); "/etc/trellis" writes absolute paths.
     std::string paths;
+    // render --compose: also DIR/docker-compose.yml, the guide's docker layout (render_compose()).
+    bool compose = false;
+    std::string compose_image = "trellis:latest";
 };
 
 struct RenderedFile {
@@ -40,6 +43,12 @@ struct RenderedFile {
     mode_t mode;
     bool operator==(const RenderedFile&) const = default;
 };
+
+// DIR/docker-compose.yml: a service per node (its folder mounted read-only at the paths the files name,
+// its state in a volume, its spec address on one docker network) and a one-shot service per agent with
+// its client bundle. Code::InputInvalidValue naming the node when the layout cannot be a docker network:
+// an external store, an address that is not IPv4, a loopback address, or nodes outside one /24.
+RenderedFile render_compose(const Spec& spec, const RenderOptions& options);
 
 // The members `node` lists in etcd-initial-cluster: the bootstrap members (join: new) and, for a node that
 // joins later, the joined nodes up to and including itself -- what etcd's member add answers. So a

@@ -1,8 +1,10 @@
 #include "cluster/revocation.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
+#include "cluster/rotation.hpp"
 #include "core/duration.hpp"
 #include "core/files.hpp"
 #include "core/time.hpp"
@@ -21,13 +23,20 @@ std::string serial_in_dir(const CertEntry& e, const DirSnapshot& dir) {
 
 // Why the CRL must be (re)signed, or "" when the one in DIR still says the right thing for long enough.
 std::string crl_reason(const PlannedCert& ca, const PlannedCrl& crl, const std::string& added, const DirSnapshot& dir,
-                       const Spec& spec, pki::Clock::time_point now) {
+                       const Plan& plan, const Spec& spec, pki::Clock::time_point now) {
     if (!ca.reason.empty()) return ca.reason;
     const FileState* have = dir.find(crl.path);
     if (have == nullptr) return "new CRL";
     pki::CrlInfo info;
     try {
-        const auto issuer = pki::Certificate::from_pem(dir.find(ca.entry.cert)->content, ca.entry.cert.string());
+        // The CA the plan keeps: at a rotation's finish, the new CA that becomes ca.pem.
+        // (plan.files is not sorted yet: Plan::file()'s search does not apply.)
+        const auto planned = std::find_if(plan.files.begin(), plan.files.end(),
+                                          [&](const PlannedFile& f) { return f.path == ca.entry.cert; });
+        const std::string& pem = planned != plan.files.end() && !planned->content.empty()
+                                     ? planned->content
+                                     : dir.find(ca.entry.cert)->content;
+        const auto issuer = pki::Certificate::from_pem(pem, ca.entry.cert.string());
         info = pki::read_crl(have->content, crl.path.string(), &issuer);
     } catch (const Error& err) {
         return std::string("unreadable: ") + err.what();
@@ -57,24 +66,61 @@ std::map<std::string, std::string> record_revocations(const DirSnapshot& dir, co
     return added;
 }
 
-void add_crl_files(const Spec& spec, std::span<const NodeSpec> nodes, const DirSnapshot& dir, size_t index,
-                   Plan& plan) {
-    const PlannedCrl& crl = plan.crls[index];
-    const CertKind ca = plan.certs[crl.ca].entry.kind->kind;
-    std::vector<fs::path> paths{crl.path};
-    for (const auto& copy : ca_copies(spec, nodes, false))
-        if (copy.ca == ca) paths.push_back(crl_path(copy.path));
-    for (const auto& path : paths) {
-        PlannedFile f;
-        f.path = path;
-        f.mode = kPublicMode;
-        f.reason = crl.reason;
-        if (crl.reason.empty())
-            f.content = dir.find(crl.path)->content;
-        else
-            f.crl = index;
-        plan.files.push_back(std::move(f));
+// The CRL of the CA at plan.certs[ca], listing the serials the record files under `name`.
+size_t add_crl(size_t ca, const std::string& name, const std::map<std::string, std::string>& added,
+               const DirSnapshot& dir, const Spec& spec, pki::Clock::time_point now, Plan& plan) {
+    PlannedCrl crl{ca, crl_path(plan.certs[ca].entry.cert), {}, {}, {}};
+    if (const auto it = plan.revoked.find(name); it != plan.revoked.end())
+        for (const auto& r : it->second) crl.serials.push_back(r.serial);
+    std::sort(crl.serials.begin(), crl.serials.end());
+    const auto why = added.find(name);
+    crl.reason = crl_reason(plan.certs[ca], crl, why == added.end() ? "" : why->second, dir, plan, spec, now);
+    if (crl.reason.empty()) crl.content = dir.find(crl.path)->content;
+    plan.crls.push_back(std::move(crl));
+    return plan.crls.size() - 1;
+}
+
+// A file holding the CRLs `crls`: known now when every one is kept, else made by apply.
+void add_crl_file(fs::path path, const std::vector<size_t>& crls, Plan& plan) {
+    PlannedFile f;
+    f.path = std::move(path);
+    f.mode = kPublicMode;
+    for (const size_t i : crls) {
+        f.content += plan.crls[i].content;
+        if (!plan.crls[i].reason.empty()) f.reason = plan.crls[i].reason;
     }
+    if (!f.reason.empty()) f.crls = crls, f.content.clear();
+    plan.files.push_back(std::move(f));
+}
+
+// DIR/ca/<ca>-crl.pem, and next to every copy of the CA in a folder the CRL of each CA that folder trusts:
+// during a rotation the old CA's and the new one's, so a leaf of either finds its issuer's CRL (OpenSSL
+// refuses a certificate whose issuer has no CRL where CRLs are checked).
+void add_crl_files(const Spec& spec, std::span<const NodeSpec> nodes, size_t crl, std::optional<size_t> next,
+                   Plan& plan) {
+    const CertKind ca = plan.certs[plan.crls[crl].ca].entry.kind->kind;
+    add_crl_file(plan.crls[crl].path, {crl}, plan);
+    std::vector<size_t> trusted{crl};
+    if (next) {
+        add_crl_file(plan.crls[*next].path, {*next}, plan);
+        trusted.push_back(*next);
+    }
+    for (const auto& copy : ca_copies(spec, nodes, false))
+        if (copy.ca == ca) add_crl_file(crl_path(copy.path), trusted, plan);
+}
+
+// The rotation's new CA of the CA at plan.certs[ca] (ca-next.pem), when the plan holds one.
+std::optional<size_t> next_ca(const Plan& plan, size_t ca) {
+    const fs::path next = next_ca_entry(plan.certs[ca].entry).cert;
+    for (size_t i = 0; i < plan.certs.size(); ++i)
+        if (plan.certs[i].entry.cert == next) return i;
+    return std::nullopt;
+}
+
+bool is_next_ca(const Plan& plan, size_t i) {
+    for (size_t j = 0; j < plan.certs.size(); ++j)
+        if (j != i && plan.certs[j].entry.kind->is_ca() && next_ca(plan, j) == i) return true;
+    return false;
 }
 
 }  // namespace
@@ -116,18 +162,23 @@ void plan_crls(const Spec& spec, std::span<const NodeSpec> nodes, const DirSnaps
     const auto added = record_revocations(dir, o, plan);
     for (size_t i = 0; i < plan.certs.size(); ++i) {
         const PlannedCert& ca = plan.certs[i];
-        if (!ca.entry.kind->is_ca()) continue;
+        if (!ca.entry.kind->is_ca() || is_next_ca(plan, i)) continue;
         const std::string name = cert_name(ca.entry);
-        // A new CA signed none of the revoked certificates: its CRL starts empty.
+        // A new CA signed none of the revoked certificates: its CRL starts empty. A rotation's new CA
+        // lists what the record files under the CA it replaces (a leaf revoked after reissue is its).
         if (!ca.reason.empty()) plan.revoked.erase(name);
-        PlannedCrl crl{i, crl_path(ca.entry.cert), {}, {}};
-        if (const auto it = plan.revoked.find(name); it != plan.revoked.end())
-            for (const auto& r : it->second) crl.serials.push_back(r.serial);
-        std::sort(crl.serials.begin(), crl.serials.end());
-        const auto why = added.find(name);
-        crl.reason = crl_reason(ca, crl, why == added.end() ? "" : why->second, dir, spec, o.now);
-        plan.crls.push_back(std::move(crl));
-        add_crl_files(spec, nodes, dir, plan.crls.size() - 1, plan);
+        const size_t crl = add_crl(i, name, added, dir, spec, o.now, plan);
+        std::optional<size_t> next;
+        if (const auto j = next_ca(plan, i)) next = add_crl(*j, name, added, dir, spec, o.now, plan);
+        add_crl_files(spec, nodes, crl, next, plan);
+        // A finished rotation's new-CA CRL goes with its CA's pair.
+        const fs::path left = crl_path(next_ca_entry(ca.entry).cert);
+        if (!next && dir.find(left)) {
+            PlannedFile gone;
+            gone.path = left;
+            gone.reason = "the rotation's new CA is now " + ca.entry.cert.filename().string();
+            plan.removed.push_back(std::move(gone));
+        }
     }
 }
 

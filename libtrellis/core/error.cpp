@@ -20,6 +20,7 @@ constexpr auto kNames = std::to_array<CodeInfo>({
     {Code::CertBadRequest, "CertBadRequest"},
     {Code::CertRenewalDue, "CertRenewalDue"},
     {Code::CertUnknownName, "CertUnknownName"},
+    {Code::RotationOutOfOrder, "RotationOutOfOrder"},
     {Code::KeyDecodeFailed, "KeyDecodeFailed"},
     {Code::KeyParseFailed, "KeyParseFailed"},
     {Code::KeyEncrypted, "KeyEncrypted"},

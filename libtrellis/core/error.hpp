@@ -22,8 +22,9 @@ enum class Code : int {
     CertExpired = 1102,
     CertSignFailed = 1103,
     CertBadRequest = 1104,
-    CertRenewalDue = 1105,   // check-expiration: a certificate is inside the renewal window or expired (exit 6)
-    CertUnknownName = 1106,  // renew --name: no leaf of that name in the spec
+    CertRenewalDue = 1105,      // check-expiration: a certificate is inside the renewal window or expired (exit 6)
+    CertUnknownName = 1106,     // renew --name: no leaf of that name in the spec
+    RotationOutOfOrder = 1107,  // rotate-ca: a stage run before the one it follows (trust, reissue, finish)
     // 2xxx private keys
     KeyDecodeFailed = 2002,
     KeyParseFailed = 2003,

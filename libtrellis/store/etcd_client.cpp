@@ -352,6 +352,19 @@ void EtcdClient::stream_on(const Url& url, std::string_view path, const json& bo
     if (!sent) throw transport_error(url, error, client.get_openssl_verify_result(), take_openssl_reasons(), options_);
 }
 
+namespace {
+
+// A member whose etcd is stopping or starting answers through its HTTP gateway while the gateway cannot
+// reach the member's own gRPC server ("transport: Error while dialing ... connection refused"): the
+// request never reached etcd, so another member may take it -- a write included, as it was not applied.
+bool never_delivered(const StoreError& e) {
+    return e.grpc_code() == static_cast<int>(GrpcCode::Unavailable) &&
+           (e.reason().find("transport: Error while dialing") != std::string::npos ||
+            e.reason().find("connection refused") != std::string::npos);
+}
+
+}  // namespace
+
 json EtcdClient::call(std::string_view path, const json& body) {
     std::string failures;
     Code code = Code::ConnectFailed;
@@ -361,8 +374,9 @@ json EtcdClient::call(std::string_view path, const json& body) {
             json answer = call_on(endpoints_[i], path, body);
             preferred_ = i;
             return answer;
-        } catch (const StoreError&) {
-            throw;  // etcd answered: another member would say the same
+        } catch (const StoreError& e) {
+            if (!never_delivered(e)) throw;  // etcd answered: another member would say the same
+            failures += (failures.empty() ? "" : "; ") + std::string(e.what());
         } catch (const Error& e) {
             if (e.code() == Code::TlsFailed) code = Code::TlsFailed;
             if (endpoints_.size() == 1) throw;

@@ -25,14 +25,10 @@ namespace fs = std::filesystem;
 
 constexpr const char* kIp = "127.0.0.151";
 
-std::string serial_of(const fs::path& cert) {
-    return pki::Certificate::from_pem(read_file(cert), cert.string()).serial_decimal();
-}
-
 // The serial a port serves now, from a handshake of its own ("" and the reason when none came).
 std::string served_serial(int port, const TestPair* client = nullptr) {
     store::ProbeOptions probe;
-    if (client) probe = {client->cert.string(), client->key.string(), 2000ms};
+    if (client) probe.cert_file = client->cert.string(), probe.key_file = client->key.string();
     probe.timeout = 2000ms;
     const auto served = store::served_certificate(
         parse_url("https://" + std::string(kIp) + ":" + std::to_string(port), UrlKind::Client, "test"), probe);

@@ -65,9 +65,6 @@ class Roles : public ::testing::Test {
         c.set_read_timeout(35, 0);
         return c;
     }
-    static std::string serial_of(const fs::path& cert) {
-        return pki::Certificate::from_pem(read_file(cert), cert.string()).serial_decimal();
-    }
     static RunResult ctl(const Identity& id, std::vector<std::string> args) {
         const std::vector<std::string> head{build_path("ctl/trellisctl").string(),
                                             "--url",

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -365,7 +366,9 @@ TEST(AddNode, IssuesTheNewNodeAndJoinsWithStateExisting) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     for (const auto& f : changed_files(nlohmann::json::parse(r.out))) EXPECT_TRUE(f.starts_with("n4/")) << f;
     for (const auto& [path, v] : before)
-        if (path != ".cluster-config.json") EXPECT_EQ(snapshot(tmp / "out")[path], v) << path << " was touched";
+        if (path != ".cluster-config.json") {
+            EXPECT_EQ(snapshot(tmp / "out")[path], v) << path << " was touched";
+        }
     const auto c =
         cluster::BackendConfig::from_yaml(slurp(tmp / "out/n4/backend.yml"), (tmp / "out/n4/backend.yml").string());
     EXPECT_EQ(c.get(cluster::Key::EtcdInitialClusterState), "existing");
@@ -380,6 +383,37 @@ TEST(AddNode, IssuesTheNewNodeAndJoinsWithStateExisting) {
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_THAT(r.err, HasSubstr("already a node"));
     EXPECT_THAT(r.err, HasSubstr("already used by node n3"));
+}
+
+// Issue 13's docker layout: render --compose writes the guide's three backends (and an agent) as a compose
+// file that Debian's docker-compose accepts (`config` validates it without a daemon); a layout that cannot
+// be a docker network is refused in one line and nothing is written.
+TEST(Compose, TheGuidesLayoutIsAValidComposeFileAndLoopbackIsRefused) {
+    TempDir tmp;
+    std::string spec = slurp(source_path("examples/guide-10.0.0.yml"));
+    spec += "  - {name: agent, count: 1}\n";
+    spit(tmp / "spec.yml", spec);
+    const RunResult r = cli({"render", (tmp / "spec.yml").string(), "--out", (tmp / "out").string(), "--compose"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string text = slurp(tmp / "out/docker-compose.yml");
+    for (const std::string part :
+         {"  backend-1:\n", "ipv4_address: 10.0.0.2", "\"./backend-3:/etc/trellis:ro\"", "subnet: 10.0.0.0/24",
+          "gateway: 10.0.0.254", "  agent-1:\n", "\"./clients/agent-1:/etc/trellis/client:ro\"",
+          "https://10.0.0.1:2379,https://10.0.0.2:2379,https://10.0.0.3:2379"})
+        EXPECT_THAT(text, HasSubstr(part)) << text;
+    const RunResult config = run(
+        {"/usr/bin/docker-compose", "-f", (tmp / "out/docker-compose.yml").string(), "config", "-q"}, {}, tmp.path());
+    EXPECT_EQ(config.exit_code, 0) << config.err << "\n" << text;
+    const RunResult again =
+        cli({"render", (tmp / "spec.yml").string(), "--out", (tmp / "out").string(), "--compose", "--check"});
+    EXPECT_EQ(again.exit_code, 0) << "a second render changes nothing: " << again.out << again.err;
+
+    spit(tmp / "loop.yml", kSpec);
+    const RunResult loop = cli({"render", (tmp / "loop.yml").string(), "--out", (tmp / "loop").string(), "--compose"});
+    EXPECT_EQ(loop.exit_code, 1);
+    EXPECT_THAT(loop.err, HasSubstr("node n1 (127.0.0.41): a loopback address cannot be on a docker network"));
+    EXPECT_EQ(std::count(loop.err.begin(), loop.err.end(), '\n'), 1) << loop.err;
+    EXPECT_FALSE(fs::exists(tmp / "loop")) << "nothing may be written";
 }
 
 }  // namespace

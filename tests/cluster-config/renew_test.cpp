@@ -16,6 +16,7 @@
 #include "core/files.hpp"
 #include "pki/certificate.hpp"
 #include "pki/issue.hpp"
+#include "shared_cluster.hpp"
 #include "support.hpp"
 #include "writer.hpp"
 
@@ -47,38 +48,12 @@ clients:
   - name: admin
 )";
 
-std::string serial_of(const fs::path& cert) {
-    return pki::Certificate::from_pem(read_file(cert), cert.string()).serial_decimal();
-}
-
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
-class Renew : public ::testing::Test {
+class Renew : public SharedCluster {
   protected:
-    static void SetUpTestSuite() {
-        dir_ = new TempDir;
-        spit(*dir_ / "spec.yml", kSpec);
-        cluster_ = new ProvisionedCluster(*dir_ / "spec.yml", dir_->path());
-        for (const auto& n : cluster_->nodes()) nodes_.push_back(cluster_->start(n, {"--log-level", "info"}).release());
-        healthy_ = wait_healthy(*cluster_->api("r1"), 3, 90s);
-    }
-    static void TearDownTestSuite() {
-        for (auto* n : nodes_) delete n;
-        nodes_.clear();
-        delete cluster_;
-        delete dir_;
-    }
-    void SetUp() override { ASSERT_TRUE(healthy_) << "the cluster did not become healthy: " << nodes_[0]->log_tail(); }
-    void TearDown() override {
-        if (HasFailure())
-            for (std::size_t i = 0; i < nodes_.size(); ++i)
-                std::cerr << "---- " << cluster_->nodes()[i] << " log:\n" << nodes_[i]->log_tail(4000);
-    }
-
-    static RunResult tool(std::vector<std::string> args, int timeout = 120) {
-        args.insert(args.begin(), build_path("cluster-config/cluster-config").string());
-        return run(args, {}, dir_->path(), timeout);
-    }
+    static void SetUpTestSuite() { start_cluster(kSpec); }
+    static void TearDownTestSuite() { stop_cluster(); }
     static RunResult ctl(const std::vector<std::string>& args) { return cluster_->trellisctl(args); }
     // node + " " + port ("client", "peer", "api") -> the serial of the file that port serves, on disk now.
     static std::map<std::string, std::string> on_disk() {
@@ -107,11 +82,6 @@ class Renew : public ::testing::Test {
         for (pid_t p : etcd_pids_mentioning(dir_->path().string())) out.push_back(p);
         return out;
     }
-
-    static inline TempDir* dir_ = nullptr;
-    static inline ProvisionedCluster* cluster_ = nullptr;
-    static inline std::vector<ChildProcess*> nodes_;
-    static inline bool healthy_ = false;
 };
 
 TEST_F(Renew, EveryLeafRenewedUnderAWriterIsServedWithNoFailureNoLossAndNoRestart) {

@@ -12,6 +12,7 @@
 #include "backend_fixture.hpp"
 #include "core/files.hpp"
 #include "pki/certificate.hpp"
+#include "shared_cluster.hpp"
 #include "support.hpp"
 #include "writer.hpp"
 
@@ -63,35 +64,10 @@ int probe(const std::string& url, const Creds& c, const std::string& path, std::
     return res->status;
 }
 
-std::string serial_of(const fs::path& cert) {
-    return pki::Certificate::from_pem(read_file(cert), cert.string()).serial_decimal();
-}
-
-class Revoke : public ::testing::Test {
+class Revoke : public SharedCluster {
   protected:
-    static void SetUpTestSuite() {
-        dir_ = new TempDir;
-        spit(*dir_ / "spec.yml", kSpec);
-        cluster_ = new ProvisionedCluster(*dir_ / "spec.yml", dir_->path());
-        for (const auto& n : cluster_->nodes()) nodes_.push_back(cluster_->start(n, {"--log-level", "info"}).release());
-        healthy_ = wait_healthy(*cluster_->api("v1"), 3, 90s);
-    }
-    static void TearDownTestSuite() {
-        for (auto* n : nodes_) delete n;
-        nodes_.clear();
-        delete cluster_;
-        delete dir_;
-    }
-    void SetUp() override { ASSERT_TRUE(healthy_) << "the cluster did not become healthy: " << nodes_[0]->log_tail(); }
-    void TearDown() override {
-        if (HasFailure())
-            for (std::size_t i = 0; i < nodes_.size(); ++i)
-                std::cerr << "---- " << cluster_->nodes()[i] << " log:\n" << nodes_[i]->log_tail(4000);
-    }
-    static RunResult tool(std::vector<std::string> args, int timeout = 120) {
-        args.insert(args.begin(), build_path("cluster-config/cluster-config").string());
-        return run(args, {}, dir_->path(), timeout);
-    }
+    static void SetUpTestSuite() { start_cluster(kSpec); }
+    static void TearDownTestSuite() { stop_cluster(); }
     // A client's files as provisioned, or copied aside into `into` (the leaked copy a thief would keep).
     static Creds client(const std::string& name, const fs::path& into = {}) {
         const fs::path from = cluster_->out() / "clients" / name;
@@ -112,11 +88,6 @@ class Revoke : public ::testing::Test {
         for (pid_t p : etcd_pids_mentioning(dir_->path().string())) out.push_back(p);
         return out;
     }
-
-    static inline TempDir* dir_ = nullptr;
-    static inline ProvisionedCluster* cluster_ = nullptr;
-    static inline std::vector<ChildProcess*> nodes_;
-    static inline bool healthy_ = false;
 };
 
 const std::string kClient = "https://127.0.0.191:2379", kPeer = "https://127.0.0.192:2380",

@@ -4,7 +4,9 @@
 # ports; trellis_service=process since a test machine has no systemd to start units with):
 #   1. apply: provision, copy, start, healthy (trellisctl cluster health through all three);
 #   2. again: every host reports changed=0;
-#   3. a spec change in check mode: reported as a change, nothing written on the controller or a node.
+#   3. a spec change in check mode: reported as a change, nothing written on the controller or a node;
+#   4. rotate-ca.yml: the client CA rotated through trust, reissue and finish (rollouts included), the
+#      cluster healthy after each stage, and the old CA's admin certificate refused at the end.
 # Usage: ansible_test.sh SOURCE_ROOT BUILD_ROOT
 set -euo pipefail
 src=$1 build=$2
@@ -75,3 +77,24 @@ after=$(find "$scratch/out" "$scratch/hosts" -path '*/state' -prune -o -type f -
 [[ $before == "$after" ]] || fail "check mode wrote files"
 [[ ! -e $scratch/out/clients/monitor ]] || fail "check mode issued the new client"
 echo "ok: check mode reported the pending change and wrote nothing"
+
+sed -i '/name: monitor/d' "$scratch/cluster.yml"
+cp "$scratch/out/clients/admin/admin.pem" "$scratch/old-admin.pem"
+cp "$scratch/out/clients/admin/admin-key.pem" "$scratch/old-admin-key.pem"
+ctl() {
+  "$scratch/bin/trellisctl" --url https://127.0.0.81:8080,https://127.0.0.82:8080,https://127.0.0.83:8080 \
+    --trusted-ca-file "$scratch/out/clients/admin/ca.pem" --cert-file "$1" --key-file "$2" --timeout 10s cluster health
+}
+rotate() {
+  timeout 400 /usr/bin/ansible-playbook -i "$scratch/inventory.ini" "$src/examples/ansible/rotate-ca.yml" \
+    -e "trellis_bin=$scratch/bin trellis_spec=$scratch/cluster.yml trellis_out=$scratch/out trellis_paths=''" \
+    -e rotate_ca=client -e "stage=$1" > "$scratch/rotate-$1.log" 2>&1 || { cat "$scratch/rotate-$1.log" >&2; fail "rotate-ca.yml stage $1 failed"; }
+  ctl "$scratch/out/clients/admin/admin.pem" "$scratch/out/clients/admin/admin-key.pem" > /dev/null \
+    || fail "the cluster is not healthy after stage $1"
+}
+for stage in trust reissue finish; do rotate "$stage"; echo "ok: rotate-ca.yml stage $stage, cluster healthy"; done
+grep -q "client CA: .*finish" "$scratch/rotate-finish.log" || grep -qi "finish" "$scratch/rotate-finish.log" || fail "--status does not show the finish"
+if ctl "$scratch/old-admin.pem" "$scratch/old-admin-key.pem" > "$scratch/old.log" 2>&1; then
+  fail "the old CA's admin certificate is still accepted after finish"
+fi
+echo "ok: after finish the old CA's admin certificate is refused ($(head -c 160 "$scratch/old.log"))"

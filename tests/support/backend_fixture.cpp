@@ -15,6 +15,7 @@
 #include "cluster/backend_config.hpp"
 #include "cluster/spec.hpp"
 #include "core/files.hpp"
+#include "pki/certificate.hpp"
 
 extern char** environ;
 
@@ -215,6 +216,10 @@ bool all_healthy(const nlohmann::json& body, std::size_t n) {
     for (const auto& m : body["ClusterHealth"])
         if (!m.value("Healthy", false)) return false;
     return true;
+}
+
+std::string serial_of(const std::filesystem::path& cert) {
+    return pki::Certificate::from_pem(read_file(cert), cert.string()).serial_decimal();
 }
 
 bool wait_healthy(httplib::Client& client, std::size_t n, std::chrono::seconds limit) {

@@ -103,6 +103,9 @@ std::map<std::string, std::string> read_prefix(const ProvisionedCluster& cluster
 std::size_t missing_keys(const ProvisionedCluster& cluster, const std::string& node, const std::string& prefix,
                          const std::map<std::string, std::string>& acked);
 
+// The decimal serial of the certificate in `cert` (as trellisctl certs and the API's denials print it).
+std::string serial_of(const std::filesystem::path& cert);
+
 // A /health body that lists exactly `n` members, all healthy.
 bool all_healthy(const nlohmann::json& body, std::size_t n);
 // Waits (bounded by `limit`) until /health answers 200 with `n` healthy members.

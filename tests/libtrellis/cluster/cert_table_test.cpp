@@ -41,7 +41,9 @@ TEST(CertTable, EveryKindOnceWithKnownUsagesAndAnIssuerThatIsACa) {
         EXPECT_TRUE(names.insert(k.name).second) << k.name;
         EXPECT_EQ(&cert_kind(k.kind), &k);
         for (const auto u : k.usages) EXPECT_NE(pki::find_usage(u), nullptr) << k.name << ": " << u;
-        if (k.issuer) EXPECT_TRUE(cert_kind(*k.issuer).is_ca()) << k.name;
+        if (k.issuer) {
+            EXPECT_TRUE(cert_kind(*k.issuer).is_ca()) << k.name;
+        }
         EXPECT_EQ(k.folder == CertFolder::Ca, k.is_ca()) << k.name;
     }
     EXPECT_EQ(names.size(), 8u);
@@ -131,7 +133,9 @@ TEST(CertTable, FindsWhatProvisioningWroteWithoutTheSpec) {
     EXPECT_EQ(found, want);
     for (const auto& e : find_certificates(tmp.path())) {
         EXPECT_TRUE(fs::exists(tmp / e.key)) << e.key;
-        if (!e.kind->is_ca()) EXPECT_TRUE(fs::exists(tmp / e.issuer_cert)) << e.issuer_cert;
+        if (!e.kind->is_ca()) {
+            EXPECT_TRUE(fs::exists(tmp / e.issuer_cert)) << e.issuer_cert;
+        }
     }
     EXPECT_TRUE(find_certificates(tmp / "nowhere").empty());
 }

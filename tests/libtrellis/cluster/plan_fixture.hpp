@@ -2,6 +2,8 @@
 // (check-expiration's report): produce() makes real keys and certificates but writes nothing.
 #pragma once
 
+#include <set>
+#include <stdexcept>
 #include <string>
 
 #include "cluster/plan.hpp"
@@ -23,9 +25,25 @@ inline const std::string kThree =
 inline DirSnapshot applied(const Plan& plan, const Spec& spec, DirSnapshot before = {}) {
     Produced p = produce(plan, spec, {});
     for (auto& [path, state] : p.files) before.files[path] = std::move(state);
+    for (const auto& f : plan.removed) before.files.erase(f.path);
     before.written = std::move(p.manifest);
     before.revoked = plan.revoked;  // the manifest's record as apply() writes it
     return before;
+}
+
+// The paths a plan changes (any action but Unchanged).
+inline std::set<std::string> changed(const Plan& plan) {
+    std::set<std::string> out;
+    for (const auto& f : plan.files)
+        if (f.action != FileAction::Unchanged) out.insert(f.path.string());
+    return out;
+}
+
+// The planned file at `path`; std::runtime_error when the plan has none (a test failure).
+inline const PlannedFile& file(const Plan& plan, const std::string& path) {
+    const PlannedFile* f = plan.file(path);
+    if (!f) throw std::runtime_error("not planned: " + path);
+    return *f;
 }
 
 }  // namespace trellis::cluster::plan_fixture

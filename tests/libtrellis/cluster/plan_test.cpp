@@ -14,6 +14,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using plan_fixture::applied;
+using plan_fixture::changed;
+using plan_fixture::file;
 using plan_fixture::kThree;
 using plan_fixture::spec_of;
 using ::testing::Contains;
@@ -23,19 +25,6 @@ std::map<std::string, FileAction> actions(const Plan& plan) {
     std::map<std::string, FileAction> out;
     for (const auto& f : plan.files) out[f.path.string()] = f.action;
     return out;
-}
-
-std::set<std::string> changed(const Plan& plan) {
-    std::set<std::string> out;
-    for (const auto& f : plan.files)
-        if (f.action != FileAction::Unchanged) out.insert(f.path.string());
-    return out;
-}
-
-const PlannedFile& file(const Plan& plan, const std::string& path) {
-    const PlannedFile* f = plan.file(path);
-    if (!f) throw std::runtime_error("not planned: " + path);
-    return *f;
 }
 
 class PlanTest : public ::testing::Test {

@@ -15,23 +15,12 @@ namespace trellis::cluster {
 namespace {
 
 using plan_fixture::applied;
+using plan_fixture::changed;
+using plan_fixture::file;
 using plan_fixture::kThree;
 using plan_fixture::spec_of;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-
-std::set<std::string> changed(const Plan& plan) {
-    std::set<std::string> out;
-    for (const auto& f : plan.files)
-        if (f.action != FileAction::Unchanged) out.insert(f.path.string());
-    return out;
-}
-
-const PlannedFile& file(const Plan& plan, const std::string& path) {
-    const PlannedFile* f = plan.file(path);
-    if (!f) throw std::runtime_error("not planned: " + path);
-    return *f;
-}
 
 PlanOptions revoke(std::vector<std::string> names) {
     PlanOptions o;

@@ -5,6 +5,7 @@
 
 #include <httplib.h>
 #include <thread>
+#include <utility>
 
 #include "core/error.hpp"
 #include "store/etcd_client.hpp"
@@ -19,8 +20,9 @@ class HostileGateway : public ::testing::Test {
     static void SetUpTestSuite() {
         server_ = new httplib::Server;
         server_->Post(".*", [](const httplib::Request&, httplib::Response& res) {
-            res.status = status_;
-            res.set_content(body_, "application/json");
+            const bool first = std::exchange(first_pending_, false);
+            res.status = first ? first_status_ : status_;
+            res.set_content(first ? first_body_ : body_, "application/json");
         });
         ASSERT_TRUE(server_->bind_to_port("127.0.0.181", 2379)) << "127.0.0.181:2379 is taken";
         thread_ = new std::thread([] { server_->listen_after_bind(); });
@@ -49,6 +51,10 @@ class HostileGateway : public ::testing::Test {
     static inline std::thread* thread_ = nullptr;
     static inline int status_ = 200;
     static inline std::string body_;
+    // When set, the next request alone gets this answer (a member, then another).
+    static inline bool first_pending_ = false;
+    static inline int first_status_ = 0;
+    static inline std::string first_body_;
 };
 
 const auto kMembers = [](EtcdClient& c) { c.member_list(); };
@@ -71,6 +77,26 @@ TEST_F(HostileGateway, ErrorAnswersWithOddCodesStayStoreErrors) {
     EXPECT_EQ(code_of(500, R"({"code":1e30,"message":"boom"})", kMembers), Code::StoreRequestFailed);
     EXPECT_EQ(code_of(500, R"({"code":-7,"message":"boom"})", kMembers), Code::StoreRequestFailed);
     EXPECT_EQ(code_of(500, R"([1])", kMembers), Code::StoreRequestFailed);
+}
+
+// A member whose etcd is restarting answers through its gateway that it cannot dial its own gRPC server:
+// the request never reached etcd, so the client takes it to the next endpoint (here the same server,
+// which answers the second time). An error etcd itself gave is not tried elsewhere.
+TEST_F(HostileGateway, AGatewayThatCannotReachItsEtcdIsFailedOverAndAnAnswerOfEtcdIsNot) {
+    const std::string undelivered =
+        R"({"error":"connection error: desc = \"transport: Error while dialing dial tcp 127.0.0.181:2379: )"
+        R"(connect: connection refused\"","code":14,"message":"connection error: desc = \"transport: Error while )"
+        R"(dialing dial tcp 127.0.0.181:2379: connect: connection refused\""})";
+    status_ = 200;
+    body_ = R"({"members":[{"ID":"12","name":"a"}]})";
+    EtcdClient client(ClientOptions{{"http://127.0.0.181:2379", "http://127.0.0.181:2379"}, {}, 1000ms, 3000ms});
+    first_status_ = 503, first_body_ = undelivered, first_pending_ = true;
+    EXPECT_EQ(client.member_list().members.size(), 1u);
+    EXPECT_FALSE(first_pending_);
+    first_status_ = 503, first_pending_ = true;
+    first_body_ = R"({"error":"etcdserver: leader changed","code":14,"message":"etcdserver: leader changed"})";
+    EXPECT_THROW(client.member_list(), StoreError);
+    first_pending_ = false;
 }
 
 TEST_F(HostileGateway, WellShapedAnswersStillDecode) {
