@@ -2,9 +2,10 @@
 
 #include <openssl/ssl.h>
 
-#include <httplib.h>
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <tuple>
@@ -24,22 +25,24 @@ namespace trellis::backend {
 namespace {
 
 using api::Json;
+using Body = std::function<void(const HttpRequest&, HttpResponse&)>;
 
-void reply(httplib::Response& res, int status, const Json& body) {
+void reply(HttpResponse& res, int status, const Json& body) {
     res.status = status;
-    res.set_content(body.dump() + "\n", "application/json");
+    res.content_type = "application/json";
+    res.body = body.dump() + "\n";
 }
 
-void reply_error(httplib::Response& res, const Error& e) {
+void reply_error(HttpResponse& res, const Error& e) {
     reply(res, api::http_status_for(e), api::encode(api::error_body(e)));
 }
 
-std::vector<std::string> peer_addrs(const httplib::Request& req) {
+std::vector<std::string> peer_addrs(const HttpRequest& req) {
     if (!req.has_param("peer-addrs"))
         throw Error(Code::InputInvalidValue,
                     "peer-addrs: missing; give the member's peer URLs, e.g. ?peer-addrs=https://10.0.0.4:2380");
     std::vector<std::string> urls;
-    std::string text = req.get_param_value("peer-addrs");
+    std::string text = req.param("peer-addrs");
     for (std::size_t start = 0; start <= text.size();) {
         const auto comma = std::min(text.find(',', start), text.size());
         if (comma > start) urls.push_back(text.substr(start, comma - start));
@@ -50,30 +53,21 @@ std::vector<std::string> peer_addrs(const httplib::Request& req) {
     return urls;
 }
 
-// The identity of the client certificate the handshake verified, or nullopt when none was presented.
-std::optional<cluster::Caller> caller_of(const httplib::Request& req) {
-    if (req.ssl == nullptr) return std::nullopt;
-    X509* x = SSL_get1_peer_certificate(req.ssl);
-    if (x == nullptr) return std::nullopt;
-    const pki::Certificate cert(x);  // owns the reference
-    return cluster::Caller{cert.common_name(), cert.serial_decimal(), cert.organizations()};
-}
-
 // Who asked for a change, for the log line that records it: " by CN=admin (serial 4660)".
-std::string asked_by(const httplib::Request& req) {
-    const auto caller = caller_of(req);
-    if (!caller) return " by a client without a certificate";
-    return " by CN=" + excerpt(caller->cn) + " (serial " + caller->serial + ")";
+std::string asked_by(const HttpRequest& req) {
+    if (!req.peer) return " by a client without a certificate";
+    return " by CN=" + excerpt(req.peer->common_name()) + " (serial " + req.peer->serial_decimal() + ")";
 }
 
 // Where the API verifies client certificates, a request whose certificate's role may not take `action`
 // is answered 403 and logged with the certificate's identity. Without client certificates (a layout
 // that asks for none) there is no identity to judge: docs/api.md, "Roles".
-bool denied(const httplib::Request& req, httplib::Response& res, cluster::Action action, bool enforce) {
+bool denied(const HttpRequest& req, HttpResponse& res, cluster::Action action, bool enforce) {
     if (!enforce) return false;
-    const auto caller = caller_of(req);
-    const auto denial = cluster::authorize(caller.value_or(cluster::Caller{"", "(no certificate)", {}}), action,
-                                           req.method + " " + req.path);
+    const cluster::Caller caller =
+        req.peer ? cluster::Caller{req.peer->common_name(), req.peer->serial_decimal(), req.peer->organizations()}
+                 : cluster::Caller{"", "(no certificate)", {}};
+    const auto denial = cluster::authorize(caller, action, req.method + " " + req.path);
     if (!denial) return false;
     log(Level::Warn, "denied: " + std::string(denial->what()));
     reply_error(res, *denial);
@@ -82,21 +76,44 @@ bool denied(const httplib::Request& req, httplib::Response& res, cluster::Action
 
 // Runs a handler body for callers whose role may take `action`, turning errors into docs/api.md's JSON
 // errors.
-template <typename F>
-httplib::Server::Handler guarded(std::string name, cluster::Action action, bool enforce, F body) {
-    return [name = std::move(name), action, enforce, body](const httplib::Request& req, httplib::Response& res) {
-        try {
-            if (denied(req, res, action, enforce)) return;
-            body(req, res);
-        } catch (const Error& e) {
-            log(Level::Warn, name + ": " + e.what());
-            reply_error(res, e);
-        } catch (const std::exception& e) {
-            const Error internal(Code::Internal, std::string("unexpected internal error: ") + e.what());
-            log(Level::Error, name + ": " + internal.what());
-            reply_error(res, internal);
-        }
-    };
+Body guarded(std::string name, cluster::Action action, bool enforce, Body body) {
+    return
+        [name = std::move(name), action, enforce, body = std::move(body)](const HttpRequest& req, HttpResponse& res) {
+            try {
+                if (denied(req, res, action, enforce)) return;
+                body(req, res);
+            } catch (const Error& e) {
+                log(Level::Warn, name + ": " + e.what());
+                reply_error(res, e);
+            } catch (const std::exception& e) {
+                const Error internal(Code::Internal, std::string("unexpected internal error: ") + e.what());
+                log(Level::Error, name + ": " + internal.what());
+                reply_error(res, internal);
+            }
+        };
+}
+
+// GET /health: the cluster's health within ?timeout= (default and maximum from the options).
+void answer_health(const ApiOptions& o, const HttpRequest& req, HttpResponse& res) {
+    auto timeout = o.default_health_timeout;
+    if (req.has_param("timeout")) {
+        const std::string t = req.param("timeout");
+        long long secs = 0;
+        const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), secs);
+        if (ec != std::errc() || ptr != t.data() + t.size() || secs < 1 || secs > o.max_health_timeout.count())
+            throw Error(Code::InputInvalidValue, "timeout: \"" + t + "\" must be whole seconds from 1 to " +
+                                                     std::to_string(o.max_health_timeout.count()));
+        timeout = std::chrono::seconds(secs);
+    }
+    // Leave a margin so the answer, not the probe, arrives within the timeout.
+    const auto budget = std::chrono::duration_cast<std::chrono::milliseconds>(timeout) - std::chrono::milliseconds(100);
+    const store::ClusterHealth health = store::check_cluster_health(o.store, budget);
+    auto body = api::encode(health);
+    // Reported, not judged: an expiring certificate does not make the cluster unhealthy (yet).
+    body["ExpiringCertificates"] =
+        expiring_json(o.expiring_certificates ? o.expiring_certificates() : std::vector<cluster::CertExpiry>{});
+    if (o.snapshot_health) body["Snapshot"] = o.snapshot_health();
+    reply(res, health.healthy() ? 200 : 503, body);
 }
 
 // What /metrics reports, gathered now: the cluster as /health sees it, this node's etcd, the counters.
@@ -157,169 +174,200 @@ nlohmann::ordered_json expiring_json(const std::vector<cluster::CertExpiry>& exp
     return out;
 }
 
+// One endpoint: a method and a path, or a path with one more segment ("/{id}") that the body reads.
+struct ApiServer::Route {
+    std::string method;
+    std::string path;
+    bool with_id = false;
+    std::function<void(const HttpRequest&, HttpResponse&)> body;
+};
+
 ApiServer::ApiServer(ApiOptions options)
     : options_(std::move(options)), requests_(std::make_unique<RequestCounter>()) {}
 
 ApiServer::~ApiServer() { stop(); }
+
+// The API's TLS: the files TlsReloader serves per handshake, the cipher list and minimum version of
+// etcd-cipher-suites and api-tls-min-version, and client certificates verified when trusted-ca-file is set.
+void ApiServer::tls_context() {
+    tls_files_ = std::make_unique<TlsReloader>(
+        TlsFiles{options_.cert_file, options_.key_file, options_.trusted_ca_file, options_.crl_file});
+    tls_ = {SSL_CTX_new(TLS_server_method()), SSL_CTX_free};
+    SSL_CTX* ctx = tls_.get();
+    const bool verify_clients = !options_.trusted_ca_file.empty();
+    if (ctx == nullptr || SSL_CTX_use_certificate_chain_file(ctx, options_.cert_file.c_str()) != 1 ||
+        SSL_CTX_use_PrivateKey_file(ctx, options_.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1 ||
+        (verify_clients && SSL_CTX_load_verify_locations(ctx, options_.trusted_ca_file.c_str(), nullptr) != 1))
+        throw Error(Code::TlsFailed, "cannot load the API's TLS files (cert-file " + options_.cert_file +
+                                         ", key-file " + options_.key_file + ", trusted-ca-file " +
+                                         options_.trusted_ca_file + ")");
+    // No renegotiation (a client could make the loop redo handshakes at will); buffers freed while a
+    // connection is idle (a thousand idle connections would otherwise hold 34 KiB each).
+    SSL_CTX_set_options(
+        ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION | SSL_OP_NO_RENEGOTIATION);
+    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+    // AEAD with forward secrecy only, as on etcd's ports (etcd-cipher-suites); TLS 1.3's suites all are.
+    if (SSL_CTX_set_min_proto_version(ctx, options_.tls_min_version) != 1 ||
+        SSL_CTX_set_cipher_list(ctx, options_.cipher_list.c_str()) != 1)
+        throw Error(Code::TlsFailed, "cannot apply the API's TLS policy (api-tls-min-version, etcd-cipher-suites: " +
+                                         options_.cipher_list + ")");
+    tls_files_->install(ctx);  // files changed on disk are served from the next handshake
+    if (verify_clients) {
+        SSL_CTX_set_client_CA_list(ctx, SSL_load_client_CA_file(options_.trusted_ca_file.c_str()));
+        allow_handshake_without_client_cert(ctx);
+    } else {
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
+    }
+}
 
 void ApiServer::start() {
     const HostPort where = parse_host_port(options_.listen_address, "api-listen-address", Code::ConfigInvalid);
     if (!tls() && !options_.plain_http)
         throw Error(Code::ConfigInvalid, "api-listen-address " + options_.listen_address +
                                              ": no cert-file, and plain HTTP was not asked for (api-insecure)");
-    if (tls()) {
-        tls_files_ = std::make_unique<TlsReloader>(
-            TlsFiles{options_.cert_file, options_.key_file, options_.trusted_ca_file, options_.crl_file});
-        auto ssl = std::make_unique<httplib::SSLServer>(
-            options_.cert_file.c_str(), options_.key_file.c_str(),
-            options_.trusted_ca_file.empty() ? nullptr : options_.trusted_ca_file.c_str());
-        if (!ssl->is_valid())
-            throw Error(Code::TlsFailed, "cannot load the API's TLS files (cert-file " + options_.cert_file +
-                                             ", key-file " + options_.key_file + ", trusted-ca-file " +
-                                             options_.trusted_ca_file + ")");
-        // AEAD with forward secrecy only, as on etcd's ports (etcd-cipher-suites); TLS 1.3's suites all are.
-        if (SSL_CTX_set_min_proto_version(ssl->ssl_context(), options_.tls_min_version) != 1 ||
-            SSL_CTX_set_cipher_list(ssl->ssl_context(), options_.cipher_list.c_str()) != 1)
-            throw Error(Code::TlsFailed,
-                        "cannot apply the API's TLS policy (api-tls-min-version, etcd-cipher-suites: " +
-                            options_.cipher_list + ")");
-        tls_files_->install(ssl->ssl_context());  // files changed on disk are served from the next handshake
-        if (!options_.trusted_ca_file.empty()) require_client_cert_except_readyz(*ssl, ssl->ssl_context());
-        server_ = std::move(ssl);
-    } else {
-        server_ = std::make_unique<httplib::Server>();
-    }
-    // A handful of workers is plenty for health probes and admin calls, and keeps memory small.
-    server_->new_task_queue = [] { return new httplib::ThreadPool(4); };
-    server_->set_read_timeout(10, 0);
-    server_->set_write_timeout(10, 0);
-    // Idle keep-alive connections hold a worker, and stop() waits for them: keep them short.
-    server_->set_keep_alive_timeout(1);
-
-    const ApiOptions& o = options_;
-    using cluster::Action;
-    // Roles are judged where client certificates are verified; each route below names the action it is.
-    const bool client_certs = tls() && !o.trusted_ca_file.empty();
-    serve_readyz(*server_, o.store, o.readyz_budget);
-    server_->Get(
-        std::string(api::kHealthPath),
-        guarded("GET /health", Action::Read, client_certs, [&o](const httplib::Request& req, httplib::Response& res) {
-            auto timeout = o.default_health_timeout;
-            if (req.has_param("timeout")) {
-                const std::string t = req.get_param_value("timeout");
-                long long secs = 0;
-                const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), secs);
-                if (ec != std::errc() || ptr != t.data() + t.size() || secs < 1 || secs > o.max_health_timeout.count())
-                    throw Error(Code::InputInvalidValue, "timeout: \"" + t + "\" must be whole seconds from 1 to " +
-                                                             std::to_string(o.max_health_timeout.count()));
-                timeout = std::chrono::seconds(secs);
-            }
-            // Leave a margin so the answer, not the probe, arrives within the timeout.
-            const auto budget =
-                std::chrono::duration_cast<std::chrono::milliseconds>(timeout) - std::chrono::milliseconds(100);
-            const store::ClusterHealth health = store::check_cluster_health(o.store, budget);
-            auto body = api::encode(health);
-            // Reported, not judged: an expiring certificate does not make the cluster unhealthy (yet).
-            body["ExpiringCertificates"] =
-                expiring_json(o.expiring_certificates ? o.expiring_certificates() : std::vector<cluster::CertExpiry>{});
-            if (o.snapshot_health) body["Snapshot"] = o.snapshot_health();
-            reply(res, health.healthy() ? 200 : 503, body);
-        }));
-    const std::string members(api::kMembersPath), member = members + "/([^/]+)";
-    server_->Get(members, guarded("GET members", Action::Read, client_certs,
-                                  [&o](const httplib::Request&, httplib::Response& res) {
-                                      store::EtcdClient client(o.store);
-                                      const auto list = client.member_list();
-                                      reply(res, 200, api::encode(api::members_answer(list)));
-                                  }));
-    server_->Post(members,
-                  guarded("POST members", Action::ChangeMembers, client_certs,
-                          [&o](const httplib::Request& req, httplib::Response& res) {
-                              const auto urls = peer_addrs(req);
-                              // `name` is ours (Sensu's API takes only peer-addrs): for the log. The answer is etcd's,
-                              // where a member that has not started has no name, exactly as sensuctl expects it.
-                              const std::string name = req.has_param("name") ? req.get_param_value("name") : "";
-                              store::EtcdClient client(o.store);
-                              // ?learner=true: an etcd learner, promoted by the leader's backend (promoter.hpp).
-                              const bool learner = req.has_param("learner") && req.get_param_value("learner") == "true";
-                              const auto change = client.member_add(urls, learner);
-                              log(Level::Info, "added member " + store::hex_id(change.member ? change.member->id : 0) +
-                                                   (name.empty() ? "" : " (" + name + ")") + " with peer URLs " +
-                                                   req.get_param_value("peer-addrs") +
-                                                   (learner ? " as a learner" : "") + asked_by(req));
-                              reply(res, 201, api::encode(change));
-                          }));
-    server_->Put(member, guarded("PUT member", Action::ChangeMembers, client_certs,
-                                 [&o](const httplib::Request& req, httplib::Response& res) {
-                                     const auto id = store::parse_hex_id(req.matches[1].str(), "member ID");
-                                     const auto urls = peer_addrs(req);
-                                     store::EtcdClient client(o.store);
-                                     const auto change = client.member_update(id, urls);
-                                     log(Level::Info, "updated member " + store::hex_id(id) + " to peer URLs " +
-                                                          req.get_param_value("peer-addrs") + asked_by(req));
-                                     reply(res, 200, api::encode(change));
-                                 }));
-    server_->Delete(member, guarded("DELETE member", Action::ChangeMembers, client_certs,
-                                    [&o](const httplib::Request& req, httplib::Response& res) {
-                                        const auto id = store::parse_hex_id(req.matches[1].str(), "member ID");
-                                        store::EtcdClient client(o.store);
-                                        const auto change = client.member_remove(id);
-                                        log(Level::Info, "removed member " + store::hex_id(id) + asked_by(req));
-                                        reply(res, 200, api::encode(change));
-                                    }));
-    server_->Get(std::string(api::kSnapshotPath),
-                 guarded("GET snapshot", Action::Snapshot, client_certs,
-                         [&o, client_certs](const httplib::Request&, httplib::Response& res) {
-                             // A snapshot holds every key: only for clients whose certificate the API verified.
-                             if (!client_certs)
-                                 return reply(res, 403,
-                                              api::encode(api::error_body(Error(Code::TlsFailed,
-                                                                                "this API does not require client "
-                                                                                "certificates (trusted-ca-file), so it "
-                                                                                "serves no snapshots"))));
-                             serve_snapshot(o.store, res);
-                         }));
-    server_->Post(std::string(api::kEtcdRestartPath),
-                  guarded("POST etcd restart", Action::RestartEtcd, client_certs,
-                          [&o, client_certs](const httplib::Request& req, httplib::Response& res) {
-                              if (!client_certs || !o.restart_etcd)
-                                  throw Error(Code::StoreUnavailable,
-                                              !client_certs ? "this API does not require client certificates "
-                                                              "(trusted-ca-file), so it restarts nothing"
-                                                            : "this node runs no etcd of its own (no-embed-etcd)");
-                              log(Level::Info, "restarting etcd for a rollout, asked" + asked_by(req));
-                              reply(res, 200, o.restart_etcd());
-                          }));
-    server_->Get(std::string(api::kMetricsPath), guarded("GET /metrics", Action::Read, client_certs,
-                                                         [&o, this](const httplib::Request&, httplib::Response& res) {
-                                                             res.set_content(
-                                                                 api::metrics_text(gather_metrics(o, *requests_)),
-                                                                 std::string(api::kMetricsContentType));
-                                                         }));
-    server_->set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-        requests_->add(req.method, req.path, res.status);
-    });
-    server_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-        if (res.status == 404 && res.body.empty())
-            reply(res, 404,
-                  api::encode(api::error_body(
-                      Error(Code::Usage, "no such endpoint: " + req.method + " " + req.path + " (see docs/api.md)"))));
-    });
-
-    if (!server_->bind_to_port(where.host, where.port))
-        throw Error(Code::ConnectFailed, "api-listen-address " + options_.listen_address +
-                                             ": cannot listen there (in use, or not an address of this host)");
-    thread_ = std::thread([this] { server_->listen_after_bind(); });
-    // httplib's stop() only wakes a server that is already running: a SIGTERM right after start
-    // would otherwise leave the accept loop (and our join) waiting forever. Bounded.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (!server_->is_running() && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (tls()) tls_context();
+    routes();
+    server_ = std::make_unique<HttpServer>(
+        tls_.get(), options_.limits, [this](HttpRequest& req) { return handle(req); },
+        [this](const std::string& method, const std::string& path, int status) {
+            requests_->add(method, path, status);
+        });
+    server_->start(where.host, where.port, "api-listen-address " + options_.listen_address);
 }
 
 void ApiServer::stop() {
     if (server_) server_->stop();
-    if (thread_.joinable()) thread_.join();
+}
+
+// Finds the route; on the server's workers.
+HttpResponse ApiServer::handle(HttpRequest& req) const {
+    HttpResponse res;
+    const bool client_certs = tls() && !options_.trusted_ca_file.empty();
+    if (client_certs)
+        if (const auto refused = missing_client_cert(req)) {
+            reply(res, 401, api::encode(api::error_body(*refused)));
+            return res;
+        }
+    for (const auto& route : routes_) {
+        if (route.method != req.method) continue;
+        if (!route.with_id && route.path == req.path) {
+            route.body(req, res);
+            return res;
+        }
+        const std::string prefix = route.path + "/";
+        if (route.with_id && req.path.size() > prefix.size() && req.path.starts_with(prefix) &&
+            req.path.find('/', prefix.size()) == std::string::npos) {
+            req.matches = {req.path.substr(prefix.size())};
+            route.body(req, res);
+            return res;
+        }
+    }
+    reply(res, 404,
+          api::encode(api::error_body(
+              Error(Code::Usage, "no such endpoint: " + req.method + " " + req.path + " (see docs/api.md)"))));
+    return res;
+}
+
+void ApiServer::routes() {
+    const ApiOptions& o = options_;
+    using cluster::Action;
+    // Roles are judged where client certificates are verified; each route below names the action it is.
+    const bool client_certs = tls() && !o.trusted_ca_file.empty();
+    routes_.clear();
+    routes_.push_back({"GET", kReadyzPath, false,
+                       [&o](const HttpRequest&, HttpResponse& res) { res = readyz(o.store, o.readyz_budget); }});
+    routes_.push_back({"GET", std::string(api::kHealthPath), false,
+                       guarded("GET /health", Action::Read, client_certs,
+                               [&o](const HttpRequest& req, HttpResponse& res) { answer_health(o, req, res); })});
+    member_routes(client_certs);
+    admin_routes(client_certs);
+}
+
+void ApiServer::member_routes(bool client_certs) {
+    const ApiOptions& o = options_;
+    using cluster::Action;
+    const std::string members(api::kMembersPath);
+    routes_.push_back({"GET", members, false,
+                       guarded("GET members", Action::Read, client_certs, [&o](const HttpRequest&, HttpResponse& res) {
+                           store::EtcdClient client(o.store);
+                           const auto list = client.member_list();
+                           reply(res, 200, api::encode(api::members_answer(list)));
+                       })});
+    routes_.push_back(
+        {"POST", members, false,
+         guarded("POST members", Action::ChangeMembers, client_certs, [&o](const HttpRequest& req, HttpResponse& res) {
+             const auto urls = peer_addrs(req);
+             // `name` is ours (Sensu's API takes only peer-addrs): for the log. The answer is
+             // etcd's, where a member that has not started has no name, as sensuctl expects.
+             const std::string name = req.param("name");
+             store::EtcdClient client(o.store);
+             // ?learner=true: an etcd learner, promoted by the leader's backend (promoter.hpp).
+             const bool learner = req.param("learner") == "true";
+             const auto change = client.member_add(urls, learner);
+             log(Level::Info, "added member " + store::hex_id(change.member ? change.member->id : 0) +
+                                  (name.empty() ? "" : " (" + name + ")") + " with peer URLs " +
+                                  req.param("peer-addrs") + (learner ? " as a learner" : "") + asked_by(req));
+             reply(res, 201, api::encode(change));
+         })});
+    routes_.push_back(
+        {"PUT", members, true,
+         guarded("PUT member", Action::ChangeMembers, client_certs, [&o](const HttpRequest& req, HttpResponse& res) {
+             const auto id = store::parse_hex_id(req.matches.at(0), "member ID");
+             const auto urls = peer_addrs(req);
+             store::EtcdClient client(o.store);
+             const auto change = client.member_update(id, urls);
+             log(Level::Info,
+                 "updated member " + store::hex_id(id) + " to peer URLs " + req.param("peer-addrs") + asked_by(req));
+             reply(res, 200, api::encode(change));
+         })});
+    routes_.push_back(
+        {"DELETE", members, true,
+         guarded("DELETE member", Action::ChangeMembers, client_certs, [&o](const HttpRequest& req, HttpResponse& res) {
+             const auto id = store::parse_hex_id(req.matches.at(0), "member ID");
+             store::EtcdClient client(o.store);
+             const auto change = client.member_remove(id);
+             log(Level::Info, "removed member " + store::hex_id(id) + asked_by(req));
+             reply(res, 200, api::encode(change));
+         })});
+}
+
+void ApiServer::admin_routes(bool client_certs) {
+    const ApiOptions& o = options_;
+    using cluster::Action;
+    routes_.push_back(
+        {"GET", std::string(api::kSnapshotPath), false,
+         guarded(
+             "GET snapshot", Action::Snapshot, client_certs, [&o, client_certs](const HttpRequest&, HttpResponse& res) {
+                 // A snapshot holds every key: only for clients whose certificate the API verified.
+                 if (!client_certs)
+                     return reply(res, 403,
+                                  api::encode(api::error_body(Error(Code::TlsFailed,
+                                                                    "this API does not require client certificates "
+                                                                    "(trusted-ca-file), so it serves no snapshots"))));
+                 // The state dir (on disk) where it exists; else the temp dir.
+                 std::error_code ec;
+                 const bool own = !o.scratch_dir.empty() && std::filesystem::is_directory(o.scratch_dir, ec);
+                 res = serve_snapshot(
+                     o.store, own ? std::filesystem::path(o.scratch_dir) : std::filesystem::temp_directory_path());
+             })});
+    routes_.push_back({"POST", std::string(api::kEtcdRestartPath), false,
+                       guarded("POST etcd restart", Action::RestartEtcd, client_certs,
+                               [&o, client_certs](const HttpRequest& req, HttpResponse& res) {
+                                   if (!client_certs || !o.restart_etcd)
+                                       throw Error(Code::StoreUnavailable,
+                                                   !client_certs ? "this API does not require client certificates "
+                                                                   "(trusted-ca-file), so it restarts nothing"
+                                                                 : "this node runs no etcd of its own (no-embed-etcd)");
+                                   log(Level::Info, "restarting etcd for a rollout, asked" + asked_by(req));
+                                   reply(res, 200, o.restart_etcd());
+                               })});
+    routes_.push_back(
+        {"GET", std::string(api::kMetricsPath), false,
+         guarded("GET /metrics", Action::Read, client_certs, [&o, this](const HttpRequest&, HttpResponse& res) {
+             res.content_type = std::string(api::kMetricsContentType);
+             res.body = api::metrics_text(gather_metrics(o, *requests_));
+         })});
 }
 
 }  // namespace trellis::backend

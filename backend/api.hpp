@@ -9,18 +9,17 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "api/metrics.hpp"
 #include "cluster/lint.hpp"
+#include "http_server.hpp"
 #include "store/etcd_client.hpp"
 #include "tls_reload.hpp"
 
-namespace httplib {
-class Server;
-}
+typedef struct ssl_ctx_st SSL_CTX;
 
 namespace trellis::backend {
 
@@ -57,6 +56,8 @@ struct ApiOptions {
     std::chrono::seconds default_health_timeout{3};
     std::chrono::seconds max_health_timeout{30};
     std::chrono::milliseconds readyz_budget{900};  // GET /readyz answers within this (plus sending it)
+    HttpLimits limits;                             // connections, sizes, deadlines, workers (http_server.hpp)
+    std::string scratch_dir;  // where a snapshot waits to be sent (unlinked, 0600); empty: the temp dir
 };
 
 // /health's added "ExpiringCertificates": [{"Key","File","Subject","NotAfter","Expired"}] (empty when none).
@@ -72,12 +73,21 @@ class ApiServer {
     void stop();
     bool tls() const { return !options_.cert_file.empty(); }
 
+    struct Route;
+
   private:
+    void tls_context();
+    void routes();
+    void member_routes(bool client_certs);
+    void admin_routes(bool client_certs);
+    HttpResponse handle(HttpRequest& req) const;
+
     ApiOptions options_;
-    std::unique_ptr<TlsReloader> tls_files_;    // declared first: outlives the server's connections
+    std::unique_ptr<TlsReloader> tls_files_;  // declared first: outlives the server's connections
+    std::unique_ptr<SSL_CTX, void (*)(SSL_CTX*)> tls_{nullptr, nullptr};
     std::unique_ptr<RequestCounter> requests_;  // every answered request, for /metrics
-    std::unique_ptr<httplib::Server> server_;
-    std::thread thread_;
+    std::vector<Route> routes_;
+    std::unique_ptr<HttpServer> server_;
 };
 
 }  // namespace trellis::backend

@@ -222,6 +222,15 @@ std::unique_ptr<ApiServer> start_api(const cluster::BackendConfig& config, const
                                      RestartRequests* restarts, const EtcdProcessFacts* etcd_facts) {
     ApiOptions options = api_options(config);
     options.etcd_process = etcd_facts;
+    options.scratch_dir = config.get(Key::StateDir);  // a snapshot on its way out: on disk, not in a tmpfs
+    // Every connection is a descriptor: take what the hard limit allows, and keep room for etcd clients.
+    const long long files = raise_open_file_limit();
+    if (files > 0)
+        options.limits.max_connections = std::min<std::size_t>(options.limits.max_connections,
+                                                               static_cast<std::size_t>(std::max(files - 256, 64LL)));
+    log(Level::Info, "API: up to " + std::to_string(options.limits.max_connections) + " connections, " +
+                         std::to_string(options.limits.max_per_address) + " per client address (open-file limit " +
+                         (files > 0 ? std::to_string(files) : std::string("unlimited")) + ")");
     if (snapshots) options.snapshot_health = [snapshots] { return snapshots->health(); };
     // Bounded above what the main thread may take: stop grace, start, catching up.
     if (restarts) options.restart_etcd = [restarts] { return restarts->request(std::chrono::seconds(150)); };

@@ -4,8 +4,11 @@
 
 #include <ctime>
 
-#include <httplib.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -45,31 +48,55 @@ std::pair<Url, store::Status> member_with_leader(const store::ClientOptions& opt
 
 }  // namespace
 
-void serve_snapshot(const store::ClientOptions& options, httplib::Response& res) {
+namespace {
+
+// An unlinked file only this process can reach (0600), for a snapshot on its way to a client.
+int scratch_file(const fs::path& dir) {
+    std::string name = (dir / "trellis-snapshot-XXXXXX").string();
+    const int fd = ::mkstemp(name.data());
+    if (fd < 0)
+        throw Error(Code::FileWriteFailed,
+                    dir.string() + ": cannot create a temporary file for the snapshot: " + std::strerror(errno));
+    ::unlink(name.c_str());
+    return fd;
+}
+
+void write_all(int fd, std::string_view piece) {
+    while (!piece.empty()) {
+        const ssize_t n = ::write(fd, piece.data(), piece.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0)
+            throw Error(Code::FileWriteFailed,
+                        std::string("cannot write the snapshot's temporary file: ") + std::strerror(errno));
+        piece.remove_prefix(static_cast<std::size_t>(n));
+    }
+}
+
+}  // namespace
+
+HttpResponse serve_snapshot(const store::ClientOptions& options, const fs::path& scratch_dir) {
     const auto [endpoint, status] = member_with_leader(options);
-    auto client = std::make_shared<store::EtcdClient>(options);
-    res.set_header("X-Trellis-Snapshot-Member", store::hex_id(status.header.member_id));
-    res.set_header("X-Trellis-Snapshot-Revision", std::to_string(status.header.revision));
-    res.set_chunked_content_provider(
-        "application/octet-stream", [client, endpoint = endpoint](std::size_t, httplib::DataSink& sink) {
-            std::uint64_t bytes = 0;
-            try {
-                const std::string broke = store::stream_snapshot(*client, endpoint, [&](std::string_view piece) {
-                    if (!sink.write(piece.data(), piece.size()))
-                        throw Error(Code::ConnectFailed, "the client closed the connection");
-                    bytes += piece.size();
-                });
-                if (!broke.empty()) log(Level::Debug, "snapshot stream from " + endpoint.text() + ": " + broke);
-                sink.done();
-                log(Level::Info, "streamed a snapshot of " + std::to_string(bytes) + " bytes from " + endpoint.text() +
-                                     " (the client checks its SHA-256)");
-                return true;
-            } catch (const std::exception& e) {
-                // Ending the chunked answer without its last chunk tells the client it is incomplete.
-                log(Level::Warn, "snapshot stream stopped after " + std::to_string(bytes) + " bytes: " + e.what());
-                return false;
-            }
-        });
+    store::EtcdClient client(options);
+    HttpResponse res;
+    res.content_type = "application/octet-stream";
+    res.headers = {{"X-Trellis-Snapshot-Member", store::hex_id(status.header.member_id)},
+                   {"X-Trellis-Snapshot-Revision", std::to_string(status.header.revision)}};
+    // Whole, before the first byte is sent: the API's loop sends it from the file, and a stream that broke
+    // is an error the client reads instead of a cut answer.
+    const int fd = scratch_file(scratch_dir);
+    try {
+        const std::string broke =
+            store::stream_snapshot(client, endpoint, [&](std::string_view piece) { write_all(fd, piece); });
+        if (!broke.empty()) log(Level::Debug, "snapshot stream from " + endpoint.text() + ": " + broke);
+        res.file_size = ::lseek(fd, 0, SEEK_CUR);
+    } catch (...) {
+        ::close(fd);
+        throw;
+    }
+    res.file_fd = fd;
+    log(Level::Info, "sending a snapshot of " + std::to_string(res.file_size) + " bytes from " + endpoint.text() +
+                         " (the client checks its SHA-256)");
+    return res;
 }
 
 SnapshotSchedule snapshot_schedule(const cluster::BackendConfig& config) {

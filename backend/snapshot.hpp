@@ -14,21 +14,19 @@
 #include <nlohmann/json.hpp>
 
 #include "cluster/backend_config.hpp"
+#include "http_server.hpp"
 #include "store/etcd_client.hpp"
-
-namespace httplib {
-struct Response;
-}
 
 namespace trellis::backend {
 
 // Where the leader records the last scheduled snapshot, so every node (and a new leader) knows it.
 inline constexpr std::string_view kLastSnapshotKey = "/trellis/snapshots/last";
 
-// GET api::kSnapshotPath: sets `res` to stream etcd's snapshot (the db and its SHA-256, as etcdctl saves it)
-// from a member that has a leader; Code::StoreUnavailable (503) when none has. The API serves it only
-// to clients with a verified certificate: a snapshot holds every key.
-void serve_snapshot(const store::ClientOptions& store, httplib::Response& res);
+// GET api::kSnapshotPath: etcd's snapshot (the db and its SHA-256, as etcdctl saves it) from a member that
+// has a leader, in an unlinked 0600 file under `scratch_dir` that the answer is sent from;
+// Code::StoreUnavailable (503) when no member has a leader. The API serves it only to clients with a
+// verified certificate: a snapshot holds every key.
+HttpResponse serve_snapshot(const store::ClientOptions& store, const std::filesystem::path& scratch_dir);
 
 struct SnapshotSchedule {
     std::chrono::seconds interval{0};  // 0: no scheduled snapshots

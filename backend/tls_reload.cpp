@@ -143,7 +143,7 @@ void TlsReloader::install(SSL_CTX* ctx) {
     SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
 }
 
-// Runs in OpenSSL's handshake, on the connection's worker thread: nothing may throw out of it.
+// Runs in OpenSSL's handshake, on the API server's loop thread: nothing may throw out of it.
 int TlsReloader::on_handshake(SSL* ssl, void* arg) {
     auto* self = static_cast<TlsReloader*>(arg);
     std::shared_ptr<const TlsMaterial> m;

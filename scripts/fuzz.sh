@@ -33,11 +33,12 @@ seeds() {  # the seed files of one target (globs that match nothing are dropped)
     etcd_gateway) echo "$data"/fuzz/etcd_gateway/* ;;
     api_answers) echo "$data"/api/*.json "$data"/api/sensu/*.json ;;
     certgen_json) echo "$data"/fuzz/certgen_json/* ;;
+    http_head) echo "$data"/fuzz/http_head/* ;;
     *) echo "fuzz.sh: unknown target $1" >&2; return 2 ;;
   esac
 }
 targets=("$@")
-[[ ${targets[0]} == all ]] && targets=(csr_json ca_config strict_json spec_yaml backend_yml cli_yml pem etcd_gateway api_answers certgen_json)
+[[ ${targets[0]} == all ]] && targets=(csr_json ca_config strict_json spec_yaml backend_yml cli_yml pem etcd_gateway api_answers certgen_json http_head)
 status=0
 for t in "${targets[@]}"; do
   exe="$build/tests/fuzz/fuzz-${t//_/-}"

@@ -14,6 +14,7 @@ packages=(
   libcpp-httplib-dev libkainjow-mustache-dev libgtest-dev libgmock-dev
   libre2-dev  # name_whitelist with Go's (RE2) regexp semantics
   libsystemd-dev  # sd_notify: trellis-backend.service is Type=notify
+  libevent-dev  # the API server's event loop: non-blocking TLS handshakes, deadlines (docs/backend.md)
   # the real peers the tests and the cluster run against
   etcd-server etcd-client golang-cfssl openssl botan curl procps
   sslscan  # the TLS policy test scans every port (no CBC, nothing below TLS 1.2)
