@@ -28,7 +28,7 @@ for tool in meson dpkg-deb dpkg python3; do command -v "$tool" >/dev/null || fai
 
 # The package's runtime dependencies, by their Debian 12 names (dpkg -S of each library the tools and
 # libtrellis link, checked by tests/dist/deb_test.sh); etcd-server is the store the backend runs.
-depends="etcd-server, libssl3, libbotan-2-19, libyaml-cpp0.7, libre2-9, libcpp-httplib0.11, libsystemd0, libstdc++6, libgcc-s1, libc6"
+depends="etcd-server, libssl3, libbotan-2-19, libyaml-cpp0.7, libre2-9, libcpp-httplib0.11, libevent-core-2.1-7, libevent-openssl-2.1-7, libevent-pthreads-2.1-7, libsystemd0, libstdc++6, libgcc-s1, libc6"
 
 option() {  # option BUILD NAME: a meson option's value in that build
   meson introspect "$1" --buildoptions |
