@@ -16,6 +16,8 @@ if [[ ! -f $dir/build.ninja ]]; then
     -Dcpp_args='-fsanitize=fuzzer-no-link -fno-sanitize-recover=all' -Dfuzz=true >/dev/null
 fi
 # Build only what the chosen suites run: the whole tree under ASan costs CI minutes for nothing.
+# Regenerate first, so a meson.build changed since the last run (a new fuzz target) is in the list.
+ninja -C "$dir" build.ninja >/dev/null
 mapfile -t targets < <(python3 - "$dir" "${suites[@]}" <<'PY'
 import json, os, subprocess, sys
 d = sys.argv[1]
