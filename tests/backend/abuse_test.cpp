@@ -23,6 +23,7 @@
 
 #include "abuse_load.hpp"
 #include "backend_fixture.hpp"
+#include "shared_cluster.hpp"
 
 namespace trellis::testing {
 namespace {
@@ -166,27 +167,13 @@ nlohmann::json body_of(const std::string& answer) {
     return end == std::string::npos ? nlohmann::json() : nlohmann::json::parse(answer.substr(end + 4), nullptr, false);
 }
 
-class Abuse : public ::testing::Test {
+class Abuse : public SharedCluster {
   protected:
     static void SetUpTestSuite() {
         ::signal(SIGPIPE, SIG_IGN);
-        dir_ = new TempDir();
-        cluster_ = new ProvisionedCluster(data_path("backend/abuse-3.yml"), dir_->path());
-        for (const auto& n : cluster_->nodes())
-            nodes_.push_back(cluster_->start(n, {"--log-level", "info", "--etcd-ready-timeout", "60"}).release());
+        start_cluster_from(data_path("backend/abuse-3.yml"), {"--log-level", "info", "--etcd-ready-timeout", "60"});
     }
-    static void TearDownTestSuite() {
-        for (auto* n : nodes_) delete n;
-        nodes_.clear();
-        delete cluster_;
-        delete dir_;
-    }
-    void TearDown() override {
-        if (HasFailure()) std::cerr << "---- backend-1 log (tail):\n" << nodes_.front()->log_tail(3000);
-    }
-    static inline TempDir* dir_ = nullptr;
-    static inline ProvisionedCluster* cluster_ = nullptr;
-    static inline std::vector<ChildProcess*> nodes_;
+    static void TearDownTestSuite() { stop_cluster(); }
 };
 
 TEST_F(Abuse, AdminIsServedWhileIdleStalledAndSlowClientsAreHeld) {

@@ -12,6 +12,7 @@
 #include "backend_fixture.hpp"
 #include "core/files.hpp"
 #include "pki/certificate.hpp"
+#include "shared_cluster.hpp"
 #include "test_pki.hpp"
 
 namespace trellis::testing {
@@ -29,13 +30,10 @@ struct Identity {
     fs::path cert, key;
 };
 
-class Roles : public ::testing::Test {
+class Roles : public SharedCluster {
   protected:
     static void SetUpTestSuite() {
-        dir_ = new TempDir();
-        cluster_ = new ProvisionedCluster(data_path("backend/roles-3.yml"), dir_->path());
-        for (const auto& n : cluster_->nodes())
-            nodes_.push_back(cluster_->start(n, {"--log-level", "info", "--etcd-ready-timeout", "60"}).release());
+        start_cluster_from(data_path("backend/roles-3.yml"), {"--log-level", "info", "--etcd-ready-timeout", "60"});
         const fs::path out = cluster_->out();
         // Signed by the cluster's own CA, with only a CN: what a provision before roles (or cfssl) issued.
         const TestPair legacy =
@@ -47,16 +45,7 @@ class Roles : public ::testing::Test {
                 {"node", out / "backend-2/backend-2.pem", out / "backend-2/backend-2-key.pem"},
                 {"none", legacy.cert, legacy.key}};
     }
-    static void TearDownTestSuite() {
-        for (auto* n : nodes_) delete n;
-        nodes_.clear();
-        delete cluster_;
-        delete dir_;
-    }
-    void TearDown() override {
-        if (HasFailure())
-            for (auto* n : nodes_) std::cerr << "---- log (tail):\n" << n->log_tail(3000);
-    }
+    static void TearDownTestSuite() { stop_cluster(); }
     static httplib::Client client(const Identity& id) {
         httplib::Client c(cluster_->api_url("backend-1"), id.cert.string(), id.key.string());
         c.set_ca_cert_path(cluster_->admin_ca().string());
@@ -79,9 +68,6 @@ class Roles : public ::testing::Test {
         return run(args, {}, dir_->path(), 60);
     }
 
-    static inline TempDir* dir_ = nullptr;
-    static inline ProvisionedCluster* cluster_ = nullptr;
-    static inline std::vector<ChildProcess*> nodes_;
     static inline std::vector<Identity> ids_;
 };
 

@@ -22,13 +22,6 @@ using nlohmann::json;
 
 constexpr const char* kPrefix = "/rollout/";
 
-std::size_t healthy_members(const ProvisionedCluster& cluster, const std::string& node) {
-    const auto [status, body] = get_health(*cluster.api(node), 2);
-    std::size_t n = 0;
-    for (const auto& m : body.value("ClusterHealth", json::array())) n += m.value("Healthy", false) ? 1 : 0;
-    return n;
-}
-
 std::size_t missing_on(const ProvisionedCluster& cluster, const std::string& node,
                        const std::map<std::string, std::string>& acked) {
     return missing_keys(cluster, node, kPrefix, acked);
@@ -53,19 +46,7 @@ TEST(Rollout, EveryEtcdRestartsOnceUnderAWriterWithAQuorumThroughoutAndNoAcknowl
         kPrefix);
     writer.start();
     ASSERT_TRUE(writer.wait_for_more(30, 30));
-    std::atomic<bool> done{false};
-    std::atomic<std::size_t> fewest_healthy{3}, samples{0};
-    // The cluster's view: the most healthy members any node's /health reports (a node whose own etcd is
-    // restarting cannot ask it, and reports none).
-    std::thread sampler([&] {
-        for (int i = 0; i < 1000 && !done; ++i) {  // bounded: 1000 samples of at most 3 x 2 s
-            std::size_t h = 0;
-            for (const auto& n : cluster.nodes()) h = std::max(h, healthy_members(cluster, n));
-            if (h < fewest_healthy) fewest_healthy = h;
-            ++samples;
-            std::this_thread::sleep_for(100ms);
-        }
-    });
+    QuorumSampler quorum(cluster, 1000);
     std::string urls;
     for (const auto& u : api_urls) urls += (urls.empty() ? "" : ",") + u;
     const RunResult r = run({build_path("ctl/trellisctl").string(), "--url", urls, "--trusted-ca-file",
@@ -73,8 +54,7 @@ TEST(Rollout, EveryEtcdRestartsOnceUnderAWriterWithAQuorumThroughoutAndNoAcknowl
                              cluster.admin_key().string(), "--timeout", "3m", "--format", "json", "cluster", "rollout"},
                             {}, {}, 400);
     ASSERT_TRUE(writer.wait_for_more(30, 30)) << "the writer stalled after the rollout";
-    done = true;
-    sampler.join();
+    quorum.stop();
     writer.stop();
 
     ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
@@ -93,12 +73,12 @@ TEST(Rollout, EveryEtcdRestartsOnceUnderAWriterWithAQuorumThroughoutAndNoAcknowl
     EXPECT_GE(leader_moves, 1u) << "the leader was restarted without handing leadership over";
     for (auto& n : nodes) EXPECT_FALSE(n->wait_exit(0)) << "a backend exited: " << n->log_tail();
     EXPECT_NE(r.err.find("rollout: backend-3: etcd pid"), std::string::npos) << r.err;
-    EXPECT_GE(fewest_healthy.load(), 2u) << "the cluster dropped below a quorum (" << samples << " samples)";
+    EXPECT_GE(quorum.fewest_healthy(), 2u) << "the cluster dropped below a quorum (" << quorum.samples() << " samples)";
 
     const auto acked = writer.acknowledged();
     std::cout << "rollout under load: " << writer.requests() << " requests, " << writer.failures() << " failed, "
-              << acked.size() << " acknowledged; fewest healthy members seen " << fewest_healthy << " in " << samples
-              << " samples\n";
+              << acked.size() << " acknowledged; fewest healthy members seen " << quorum.fewest_healthy() << " in "
+              << quorum.samples() << " samples\n";
     ASSERT_GT(acked.size(), 60u);
     for (const auto& n : cluster.nodes()) EXPECT_EQ(missing_on(cluster, n, acked), 0u) << n;
     EXPECT_NE(nodes[0]->log().find("rollout: restarting etcd"), std::string::npos);

@@ -185,13 +185,6 @@ TEST(RotateCli, AKilledTrustStageResumesAndIssuesNothingTwice) {
                 static_cast<long long>(full.count()), committed);
 }
 
-std::size_t healthy_members(const ProvisionedCluster& cluster, const std::string& node) {
-    const auto [status, body] = get_health(*cluster.api(node), 2);
-    std::size_t n = 0;
-    for (const auto& m : body.value("ClusterHealth", json::array())) n += m.value("Healthy", false) ? 1 : 0;
-    return n;
-}
-
 // A certificate from a CA as it is now (written beside it, with a copy of that CA), as old credentials kept
 // somewhere would be: an admin client of the client CA, or a peer of the peer CA (the SANs etcd checks a
 // peer's source address against).
@@ -255,17 +248,7 @@ TEST(RotateLive, BothCasRotateUnderAWriterWithNoLossAQuorumThroughoutAndTheOldCa
     writer.start();
     strict.start();
     ASSERT_TRUE(writer.wait_for_more(30, 30)) << "the writer got nothing acknowledged";
-    std::atomic<bool> done{false};
-    std::atomic<std::size_t> fewest_healthy{3}, samples{0};
-    std::thread sampler([&] {
-        for (int i = 0; i < 2000 && !done; ++i) {  // bounded: 2000 samples of at most 3 x 2 s
-            std::size_t h = 0;
-            for (const auto& n : cluster.nodes()) h = std::max(h, healthy_members(cluster, n));
-            if (h < fewest_healthy) fewest_healthy = h;
-            ++samples;
-            std::this_thread::sleep_for(100ms);
-        }
-    });
+    QuorumSampler quorum(cluster, 2000);
 
     // Each step, with the failed requests of both writers during it.
     std::vector<std::string> report;
@@ -299,8 +282,7 @@ TEST(RotateLive, BothCasRotateUnderAWriterWithNoLossAQuorumThroughoutAndTheOldCa
     EXPECT_TRUE(rotate("peer"));
 
     ASSERT_TRUE(writer.wait_for_more(30, 30)) << "the writer stalled after the rotation";
-    done = true;
-    sampler.join();
+    quorum.stop();
     writer.stop();
     strict.stop();
     const auto acked = writer.acknowledged();
@@ -310,14 +292,14 @@ TEST(RotateLive, BothCasRotateUnderAWriterWithNoLossAQuorumThroughoutAndTheOldCa
     for (const auto& line : report) std::cout << "  " << line << '\n';
     std::cout << "  failover writer: " << writer.requests() << " requests, " << writer.failures() << " failed, "
               << acked.size() << " acknowledged; strict writer: " << strict.requests() << " requests, "
-              << strict.failures() << " failed; fewest healthy members " << fewest_healthy << " in " << samples
-              << " samples\n";
+              << strict.failures() << " failed; fewest healthy members " << quorum.fewest_healthy() << " in "
+              << quorum.samples() << " samples\n";
     for (const auto& m : writer.failure_messages()) std::cout << "  failover writer: " << m << '\n';
     for (const auto& m : strict.failure_messages()) std::cout << "  strict writer: " << m << '\n';
     RecordProperty("failed", static_cast<int>(writer.failures()));
     RecordProperty("strict_failed", static_cast<int>(strict.failures()));
-    RecordProperty("fewest_healthy", static_cast<int>(fewest_healthy.load()));
-    EXPECT_GE(fewest_healthy.load(), 2u) << "the cluster dropped below a quorum";
+    RecordProperty("fewest_healthy", static_cast<int>(quorum.fewest_healthy()));
+    EXPECT_GE(quorum.fewest_healthy(), 2u) << "the cluster dropped below a quorum";
     ASSERT_GT(acked.size(), 60u);
     for (const auto& n : cluster.nodes()) {
         EXPECT_EQ(missing_keys(cluster, n, kPrefix, acked), 0u) << n;

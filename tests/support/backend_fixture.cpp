@@ -5,6 +5,7 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <iterator>
@@ -216,6 +217,33 @@ bool all_healthy(const nlohmann::json& body, std::size_t n) {
     for (const auto& m : body["ClusterHealth"])
         if (!m.value("Healthy", false)) return false;
     return true;
+}
+
+namespace {
+
+std::size_t healthy_members(const ProvisionedCluster& cluster, const std::string& node) {
+    const auto [status, body] = get_health(*cluster.api(node), 2);
+    std::size_t n = 0;
+    for (const auto& m : body.value("ClusterHealth", nlohmann::json::array())) n += m.value("Healthy", false) ? 1 : 0;
+    return n;
+}
+
+}  // namespace
+
+QuorumSampler::QuorumSampler(const ProvisionedCluster& cluster, int max_samples)
+    : fewest_(cluster.nodes().size()), thread_([this, &cluster, max_samples] {
+          for (int i = 0; i < max_samples && !done_; ++i) {
+              std::size_t h = 0;
+              for (const auto& n : cluster.nodes()) h = std::max(h, healthy_members(cluster, n));
+              if (h < fewest_) fewest_ = h;
+              ++samples_;
+              std::this_thread::sleep_for(std::chrono::milliseconds(100));
+          }
+      }) {}
+
+void QuorumSampler::stop() {
+    done_ = true;
+    if (thread_.joinable()) thread_.join();
 }
 
 std::string serial_of(const std::filesystem::path& cert) {

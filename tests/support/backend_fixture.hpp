@@ -6,12 +6,14 @@
 #include <httplib.h>
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -110,6 +112,25 @@ std::string serial_of(const std::filesystem::path& cert);
 bool all_healthy(const nlohmann::json& body, std::size_t n);
 // Waits (bounded by `limit`) until /health answers 200 with `n` healthy members.
 bool wait_healthy(httplib::Client& client, std::size_t n, std::chrono::seconds limit);
+
+// The cluster's view of its quorum during a day-2 step: every 100 ms, on its own thread, the most healthy
+// members any node's /health reports (a node whose own etcd is restarting cannot ask it, and reports
+// none); at most `max_samples` samples, each bounded by /health's 2 s per node. The destructor stops it.
+class QuorumSampler {
+  public:
+    QuorumSampler(const ProvisionedCluster& cluster, int max_samples);
+    ~QuorumSampler() { stop(); }
+    QuorumSampler(const QuorumSampler&) = delete;
+    QuorumSampler& operator=(const QuorumSampler&) = delete;
+    void stop();
+    std::size_t fewest_healthy() const { return fewest_; }
+    std::size_t samples() const { return samples_; }
+
+  private:
+    std::atomic<bool> done_{false};
+    std::atomic<std::size_t> fewest_, samples_{0};  // fewest_: the node count until sampled
+    std::thread thread_;
+};
 
 // GET /health?timeout=N: status and body (status 0 and {"transport": why} when nothing answered).
 std::pair<int, nlohmann::json> get_health(httplib::Client& client, int timeout = 3);

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -25,7 +26,13 @@ class SharedCluster : public ::testing::Test {
                               const std::vector<std::string>& extra = {"--log-level", "info"}) {
         dir_ = new TempDir;
         spit(*dir_ / "spec.yml", spec);
-        cluster_ = new ProvisionedCluster(*dir_ / "spec.yml", dir_->path());
+        start_cluster_from(*dir_ / "spec.yml", extra);
+    }
+    // The same from a spec file (tests/data/...).
+    static void start_cluster_from(const std::filesystem::path& spec,
+                                   const std::vector<std::string>& extra = {"--log-level", "info"}) {
+        if (dir_ == nullptr) dir_ = new TempDir;
+        cluster_ = new ProvisionedCluster(spec, dir_->path());
         for (const auto& n : cluster_->nodes()) nodes_.push_back(cluster_->start(n, extra).release());
         healthy_ =
             wait_healthy(*cluster_->api(cluster_->nodes().front()), cluster_->nodes().size(), std::chrono::seconds(90));
