@@ -62,7 +62,7 @@ struct NodeSpec {
     // members that bootstrapped it: etcd-initial-cluster-state existing, and an initial cluster of the
     // bootstrap members plus the joined nodes up to this one.
     bool join_existing = false;
-    std::optional<OwnerSpec> owner;  // its own owner:, else the spec's
+    std::optional<OwnerSpec> owner{};  // its own owner:, else the spec's
 };
 
 struct ClientSpec {

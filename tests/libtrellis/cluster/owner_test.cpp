@@ -140,8 +140,12 @@ TEST(Owner, TheUnitsRunAsTheOwner) {
     const Spec plain = plan_fixture::spec_of("store: external\n" + kNodes);
     EXPECT_THAT(content("a/etcd.service"), Not(HasSubstr("User=etcd")));
     for (const auto& f : render_cluster(plain, {})) {
-        if (f.path == "a/etcd.service") EXPECT_THAT(f.content, HasSubstr("\nUser=etcd\n"));
-        if (f.path == "a/trellis-backend.service") EXPECT_THAT(f.content, Not(HasSubstr("User=")));
+        if (f.path == "a/etcd.service") {
+            EXPECT_THAT(f.content, HasSubstr("\nUser=etcd\n"));
+        }
+        if (f.path == "a/trellis-backend.service") {
+            EXPECT_THAT(f.content, Not(HasSubstr("User=")));
+        }
     }
 }
 
