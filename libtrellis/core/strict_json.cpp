@@ -104,9 +104,15 @@ void check_depth(const nlohmann::json& doc, std::string_view source) {
 }
 
 std::optional<std::string> closest_match(std::string_view word, const std::vector<std::string>& candidates) {
+    // Hostile input can name a key megabytes long; no known name is that long, and the distance is at
+    // least the difference in length, so neither case needs the quadratic comparison.
+    constexpr size_t kLongestSuggestible = 64;
     std::optional<std::string> best;
+    if (word.size() > kLongestSuggestible) return best;
     size_t best_distance = std::max<size_t>(2, word.size() / 3) + 1;
     for (const auto& c : candidates) {
+        const size_t gap = c.size() > word.size() ? c.size() - word.size() : word.size() - c.size();
+        if (gap >= best_distance) continue;
         const size_t d = edit_distance(word, c);
         if (d < best_distance) {
             best_distance = d;
