@@ -5,17 +5,13 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <atomic>
-#include <condition_variable>
-#include <exception>
-#include <mutex>
 #include <set>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "core/duration.hpp"
 #include "core/files.hpp"
+#include "core/parallel.hpp"
 #include "pki/issue.hpp"
 #include "pki/request.hpp"
 #include "pki/verify.hpp"
@@ -92,58 +88,33 @@ void issue_one(const Spec& spec, const PlannedCert& c, const pki::Signer& ca, pk
     pki::Profile profile;
     profile.usages = kind_usages(*c.entry.kind, spec.leaf_key.algo);
     profile.expiry = spec.leaf_validity;
-    into = pki::issue_with_key(leaf_request(spec, c.entry), key, ca, profile, {}, w);
+    const pki::Certificate cert = pki::issue_certificate(leaf_request(spec, c.entry), key, ca, profile, w);
     // Both stacks must accept the chain before anything is written (Code::CertVerifyFailed otherwise).
-    pki::require_chain({pki::Certificate::from_pem(into.cert, c.entry.cert.string()),
+    pki::require_chain({cert,
                         {},
                         {ca.certificate()},
                         c.entry.kind->server_auth() ? pki::Purpose::ServerAuth : pki::Purpose::ClientAuth,
                         std::nullopt,
                         std::nullopt},
                        c.entry.cert.string());
+    into.cert = cert.pem();
+    into.key = key.pem();
 }
 
 // Generates keys and signs every leaf in `jobs` (indexes into plan.certs), across `threads` workers.
 void issue_all(const Spec& spec, const Plan& plan, const std::vector<size_t>& jobs, Made& made,
                const ProvisionOptions& o, Warnings& warnings) {
-    if (jobs.empty()) return;
-    const unsigned cores = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
-    const unsigned n = std::max(1u, std::min<unsigned>(cores, static_cast<unsigned>(jobs.size())));
-    std::atomic<size_t> next{0}, done{0};
-    std::mutex mutex;
-    std::condition_variable cv;
-    std::exception_ptr failure;
-    std::set<std::string> all_warnings;
-    auto work = [&] {
-        Warnings local;
-        for (size_t i; (i = next.fetch_add(1)) < jobs.size();) {
+    std::vector<Warnings> per_job(jobs.size());
+    parallel_for(
+        jobs.size(), o.threads,
+        [&](size_t i) {
             const PlannedCert& c = plan.certs[jobs[i]];
-            try {
-                issue_one(spec, c, *made.signers.at(*c.issuer), made.pems[jobs[i]], local);
-            } catch (...) {
-                std::lock_guard lock(mutex);
-                if (!failure) failure = std::current_exception();
-                next = jobs.size();  // stop handing out work
-            }
-            done.fetch_add(1);
-            cv.notify_one();
-        }
-        std::lock_guard lock(mutex);
-        all_warnings.insert(local.begin(), local.end());
-    };
-    std::vector<std::jthread> pool;
-    for (unsigned t = 0; t < n; ++t) pool.emplace_back(work);
-    {
-        std::unique_lock lock(mutex);
-        // Workers always finish (each job is bounded); the wait only paces progress reports.
-        while (
-            !cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return done.load() >= jobs.size() || failure; }))
-            if (o.progress) o.progress(done.load(), jobs.size());
-    }
-    pool.clear();  // join
-    if (failure) std::rethrow_exception(failure);
-    if (o.progress) o.progress(jobs.size(), jobs.size());
-    warnings.insert(warnings.end(), all_warnings.begin(), all_warnings.end());
+            issue_one(spec, c, *made.signers.at(*c.issuer), made.pems[jobs[i]], per_job[i]);
+        },
+        o.progress);
+    std::set<std::string> unique;  // the same warning for a thousand agents is said once
+    for (const auto& w : per_job) unique.insert(w.begin(), w.end());
+    warnings.insert(warnings.end(), unique.begin(), unique.end());
 }
 
 // The CAs: kept ones loaded from the plan's contents, new ones made now.

@@ -185,8 +185,8 @@ void set_random_serial(X509* x) {
 // Everything that goes into one certificate, whichever way it was requested.
 struct CertSpec {
     const X509_NAME* subject = nullptr;
-    EVP_PKEY* public_key = nullptr;       // for its type only
-    X509_PUBKEY* spki = nullptr;          // copied into the certificate as it is
+    EVP_PKEY* public_key = nullptr;       // its type; the key itself when spki is nullptr
+    X509_PUBKEY* spki = nullptr;          // copied into the certificate as it is; nullptr: take public_key
     const Certificate* issuer = nullptr;  // nullptr: self-signed
     const PrivateKey* signing_key = nullptr;
     bool is_ca = false;
@@ -315,7 +315,7 @@ void add_crl_distribution_point(X509* x, const Profile& p) {
     add_ext(x, NID_crl_distribution_points, dps, false, CRL_DIST_POINTS_free);
 }
 
-std::string build_certificate(const CertSpec& spec) {
+X509Ptr build_certificate(const CertSpec& spec) {
     X509Ptr x(X509_new());
     if (!x) sign_failed("allocating a certificate failed");
     X509_set_version(x.get(), X509_VERSION_3);
@@ -324,7 +324,11 @@ std::string build_certificate(const CertSpec& spec) {
     X509_set_issuer_name(x.get(), spec.issuer ? X509_get_subject_name(spec.issuer->get()) : spec.subject);
     set_time(X509_getm_notBefore(x.get()), spec.not_before);
     set_time(X509_getm_notAfter(x.get()), spec.not_after);
-    copy_public_key(spec.spki, X509_get_X509_PUBKEY(x.get()));
+    if (spec.spki != nullptr) {
+        copy_public_key(spec.spki, X509_get_X509_PUBKEY(x.get()));
+    } else if (X509_set_pubkey(x.get(), spec.public_key) != 1) {
+        sign_failed("setting the public key failed");
+    }
 
     // Extensions in Go's order: keyUsage, extKeyUsage, basicConstraints, SKI, AKI, AIA, SAN, CRL DP.
     add_usage_extensions(x.get(), spec);
@@ -339,10 +343,10 @@ std::string build_certificate(const CertSpec& spec) {
 
     if (X509_sign(x.get(), spec.signing_key->get(), spec.signing_key->signature_digest()) <= 0)
         sign_failed("signing the certificate failed");
-    BioPtr bio(BIO_new(BIO_s_mem()));
-    if (PEM_write_bio_X509(bio.get(), x.get()) != 1) sign_failed("writing the certificate failed");
-    return bio_contents(bio.get());
+    return x;
 }
+
+std::string pem_of(X509Ptr cert) { return Certificate(cert.release()).pem(); }
 
 ReqPtr build_csr(const X509_NAME* subject, const PrivateKey& key, const SubjectAltNames& sans,
                  const std::optional<CaOptions>& ca) {
@@ -487,8 +491,8 @@ std::string common_name_of(const X509_NAME* name) {
     return out;
 }
 
-std::string sign_leaf(const X509_NAME* subject, EVP_PKEY* public_key, X509_PUBKEY* spki, const SubjectAltNames& asked,
-                      const Signer& ca, const Profile& profile, Warnings& warnings, bool requested_ca = false) {
+X509Ptr sign_leaf(const X509_NAME* subject, EVP_PKEY* public_key, X509_PUBKEY* spki, const SubjectAltNames& asked,
+                  const Signer& ca, const Profile& profile, Warnings& warnings, bool requested_ca = false) {
     check_issuer_valid(ca.certificate());
     CertSpec spec{subject, public_key, spki, &ca.certificate(), &ca.key()};
     spec.is_ca = profile.is_ca;
@@ -624,7 +628,7 @@ Issued init_ca(const CertificateRequest& request, Warnings& warnings) {
     set_validity(spec, profile);
     Issued out;
     out.csr = csr_pem(csr.get());
-    out.cert = build_certificate(spec);
+    out.cert = pem_of(build_certificate(spec));
     out.key = key.pem();
     return out;
 }
@@ -641,10 +645,20 @@ Issued issue_with_key(const CertificateRequest& request, const PrivateKey& key, 
     const NamePtr subject = make_subject(request, overrides.cn.value_or(request.cn));
     const ReqPtr csr = build_csr(subject.get(), key, sans, request.ca);
     Issued out;
-    out.cert = sign_leaf(subject.get(), key.get(), X509_REQ_get_X509_PUBKEY(csr.get()), sans, ca, profile, warnings);
+    out.cert =
+        pem_of(sign_leaf(subject.get(), key.get(), X509_REQ_get_X509_PUBKEY(csr.get()), sans, ca, profile, warnings));
     out.csr = csr_pem(csr.get());
     out.key = key.pem();
     return out;
+}
+
+Certificate issue_certificate(const CertificateRequest& request, const PrivateKey& key, const Signer& ca,
+                              const Profile& profile, Warnings& warnings) {
+    const SubjectAltNames sans = classify_hosts(request.hosts, "hosts", warnings);
+    const NamePtr subject = make_subject(request, request.cn);
+    // No SubjectPublicKeyInfo to copy: the certificate takes the key itself, so that the object stays
+    // usable (its public key decoded) without a round trip through DER.
+    return Certificate(sign_leaf(subject.get(), key.get(), nullptr, sans, ca, profile, warnings).release());
 }
 
 Issued generate_key(const CertificateRequest& request, Warnings& warnings) {
@@ -670,7 +684,8 @@ std::string sign_csr(std::string_view csr_pem, std::string_view source, const Si
     const RequestedExtensions asked = requested_extensions(csr, source);
     const SubjectAltNames sans = classify_hosts(
         overrides.hosts.value_or(asked.hosts), overrides.hosts ? "-hostname" : std::string(source) + ": SAN", warnings);
-    return sign_leaf(subject.get(), pub, X509_REQ_get_X509_PUBKEY(csr.get()), sans, ca, profile, warnings, asked.is_ca);
+    return pem_of(
+        sign_leaf(subject.get(), pub, X509_REQ_get_X509_PUBKEY(csr.get()), sans, ca, profile, warnings, asked.is_ca));
 }
 
 Issued self_sign(const CertificateRequest& request, const Profile& profile, Warnings& warnings) {
@@ -689,7 +704,7 @@ Issued self_sign(const CertificateRequest& request, const Profile& profile, Warn
     spec.profile = &profile;
     set_validity(spec, profile);
     Issued out;
-    out.cert = build_certificate(spec);
+    out.cert = pem_of(build_certificate(spec));
     out.csr = csr_pem(csr.get());
     out.key = key.pem();
     return out;

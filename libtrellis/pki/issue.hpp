@@ -58,6 +58,10 @@ Issued issue(const CertificateRequest& request, const Signer& ca, const Profile&
 // Issue from an already generated key (the caller may generate keys in parallel).
 Issued issue_with_key(const CertificateRequest& request, const PrivateKey& key, const Signer& ca,
                       const Profile& profile, const Overrides& overrides, Warnings& warnings);
+// The certificate alone for a key the caller just made: no CSR and no PEM, for issuers that make
+// keys themselves (provisioning, the library's CertificateAuthority). Same checks and extensions as issue().
+Certificate issue_certificate(const CertificateRequest& request, const PrivateKey& key, const Signer& ca,
+                              const Profile& profile, Warnings& warnings);
 // genkey: a new key and CSR, no certificate. (genkey -initca is init_ca.)
 Issued generate_key(const CertificateRequest& request, Warnings& warnings);
 // sign: signs a PEM CSR; `hosts` replaces its SANs when set; `subject` overrides its subject when set.

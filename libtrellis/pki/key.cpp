@@ -61,9 +61,23 @@ PrivateKey keygen(const char* type, const char* param) {
     return PrivateKey(key);
 }
 
+// A key's curve is copied from one group made per curve: building a group from its parameters costs
+// as much as generating the key itself.
+const EC_GROUP* curve_group(int curve_nid) {
+    static const auto groups = [] {
+        std::array<Owned<EC_GROUP, EC_GROUP_free>, kCurves.size()> out;
+        for (size_t i = 0; i < kCurves.size(); ++i) out[i].reset(EC_GROUP_new_by_curve_name(kCurves[i].nid));
+        return out;
+    }();
+    for (size_t i = 0; i < kCurves.size(); ++i)
+        if (kCurves[i].nid == curve_nid) return groups[i].get();
+    return nullptr;
+}
+
 PrivateKey generate_ec(int curve_nid) {
-    Owned<EC_KEY, EC_KEY_free> ec(EC_KEY_new_by_curve_name(curve_nid));
-    if (!ec || EC_KEY_generate_key(ec.get()) != 1)
+    Owned<EC_KEY, EC_KEY_free> ec(EC_KEY_new());
+    const EC_GROUP* group = curve_group(curve_nid);
+    if (!ec || group == nullptr || EC_KEY_set_group(ec.get(), group) != 1 || EC_KEY_generate_key(ec.get()) != 1)
         throw Error(Code::KeyGenerationFailed, "generating an ecdsa key failed: " + openssl_error());
     EC_KEY_set_asn1_flag(ec.get(), OPENSSL_EC_NAMED_CURVE);
     PkeyPtr key(EVP_PKEY_new());

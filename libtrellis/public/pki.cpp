@@ -1,7 +1,9 @@
 // The public API's keys, certificates, issuing and verification (include/trellis/): thin
 // conversions to and from the pki part, so that no OpenSSL type crosses the public headers.
+#include <optional>
 #include <utility>
 
+#include "core/parallel.hpp"
 #include "pki/issue.hpp"
 #include "pki/verify.hpp"
 #include "public/pki_impl.hpp"
@@ -133,21 +135,48 @@ CertificateAuthority::CertificateAuthority(Certificate certificate, PrivateKey k
     const pki::Signer check(certificate_.impl().cert, key_.impl().key);  // throws KeyMismatch / CertNotCA
 }
 
-Issued CertificateAuthority::issue(const CertificateSpec& spec) const {
+namespace {
+
+pki::CertificateRequest request_for(const CertificateSpec& spec) {
     pki::CertificateRequest request;
     request.cn = spec.common_name;
     request.hosts = spec.hosts;
     request.key = to_pki(spec.key);
     request.names = organization_names(spec.organization);
     pki::validate(request.key);
+    return request;
+}
+
+pki::Profile profile_for(const CertificateSpec& spec) {
     pki::Profile profile;
     profile.usages = usage_names(spec);
     profile.expiry = spec.validity;
-    const pki::Signer signer(certificate_.impl().cert, key_.impl().key);
+    return profile;
+}
+
+Issued issue_with(const pki::Signer& signer, const CertificateSpec& spec) {
+    const pki::CertificateRequest request = request_for(spec);
     pki::PrivateKey key = pki::PrivateKey::generate(request.key);
     Warnings ignored;  // blank or repeated hosts, dropped as cfssl does
-    const pki::Issued issued = pki::issue_with_key(request, key, signer, profile, {}, ignored);
-    return {Certificate::from_pem(issued.cert, "issued certificate"), wrap(std::move(key))};
+    pki::Certificate cert = pki::issue_certificate(request, key, signer, profile_for(spec), ignored);
+    return {wrap(std::move(cert)), wrap(std::move(key))};
+}
+
+}  // namespace
+
+Issued CertificateAuthority::issue(const CertificateSpec& spec) const {
+    return issue_with(pki::Signer(certificate_.impl().cert, key_.impl().key), spec);
+}
+
+std::vector<Issued> CertificateAuthority::issue_many(const std::vector<CertificateSpec>& specs,
+                                                     unsigned threads) const {
+    const pki::Signer signer(certificate_.impl().cert, key_.impl().key);
+    std::vector<std::optional<Issued>> made(specs.size());
+    parallel_for(specs.size(), threads, [&](size_t i) { made[i] = issue_with(signer, specs[i]); });
+    std::vector<Issued> out;
+    out.reserve(made.size());
+    for (auto& m : made) out.push_back(std::move(*m));
+    return out;
 }
 
 Verdict verify(const Certificate& leaf, const std::vector<Certificate>& roots, const VerifyOptions& options) {

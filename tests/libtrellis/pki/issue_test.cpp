@@ -152,6 +152,30 @@ TEST(Issue, CertificatesHaveCfsslsShape) {
     EXPECT_EQ(verify_both(chain(leaf.cert, ca.issued.cert, Purpose::ServerAuth, "127.0.0.1")), "");
 }
 
+// The issuer-makes-the-key path (provisioning, the library) makes the same certificate as gencert's,
+// and the object it returns works without a trip through PEM (its public key is there).
+TEST(Issue, IssueCertificateMatchesIssueWithoutCsrOrPem) {
+    const auto ca = test::make_ca();
+    const auto request = test::request_json(R"({"CN":"leaf","hosts":["127.0.0.1","leaf.test"]})");
+    const auto profile = test::profile_with({"signing", "server auth", "client auth"});
+    Warnings w;
+    const Certificate via_csr = Certificate::from_pem(issue(request, ca.signer, profile, {}, w).cert, "a");
+    const PrivateKey key = PrivateKey::generate({KeyAlgorithm::Ecdsa, 256});
+    const Certificate direct = issue_certificate(request, key, ca.signer, profile, w);
+    EXPECT_TRUE(direct.matches(key));
+    EXPECT_EQ(X509_get_ext_count(direct.get()), X509_get_ext_count(via_csr.get()));
+    for (int i = 0; i < X509_get_ext_count(via_csr.get()); ++i)
+        EXPECT_EQ(OBJ_obj2nid(X509_EXTENSION_get_object(X509_get_ext(direct.get(), i))),
+                  OBJ_obj2nid(X509_EXTENSION_get_object(X509_get_ext(via_csr.get(), i))));
+    EXPECT_EQ(direct.subject_text(), via_csr.subject_text());
+    EXPECT_EQ(direct.ip_addresses(), via_csr.ip_addresses());
+    EXPECT_EQ(direct.dns_names(), via_csr.dns_names());
+    EXPECT_EQ(direct.not_after() - direct.not_before(), via_csr.not_after() - via_csr.not_before());
+    EXPECT_EQ(verify_both(VerifyRequest{direct, {}, {ca.signer.certificate()}, Purpose::ServerAuth, "127.0.0.1", {}}),
+              "");
+    EXPECT_EQ(Certificate::from_pem(direct.pem(), "b").der(), direct.der());
+}
+
 TEST(Issue, SignatureDigestFollowsTheIssuerKey) {
     struct Case {
         const char* ca_key;

@@ -1,7 +1,9 @@
 // The public API's keys, certificates, issuing, verification and file writing, used as a library
 // user uses them: through include/trellis/ only (no internal header in this file).
 #include <gtest/gtest.h>
+
 #include <sys/stat.h>
+#include <set>
 
 #include <trellis/trellis.hpp>
 
@@ -47,6 +49,27 @@ TEST(PublicApi, CaIssuesAPeerCertificateBothStacksAccept) {
     EXPECT_FALSE(wrong_host.ok);
     EXPECT_FALSE(wrong_host.openssl_error.empty());
     EXPECT_FALSE(wrong_host.botan_error.empty());
+}
+
+TEST(PublicApi, IssueManyKeepsOrderAndMakesDistinctVerifiableCertificates) {
+    const auto ca = trellis::CertificateAuthority::create({.common_name = "Batch CA"});
+    std::vector<trellis::CertificateSpec> specs;
+    for (int i = 0; i < 40; ++i) specs.push_back(trellis::CertificateSpec::client("agent-" + std::to_string(i)));
+    specs[7].hosts = {"bad host!"};
+    EXPECT_THROW(ca.issue_many(specs, 2), trellis::Error) << "a bad spec fails the batch";
+    specs[7].hosts = {"127.0.0.7"};
+    const auto issued = ca.issue_many(specs, 2);
+    ASSERT_EQ(issued.size(), specs.size());
+    std::set<std::string> keys;
+    for (size_t i = 0; i < issued.size(); ++i) {
+        EXPECT_EQ(issued[i].certificate.common_name(), "agent-" + std::to_string(i));
+        EXPECT_TRUE(issued[i].certificate.matches(issued[i].key));
+        EXPECT_TRUE(
+            trellis::verify(issued[i].certificate, {ca.certificate()}, {.purpose = trellis::Purpose::ClientAuth}).ok);
+        keys.insert(issued[i].key.pem());
+    }
+    EXPECT_EQ(keys.size(), specs.size());
+    EXPECT_TRUE(issued[7].certificate.covers_host("127.0.0.7"));
 }
 
 TEST(PublicApi, UsagesAreExactlyThoseAskedFor) {

@@ -1,0 +1,63 @@
+#include "core/parallel.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+namespace trellis {
+namespace {
+
+TEST(Parallel, RunsEveryJobOnceOnSeveralThreads) {
+    std::vector<std::atomic<int>> runs(500);
+    std::mutex mutex;
+    std::set<std::thread::id> threads;
+    parallel_for(runs.size(), 3, [&](size_t i) {
+        runs[i].fetch_add(1);
+        std::lock_guard lock(mutex);
+        threads.insert(std::this_thread::get_id());
+        std::this_thread::yield();
+    });
+    for (const auto& r : runs) EXPECT_EQ(r.load(), 1);
+    EXPECT_GE(threads.size(), 1u);
+    EXPECT_LE(threads.size(), 3u);
+}
+
+TEST(Parallel, ReportsProgressAndEndsAtTheTotal) {
+    std::vector<size_t> seen;
+    parallel_for(
+        50, 2, [](size_t) { std::this_thread::sleep_for(std::chrono::milliseconds(5)); },
+        [&](size_t done, size_t total) {
+            EXPECT_EQ(total, 50u);
+            seen.push_back(done);
+        });
+    ASSERT_FALSE(seen.empty());
+    EXPECT_EQ(seen.back(), 50u);
+    EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+}
+
+TEST(Parallel, TheFirstFailureStopsTheRestAndIsRethrown) {
+    std::atomic<int> ran{0};
+    EXPECT_THROW(parallel_for(10000, 2,
+                              [&](size_t i) {
+                                  ran.fetch_add(1);
+                                  if (i == 3) throw std::runtime_error("job 3");
+                              }),
+                 std::runtime_error);
+    EXPECT_LT(ran.load(), 10000);
+}
+
+TEST(Parallel, NothingToDoCallsNothing) {
+    bool called = false;
+    parallel_for(
+        0, 2, [&](size_t) { called = true; }, [&](size_t, size_t) { called = true; });
+    EXPECT_FALSE(called);
+}
+
+}  // namespace
+}  // namespace trellis
