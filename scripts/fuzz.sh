@@ -3,21 +3,24 @@
 # seeded from tests/data. Short runs are part of the test suite; long campaigns:
 #   bash scripts/fuzz.sh --seconds 3600 all          # every target for an hour each
 #   bash scripts/fuzz.sh --runs 10000000 pem         # ten million executions of one target
+# --timeout N (default 10 s) is libFuzzer's per-input limit: raise it for a campaign that runs
+# at low priority beside other work, where a starved process is not a hang.
 # New interesting inputs go to a scratch corpus (printed), never into tests/data.
 # A crash leaves its input in build-san/fuzz-artifacts/ and the script fails.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-build="$root/build-san" seconds=8 runs=""
+build="$root/build-san" seconds=8 runs="" timeout=10
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build) build="$2"; shift 2 ;;
     --seconds) seconds="$2"; shift 2 ;;
     --runs) runs="$2"; shift 2 ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    --timeout) timeout="$2"; shift 2 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) break ;;
   esac
 done
-[[ $# -ge 1 ]] || { echo "usage: fuzz.sh [--build DIR] [--seconds N | --runs N] TARGET... | all" >&2; exit 2; }
+[[ $# -ge 1 ]] || { echo "usage: fuzz.sh [--build DIR] [--seconds N | --runs N] [--timeout N] TARGET... | all" >&2; exit 2; }
 data="$root/tests/data"
 seeds() {  # the seed files of one target (globs that match nothing are dropped)
   shopt -s nullglob globstar
@@ -48,7 +51,7 @@ for t in "${targets[@]}"; do
   mkdir -p "$build/fuzz-artifacts"
   limit=(-max_total_time="$seconds"); [[ -n $runs ]] && limit=(-runs="$runs")
   echo "==> $t: ${limit[*]}, $(ls "$corpus" | wc -l) seeds, corpus $corpus"
-  if ! "$exe" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+  if ! "$exe" "${limit[@]}" -timeout="$timeout" -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
       -artifact_prefix="$build/fuzz-artifacts/$t-" "$corpus" 2>"$corpus.log"; then
     tail -40 "$corpus.log"; echo "fuzz.sh: $t FAILED (input saved under $build/fuzz-artifacts/)"; status=1
   else
