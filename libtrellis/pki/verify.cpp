@@ -3,11 +3,16 @@
 #include <botan/ber_dec.h>
 #include <botan/certstor.h>
 #include <botan/data_src.h>
+#include <botan/oids.h>
 #include <botan/pk_keys.h>
+#include <botan/pubkey.h>
+#include <botan/x509_ext.h>
 #include <botan/x509cert.h>
 #include <botan/x509path.h>
 #include <array>
 #include <cstring>
+#include <mutex>
+#include <set>
 
 #include "core/error.hpp"
 #include "core/host.hpp"
@@ -184,6 +189,147 @@ std::string chain_problem(const VerifyRequest& request) {
 void require_chain(const VerifyRequest& request, std::string_view what) {
     if (const std::string why = chain_problem(request); !why.empty())
         throw Error(Code::CertVerifyFailed, located(what, "the certificate does not verify: " + why));
+}
+
+}  // namespace trellis::pki
+
+// ---- LeafChecker -------------------------------------------------------------------------------
+
+namespace trellis::pki {
+namespace {
+
+using Status = Botan::Certificate_Status_Code;
+using BotanCert = std::shared_ptr<const Botan::X509_Certificate>;
+
+// The padding X509_Object::verify_signature derives from the signature algorithm, or "" where
+// only Botan's own call handles it (RSA-PSS parameters, an algorithm that is not the CA key's).
+std::string padding_of(const Botan::X509_Certificate& leaf, const Botan::Public_Key& key) {
+    const std::string name = leaf.signature_algorithm().get_oid().to_formatted_string();
+    const size_t slash = name.find('/');
+    if (slash == std::string::npos) return key.algo_name() == "Ed25519" && name == "Ed25519" ? "Pure" : "";
+    if (name.substr(0, slash) != key.algo_name() || name.compare(slash + 1, 5, "EMSA4") == 0) return "";
+    return name.substr(slash + 1);
+}
+
+// The status Path_Validation_Result would report: the highest error code, if any.
+std::optional<Status> worst_error(const std::set<Status>& status) {
+    if (status.empty() || *status.rbegin() < Status::FIRST_ERROR_STATUS) return std::nullopt;
+    return *status.rbegin();
+}
+
+void add_dn_lengths(const Botan::X509_Certificate& leaf, std::set<Status>& status) {
+    for (const auto& [oid, value] : leaf.subject_dn().dn_info()) {
+        const size_t ub = Botan::X509_DN::lookup_ub(oid);
+        if (ub > 0 && value.size() > ub) status.insert(Status::DN_TOO_LONG);
+    }
+}
+
+void add_validity(const Botan::X509_Certificate& c, const Botan::X509_Time& now, std::set<Status>& status) {
+    if (now < c.not_before()) status.insert(Status::CERT_NOT_YET_VALID);
+    if (now > c.not_after()) status.insert(Status::CERT_HAS_EXPIRED);
+}
+
+}  // namespace
+
+struct LeafChecker::Botan {
+    BotanCert ca;
+    std::unique_ptr<::Botan::Public_Key> key;
+    ::Botan::Path_Validation_Restrictions restrictions{false, kMinimumStrength};
+    std::mutex mutex;
+    std::vector<std::pair<std::string, std::unique_ptr<::Botan::PK_Verifier>>> idle;  // verifiers by padding
+
+    bool signature_ok(const ::Botan::X509_Certificate& leaf);
+    std::set<Status> leaf_status(const BotanCert& leaf, ::Botan::Usage_Type usage);
+};
+
+// A verifier is built once per padding and thread (building one precomputes tables for the CA's key).
+bool LeafChecker::Botan::signature_ok(const ::Botan::X509_Certificate& leaf) {
+    const std::string padding = padding_of(leaf, *key);
+    if (padding.empty()) return leaf.check_signature(*key);
+    std::unique_ptr<::Botan::PK_Verifier> verifier;
+    {
+        std::lock_guard lock(mutex);
+        for (auto it = idle.begin(); it != idle.end(); ++it)
+            if (it->first == padding) {
+                verifier = std::move(it->second);
+                idle.erase(it);
+                break;
+            }
+    }
+    if (!verifier)
+        verifier = std::make_unique<::Botan::PK_Verifier>(*key, padding, key->default_x509_signature_format());
+    const bool ok = verifier->verify_message(leaf.tbs_data(), leaf.signature());
+    std::lock_guard lock(mutex);
+    idle.emplace_back(padding, std::move(verifier));
+    return ok;
+}
+
+// PKIX::check_chain's checks of the first certificate of [leaf, ca], in its order; the CA's own
+// checks ran once, in the constructor, except its validity, which moves with the clock.
+std::set<Status> LeafChecker::Botan::leaf_status(const BotanCert& leaf, ::Botan::Usage_Type usage) {
+    std::set<Status> status;
+    const ::Botan::X509_Time now(std::chrono::system_clock::now());
+    if (!leaf->allowed_usage(usage)) status.insert(Status::INVALID_USAGE);
+    if (!leaf->is_CA_cert() && leaf->has_constraints(::Botan::KEY_CERT_SIGN)) status.insert(Status::INVALID_USAGE);
+    if (leaf->issuer_dn() != ca->subject_dn()) status.insert(Status::CHAIN_NAME_MISMATCH);
+    if (leaf->is_serial_negative()) status.insert(Status::CERT_SERIAL_NEGATIVE);
+    add_dn_lengths(*leaf, status);
+    add_validity(*leaf, now, status);
+    add_validity(*ca, now, status);
+    if (!ca->is_CA_cert()) status.insert(Status::CA_CERT_NOT_FOR_CERT_ISSUER);
+    if (::Botan::OIDS::oid2str_or_empty(leaf->signature_algorithm().get_oid()).empty()) {
+        status.insert(Status::SIGNATURE_ALGO_UNKNOWN);
+    } else {
+        if (!signature_ok(*leaf)) status.insert(Status::SIGNATURE_ERROR);
+        if (key->estimated_strength() < restrictions.minimum_key_strength())
+            status.insert(Status::SIGNATURE_METHOD_TOO_WEAK);
+        const auto& hashes = restrictions.trusted_hashes();
+        if (!hashes.empty() && hashes.count(leaf->hash_used_for_signature()) == 0)
+            status.insert(Status::UNTRUSTED_HASH);
+    }
+    const ::Botan::Extensions& extensions = leaf->v3_extensions();
+    const auto list = extensions.extensions();
+    if (leaf->x509_version() < 3 && !list.empty()) status.insert(Status::EXT_IN_V1_V2_CERT);
+    const std::vector<BotanCert> path{leaf, ca};
+    std::vector<std::set<Status>> path_status(path.size());
+    for (const auto& extension : list) extension.first->validate(*leaf, *ca, path, path_status, 0);
+    for (const auto& s : path_status) status.insert(s.begin(), s.end());
+    if (list.size() != extensions.get_extension_oids().size()) status.insert(Status::DUPLICATE_CERT_EXTENSION);
+    return status;
+}
+
+LeafChecker::LeafChecker(const Certificate& ca) : ca_(ca), botan_(std::make_unique<Botan>()) {
+    std::string why;
+    try {
+        botan_->ca = std::make_shared<const ::Botan::X509_Certificate>(to_botan(ca));
+        botan_->key.reset(botan_->ca->subject_public_key());
+        const auto status = ::Botan::PKIX::check_chain({botan_->ca}, std::chrono::system_clock::now(), "",
+                                                       ::Botan::Usage_Type::UNSPECIFIED, kMinimumStrength, {});
+        if (const auto worst = worst_error(status.front()))
+            why = ::Botan::Path_Validation_Result::status_string(*worst);
+    } catch (const std::exception& e) {
+        why = e.what();
+    }
+    if (!why.empty())
+        throw Error(Code::CertVerifyFailed,
+                    "the CA \"" + excerpt(ca.common_name()) + "\" does not verify: Botan: " + why);
+}
+
+LeafChecker::~LeafChecker() = default;
+
+void LeafChecker::require(const Certificate& leaf, Purpose purpose, std::string_view what) const {
+    std::string failures;
+    add(failures, verify_with_openssl({leaf, {}, {ca_}, purpose, std::nullopt, std::nullopt}).error);
+    try {
+        const auto status = botan_->leaf_status(std::make_shared<const ::Botan::X509_Certificate>(to_botan(leaf)),
+                                                purpose_of(purpose).botan);
+        if (const auto worst = worst_error(status))
+            add(failures, std::string("Botan: ") + ::Botan::Path_Validation_Result::status_string(*worst));
+    } catch (const std::exception& e) {
+        add(failures, std::string("Botan: ") + e.what());
+    }
+    if (!failures.empty())
+        throw Error(Code::CertVerifyFailed, located(what, "the certificate does not verify: " + failures));
 }
 
 }  // namespace trellis::pki

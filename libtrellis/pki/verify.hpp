@@ -2,6 +2,7 @@
 // Trellis makes or accepts must pass both.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,5 +40,25 @@ std::string chain_problem(const VerifyRequest& request);
 // Code::CertVerifyFailed naming `what` and the reasons unless both stacks accept the chain: what Trellis
 // makes is checked before it is written.
 void require_chain(const VerifyRequest& request, std::string_view what);
+
+// Checks many leaves of one self-signed CA, as require_chain does, with what depends only on the CA done
+// once: OpenSSL verifies each leaf as verify_with_openssl does; Botan validates the CA once (PKIX::check_chain
+// of the CA alone) and then applies to each leaf the checks PKIX::check_chain makes of a chain's first
+// certificate, with the CA's key decoded once and its verifiers reused. A full x509_path_validate per leaf
+// re-verifies the CA's own signature every time: half of provisioning's CPU. Safe to share between threads.
+class LeafChecker {
+  public:
+    explicit LeafChecker(const Certificate& ca);  // Code::CertVerifyFailed when Botan refuses the CA itself
+    ~LeafChecker();
+    LeafChecker(const LeafChecker&) = delete;
+    LeafChecker& operator=(const LeafChecker&) = delete;
+    // Code::CertVerifyFailed naming `what` unless both stacks accept `leaf` under the CA for `purpose`, now.
+    void require(const Certificate& leaf, Purpose purpose, std::string_view what) const;
+
+  private:
+    struct Botan;
+    Certificate ca_;
+    std::unique_ptr<Botan> botan_;
+};
 
 }  // namespace trellis::pki
