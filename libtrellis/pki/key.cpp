@@ -13,9 +13,12 @@
 #include <openssl/rand.h>
 
 #include <botan/auto_rng.h>
+#include <botan/numthry.h>
 #include <botan/pkcs8.h>
 #include <botan/rsa.h>
 #include <array>
+#include <exception>
+#include <thread>
 
 #include "core/error.hpp"
 #include "pki/openssl_util.hpp"
@@ -141,10 +144,45 @@ void validate(const KeyRequest& request) {
     throw Error(Code::KeyUnsupported, "unknown key algorithm (" + supported_text() + ")");
 }
 
-PrivateKey generate_rsa_with_botan(int bits) {
+namespace {
+
+Botan::BigInt rsa_prime(size_t bits, const Botan::BigInt& e) {
     thread_local Botan::AutoSeeded_RNG rng;
+    return Botan::generate_rsa_prime(rng, rng, bits, e);
+}
+
+// What Botan's RSA_PrivateKey(rng, bits) does, with its two primes made at once on two threads: they
+// are independent, and finding them is all of the cost. The same checks follow: p and q far enough
+// apart, n of exactly `bits` bits; the private exponent is Botan's own (RSA_PrivateKey(p, q, e)).
+Botan::RSA_PrivateKey rsa_with_concurrent_primes(size_t bits) {
+    const Botan::BigInt e(65537);
+    const size_t p_bits = (bits + 1) / 2;
+    const size_t q_bits = bits - p_bits;
+    for (int attempt = 0; attempt < 10; ++attempt) {
+        Botan::BigInt p, q;
+        std::exception_ptr failed;
+        {
+            const std::jthread other([&] {
+                try {
+                    q = rsa_prime(q_bits, e);
+                } catch (...) {
+                    failed = std::current_exception();
+                }
+            });
+            p = rsa_prime(p_bits, e);
+        }
+        if (failed) std::rethrow_exception(failed);
+        if ((p - q).bits() < bits / 2 - 100 || (p * q).bits() != bits) continue;
+        return Botan::RSA_PrivateKey(p, q, e);
+    }
+    throw Botan::Internal_Error("no RSA key after 10 attempts (RNG failure?)");
+}
+
+}  // namespace
+
+PrivateKey generate_rsa_with_botan(int bits) {
     try {
-        const Botan::RSA_PrivateKey key(rng, static_cast<size_t>(bits));
+        const Botan::RSA_PrivateKey key = rsa_with_concurrent_primes(static_cast<size_t>(bits));
         const Botan::secure_vector<uint8_t> der = Botan::PKCS8::BER_encode(key);
         return from_pkcs8_der(der.data(), der.size());
     } catch (const Botan::Exception& e) {

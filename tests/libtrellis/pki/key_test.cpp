@@ -54,6 +54,18 @@ TEST(PrivateKey, BothRsaGeneratorsMakeUsableKeys) {
     }
 }
 
+// Botan's two primes are made on two threads: the key must still be whole and of the asked size,
+// odd sizes included (p has one bit more than q then).
+TEST(PrivateKey, ConcurrentPrimesMakeConsistentKeysOfTheAskedSize) {
+    for (const int bits : {2048, 2049}) {
+        const PrivateKey key = generate_rsa_with_botan(bits);
+        EXPECT_EQ(EVP_PKEY_get_bits(key.get()), bits);
+        EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new(key.get(), nullptr);
+        EXPECT_EQ(EVP_PKEY_check(ctx), 1);
+        EVP_PKEY_CTX_free(ctx);
+    }
+}
+
 TEST(PrivateKey, DigestFollowsRsaSizeThresholds) {
     // cfssl's thresholds: SHA-256 below 3072 bits, SHA-384 below 4096, SHA-512 from 4096.
     EXPECT_EQ(PrivateKey::generate({KeyAlgorithm::Rsa, 2048}).signature_digest(), EVP_sha256());
