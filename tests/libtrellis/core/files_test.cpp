@@ -249,6 +249,40 @@ TEST(FileSetCrashSafety, ManifestIsRolledForward) {
     EXPECT_FALSE(fs::exists(staging));
 }
 
+// New folders are staged whole and moved with one rename; a run killed after moving some of them is
+// completed the same way, and an existing folder is never replaced by a staged one.
+TEST(FileSetCrashSafety, NewFoldersMoveWholeAndRollForward) {
+    TempDir dir;
+    fs::create_directories(dir / "ca");
+    FileSet set(dir.path());
+    set.add(dir / "ca" / "ca.pem", "CA", kPublicMode);
+    for (int i = 0; i < 3; ++i) {
+        const fs::path agent = dir / "agents" / ("agent-" + std::to_string(i));
+        set.add(agent / "cert.pem", "C" + std::to_string(i), kPublicMode);
+        set.add(agent / "key.pem", "K" + std::to_string(i), kSecretMode);
+    }
+    set.commit(/*overwrite=*/false);
+    EXPECT_EQ(slurp(dir / "ca" / "ca.pem"), "CA");
+    EXPECT_EQ(slurp(dir / "agents" / "agent-2" / "key.pem"), "K2");
+    EXPECT_EQ(mode_of(dir / "agents" / "agent-1" / "key.pem"), 0600u);
+    EXPECT_FALSE(fs::exists(dir / ".trellis-commit"));
+
+    const fs::path staging = dir / ".trellis-commit";
+    fs::create_directories(staging / "000001" / "node-9");  // 000000 (a file) was already moved
+    write_file_atomic(staging / "000001" / "node-9" / "key.pem", "K9", kSecretMode);
+    write_file_atomic(dir / "ca" / "ca.pem", "CA2", kPublicMode);
+    write_file_atomic(staging / "MANIFEST",
+                      R"([{"staged":"000000","path":"ca/ca.pem"},{"staged":"000001","path":"nodes","folder":true}])",
+                      kPublicMode);
+    const auto notes = recover_interrupted_commit(dir.path());
+    ASSERT_EQ(notes.size(), 1u);
+    EXPECT_NE(notes[0].find("completed an interrupted write of 1 files and 1 new folders"), std::string::npos)
+        << notes[0];
+    EXPECT_EQ(slurp(dir / "nodes" / "node-9" / "key.pem"), "K9");
+    EXPECT_EQ(mode_of(dir / "nodes" / "node-9" / "key.pem"), 0600u);
+    EXPECT_FALSE(fs::exists(staging));
+}
+
 TEST(FileSetCrashSafety, ManifestCannotEscapeTheRoot) {
     TempDir dir;
     fs::create_directory(dir / ".trellis-commit");
