@@ -31,6 +31,7 @@
 #include "promoter.hpp"
 #include "recover.hpp"
 #include "snapshot.hpp"
+#include "store/connection_pool.hpp"
 #include "store/etcd_failure.hpp"
 #include "store/etcd_process.hpp"
 #include "store/health.hpp"
@@ -213,6 +214,8 @@ ApiOptions api_options(const cluster::BackendConfig& config) {
     api.tls_min_version = cluster::tls_version(config.get(Key::ApiTlsMinVersion)).value_or(0x0303);
     api.cipher_list = cluster::openssl_cipher_list(config.get_list(Key::EtcdCipherSuites));
     api.store = store_options(config);
+    // /health, /readyz, /metrics and the member list read etcd on kept connections, shared by the workers.
+    api.store.connections = std::make_shared<store::ConnectionPool>();
     api.expiring_certificates = [config] { return expiring_now(config); };
     api.served_certificates = [config] { return served_certificates(config); };
     return api;

@@ -53,6 +53,24 @@ std::string seconds_text(milliseconds ms) {
     return std::to_string(tenths / 10) + (tenths % 10 ? "." + std::to_string(tenths % 10) : "") + "s";
 }
 
+// Runs `work` on a detached thread into slot `i` of `slots`: the waiter keeps its deadline whatever etcd
+// does, and the worker, bounded by its own HTTP timeouts, finishes later into state it co-owns.
+template <typename T, typename Work>
+void detach_into(const std::shared_ptr<Slots<T>>& slots, std::size_t i, Work work) {
+    std::thread([slots, i, work = std::move(work)] { slots->set(i, work()); }).detach();
+}
+
+// Why `work` failed, "" when it did not: a result that crosses threads as text.
+template <typename Work>
+std::string failure_of(Work work) {
+    try {
+        work();
+        return {};
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+}
+
 }  // namespace
 
 bool ClusterHealth::healthy() const {
@@ -68,6 +86,30 @@ std::string status_problem(const Status& status) {
     return {};
 }
 
+namespace {
+
+// One member on one of its client URLs; throws why it is unhealthy. Its status and Sensu's linearizable
+// read go at once, each on its own connection: the read decides, but a status that shows a learner or a
+// member without a leader decides at once instead (the read would only time out).
+void check_on(const std::string& text, const Member& member, const ClientOptions& options, Clock::time_point deadline) {
+    const Url url = parse_url(text, UrlKind::Client, "client URL of member " + hex_id(member.id));
+    ClientOptions own = bounded(options, left_until(deadline));
+    own.endpoints = {text};
+    auto read = std::make_shared<Slots<std::string>>(1);
+    detach_into(read, 0, [own, url] {
+        // A Get of "health" (base64), as Sensu's check: linearizable, so it needs the member to reach quorum.
+        return failure_of([&] { EtcdClient(own).call_on(url, "/v3/kv/range", {{"key", "aGVhbHRo"}}); });
+    });
+    // Status is answered locally, without quorum: it tells a learner or a leaderless member fast.
+    const std::string problem = status_problem(EtcdClient(own).status_on(url));
+    if (!problem.empty()) throw Error(Code::StoreUnavailable, problem);
+    const auto failed = read->wait_until(deadline)[0];
+    if (!failed) throw Error(Code::StoreUnavailable, url.text() + ": no answer to a linearizable read in time");
+    if (!failed->empty()) throw Error(Code::StoreUnavailable, *failed);
+}
+
+}  // namespace
+
 MemberHealth check_member(const Member& member, const ClientOptions& options, milliseconds timeout) {
     MemberHealth health{member.id, member.name, {}, false};
     if (member.client_urls.empty()) {
@@ -77,19 +119,8 @@ MemberHealth check_member(const Member& member, const ClientOptions& options, mi
     const auto deadline = Clock::now() + timeout;
     for (const auto& text : member.client_urls) {
         try {
-            const Url url = parse_url(text, UrlKind::Client, "client URL of member " + hex_id(member.id));
-            ClientOptions own = bounded(options, left_until(deadline));
-            own.endpoints = {text};
-            EtcdClient client(own);
-            // Status is answered locally, without quorum: it tells a learner or a leaderless member fast.
-            const std::string problem =
-                status_problem(decode_status(client.call_on(url, "/v3/maintenance/status", nlohmann::json::object())));
-            if (!problem.empty()) throw Error(Code::StoreUnavailable, problem);
-            // Sensu's check: a linearizable Get of "health" needs the member to reach quorum.
-            client.call_on(url, "/v3/kv/range", {{"key", "aGVhbHRo"}});  // base64("health")
-            health.healthy = true;
-            health.error.clear();
-            return health;
+            check_on(text, member, options, deadline);
+            return {member.id, member.name, {}, true};
         } catch (const Error& e) {
             if (health.error.empty()) health.error = e.what();
         }
@@ -103,61 +134,69 @@ Readiness check_readiness(const ClientOptions& options, milliseconds timeout) {
     // A detached worker and a waiter with a deadline: the answer comes in time whatever etcd does.
     auto slot = std::make_shared<Slots<MemberHealth>>(1);
     const Member self{0, "", {}, {options.endpoints.front()}, false};
-    std::thread([slot, self, options, timeout] { slot->set(0, check_member(self, options, timeout)); }).detach();
+    detach_into(slot, 0, [self, options, timeout] { return check_member(self, options, timeout); });
     const auto done = slot->wait_until(Clock::now() + timeout)[0];
     if (!done) return {false, "etcd gave no answer within " + seconds_text(timeout)};
     return {done->healthy, done->error};
 }
 
-ClusterHealth check_cluster_health(const ClientOptions& options, milliseconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    ClusterHealth result;
+namespace {
 
-    // The member list is answered locally by any member (no quorum needed in etcd 3.4),
-    // but an unreachable endpoint can take its whole budget: leave the checks half.
-    auto list_slot = std::make_shared<Slots<std::pair<MemberList, std::string>>>(1);
-    const auto list_budget = std::max(milliseconds(1), timeout / 2);
-    std::thread([list_slot, opts = bounded(options, list_budget)] {
+// The member list within `budget` (nullopt and `error` set otherwise). It is answered locally by any member
+// (no quorum needed in etcd 3.4), but an unreachable endpoint can take its whole budget.
+std::optional<MemberList> member_list_within(const ClientOptions& options, milliseconds budget, std::string& error) {
+    auto slot = std::make_shared<Slots<std::pair<MemberList, std::string>>>(1);
+    detach_into(slot, 0, [opts = bounded(options, budget)]() -> std::pair<MemberList, std::string> {
         try {
-            EtcdClient client(opts);
-            list_slot->set(0, {client.member_list(), {}});
+            return {EtcdClient(opts).member_list(), {}};
         } catch (const std::exception& e) {
-            list_slot->set(0, {{}, e.what()});
+            return {{}, e.what()};
         }
-    }).detach();
-    const auto list = list_slot->wait_until(Clock::now() + list_budget)[0];
-    if (!list) {
-        result.error = "no etcd endpoint answered the member list within " + seconds_text(list_budget);
-        return result;
-    }
-    if (!list->second.empty()) {
-        result.error = list->second;
-        return result;
-    }
-    result.header = list->first.header;
-    const auto& members = list->first.members;
+    });
+    const auto list = slot->wait_until(Clock::now() + budget)[0];
+    if (!list)
+        error = "no etcd endpoint answered the member list within " + seconds_text(budget);
+    else
+        error = list->second;
+    if (!error.empty()) return std::nullopt;
+    return list->first;
+}
 
+// Every member checked at once, each on its own thread; one still running at `deadline` is unhealthy.
+std::vector<MemberHealth> check_members(const std::vector<Member>& members, const ClientOptions& options,
+                                        Clock::time_point deadline, milliseconds timeout) {
     auto checks = std::make_shared<Slots<MemberHealth>>(members.size());
     const auto budget = left_until(deadline);
     for (std::size_t i = 0; i < members.size(); ++i)
-        std::thread([checks, i, member = members[i], options, budget] {
-            checks->set(i, check_member(member, options, budget));
-        }).detach();
-    auto alarm_slot = std::make_shared<Slots<std::vector<Alarm>>>(1);
-    std::thread([alarm_slot, opts = bounded(options, budget)] {
-        try {
-            EtcdClient client(opts);
-            alarm_slot->set(0, client.alarms());
-        } catch (const std::exception&) {
-            alarm_slot->set(0, {});  // alarms need quorum; members already tell why it is missing
-        }
-    }).detach();
-
+        detach_into(checks, i,
+                    [member = members[i], options, budget] { return check_member(member, options, budget); });
     const auto done = checks->wait_until(deadline);
+    std::vector<MemberHealth> out;
     for (std::size_t i = 0; i < members.size(); ++i)
-        result.members.push_back(
+        out.push_back(
             done[i] ? *done[i]
                     : MemberHealth{members[i].id, members[i].name, "no answer within " + seconds_text(timeout), false});
+    return out;
+}
+
+}  // namespace
+
+ClusterHealth check_cluster_health(const ClientOptions& options, milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    // The alarm list needs no member list: asked from the start, beside it.
+    auto alarm_slot = std::make_shared<Slots<std::vector<Alarm>>>(1);
+    detach_into(alarm_slot, 0, [opts = bounded(options, timeout)]() -> std::vector<Alarm> {
+        try {
+            return EtcdClient(opts).alarms();
+        } catch (const std::exception&) {
+            return {};  // alarms need quorum; members already tell why it is missing
+        }
+    });
+    ClusterHealth result;
+    const auto list = member_list_within(options, std::max(milliseconds(1), timeout / 2), result.error);
+    if (!list) return result;
+    result.header = list->header;
+    result.members = check_members(list->members, options, deadline, timeout);
     // Alarms go through raft: without quorum they only time out. When a member is already unhealthy the
     // answer is 503 anyway, so take them only if they are in, rather than wait out the deadline.
     const bool all_ok =

@@ -1,0 +1,76 @@
+#include "store/connection_pool.hpp"
+
+#include <sys/stat.h>
+
+#include <httplib.h>
+
+#include "store/etcd_client.hpp"
+
+namespace trellis::store {
+
+std::string tls_identity(const TlsFiles& files) {
+    std::string out;
+    for (const auto* path : {&files.cert_file, &files.key_file, &files.ca_file}) {
+        struct stat st {};
+        out += *path;
+        if (!path->empty() && ::stat(path->c_str(), &st) == 0)
+            out += ":" + std::to_string(st.st_ino) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+                   std::to_string(st.st_mtim.tv_nsec) + ":" + std::to_string(st.st_size);
+        out += "\n";
+    }
+    return out;
+}
+
+ConnectionPool::Lease::Lease(ConnectionPool* pool, std::string endpoint, std::string identity,
+                             std::unique_ptr<httplib::Client> c, bool reused)
+    : pool_(pool),
+      endpoint_(std::move(endpoint)),
+      identity_(std::move(identity)),
+      client_(std::move(c)),
+      reused_(reused) {}
+
+ConnectionPool::Lease::Lease(Lease&& other) noexcept = default;
+
+ConnectionPool::Lease::~Lease() {
+    if (keep_ && client_ && pool_ != nullptr) pool_->give_back(endpoint_, identity_, std::move(client_));
+}
+
+ConnectionPool::ConnectionPool(std::size_t idle_per_endpoint) : limit_(idle_per_endpoint) {}
+
+ConnectionPool::~ConnectionPool() = default;
+
+ConnectionPool::Lease ConnectionPool::acquire(const std::string& endpoint, const std::string& identity,
+                                              const Dial& dial, bool fresh) {
+    std::vector<std::unique_ptr<httplib::Client>> stale;  // closed outside the lock
+    {
+        const std::lock_guard lock(mutex_);
+        Idle& idle = idle_[endpoint];
+        if (idle.identity != identity) {
+            stale.swap(idle.clients);
+            idle.identity = identity;
+        }
+        if (!fresh && !idle.clients.empty()) {
+            auto client = std::move(idle.clients.back());
+            idle.clients.pop_back();
+            return Lease(this, endpoint, identity, std::move(client), true);
+        }
+    }
+    return Lease(this, endpoint, identity, dial(), false);
+}
+
+void ConnectionPool::give_back(const std::string& endpoint, const std::string& identity,
+                               std::unique_ptr<httplib::Client> c) {
+    const std::lock_guard lock(mutex_);
+    Idle& idle = idle_[endpoint];
+    // Made with files since replaced, or one too many: closed (by `c`'s destructor, after the lock).
+    if (idle.identity != identity || idle.clients.size() >= limit_) return;
+    idle.clients.push_back(std::move(c));
+}
+
+std::size_t ConnectionPool::idle(const std::string& endpoint) {
+    const std::lock_guard lock(mutex_);
+    const auto it = idle_.find(endpoint);
+    return it == idle_.end() ? 0 : it->second.clients.size();
+}
+
+}  // namespace trellis::store
