@@ -1,27 +1,16 @@
 #include "store/connection_pool.hpp"
 
-#include <sys/stat.h>
-
 #include <httplib.h>
 
 #include "store/etcd_client.hpp"
 
 namespace trellis::store {
 
-std::string tls_identity(const TlsFiles& files) {
-    std::string out;
-    for (const auto* path : {&files.cert_file, &files.key_file, &files.ca_file}) {
-        struct stat st {};
-        out += *path;
-        if (!path->empty() && ::stat(path->c_str(), &st) == 0)
-            out += ":" + std::to_string(st.st_ino) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
-                   std::to_string(st.st_mtim.tv_nsec) + ":" + std::to_string(st.st_size);
-        out += "\n";
-    }
-    return out;
+TlsIdentity tls_identity(const TlsFiles& files) {
+    return {stamp_of(files.cert_file), stamp_of(files.key_file), stamp_of(files.ca_file)};
 }
 
-ConnectionPool::Lease::Lease(ConnectionPool* pool, std::string endpoint, std::string identity,
+ConnectionPool::Lease::Lease(ConnectionPool* pool, std::string endpoint, TlsIdentity identity,
                              std::unique_ptr<httplib::Client> c, bool reused)
     : pool_(pool),
       endpoint_(std::move(endpoint)),
@@ -39,7 +28,7 @@ ConnectionPool::ConnectionPool(std::size_t idle_per_endpoint) : limit_(idle_per_
 
 ConnectionPool::~ConnectionPool() = default;
 
-ConnectionPool::Lease ConnectionPool::acquire(const std::string& endpoint, const std::string& identity,
+ConnectionPool::Lease ConnectionPool::acquire(const std::string& endpoint, const TlsIdentity& identity,
                                               const Dial& dial, bool fresh) {
     std::vector<std::unique_ptr<httplib::Client>> stale;  // closed outside the lock
     {
@@ -58,7 +47,7 @@ ConnectionPool::Lease ConnectionPool::acquire(const std::string& endpoint, const
     return Lease(this, endpoint, identity, dial(), false);
 }
 
-void ConnectionPool::give_back(const std::string& endpoint, const std::string& identity,
+void ConnectionPool::give_back(const std::string& endpoint, const TlsIdentity& identity,
                                std::unique_ptr<httplib::Client> c) {
     const std::lock_guard lock(mutex_);
     Idle& idle = idle_[endpoint];

@@ -4,6 +4,7 @@
 // while the TLS files it was made with are unchanged, so a renewed certificate is used at once.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <functional>
 #include <map>
@@ -11,6 +12,8 @@
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include "core/file_stamp.hpp"
 
 namespace httplib {
 class Client;
@@ -20,16 +23,16 @@ namespace trellis::store {
 
 struct TlsFiles;
 
-// What identifies the TLS files on disk (path, inode, mtime, size of each): a renewal, which renames
-// new files into place, changes it.
-std::string tls_identity(const TlsFiles& files);
+// The TLS files' stamps (cert, key, CA): a renewal, which renames new files into place, changes them.
+using TlsIdentity = std::array<FileStamp, 3>;
+TlsIdentity tls_identity(const TlsFiles& files);
 
 class ConnectionPool {
   public:
     // One connection, lent. Destroyed without keep(): the connection is closed.
     class Lease {
       public:
-        Lease(ConnectionPool* pool, std::string endpoint, std::string identity, std::unique_ptr<httplib::Client> c,
+        Lease(ConnectionPool* pool, std::string endpoint, TlsIdentity identity, std::unique_ptr<httplib::Client> c,
               bool reused);
         Lease(Lease&&) noexcept;
         Lease& operator=(Lease&&) = delete;
@@ -40,7 +43,8 @@ class ConnectionPool {
 
       private:
         ConnectionPool* pool_;
-        std::string endpoint_, identity_;
+        std::string endpoint_;
+        TlsIdentity identity_;
         std::unique_ptr<httplib::Client> client_;
         bool reused_ = false, keep_ = false;
     };
@@ -54,13 +58,13 @@ class ConnectionPool {
 
     // An idle connection to `endpoint` made with the same TLS `identity`, or a new one from `dial`
     // (always a new one when `fresh`). Idle connections made with other files are closed.
-    Lease acquire(const std::string& endpoint, const std::string& identity, const Dial& dial, bool fresh = false);
+    Lease acquire(const std::string& endpoint, const TlsIdentity& identity, const Dial& dial, bool fresh = false);
     std::size_t idle(const std::string& endpoint);  // for tests
 
   private:
-    void give_back(const std::string& endpoint, const std::string& identity, std::unique_ptr<httplib::Client> c);
+    void give_back(const std::string& endpoint, const TlsIdentity& identity, std::unique_ptr<httplib::Client> c);
     struct Idle {
-        std::string identity;
+        TlsIdentity identity;
         std::vector<std::unique_ptr<httplib::Client>> clients;
     };
     std::mutex mutex_;

@@ -337,7 +337,7 @@ bool read_only(std::string_view path, const json& body) {
 
 Exchange EtcdClient::exchange_pooled(const Url& url, std::string_view path, const json& body) {
     ConnectionPool& pool = *options_.connections;
-    const std::string identity = tls_identity(options_.tls);
+    const TlsIdentity identity = tls_identity(options_.tls);
     const auto dial = [&] { return std::make_unique<httplib::Client>(client_for(url, true)); };
     auto lease = pool.acquire(url.text(), identity, dial);
     const auto start = std::chrono::steady_clock::now();
