@@ -363,7 +363,12 @@ json EtcdClient::call_on(const Url& url, std::string_view path, const json& body
         httplib::Client client = client_for(url);
         x = exchange(client, path, body);
     }
-    if (!x.sent && !x.complete) throw transport_error(url, x.error, x.verify_result, x.ssl_reasons, options_);
+    if (!x.sent && !x.complete) {
+        Error e = transport_error(url, x.error, x.verify_result, x.ssl_reasons, options_);
+        if (x.error == httplib::Error::Connection || x.error == httplib::Error::ConnectionTimeout)
+            throw UnreachableError(std::move(e));
+        throw e;
+    }
     if (x.status != 200) throw etcd_error(url, x.status, x.answer);
     json doc;
     try {

@@ -62,6 +62,13 @@ class StoreError : public Error {
     std::string reason_;
 };
 
+// The endpoint took no connection (refused, or none within the connect timeout): most likely not running.
+// Code::ConnectFailed, as any failure to connect; the type tells it from a member that connects but stalls.
+class UnreachableError : public Error {
+  public:
+    explicit UnreachableError(Error e) : Error(std::move(e)) {}
+};
+
 // gRPC status codes etcd answers with (google.golang.org/grpc/codes).
 enum class GrpcCode : int {
     Ok = 0,

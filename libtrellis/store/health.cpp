@@ -25,10 +25,15 @@ class Slots {
         ++done_;
         cv_.notify_all();
     }
-    std::vector<std::optional<T>> wait_until(Clock::time_point deadline) {
+    // Until every slot is set, `enough` says the results so far decide, or `deadline`.
+    template <typename Enough>
+    std::vector<std::optional<T>> wait_until(Clock::time_point deadline, Enough enough) {
         std::unique_lock lock(mutex_);
-        cv_.wait_until(lock, deadline, [&] { return done_ == values_.size(); });
+        cv_.wait_until(lock, deadline, [&] { return done_ == values_.size() || enough(values_); });
         return values_;
+    }
+    std::vector<std::optional<T>> wait_until(Clock::time_point deadline) {
+        return wait_until(deadline, [](const auto&) { return false; });
     }
 
   private:
@@ -60,17 +65,6 @@ void detach_into(const std::shared_ptr<Slots<T>>& slots, std::size_t i, Work wor
     std::thread([slots, i, work = std::move(work)] { slots->set(i, work()); }).detach();
 }
 
-// Why `work` failed, "" when it did not: a result that crosses threads as text.
-template <typename Work>
-std::string failure_of(Work work) {
-    try {
-        work();
-        return {};
-    } catch (const std::exception& e) {
-        return e.what();
-    }
-}
-
 }  // namespace
 
 bool ClusterHealth::healthy() const {
@@ -88,24 +82,19 @@ std::string status_problem(const Status& status) {
 
 namespace {
 
-// One member on one of its client URLs; throws why it is unhealthy. Its status and Sensu's linearizable
-// read go at once, each on its own connection: the read decides, but a status that shows a learner or a
-// member without a leader decides at once instead (the read would only time out).
+// One member on one of its client URLs; throws why it is unhealthy. Status first, then the read, on one
+// kept connection: the read goes only to a member that may answer it, so a member without a leader leaves
+// no read waiting out its timeout on every /health.
 void check_on(const std::string& text, const Member& member, const ClientOptions& options, Clock::time_point deadline) {
     const Url url = parse_url(text, UrlKind::Client, "client URL of member " + hex_id(member.id));
     ClientOptions own = bounded(options, left_until(deadline));
     own.endpoints = {text};
-    auto read = std::make_shared<Slots<std::string>>(1);
-    detach_into(read, 0, [own, url] {
-        // A Get of "health" (base64), as Sensu's check: linearizable, so it needs the member to reach quorum.
-        return failure_of([&] { EtcdClient(own).call_on(url, "/v3/kv/range", {{"key", "aGVhbHRo"}}); });
-    });
+    EtcdClient client(own);
     // Status is answered locally, without quorum: it tells a learner or a leaderless member fast.
-    const std::string problem = status_problem(EtcdClient(own).status_on(url));
+    const std::string problem = status_problem(client.status_on(url));
     if (!problem.empty()) throw Error(Code::StoreUnavailable, problem);
-    const auto failed = read->wait_until(deadline)[0];
-    if (!failed) throw Error(Code::StoreUnavailable, url.text() + ": no answer to a linearizable read in time");
-    if (!failed->empty()) throw Error(Code::StoreUnavailable, *failed);
+    // Sensu's check: a linearizable Get of "health" (base64) needs the member to reach quorum.
+    client.call_on(url, "/v3/kv/range", {{"key", "aGVhbHRo"}});
 }
 
 }  // namespace
@@ -117,15 +106,20 @@ MemberHealth check_member(const Member& member, const ClientOptions& options, mi
         return health;
     }
     const auto deadline = Clock::now() + timeout;
+    std::size_t unreachable = 0;
     for (const auto& text : member.client_urls) {
         try {
             check_on(text, member, options, deadline);
             return {member.id, member.name, {}, true};
+        } catch (const UnreachableError& e) {
+            if (health.error.empty()) health.error = e.what();
+            ++unreachable;
         } catch (const Error& e) {
             if (health.error.empty()) health.error = e.what();
         }
         if (Clock::now() >= deadline) break;
     }
+    health.unreachable = unreachable == member.client_urls.size();
     return health;
 }
 
@@ -162,7 +156,24 @@ std::optional<MemberList> member_list_within(const ClientOptions& options, milli
     return list->first;
 }
 
-// Every member checked at once, each on its own thread; one still running at `deadline` is unhealthy.
+// Whether the voting members that took no connection at all are a quorum: then no member can serve a
+// linearizable read (it needs a leader that a quorum confirms), and the checks still waiting would only
+// learn it at the deadline -- for up to an election timeout after the loss a member still believes in its
+// dead leader. Learners do not vote.
+std::string no_quorum(const std::vector<Member>& members, const std::vector<std::optional<MemberHealth>>& done) {
+    std::size_t voters = 0, gone = 0;
+    for (std::size_t i = 0; i < members.size(); ++i) {
+        if (members[i].is_learner) continue;
+        ++voters;
+        if (done[i] && done[i]->unreachable) ++gone;
+    }
+    if (voters == 0 || gone < voters / 2 + 1) return {};
+    return "no quorum: " + std::to_string(gone) + " of " + std::to_string(voters) +
+           " voting members take no connection, so no member can serve a linearizable read";
+}
+
+// Every member checked at once, each on its own thread; one still running at `deadline`, or when the
+// others show that no quorum is left, is unhealthy.
 std::vector<MemberHealth> check_members(const std::vector<Member>& members, const ClientOptions& options,
                                         Clock::time_point deadline, milliseconds timeout) {
     auto checks = std::make_shared<Slots<MemberHealth>>(members.size());
@@ -170,12 +181,13 @@ std::vector<MemberHealth> check_members(const std::vector<Member>& members, cons
     for (std::size_t i = 0; i < members.size(); ++i)
         detach_into(checks, i,
                     [member = members[i], options, budget] { return check_member(member, options, budget); });
-    const auto done = checks->wait_until(deadline);
+    const auto done =
+        checks->wait_until(deadline, [&](const auto& so_far) { return !no_quorum(members, so_far).empty(); });
+    std::string why = no_quorum(members, done);
+    if (why.empty()) why = "no answer within " + seconds_text(timeout);
     std::vector<MemberHealth> out;
     for (std::size_t i = 0; i < members.size(); ++i)
-        out.push_back(
-            done[i] ? *done[i]
-                    : MemberHealth{members[i].id, members[i].name, "no answer within " + seconds_text(timeout), false});
+        out.push_back(done[i] ? *done[i] : MemberHealth{members[i].id, members[i].name, why, false});
     return out;
 }
 

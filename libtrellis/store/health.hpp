@@ -18,6 +18,7 @@ struct MemberHealth {
     std::string
         error;  // empty when healthy; otherwise why, e.g. "dial tcp 127.0.0.12:2379: connect: connection refused"
     bool healthy = false;
+    bool unreachable = false;  // none of its client URLs took a connection (not part of the API's answer)
 };
 
 struct ClusterHealth {
