@@ -82,19 +82,41 @@ std::string status_problem(const Status& status) {
 
 namespace {
 
-// One member on one of its client URLs; throws why it is unhealthy. Status first, then the read, on one
-// kept connection: the read goes only to a member that may answer it, so a member without a leader leaves
-// no read waiting out its timeout on every /health.
+// Why `work` failed, "" when it did not: a result that crosses threads as text.
+template <typename Work>
+std::string failure_of(Work work) {
+    try {
+        work();
+        return {};
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+}
+
+// How long a member's linearizable read may take before its status is asked why. A healthy member answers
+// in a few ms even on a loaded machine; one without a leader would only time out.
+constexpr milliseconds kReadPatience(50);
+
+// One member on one of its client URLs; throws why it is unhealthy. Sensu's check first, a linearizable Get
+// of "health" (it needs the member to reach quorum): its answer alone makes the member healthy. Only a
+// read that fails or is slow costs a status (answered locally, without quorum), which tells a learner or a
+// member without a leader at once -- leaving that read to time out on its own, bounded by the deadline.
 void check_on(const std::string& text, const Member& member, const ClientOptions& options, Clock::time_point deadline) {
     const Url url = parse_url(text, UrlKind::Client, "client URL of member " + hex_id(member.id));
     ClientOptions own = bounded(options, left_until(deadline));
     own.endpoints = {text};
-    EtcdClient client(own);
-    // Status is answered locally, without quorum: it tells a learner or a leaderless member fast.
-    const std::string problem = status_problem(client.status_on(url));
+    auto read = std::make_shared<Slots<std::string>>(1);
+    detach_into(read, 0, [own, url] {
+        return failure_of([&] { EtcdClient(own).call_on(url, "/v3/kv/range", {{"key", "aGVhbHRo"}}); });
+    });
+    auto failed = read->wait_until(std::min(deadline, Clock::now() + kReadPatience))[0];
+    if (failed && failed->empty()) return;
+    // Thrown as is when the member cannot be reached (an UnreachableError counts towards losing quorum).
+    const std::string problem = status_problem(EtcdClient(own).status_on(url));
     if (!problem.empty()) throw Error(Code::StoreUnavailable, problem);
-    // Sensu's check: a linearizable Get of "health" (base64) needs the member to reach quorum.
-    client.call_on(url, "/v3/kv/range", {{"key", "aGVhbHRo"}});
+    if (!failed) failed = read->wait_until(deadline)[0];
+    if (!failed) throw Error(Code::StoreUnavailable, url.text() + ": no answer to a linearizable read in time");
+    if (!failed->empty()) throw Error(Code::StoreUnavailable, *failed);
 }
 
 }  // namespace
