@@ -97,31 +97,53 @@ std::string failure_of(Work work) {
 // in a few ms even on a loaded machine; one without a leader would only time out.
 constexpr milliseconds kReadPatience(50);
 
-// One member on one of its client URLs; throws why it is unhealthy. Sensu's check first, a linearizable Get
-// of "health" (it needs the member to reach quorum): its answer alone makes the member healthy. Only a
-// read that fails or is slow costs a status (answered locally, without quorum), which tells a learner or a
-// member without a leader at once -- leaving that read to time out on its own, bounded by the deadline.
-void check_on(const std::string& text, const Member& member, const ClientOptions& options, Clock::time_point deadline) {
-    const Url url = parse_url(text, UrlKind::Client, "client URL of member " + hex_id(member.id));
-    ClientOptions own = bounded(options, left_until(deadline));
-    own.endpoints = {text};
+// A Get of "health" (base64), as Sensu's check: linearizable, so it needs the member to reach quorum.
+void sensu_read(EtcdClient& client, const Url& url) { client.call_on(url, "/v3/kv/range", {{"key", "aGVhbHRo"}}); }
+
+// Whom a check expects: a member being waited for (start-up) is asked its status first, which tells a
+// learner or a member without a leader at once, then read. A member of a running cluster (/health) is
+// read first, and its answer alone makes it healthy: one gateway call, not two.
+enum class Order { StatusFirst, ReadFirst };
+
+// The status (answered locally, without quorum) as an error when it shows the member cannot serve; thrown
+// as is when the member cannot be reached (an UnreachableError counts towards losing quorum).
+void check_status(EtcdClient& client, const Url& url) {
+    const std::string problem = status_problem(client.status_on(url));
+    if (!problem.empty()) throw Error(Code::StoreUnavailable, problem);
+}
+
+// The read, on its own thread; a read that fails or is slow costs a status, which may tell why at once --
+// leaving a read that would only time out to do so on its own, bounded by the deadline.
+void read_first(const ClientOptions& own, const Url& url, Clock::time_point deadline) {
     auto read = std::make_shared<Slots<std::string>>(1);
     detach_into(read, 0, [own, url] {
-        return failure_of([&] { EtcdClient(own).call_on(url, "/v3/kv/range", {{"key", "aGVhbHRo"}}); });
+        return failure_of([&] {
+            EtcdClient client(own);
+            sensu_read(client, url);
+        });
     });
     auto failed = read->wait_until(std::min(deadline, Clock::now() + kReadPatience))[0];
     if (failed && failed->empty()) return;
-    // Thrown as is when the member cannot be reached (an UnreachableError counts towards losing quorum).
-    const std::string problem = status_problem(EtcdClient(own).status_on(url));
-    if (!problem.empty()) throw Error(Code::StoreUnavailable, problem);
+    EtcdClient client(own);
+    check_status(client, url);
     if (!failed) failed = read->wait_until(deadline)[0];
     if (!failed) throw Error(Code::StoreUnavailable, url.text() + ": no answer to a linearizable read in time");
     if (!failed->empty()) throw Error(Code::StoreUnavailable, *failed);
 }
 
-}  // namespace
+// One member on one of its client URLs; throws why it is unhealthy.
+void check_on(const std::string& text, const Member& member, const ClientOptions& options, Clock::time_point deadline,
+              Order order) {
+    const Url url = parse_url(text, UrlKind::Client, "client URL of member " + hex_id(member.id));
+    ClientOptions own = bounded(options, left_until(deadline));
+    own.endpoints = {text};
+    if (order == Order::ReadFirst) return read_first(own, url, deadline);
+    EtcdClient client(own);
+    check_status(client, url);
+    sensu_read(client, url);
+}
 
-MemberHealth check_member(const Member& member, const ClientOptions& options, milliseconds timeout) {
+MemberHealth check_in_order(const Member& member, const ClientOptions& options, milliseconds timeout, Order order) {
     MemberHealth health{member.id, member.name, {}, false};
     if (member.client_urls.empty()) {
         health.error = "member has not started yet (it advertises no client URLs)";
@@ -131,7 +153,7 @@ MemberHealth check_member(const Member& member, const ClientOptions& options, mi
     std::size_t unreachable = 0;
     for (const auto& text : member.client_urls) {
         try {
-            check_on(text, member, options, deadline);
+            check_on(text, member, options, deadline, order);
             return {member.id, member.name, {}, true};
         } catch (const UnreachableError& e) {
             if (health.error.empty()) health.error = e.what();
@@ -143,6 +165,12 @@ MemberHealth check_member(const Member& member, const ClientOptions& options, mi
     }
     health.unreachable = unreachable == member.client_urls.size();
     return health;
+}
+
+}  // namespace
+
+MemberHealth check_member(const Member& member, const ClientOptions& options, milliseconds timeout) {
+    return check_in_order(member, options, timeout, Order::StatusFirst);
 }
 
 Readiness check_readiness(const ClientOptions& options, milliseconds timeout) {
@@ -201,8 +229,9 @@ std::vector<MemberHealth> check_members(const std::vector<Member>& members, cons
     auto checks = std::make_shared<Slots<MemberHealth>>(members.size());
     const auto budget = left_until(deadline);
     for (std::size_t i = 0; i < members.size(); ++i)
-        detach_into(checks, i,
-                    [member = members[i], options, budget] { return check_member(member, options, budget); });
+        detach_into(checks, i, [member = members[i], options, budget] {
+            return check_in_order(member, options, budget, Order::ReadFirst);
+        });
     const auto done =
         checks->wait_until(deadline, [&](const auto& so_far) { return !no_quorum(members, so_far).empty(); });
     std::string why = no_quorum(members, done);

@@ -29,9 +29,9 @@ struct ClusterHealth {
     bool healthy() const;  // a member list, every member healthy, no alarm
 };
 
-// Checks one member on its own client URLs (with `options`' TLS files), bounded by `timeout`: a linearizable
-// read; when it fails or is slow, the member's status tells a learner or a member that knows no leader at
-// once. With `options.connections`, on kept connections.
+// Checks one member on its own client URLs (with `options`' TLS files), bounded by `timeout`: its status
+// first (a learner, or a member that knows no leader, is unhealthy at once), then a linearizable read. For
+// waiting on a member; check_cluster_health reads first. With `options.connections`, on kept connections.
 MemberHealth check_member(const Member& member, const ClientOptions& options, std::chrono::milliseconds timeout);
 
 // Whether this node's etcd (`options.endpoints.front()`) can serve: a started voting member that knows a
@@ -44,9 +44,9 @@ struct Readiness {
 Readiness check_readiness(const ClientOptions& options, std::chrono::milliseconds timeout);
 
 // The whole cluster: the alarm list and the member list from `options.endpoints` at once, then every
-// member in parallel. Returns within `timeout` (plus scheduling noise) whatever etcd does; checks still
-// running at the deadline, or once a quorum of the voters takes no connection, are reported unhealthy and
-// left to finish on their own.
+// member in parallel, each read first (its status only when the read fails or is slow). Returns within `timeout` (plus
+// scheduling noise) whatever etcd does; checks still running at the deadline, or once a quorum of the voters takes no
+// connection, are reported unhealthy and left to finish on their own.
 ClusterHealth check_cluster_health(const ClientOptions& options, std::chrono::milliseconds timeout);
 
 }  // namespace trellis::store
