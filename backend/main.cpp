@@ -31,6 +31,7 @@
 #include "promoter.hpp"
 #include "recover.hpp"
 #include "snapshot.hpp"
+#include "store/connection_pool.hpp"
 #include "store/etcd_failure.hpp"
 #include "store/etcd_process.hpp"
 #include "store/health.hpp"
@@ -180,23 +181,22 @@ store::ClientOptions store_options(const cluster::BackendConfig& config) {
 }
 
 // This node's certificates inside the renewal window: lint's L109 window (30 days), as preflight warns.
-std::vector<cluster::CertExpiry> expiring_now(const cluster::BackendConfig& config) {
-    return cluster::expiring_certificates(config, cluster::LintOptions{}.expiry_warning,
-                                          std::chrono::system_clock::now());
+std::vector<cluster::CertExpiry> expiring_now(cluster::CertExpiryCache& certs) {
+    return certs.expiring(cluster::LintOptions{}.expiry_warning, std::chrono::system_clock::now());
 }
 
 // One warning line per certificate inside the window, every few hours while running (preflight's L109
 // warnings say it at start).
 void log_expiring(const cluster::BackendConfig& config) {
-    for (const auto& e : expiring_now(config))
+    cluster::CertExpiryCache certs(config);
+    for (const auto& e : expiring_now(certs))
         log(e.expired ? Level::Error : Level::Warn, "certificate inside the renewal window: " + e.to_string());
 }
 
 // Every certificate the node's configuration names, whatever its date, for /metrics.
-std::vector<api::CertificateFact> served_certificates(const cluster::BackendConfig& config) {
+std::vector<api::CertificateFact> served_certificates(cluster::CertExpiryCache& certs) {
     std::vector<api::CertificateFact> out;
-    constexpr std::chrono::hours kEveryDate(24 * 365 * 200);  // far beyond any not-after, still in range
-    for (const auto& e : cluster::expiring_certificates(config, kEveryDate, std::chrono::system_clock::now()))
+    for (const auto& e : certs.expiring(cluster::kEveryDate, std::chrono::system_clock::now()))
         out.push_back({e.key, e.file, e.subject, e.serial, e.not_after});
     return out;
 }
@@ -213,8 +213,12 @@ ApiOptions api_options(const cluster::BackendConfig& config) {
     api.tls_min_version = cluster::tls_version(config.get(Key::ApiTlsMinVersion)).value_or(0x0303);
     api.cipher_list = cluster::openssl_cipher_list(config.get_list(Key::EtcdCipherSuites));
     api.store = store_options(config);
-    api.expiring_certificates = [config] { return expiring_now(config); };
-    api.served_certificates = [config] { return served_certificates(config); };
+    // /health, /readyz, /metrics and the member list read etcd on kept connections, shared by the workers.
+    api.store.connections = std::make_shared<store::ConnectionPool>();
+    // Parsed once per version of the files, not per request: /health is asked every few seconds.
+    auto certs = std::make_shared<cluster::CertExpiryCache>(config);
+    api.expiring_certificates = [certs] { return expiring_now(*certs); };
+    api.served_certificates = [certs] { return served_certificates(*certs); };
     return api;
 }
 

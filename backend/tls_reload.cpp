@@ -3,7 +3,6 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509_vfy.h>
-#include <sys/stat.h>
 
 #include <optional>
 #include <vector>
@@ -26,8 +25,6 @@ struct TlsMaterial {
 };
 
 namespace {
-
-long long nanos(const timespec& t) { return static_cast<long long>(t.tv_sec) * 1000000000LL + t.tv_nsec; }
 
 std::string openssl_reason() {
     const unsigned long e = ERR_get_error();
@@ -85,12 +82,6 @@ std::shared_ptr<const TlsMaterial> load(const TlsFiles& files) {
 }
 
 }  // namespace
-
-FileStamp stamp_of(const std::string& path) {
-    struct stat st {};
-    if (path.empty() || ::stat(path.c_str(), &st) != 0) return {};
-    return {st.st_dev, st.st_ino, st.st_size, nanos(st.st_mtim), nanos(st.st_ctim)};
-}
 
 TlsReloader::TlsReloader(TlsFiles files) : files_(std::move(files)) {
     seen_ = stamps();

@@ -12,6 +12,8 @@
 #include <mutex>
 #include <string>
 
+#include "core/file_stamp.hpp"
+
 namespace trellis::backend {
 
 struct TlsFiles {
@@ -20,18 +22,6 @@ struct TlsFiles {
     std::string trusted_ca_file;  // empty: client certificates are not verified here
     std::string crl_file;         // empty: no revocation check; PEM or DER
 };
-
-// What identifies one version of a file: a replaced file (new inode) or one rewritten in
-// place (new size or times) differs; an untouched one does not.
-struct FileStamp {
-    dev_t dev = 0;
-    ino_t ino = 0;
-    off_t size = -1;  // -1: missing or unreadable
-    long long mtime_ns = 0;
-    long long ctime_ns = 0;
-    bool operator==(const FileStamp&) const = default;
-};
-FileStamp stamp_of(const std::string& path);
 
 // One consistent set of loaded TLS files (owned OpenSSL objects).
 struct TlsMaterial;

@@ -133,6 +133,8 @@ int main() {
         backend.push_back(ms);
         rss.insert(rss.end(), kib.begin(), kib.end());
     }
+    for (int r = 0; r < rounds; ++r)
+        std::cout << "round " << r + 1 << ": etcd by hand " << hand[r] << " ms, backends " << backend[r] << " ms\n";
     std::sort(hand.begin(), hand.end());
     std::sort(backend.begin(), backend.end());
     const double h = hand[rounds / 2], b = backend[rounds / 2];

@@ -435,24 +435,52 @@ std::string CertExpiry::to_string() const {
            (expired ? ", " + hours_left(now - not_after) + " ago" : ", in " + hours_left(not_after - now));
 }
 
+namespace {
+
+// The certificate files expiring_certificates reads, each once, with the key that names it.
+std::vector<std::pair<Key, std::string>> certificate_files(const BackendConfig& cfg) {
+    std::vector<std::pair<Key, std::string>> out;
+    std::set<std::string> seen;
+    for (const auto& id : kIdentities)
+        for (const std::optional<Key> key : {std::optional<Key>(id.cert_key), id.ca_key})
+            if (key && cfg.has(*key) && !cfg.get(*key).empty() && seen.insert(cfg.get(*key)).second)
+                out.emplace_back(*key, cfg.get(*key));
+    return out;
+}
+
+}  // namespace
+
 std::vector<CertExpiry> expiring_certificates(const BackendConfig& cfg, std::chrono::hours window,
                                               pki::Clock::time_point now) {
     std::vector<CertExpiry> out;
-    std::set<std::string> seen;
-    for (const auto& id : kIdentities)
-        for (const std::optional<Key> key : {std::optional<Key>(id.cert_key), id.ca_key}) {
-            if (!key || !cfg.has(*key) || cfg.get(*key).empty() || !seen.insert(cfg.get(*key)).second) continue;
-            const std::string path = cfg.get(*key);
-            std::vector<pki::Certificate> certs;
-            try {
-                certs = pki::Certificate::all_from_pem(read_file(path), path);
-            } catch (const Error&) {
-                continue;
-            }
-            for (const auto& cert : certs)
-                if (cert.not_after() - now < window)
-                    out.push_back({std::string(key_name(*key)), path, cert.subject_text(), cert.serial_decimal(),
-                                   cert.not_after(), cert.not_after() <= now});
+    for (const auto& [key, path] : certificate_files(cfg)) {
+        std::vector<pki::Certificate> certs;
+        try {
+            certs = pki::Certificate::all_from_pem(read_file(path), path);
+        } catch (const Error&) {
+            continue;
+        }
+        for (const auto& cert : certs)
+            if (cert.not_after() - now < window)
+                out.push_back({std::string(key_name(key)), path, cert.subject_text(), cert.serial_decimal(),
+                               cert.not_after(), cert.not_after() <= now});
+    }
+    return out;
+}
+
+std::vector<CertExpiry> CertExpiryCache::expiring(std::chrono::hours window, pki::Clock::time_point now) {
+    std::vector<FileStamp> stamps;
+    for (const auto& file : certificate_files(config_)) stamps.push_back(stamp_of(file.second));
+    const std::lock_guard lock(mutex_);
+    if (stamps_ != stamps) {
+        all_ = expiring_certificates(config_, kEveryDate, now);
+        stamps_ = std::move(stamps);
+    }
+    std::vector<CertExpiry> out;
+    for (auto e : all_)
+        if (e.not_after - now < window) {
+            e.expired = e.not_after <= now;
+            out.push_back(std::move(e));
         }
     return out;
 }

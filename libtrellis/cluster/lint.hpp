@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "cluster/backend_config.hpp"
+#include "core/file_stamp.hpp"
 
 namespace trellis::cluster {
 
@@ -101,6 +103,24 @@ struct CertExpiry {
 // backend logs and /health reports.
 std::vector<CertExpiry> expiring_certificates(const BackendConfig& config, std::chrono::hours window,
                                               std::chrono::system_clock::time_point now);
+
+// A window that takes every certificate, whatever its date: far beyond any not-after, still in range.
+inline constexpr std::chrono::hours kEveryDate(24 * 365 * 200);
+
+// expiring_certificates for a process that asks often (the API's /health and /metrics): the files are
+// read and parsed again only when one was replaced or rewritten (core/file_stamp.hpp); the window and
+// `now` are applied to what was parsed. Safe to share across threads.
+class CertExpiryCache {
+  public:
+    explicit CertExpiryCache(BackendConfig config) : config_(std::move(config)) {}
+    std::vector<CertExpiry> expiring(std::chrono::hours window, std::chrono::system_clock::time_point now);
+
+  private:
+    BackendConfig config_;
+    std::mutex mutex_;
+    std::optional<std::vector<FileStamp>> stamps_;  // of the files when `all_` was read; none yet
+    std::vector<CertExpiry> all_;                   // every certificate, whatever its date
+};
 
 // Cross-node checks over a set of configs (initial-cluster agreement, duplicate names/URLs).
 std::vector<Finding> lint_cluster(std::span<const BackendConfig> configs, const LintOptions& options = {});

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "core/text.hpp"
+#include "store/connection_pool.hpp"
 #include "store/tls_diagnosis.hpp"
 
 namespace trellis::store {
@@ -236,22 +237,30 @@ httplib::Client load_client(const Url& url, const std::string& cert_file, const 
 
 }  // namespace
 
-httplib::Client EtcdClient::client_for(const Url& url) const {
+namespace {
+// Sets `options`' timeouts on `client`: per request, so a kept connection takes each caller's own.
+httplib::Client& timed(httplib::Client& client, const ClientOptions& options) {
+    const auto secs = [](std::chrono::milliseconds ms) {
+        return std::pair<time_t, time_t>(ms.count() / 1000, (ms.count() % 1000) * 1000);
+    };
+    const auto [cs, cus] = secs(options.connect_timeout);
+    const auto [rs, rus] = secs(options.request_timeout);
+    client.set_connection_timeout(cs, cus);
+    client.set_read_timeout(rs, rus);
+    client.set_write_timeout(rs, rus);
+    return client;
+}
+}  // namespace
+
+httplib::Client EtcdClient::client_for(const Url& url, bool keep_alive) const {
     httplib::Client client = load_client(url, options_.tls.cert_file, options_.tls.key_file);
     // Unreadable or not a matching pair: said so here rather than as a transport error of "Success".
     if (!client.is_valid())
         throw Error(Code::TlsFailed,
                     located(options_.tls.cert_file, "cannot load the client certificate with " + options_.tls.key_file +
                                                         " (unreadable, or not a matching pair)"));
-    const auto secs = [](std::chrono::milliseconds ms) {
-        return std::pair<time_t, time_t>(ms.count() / 1000, (ms.count() % 1000) * 1000);
-    };
-    const auto [cs, cus] = secs(options_.connect_timeout);
-    const auto [rs, rus] = secs(options_.request_timeout);
-    client.set_connection_timeout(cs, cus);
-    client.set_read_timeout(rs, rus);
-    client.set_write_timeout(rs, rus);
-    client.set_keep_alive(false);
+    timed(client, options_);
+    client.set_keep_alive(keep_alive);
     // A request is written as its head, then its body: without this, Nagle holds the body until the head's
     // ACK, which the server delays (~40 ms on Linux): the tail of every call through the gateway.
     client.set_tcp_nodelay(true);
@@ -274,33 +283,96 @@ httplib::Request gateway_post(std::string_view path, const json& body) {
 }
 }  // namespace
 
-json EtcdClient::call_on(const Url& url, std::string_view path, const json& body) {
-    httplib::Client client = client_for(url);
+namespace detail {
+struct Exchange {
+    bool sent = false;
+    int status = 0;
+    std::string answer;
+    bool complete = false;  // a status and a whole JSON document, even if httplib reported an error after it
+    httplib::Error error = httplib::Error::Success;
+    long verify_result = 0;
+    std::vector<std::string> ssl_reasons;  // OpenSSL's error queue right after the failure
+};
+}  // namespace detail
+
+namespace {
+
+using detail::Exchange;
+
+Exchange exchange(httplib::Client& client, std::string_view path, const json& body) {
     // Read the answer through handlers rather than Post(): etcd's gateway ends error answers
     // with a chunked trailer ("Grpc-Trailer-Content-Type") that cpp-httplib 0.11 fails to
     // parse, reporting a read error after it has handed us the status and the whole body.
     httplib::Request request = gateway_post(path, body);
-    int status = 0;
-    std::string answer;
+    Exchange x;
     request.response_handler = [&](const httplib::Response& r) {
-        status = r.status;
+        x.status = r.status;
         return true;
     };
     request.content_receiver = [&](const char* data, std::size_t len, std::uint64_t, std::uint64_t) {
-        answer.append(data, len);
+        x.answer.append(data, len);
         return true;
     };
     ERR_clear_error();
     httplib::Response response;
-    httplib::Error error = httplib::Error::Success;
-    const bool sent = client.send(request, response, error);
-    const bool complete = status != 0 && json::accept(answer);
-    if (!sent && !complete)
-        throw transport_error(url, error, client.get_openssl_verify_result(), take_openssl_reasons(), options_);
-    if (status != 200) throw etcd_error(url, status, answer);
+    x.sent = client.send(request, response, x.error);
+    x.complete = x.status != 0 && json::accept(x.answer);
+    if (!x.sent) {
+        x.verify_result = client.get_openssl_verify_result();
+        x.ssl_reasons = take_openssl_reasons();
+    }
+    return x;
+}
+
+// The gateway calls that change nothing (alarms only when listed): one that failed on a kept connection
+// may be sent again on a new one. Writes always go on a connection of their own, sent once.
+bool read_only(std::string_view path, const json& body) {
+    static constexpr std::array<std::string_view, 3> kReads{"/v3/maintenance/status", "/v3/cluster/member/list",
+                                                            "/v3/kv/range"};
+    if (path == "/v3/maintenance/alarm") return body.value("action", "") == "GET";
+    return std::find(kReads.begin(), kReads.end(), path) != kReads.end();
+}
+
+}  // namespace
+
+Exchange EtcdClient::exchange_pooled(const Url& url, std::string_view path, const json& body) {
+    ConnectionPool& pool = *options_.connections;
+    const TlsIdentity identity = tls_identity(options_.tls);
+    const auto dial = [&] { return std::make_unique<httplib::Client>(client_for(url, true)); };
+    auto lease = pool.acquire(url.text(), identity, dial);
+    const auto start = std::chrono::steady_clock::now();
+    Exchange x = exchange(timed(lease.client(), options_), path, body);
+    // A kept connection the member has closed meanwhile (its restart, an idle timeout) fails at once: dial
+    // once more. One that failed slowly met a member that does not answer: a second try would only wait again.
+    const bool quick = std::chrono::steady_clock::now() - start < options_.request_timeout / 2;
+    if (!x.complete && lease.reused() && quick) {
+        auto fresh = pool.acquire(url.text(), identity, dial, true);
+        x = exchange(timed(fresh.client(), options_), path, body);
+        if (x.sent && x.status == 200) fresh.keep();
+        return x;
+    }
+    if (x.sent && x.status == 200) lease.keep();
+    return x;
+}
+
+json EtcdClient::call_on(const Url& url, std::string_view path, const json& body) {
+    Exchange x;
+    if (options_.connections && read_only(path, body)) {
+        x = exchange_pooled(url, path, body);
+    } else {
+        httplib::Client client = client_for(url);
+        x = exchange(client, path, body);
+    }
+    if (!x.sent && !x.complete) {
+        Error e = transport_error(url, x.error, x.verify_result, x.ssl_reasons, options_);
+        if (x.error == httplib::Error::Connection || x.error == httplib::Error::ConnectionTimeout)
+            throw UnreachableError(std::move(e));
+        throw e;
+    }
+    if (x.status != 200) throw etcd_error(url, x.status, x.answer);
     json doc;
     try {
-        doc = json::parse(answer);
+        doc = json::parse(x.answer);
     } catch (const json::exception&) {
         throw Error(Code::StoreRequestFailed,
                     url.text() + std::string(path) + ": etcd answered something that is not JSON");

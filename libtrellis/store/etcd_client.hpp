@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,6 +24,11 @@ class Client;
 
 namespace trellis::store {
 
+class ConnectionPool;
+namespace detail {
+struct Exchange;  // one request's outcome on one connection (etcd_client.cpp)
+}
+
 // Files for mutual TLS towards etcd. Empty cert/key: no client certificate.
 // Empty ca_file on an https endpoint: the system trust store.
 struct TlsFiles {
@@ -38,6 +44,9 @@ struct ClientOptions {
     std::chrono::milliseconds request_timeout{5000};  // read and write, per request
     // The settings a user changes to send a client certificate, named when etcd asks for one.
     std::string cert_settings = "etcd-cert-file and etcd-key-file";
+    // Kept-alive connections for the calls that only read (member list, status, range, alarm list),
+    // shared by every copy of these options on every thread; null: a new connection per request.
+    std::shared_ptr<ConnectionPool> connections{};
 };
 
 // An etcd error that etcd itself reported: its gRPC status code and reason.
@@ -51,6 +60,13 @@ class StoreError : public Error {
   private:
     int grpc_code_;
     std::string reason_;
+};
+
+// The endpoint took no connection (refused, or none within the connect timeout): most likely not running.
+// Code::ConnectFailed, as any failure to connect; the type tells it from a member that connects but stalls.
+class UnreachableError : public Error {
+  public:
+    explicit UnreachableError(Error e) : Error(std::move(e)) {}
 };
 
 // gRPC status codes etcd answers with (google.golang.org/grpc/codes).
@@ -155,7 +171,8 @@ class EtcdClient {
     const std::vector<Url>& endpoints() const { return endpoints_; }
 
   private:
-    httplib::Client client_for(const Url& endpoint) const;
+    httplib::Client client_for(const Url& endpoint, bool keep_alive = false) const;
+    detail::Exchange exchange_pooled(const Url& endpoint, std::string_view path, const nlohmann::json& body);
 
     ClientOptions options_;
     std::vector<Url> endpoints_;

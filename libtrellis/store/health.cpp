@@ -25,10 +25,15 @@ class Slots {
         ++done_;
         cv_.notify_all();
     }
-    std::vector<std::optional<T>> wait_until(Clock::time_point deadline) {
+    // Until every slot is set, `enough` says the results so far decide, or `deadline`.
+    template <typename Enough>
+    std::vector<std::optional<T>> wait_until(Clock::time_point deadline, Enough enough) {
         std::unique_lock lock(mutex_);
-        cv_.wait_until(lock, deadline, [&] { return done_ == values_.size(); });
+        cv_.wait_until(lock, deadline, [&] { return done_ == values_.size() || enough(values_); });
         return values_;
+    }
+    std::vector<std::optional<T>> wait_until(Clock::time_point deadline) {
+        return wait_until(deadline, [](const auto&) { return false; });
     }
 
   private:
@@ -53,6 +58,13 @@ std::string seconds_text(milliseconds ms) {
     return std::to_string(tenths / 10) + (tenths % 10 ? "." + std::to_string(tenths % 10) : "") + "s";
 }
 
+// Runs `work` on a detached thread into slot `i` of `slots`: the waiter keeps its deadline whatever etcd
+// does, and the worker, bounded by its own HTTP timeouts, finishes later into state it co-owns.
+template <typename T, typename Work>
+void detach_into(const std::shared_ptr<Slots<T>>& slots, std::size_t i, Work work) {
+    std::thread([slots, i, work = std::move(work)] { slots->set(i, work()); }).detach();
+}
+
 }  // namespace
 
 bool ClusterHealth::healthy() const {
@@ -68,34 +80,99 @@ std::string status_problem(const Status& status) {
     return {};
 }
 
-MemberHealth check_member(const Member& member, const ClientOptions& options, milliseconds timeout) {
+namespace {
+
+// Why `work` failed, "" when it did not: a result that crosses threads as text.
+template <typename Work>
+std::string failure_of(Work work) {
+    try {
+        work();
+        return {};
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+}
+
+// How long a member's linearizable read may take before its status is asked why. A healthy member answers
+// in a few ms even on a loaded machine (p99 6 ms in bench/health); one without a leader would only time
+// out, and a /health polled while the cluster forms (the backend-startup bench, every 5 ms) sees it this
+// much later.
+constexpr milliseconds kReadPatience(20);
+
+// A Get of "health" (base64), as Sensu's check: linearizable, so it needs the member to reach quorum.
+void sensu_read(EtcdClient& client, const Url& url) { client.call_on(url, "/v3/kv/range", {{"key", "aGVhbHRo"}}); }
+
+// Whom a check expects: a member being waited for (start-up) is asked its status first, which tells a
+// learner or a member without a leader at once, then read. A member of a running cluster (/health) is
+// read first, and its answer alone makes it healthy: one gateway call, not two.
+enum class Order { StatusFirst, ReadFirst };
+
+// The status (answered locally, without quorum) as an error when it shows the member cannot serve; thrown
+// as is when the member cannot be reached (an UnreachableError counts towards losing quorum).
+void check_status(EtcdClient& client, const Url& url) {
+    const std::string problem = status_problem(client.status_on(url));
+    if (!problem.empty()) throw Error(Code::StoreUnavailable, problem);
+}
+
+// The read, on its own thread; a read that fails or is slow costs a status, which may tell why at once --
+// leaving a read that would only time out to do so on its own, bounded by the deadline.
+void read_first(const ClientOptions& own, const Url& url, Clock::time_point deadline) {
+    auto read = std::make_shared<Slots<std::string>>(1);
+    detach_into(read, 0, [own, url] {
+        return failure_of([&] {
+            EtcdClient client(own);
+            sensu_read(client, url);
+        });
+    });
+    auto failed = read->wait_until(std::min(deadline, Clock::now() + kReadPatience))[0];
+    if (failed && failed->empty()) return;
+    EtcdClient client(own);
+    check_status(client, url);
+    if (!failed) failed = read->wait_until(deadline)[0];
+    if (!failed) throw Error(Code::StoreUnavailable, url.text() + ": no answer to a linearizable read in time");
+    if (!failed->empty()) throw Error(Code::StoreUnavailable, *failed);
+}
+
+// One member on one of its client URLs; throws why it is unhealthy.
+void check_on(const std::string& text, const Member& member, const ClientOptions& options, Clock::time_point deadline,
+              Order order) {
+    const Url url = parse_url(text, UrlKind::Client, "client URL of member " + hex_id(member.id));
+    ClientOptions own = bounded(options, left_until(deadline));
+    own.endpoints = {text};
+    if (order == Order::ReadFirst) return read_first(own, url, deadline);
+    EtcdClient client(own);
+    check_status(client, url);
+    sensu_read(client, url);
+}
+
+MemberHealth check_in_order(const Member& member, const ClientOptions& options, milliseconds timeout, Order order) {
     MemberHealth health{member.id, member.name, {}, false};
     if (member.client_urls.empty()) {
         health.error = "member has not started yet (it advertises no client URLs)";
         return health;
     }
     const auto deadline = Clock::now() + timeout;
+    std::size_t unreachable = 0;
     for (const auto& text : member.client_urls) {
         try {
-            const Url url = parse_url(text, UrlKind::Client, "client URL of member " + hex_id(member.id));
-            ClientOptions own = bounded(options, left_until(deadline));
-            own.endpoints = {text};
-            EtcdClient client(own);
-            // Status is answered locally, without quorum: it tells a learner or a leaderless member fast.
-            const std::string problem =
-                status_problem(decode_status(client.call_on(url, "/v3/maintenance/status", nlohmann::json::object())));
-            if (!problem.empty()) throw Error(Code::StoreUnavailable, problem);
-            // Sensu's check: a linearizable Get of "health" needs the member to reach quorum.
-            client.call_on(url, "/v3/kv/range", {{"key", "aGVhbHRo"}});  // base64("health")
-            health.healthy = true;
-            health.error.clear();
-            return health;
+            check_on(text, member, options, deadline, order);
+            return {member.id, member.name, {}, true};
+        } catch (const UnreachableError& e) {
+            if (health.error.empty()) health.error = e.what();
+            ++unreachable;
         } catch (const Error& e) {
             if (health.error.empty()) health.error = e.what();
         }
         if (Clock::now() >= deadline) break;
     }
+    health.unreachable = unreachable == member.client_urls.size();
     return health;
+}
+
+}  // namespace
+
+MemberHealth check_member(const Member& member, const ClientOptions& options, milliseconds timeout) {
+    return check_in_order(member, options, timeout, Order::StatusFirst);
 }
 
 Readiness check_readiness(const ClientOptions& options, milliseconds timeout) {
@@ -103,61 +180,88 @@ Readiness check_readiness(const ClientOptions& options, milliseconds timeout) {
     // A detached worker and a waiter with a deadline: the answer comes in time whatever etcd does.
     auto slot = std::make_shared<Slots<MemberHealth>>(1);
     const Member self{0, "", {}, {options.endpoints.front()}, false};
-    std::thread([slot, self, options, timeout] { slot->set(0, check_member(self, options, timeout)); }).detach();
+    detach_into(slot, 0, [self, options, timeout] { return check_member(self, options, timeout); });
     const auto done = slot->wait_until(Clock::now() + timeout)[0];
     if (!done) return {false, "etcd gave no answer within " + seconds_text(timeout)};
     return {done->healthy, done->error};
 }
 
-ClusterHealth check_cluster_health(const ClientOptions& options, milliseconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    ClusterHealth result;
+namespace {
 
-    // The member list is answered locally by any member (no quorum needed in etcd 3.4),
-    // but an unreachable endpoint can take its whole budget: leave the checks half.
-    auto list_slot = std::make_shared<Slots<std::pair<MemberList, std::string>>>(1);
-    const auto list_budget = std::max(milliseconds(1), timeout / 2);
-    std::thread([list_slot, opts = bounded(options, list_budget)] {
+// The member list within `budget` (nullopt and `error` set otherwise). It is answered locally by any member
+// (no quorum needed in etcd 3.4), but an unreachable endpoint can take its whole budget.
+std::optional<MemberList> member_list_within(const ClientOptions& options, milliseconds budget, std::string& error) {
+    auto slot = std::make_shared<Slots<std::pair<MemberList, std::string>>>(1);
+    detach_into(slot, 0, [opts = bounded(options, budget)]() -> std::pair<MemberList, std::string> {
         try {
-            EtcdClient client(opts);
-            list_slot->set(0, {client.member_list(), {}});
+            return {EtcdClient(opts).member_list(), {}};
         } catch (const std::exception& e) {
-            list_slot->set(0, {{}, e.what()});
+            return {{}, e.what()};
         }
-    }).detach();
-    const auto list = list_slot->wait_until(Clock::now() + list_budget)[0];
-    if (!list) {
-        result.error = "no etcd endpoint answered the member list within " + seconds_text(list_budget);
-        return result;
-    }
-    if (!list->second.empty()) {
-        result.error = list->second;
-        return result;
-    }
-    result.header = list->first.header;
-    const auto& members = list->first.members;
+    });
+    const auto list = slot->wait_until(Clock::now() + budget)[0];
+    if (!list)
+        error = "no etcd endpoint answered the member list within " + seconds_text(budget);
+    else
+        error = list->second;
+    if (!error.empty()) return std::nullopt;
+    return list->first;
+}
 
+// Whether the voting members that took no connection at all are a quorum: then no member can serve a
+// linearizable read (it needs a leader that a quorum confirms), and the checks still waiting would only
+// learn it at the deadline -- for up to an election timeout after the loss a member still believes in its
+// dead leader. Learners do not vote.
+std::string no_quorum(const std::vector<Member>& members, const std::vector<std::optional<MemberHealth>>& done) {
+    std::size_t voters = 0, gone = 0;
+    for (std::size_t i = 0; i < members.size(); ++i) {
+        if (members[i].is_learner) continue;
+        ++voters;
+        if (done[i] && done[i]->unreachable) ++gone;
+    }
+    if (voters == 0 || gone < voters / 2 + 1) return {};
+    return "no quorum: " + std::to_string(gone) + " of " + std::to_string(voters) +
+           " voting members take no connection, so no member can serve a linearizable read";
+}
+
+// Every member checked at once, each on its own thread; one still running at `deadline`, or when the
+// others show that no quorum is left, is unhealthy.
+std::vector<MemberHealth> check_members(const std::vector<Member>& members, const ClientOptions& options,
+                                        Clock::time_point deadline, milliseconds timeout) {
     auto checks = std::make_shared<Slots<MemberHealth>>(members.size());
     const auto budget = left_until(deadline);
     for (std::size_t i = 0; i < members.size(); ++i)
-        std::thread([checks, i, member = members[i], options, budget] {
-            checks->set(i, check_member(member, options, budget));
-        }).detach();
-    auto alarm_slot = std::make_shared<Slots<std::vector<Alarm>>>(1);
-    std::thread([alarm_slot, opts = bounded(options, budget)] {
-        try {
-            EtcdClient client(opts);
-            alarm_slot->set(0, client.alarms());
-        } catch (const std::exception&) {
-            alarm_slot->set(0, {});  // alarms need quorum; members already tell why it is missing
-        }
-    }).detach();
-
-    const auto done = checks->wait_until(deadline);
+        detach_into(checks, i, [member = members[i], options, budget] {
+            return check_in_order(member, options, budget, Order::ReadFirst);
+        });
+    const auto done =
+        checks->wait_until(deadline, [&](const auto& so_far) { return !no_quorum(members, so_far).empty(); });
+    std::string why = no_quorum(members, done);
+    if (why.empty()) why = "no answer within " + seconds_text(timeout);
+    std::vector<MemberHealth> out;
     for (std::size_t i = 0; i < members.size(); ++i)
-        result.members.push_back(
-            done[i] ? *done[i]
-                    : MemberHealth{members[i].id, members[i].name, "no answer within " + seconds_text(timeout), false});
+        out.push_back(done[i] ? *done[i] : MemberHealth{members[i].id, members[i].name, why, false});
+    return out;
+}
+
+}  // namespace
+
+ClusterHealth check_cluster_health(const ClientOptions& options, milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    // The alarm list needs no member list: asked from the start, beside it.
+    auto alarm_slot = std::make_shared<Slots<std::vector<Alarm>>>(1);
+    detach_into(alarm_slot, 0, [opts = bounded(options, timeout)]() -> std::vector<Alarm> {
+        try {
+            return EtcdClient(opts).alarms();
+        } catch (const std::exception&) {
+            return {};  // alarms need quorum; members already tell why it is missing
+        }
+    });
+    ClusterHealth result;
+    const auto list = member_list_within(options, std::max(milliseconds(1), timeout / 2), result.error);
+    if (!list) return result;
+    result.header = list->header;
+    result.members = check_members(list->members, options, deadline, timeout);
     // Alarms go through raft: without quorum they only time out. When a member is already unhealthy the
     // answer is 503 anyway, so take them only if they are in, rather than wait out the deadline.
     const bool all_ok =

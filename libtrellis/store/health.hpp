@@ -18,6 +18,7 @@ struct MemberHealth {
     std::string
         error;  // empty when healthy; otherwise why, e.g. "dial tcp 127.0.0.12:2379: connect: connection refused"
     bool healthy = false;
+    bool unreachable = false;  // none of its client URLs took a connection (not part of the API's answer)
 };
 
 struct ClusterHealth {
@@ -29,7 +30,8 @@ struct ClusterHealth {
 };
 
 // Checks one member on its own client URLs (with `options`' TLS files), bounded by `timeout`: its status
-// first (a learner, or a member that knows no leader, is unhealthy at once), then a linearizable read.
+// first (a learner, or a member that knows no leader, is unhealthy at once), then a linearizable read. For
+// waiting on a member; check_cluster_health reads first. With `options.connections`, on kept connections.
 MemberHealth check_member(const Member& member, const ClientOptions& options, std::chrono::milliseconds timeout);
 
 // Whether this node's etcd (`options.endpoints.front()`) can serve: a started voting member that knows a
@@ -41,9 +43,10 @@ struct Readiness {
 };
 Readiness check_readiness(const ClientOptions& options, std::chrono::milliseconds timeout);
 
-// The whole cluster: member list from `options.endpoints`, then every member and the alarm
-// list in parallel. Returns within `timeout` (plus scheduling noise) whatever etcd does;
-// checks still running at the deadline are reported unhealthy and left to finish on their own.
+// The whole cluster: the alarm list and the member list from `options.endpoints` at once, then every
+// member in parallel, each read first (its status only when the read fails or is slow). Returns within `timeout` (plus
+// scheduling noise) whatever etcd does; checks still running at the deadline, or once a quorum of the voters takes no
+// connection, are reported unhealthy and left to finish on their own.
 ClusterHealth check_cluster_health(const ClientOptions& options, std::chrono::milliseconds timeout);
 
 }  // namespace trellis::store

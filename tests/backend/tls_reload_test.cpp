@@ -91,12 +91,12 @@ TEST(TlsReloader, AKeyOfAnotherCertificateIsRefusedAtStart) {
 TEST(FileStamp, ChangesWithARenameOverTheFile) {
     TempDir dir;
     spit(dir / "a", "one");
-    const auto before = backend::stamp_of((dir / "a").string());
-    EXPECT_EQ(before, backend::stamp_of((dir / "a").string()));
+    const auto before = trellis::stamp_of((dir / "a").string());
+    EXPECT_EQ(before, trellis::stamp_of((dir / "a").string()));
     spit(dir / "b", "two");
     fs::rename(dir / "b", dir / "a");
-    EXPECT_NE(before, backend::stamp_of((dir / "a").string()));
-    EXPECT_EQ(backend::stamp_of((dir / "missing").string()).size, -1);
+    EXPECT_NE(before, trellis::stamp_of((dir / "a").string()));
+    EXPECT_EQ(trellis::stamp_of((dir / "missing").string()).size, -1);
 }
 
 }  // namespace

@@ -53,6 +53,35 @@ TEST_F(LintFiles, ProvisionedNodeIsClean) {
     }
 }
 
+// (file, serial, expired) of each, in order: what two answers must agree on.
+std::vector<std::string> expiry_rows(const std::vector<CertExpiry>& list) {
+    std::vector<std::string> out;
+    for (const auto& e : list) out.push_back(e.file + " " + e.serial + (e.expired ? " expired" : ""));
+    return out;
+}
+
+TEST_F(LintFiles, ExpiryCacheAnswersAsAFreshReadAndSeesAReplacedCertificate) {
+    const BackendConfig a = node("a");
+    CertExpiryCache cache(a);
+    const auto now = std::chrono::system_clock::now();
+    const auto same = [&](std::chrono::hours window, std::chrono::system_clock::time_point at) {
+        const auto fresh = expiry_rows(expiring_certificates(a, window, at));
+        EXPECT_EQ(expiry_rows(cache.expiring(window, at)), fresh);
+        return fresh.size();
+    };
+    EXPECT_EQ(same(std::chrono::hours(1), now), 0u);
+    EXPECT_GT(same(kEveryDate, now), 3u);
+    EXPECT_GT(same(std::chrono::hours(1), now + std::chrono::hours(24 * 365 * 50)), 3u);  // all expired by then
+
+    // Renewed: another certificate renamed over the API's (node b's, another serial) is read again.
+    const fs::path api_cert = a.get(Key::CertFile);
+    fs::copy_file(node("b").get(Key::CertFile), tmp_ / "renewed.pem");
+    const auto before = expiry_rows(cache.expiring(kEveryDate, now));
+    fs::rename(tmp_ / "renewed.pem", api_cert);
+    EXPECT_NE(expiry_rows(cache.expiring(kEveryDate, now)), before);
+    same(kEveryDate, now);
+}
+
 TEST_F(LintFiles, CipherSuitesEtcdRefusesAreErrorsAndWeakOnesWarnings) {
     const auto findings = [&](const std::string& extra) {
         std::vector<std::string> out;
