@@ -42,5 +42,18 @@ PY
 )
 echo "==> building ${#targets[@]} targets in $dir"
 nice ninja -C "$dir" "${targets[@]}"
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-meson test -C "$dir" --no-rebuild --print-errorlogs --num-processes "${TRELLIS_TEST_JOBS:-2}" "${suites[@]}"
+# Every sanitized process writes its report to a file here, not to stderr: the tests start tools and
+# backends whose stderr lands in scratch logs and whose exit status after SIGTERM no test reads, so a
+# leak at a backend's shutdown would otherwise pass unseen. Any file here fails the run.
+reports=$PWD/$dir/sanitizer-reports
+rm -rf "$reports" && mkdir -p "$reports"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:log_path=$reports/asan
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan
+rc=0
+meson test -C "$dir" --no-rebuild --print-errorlogs --num-processes "${TRELLIS_TEST_JOBS:-2}" "${suites[@]}" || rc=$?
+if found=$(find "$reports" -type f | sort) && [[ -n $found ]]; then
+  for f in $found; do echo "==> sanitizer report $f"; head -60 "$f"; done
+  echo "==> $(wc -l <<<"$found") sanitizer report(s) in $reports" >&2
+  exit 1
+fi
+exit "$rc"
