@@ -23,20 +23,30 @@ if leaks=$(grep -rnE '#include <(openssl|botan|yaml-cpp|nlohmann|httplib)|EVP_|X
   fail "public headers expose a third-party type:"$'\n'"$leaks"
 fi
 
+# A sanitizer build (scripts/sanitize.sh) installs a library instrumented for ASan/UBSan, whose runtimes
+# only the compiler driver links into an executable: build the example as that build was built.
+read -r build_cxx sanitize < <(python3 - "$build" <<'PY'
+import json, subprocess, sys
+intro = lambda what: json.loads(subprocess.check_output(['meson', 'introspect', sys.argv[1], what]))
+cxx = next(s['compiler'][0] for t in intro('--targets') for s in t['target_sources'] if s['language'] == 'cpp')
+print(cxx, next(o['value'] for o in intro('--buildoptions') if o['name'] == 'b_sanitize'))
+PY
+)
+cxx=${CXX:-c++} san=()
+[[ $sanitize == none ]] || cxx=${CXX:-$build_cxx} san=("-fsanitize=$sanitize")
 cd "$scratch"
-cxx=${CXX:-c++}
 # shellcheck disable=SC2046  # pkg-config's output is meant to be split into flags
-timeout 120 "$cxx" -std=c++20 -c "$src/examples/library/make_certs.cpp" -o make_certs.o \
+timeout 120 "$cxx" "${san[@]}" -std=c++20 -c "$src/examples/library/make_certs.cpp" -o make_certs.o \
   $(pkg-config --cflags trellis) || fail "the example does not compile against the installed headers"
 # shellcheck disable=SC2046
-timeout 120 "$cxx" make_certs.o -o make_certs_shared $(pkg-config --libs trellis) ||
+timeout 120 "$cxx" "${san[@]}" make_certs.o -o make_certs_shared $(pkg-config --libs trellis) ||
   fail "the example does not link with pkg-config --libs trellis"
 # libtrellis.a with the libraries its Requires.private names, linked as the system has them (shared):
 # proves the .pc lists every library the archive needs. (`pkg-config --static` goes on to ask for
 # static copies of those libraries' own dependencies, which Debian's -dev packages do not all ship.)
 requires_private=$(pkg-config --print-requires-private trellis | awk '{print $1}')
 # shellcheck disable=SC2046
-timeout 120 "$cxx" make_certs.o -o make_certs_static -L"$libdir" -Wl,-Bstatic -ltrellis -Wl,-Bdynamic \
+timeout 120 "$cxx" "${san[@]}" make_certs.o -o make_certs_static -L"$libdir" -Wl,-Bstatic -ltrellis -Wl,-Bdynamic \
   $(pkg-config --libs $requires_private) $(pkg-config --static --libs-only-other trellis) ||
   fail "the example does not link with libtrellis.a and the .pc's Requires.private ($requires_private)"
 
