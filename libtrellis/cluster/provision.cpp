@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <memory>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -79,22 +78,28 @@ pki::CertificateRequest ca_request(const Spec& spec, const CertEntry& e) {
 }
 
 // The PEMs of every planned certificate: kept ones from the plan, new ones filled in by apply.
-struct Made {
-    std::vector<pki::Issued> pems;
-    std::map<size_t, std::optional<pki::Signer>> signers;  // by Plan::certs index (a rotation has two CAs of a kind)
-    std::map<size_t, std::unique_ptr<pki::LeafChecker>> checkers;  // the same keys: each CA's prepared checks
+// A CA ready to sign, with its checks of what it signs prepared once.
+struct ReadyCa {
+    explicit ReadyCa(pki::Signer s) : signer(std::move(s)), checker(signer.certificate()) {}
+    pki::Signer signer;
+    pki::LeafChecker checker;
 };
 
-void issue_one(const Spec& spec, const PlannedCert& c, const pki::Signer& ca, const pki::LeafChecker& checker,
-               pki::Issued& into, Warnings& w) {
+struct Made {
+    std::vector<pki::Issued> pems;
+    std::map<size_t, ReadyCa> cas;  // by Plan::certs index (a rotation has two CAs of a kind)
+};
+
+void issue_one(const Spec& spec, const PlannedCert& c, const ReadyCa& ready, pki::Issued& into, Warnings& w) {
+    const pki::Signer& ca = ready.signer;
     const pki::PrivateKey key = pki::PrivateKey::generate(spec.leaf_key);
     pki::Profile profile;
     profile.usages = kind_usages(*c.entry.kind, spec.leaf_key.algo);
     profile.expiry = spec.leaf_validity;
     const pki::Certificate cert = pki::issue_certificate(leaf_request(spec, c.entry), key, ca, profile, w);
     // Both stacks must accept the chain before anything is written (Code::CertVerifyFailed otherwise).
-    checker.require(cert, c.entry.kind->server_auth() ? pki::Purpose::ServerAuth : pki::Purpose::ClientAuth,
-                    c.entry.cert.string());
+    ready.checker.require(cert, c.entry.kind->server_auth() ? pki::Purpose::ServerAuth : pki::Purpose::ClientAuth,
+                          c.entry.cert.string());
     into.cert = cert.pem();
     into.key = key.pem();
 }
@@ -107,8 +112,7 @@ void issue_all(const Spec& spec, const Plan& plan, const std::vector<size_t>& jo
         jobs.size(), o.threads,
         [&](size_t i) {
             const PlannedCert& c = plan.certs[jobs[i]];
-            issue_one(spec, c, *made.signers.at(*c.issuer), *made.checkers.at(*c.issuer), made.pems[jobs[i]],
-                      per_job[i]);
+            issue_one(spec, c, made.cas.at(*c.issuer), made.pems[jobs[i]], per_job[i]);
         },
         o.progress);
     std::set<std::string> unique;  // the same warning for a thousand agents is said once
@@ -127,9 +131,8 @@ void make_cas(const Spec& spec, const Plan& plan, Made& made, Warnings& warnings
         } else {
             made.pems[i] = pki::init_ca(ca_request(spec, c.entry), warnings);
         }
-        made.signers[i].emplace(pki::Certificate::from_pem(made.pems[i].cert, c.entry.cert.string()),
-                                pki::PrivateKey::from_pem(made.pems[i].key, c.entry.key.string()));
-        made.checkers[i] = std::make_unique<pki::LeafChecker>(made.signers[i]->certificate());
+        made.cas.try_emplace(i, pki::Signer(pki::Certificate::from_pem(made.pems[i].cert, c.entry.cert.string()),
+                                            pki::PrivateKey::from_pem(made.pems[i].key, c.entry.key.string())));
     }
 }
 
@@ -147,7 +150,7 @@ std::vector<std::string> sign_crls(const Spec& spec, const Plan& plan, const Mad
     for (size_t i = 0; i < plan.crls.size(); ++i) {
         const PlannedCrl& crl = plan.crls[i];
         if (crl.reason.empty()) continue;
-        const pki::Signer& ca = *made.signers.at(crl.ca);
+        const pki::Signer& ca = made.cas.at(crl.ca).signer;
         out[i] = pki::crl_pem(pki::generate_crl(crl.serials, ca, spec.leaf_validity));
     }
     return out;

@@ -76,12 +76,6 @@ class Renew : public SharedCluster {
             out[c["Node"].get<std::string>() + " " + c["Port"].get<std::string>()] = c.value("Serial", "");
         return out;
     }
-    static std::vector<pid_t> pids() {
-        std::vector<pid_t> out;
-        for (const auto* n : nodes_) out.push_back(n->pid());
-        for (pid_t p : etcd_pids_mentioning(dir_->path().string())) out.push_back(p);
-        return out;
-    }
 };
 
 TEST_F(Renew, EveryLeafRenewedUnderAWriterIsServedWithNoFailureNoLossAndNoRestart) {

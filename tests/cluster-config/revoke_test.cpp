@@ -82,12 +82,6 @@ class Revoke : public SharedCluster {
         fs::copy_file(c.ca, out.ca);
         return out;
     }
-    static std::vector<pid_t> pids() {
-        std::vector<pid_t> out;
-        for (const auto* n : nodes_) out.push_back(n->pid());
-        for (pid_t p : etcd_pids_mentioning(dir_->path().string())) out.push_back(p);
-        return out;
-    }
 };
 
 const std::string kClient = "https://127.0.0.191:2379", kPeer = "https://127.0.0.192:2380",

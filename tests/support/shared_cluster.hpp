@@ -52,6 +52,13 @@ class SharedCluster : public ::testing::Test {
                 std::cerr << "---- " << cluster_->nodes()[i] << " log:\n" << nodes_[i]->log_tail(4000);
     }
     // cluster-config with `args`, in the cluster's directory (bounded).
+    // Every process of the cluster: the backends and the etcds they started.
+    static std::vector<pid_t> pids() {
+        std::vector<pid_t> out;
+        for (const auto* n : nodes_) out.push_back(n->pid());
+        for (pid_t p : etcd_pids_mentioning(dir_->path().string())) out.push_back(p);
+        return out;
+    }
     static RunResult tool(std::vector<std::string> args, int timeout = 120) {
         args.insert(args.begin(), build_path("cluster-config/cluster-config").string());
         return run(args, {}, dir_->path(), timeout);
