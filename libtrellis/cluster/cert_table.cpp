@@ -5,6 +5,7 @@
 #include <set>
 
 #include "cluster/rotation.hpp"
+#include "core/error.hpp"
 #include "core/host.hpp"
 
 namespace fs = std::filesystem;
@@ -111,6 +112,20 @@ std::vector<std::string> kind_usages(const CertKindInfo& kind, pki::KeyAlgorithm
 }
 
 std::string cert_name(const CertEntry& entry) { return entry.cert.stem().string(); }
+
+const CertEntry& leaf_named(const std::vector<CertEntry>& entries, std::string_view name, std::string_view asked,
+                            std::string_view ca_why) {
+    const auto it =
+        std::find_if(entries.begin(), entries.end(), [&](const CertEntry& e) { return cert_name(e) == name; });
+    if (it != entries.end() && !it->kind->is_ca()) return *it;
+    std::string leaves;
+    for (const auto& e : entries)
+        if (!e.kind->is_ca()) leaves += (leaves.empty() ? "" : ", ") + cert_name(e);
+    const std::string why = it != entries.end()
+                                ? std::string(ca_why)
+                                : "no leaf certificate of that name in the spec (the leaves: " + leaves + ")";
+    throw Error(Code::CertUnknownName, std::string(asked) + ": " + why);
+}
 
 fs::path crl_path(const fs::path& ca_cert) { return ca_cert.parent_path() / (ca_cert.stem().string() + "-crl.pem"); }
 

@@ -73,6 +73,10 @@ struct CertEntry {
 // A certificate's name for humans and for `renew --name`: its file name without ".pem" ("backend-1-peer",
 // "admin", "ca"), unique within a DIR.
 std::string cert_name(const CertEntry& entry);
+// The leaf of `entries` named `name` (cert_name()), as renew and revoke ask for one. Otherwise
+// Code::CertUnknownName: "ASKED: " and why, `ca_why` for a CA, else the names of the leaves there are.
+const CertEntry& leaf_named(const std::vector<CertEntry>& entries, std::string_view name, std::string_view asked,
+                            std::string_view ca_why);
 
 // The subject of a leaf besides its CN -- the one place that decides it: O is the entry's role and nothing
 // else (an O of the spec could name a role by accident), OU the spec's CA subject's ou.

@@ -147,18 +147,9 @@ bool renew_asked(const CertEntry& e, const PlanOptions& o) {
 void check_renew_names(const std::vector<CertEntry>& entries, const PlanOptions& o) {
     if (!o.renew) return;
     if (o.force_new_ca) throw Error(Code::Usage, "renew keeps the CA: it cannot be combined with a new CA");
-    std::string leaves;
-    for (const auto& e : entries)
-        if (!e.kind->is_ca()) leaves += (leaves.empty() ? "" : ", ") + cert_name(e);
-    for (const auto& name : *o.renew) {
-        const auto it =
-            std::find_if(entries.begin(), entries.end(), [&](const CertEntry& e) { return cert_name(e) == name; });
-        if (it != entries.end() && !it->kind->is_ca()) continue;
-        const std::string why = it != entries.end()
-                                    ? "is a CA; renew re-issues leaves under the existing CA, never the CA itself"
-                                    : "no leaf certificate of that name in the spec (the leaves: " + leaves + ")";
-        throw Error(Code::CertUnknownName, "--name " + excerpt(name) + ": " + why);
-    }
+    for (const auto& name : *o.renew)
+        leaf_named(entries, name, "--name " + excerpt(name),
+                   "is a CA; renew re-issues leaves under the existing CA, never the CA itself");
 }
 
 RotationRecord read_rotation(const DirSnapshot& dir) {

@@ -133,22 +133,12 @@ void check_revoke_names(const std::vector<CertEntry>& entries, const DirSnapshot
     if (!o.revoke) return;
     if (o.force_new_ca) throw Error(Code::Usage, "revoke keeps the CA: it cannot be combined with a new CA");
     if (o.revoke->empty()) throw Error(Code::Usage, "revoke: name at least one certificate");
-    std::string leaves;
-    for (const auto& e : entries)
-        if (!e.kind->is_ca()) leaves += (leaves.empty() ? "" : ", ") + cert_name(e);
     for (const auto& name : *o.revoke) {
-        const auto it =
-            std::find_if(entries.begin(), entries.end(), [&](const CertEntry& e) { return cert_name(e) == name; });
-        if (it != entries.end() && !it->kind->is_ca()) {
-            if (dir.find(it->cert) == nullptr)
-                throw Error(Code::FileReadFailed,
-                            located(it->cert.string(), "missing, so there is nothing to revoke; provision first"));
-            continue;
-        }
-        const std::string why = it != entries.end()
-                                    ? "is a CA; a CA cannot be revoked, replace it (provision --force-new-ca)"
-                                    : "no leaf certificate of that name in the spec (the leaves: " + leaves + ")";
-        throw Error(Code::CertUnknownName, "revoke " + excerpt(name) + ": " + why);
+        const CertEntry& leaf = leaf_named(entries, name, "revoke " + excerpt(name),
+                                           "is a CA; a CA cannot be revoked, replace it (provision --force-new-ca)");
+        if (dir.find(leaf.cert) == nullptr)
+            throw Error(Code::FileReadFailed,
+                        located(leaf.cert.string(), "missing, so there is nothing to revoke; provision first"));
     }
 }
 
