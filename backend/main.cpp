@@ -201,7 +201,8 @@ std::vector<api::CertificateFact> served_certificates(cluster::CertExpiryCache& 
     return out;
 }
 
-ApiOptions api_options(const cluster::BackendConfig& config) {
+// `connections`: kept etcd connections to share (a new pool when null).
+ApiOptions api_options(const cluster::BackendConfig& config, std::shared_ptr<store::ConnectionPool> connections) {
     ApiOptions api;
     api.listen_address = config.get(Key::ApiListenAddress);
     api.cert_file = config.get(Key::CertFile);
@@ -214,7 +215,7 @@ ApiOptions api_options(const cluster::BackendConfig& config) {
     api.cipher_list = cluster::openssl_cipher_list(config.get_list(Key::EtcdCipherSuites));
     api.store = store_options(config);
     // /health, /readyz, /metrics and the member list read etcd on kept connections, shared by the workers.
-    api.store.connections = std::make_shared<store::ConnectionPool>();
+    api.store.connections = connections ? std::move(connections) : std::make_shared<store::ConnectionPool>();
     // Parsed once per version of the files, not per request: /health is asked every few seconds.
     auto certs = std::make_shared<cluster::CertExpiryCache>(config);
     api.expiring_certificates = [certs] { return expiring_now(*certs); };
@@ -223,8 +224,9 @@ ApiOptions api_options(const cluster::BackendConfig& config) {
 }
 
 std::unique_ptr<ApiServer> start_api(const cluster::BackendConfig& config, const SnapshotScheduler* snapshots,
-                                     RestartRequests* restarts, const EtcdProcessFacts* etcd_facts) {
-    ApiOptions options = api_options(config);
+                                     RestartRequests* restarts, const EtcdProcessFacts* etcd_facts,
+                                     std::shared_ptr<store::ConnectionPool> connections = nullptr) {
+    ApiOptions options = api_options(config, std::move(connections));
     options.etcd_process = etcd_facts;
     options.scratch_dir = config.get(Key::StateDir);  // a snapshot on its way out: on disk, not in a tmpfs
     // Every connection is a descriptor: take what the hard limit allows, and keep room for etcd clients.
@@ -247,10 +249,13 @@ std::unique_ptr<ApiServer> start_api(const cluster::BackendConfig& config, const
                              "change cluster membership");
     api->start();
     log(Level::Info, std::string("API listening on ") + (api->tls() ? "https://" : "http://") + address);
-    // Type=notify units start their dependants only now: etcd serves and the API listens. Without
-    // NOTIFY_SOCKET (not under systemd) this does nothing.
-    sd_notify(0, ("READY=1\nSTATUS=serving the API on " + address).c_str());
     return api;
+}
+
+// Type=notify units start their dependants only now: etcd serves and the API listens. Without
+// NOTIFY_SOCKET (not under systemd) this does nothing.
+void notify_ready(const cluster::BackendConfig& config) {
+    sd_notify(0, ("READY=1\nSTATUS=serving the API on " + config.get(Key::ApiListenAddress)).c_str());
 }
 
 // Waits for SIGTERM/SIGINT (returning 0), or for etcd to die (throwing with its last lines).
@@ -294,8 +299,10 @@ int supervise(Signals& signals, store::EtcdProcess* etcd, ApiServer& api, int st
 // Waits until this node's etcd serves a linearizable read on its own URL (a learner only after the leader's
 // backend promoted it). False when a signal came first; throws with the cause when etcd fails.
 bool wait_ready(const cluster::BackendConfig& config, const StartOptions& options, Signals& signals,
-                store::EtcdProcess& etcd, const std::atomic<bool>& foreign) {
-    const auto store = store_options(config);
+                store::EtcdProcess& etcd, const std::atomic<bool>& foreign,
+                std::shared_ptr<store::ConnectionPool> connections) {
+    auto store = store_options(config);
+    store.connections = std::move(connections);  // one handshake for the whole wait, and the API's first read
     const store::Member self_member{
         0, config.get(Key::EtcdName), {}, config.get_list(Key::EtcdAdvertiseClientUrls), false};
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(options.ready_timeout);
@@ -336,7 +343,9 @@ std::string etcd_version(const cluster::BackendConfig& config) {
     }
 }
 
-// Runs etcd and, once it serves, the API and the learner promoter, until a signal or etcd's end.
+// Runs etcd, the API beside it while etcd starts, and the learner promoter once etcd serves, until a
+// signal or etcd's end. The API listens early so that /health and /readyz answer (503, with the reason)
+// during a start that can take minutes, and say 200 the moment etcd serves.
 int run_embedded(const cluster::BackendConfig& config, const StartOptions& options, Signals& signals) {
     auto foreign = std::make_shared<std::atomic<bool>>(false);
     store::ProcessOptions process;
@@ -350,8 +359,6 @@ int run_embedded(const cluster::BackendConfig& config, const StartOptions& optio
     store::EtcdProcess etcd(process);
     etcd.start();  // from the main thread: PR_SET_PDEATHSIG follows the forking thread
     log(Level::Info, "started etcd " + process.binary.string() + " (pid " + std::to_string(etcd.pid()) + ")");
-    if (!wait_ready(config, options, signals, etcd, *foreign)) return cli::kExitOk;
-    log(Level::Info, "etcd " + etcd_version(config) + "is ready (pid " + std::to_string(etcd.pid()) + ")");
     // Both outlive the API: its workers wait on restarts, and /health reports the last snapshot.
     RestartRequests restarts;
     EtcdProcessFacts etcd_facts;
@@ -359,14 +366,18 @@ int run_embedded(const cluster::BackendConfig& config, const StartOptions& optio
     std::unique_ptr<SnapshotScheduler> snapshots;
     std::unique_ptr<ApiServer> api;
     LearnerPromoter promoter(store_options(config));
+    auto connections = std::make_shared<store::ConnectionPool>();
     try {
-        if (const SnapshotSchedule schedule = snapshot_schedule(config); schedule.interval.count() > 0) {
+        if (const SnapshotSchedule schedule = snapshot_schedule(config); schedule.interval.count() > 0)
             snapshots = std::make_unique<SnapshotScheduler>(schedule, store_options(config));
-            snapshots->start();
-        }
-        api = start_api(config, snapshots.get(), &restarts, &etcd_facts);
+        api = start_api(config, snapshots.get(), &restarts, &etcd_facts, connections);
+        if (!wait_ready(config, options, signals, etcd, *foreign, connections)) return cli::kExitOk;
+        log(Level::Info, "etcd " + etcd_version(config) + "is ready (pid " + std::to_string(etcd.pid()) + ")");
+        notify_ready(config);
+        if (snapshots) snapshots->start();
         promoter.start();
     } catch (...) {
+        if (api) api->stop();
         etcd.stop(std::chrono::seconds(options.stop_timeout));
         throw;
     }
@@ -418,6 +429,7 @@ int start(const cluster::BackendConfig& config, const StartOptions& options, Sig
         if (snapshot_schedule(config).interval.count() > 0)
             log(Level::Warn, "snapshot-interval is ignored with no-embed-etcd: schedule snapshots where etcd runs");
         auto api = start_api(config, nullptr, nullptr, nullptr);
+        notify_ready(config);
         return supervise(signals, nullptr, *api, options.stop_timeout, config);
     }
 

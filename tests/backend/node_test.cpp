@@ -316,6 +316,10 @@ TEST(Supervision, WhenEtcdDiesTheBackendReportsItsLastLinesAndExitsNonZero) {
         if (!up) std::this_thread::sleep_for(100ms);
     }
     ASSERT_TRUE(up) << b.log();
+    // The API answers while etcd starts, so /health can say 200 a poll before the backend itself sees etcd
+    // serve; only after that is a death "etcd died" rather than "etcd failed to start".
+    for (int i = 0; i < 100 && b.log().find("is ready (pid ") == std::string::npos; ++i)
+        std::this_thread::sleep_for(50ms);
     EXPECT_TRUE(fs::exists(node.dir / "state" / "trellis-cluster.json"));
     etcd = etcd_pids_mentioning(node.dir.path().string());
     ASSERT_EQ(etcd.size(), 1u);
@@ -362,6 +366,35 @@ TEST(Supervision, TellsSystemdItIsReadyOnceTheApiListensAndWhenItStops) {
     EXPECT_EQ(receive(10), "STOPPING=1");
     EXPECT_EQ(b.wait_exit(15), 0) << b.log();
     ::close(fd);
+}
+
+// The API listens while etcd starts, so an operator (or a load balancer) asking during a long start gets
+// 503 and the reason instead of a refused connection; systemd still hears READY=1 only once etcd serves.
+TEST(Supervision, AnswersNotReadyWithTheReasonWhileEtcdCannotServeYet) {
+    Node node("127.0.0.29", 24040);
+    // A second initial member that never starts: this one can never reach a quorum.
+    node.yaml["etcd-initial-cluster"] = "node=https://127.0.0.29:24042,absent=https://127.0.0.29:24052";
+    const auto config = node.write();
+    ChildProcess b({backend(), "start", "--config", config.string()}, node.dir / "backend.log");
+    const auto admin = issue_test_cert(node.ca, node.ca_dir.path(), "admin", {}, "clientAuth", "admin");
+    httplib::Client api("https://127.0.0.29:24040", admin.cert.string(), admin.key.string());
+    api.set_ca_cert_path(node.ca.cert.string());
+    api.enable_server_certificate_verification(true);
+    api.set_read_timeout(10, 0);
+    auto health = api.Get("/health?timeout=1");
+    for (int i = 0; i < 100 && !health; ++i) {
+        std::this_thread::sleep_for(50ms);
+        health = api.Get("/health?timeout=1");
+    }
+    ASSERT_TRUE(health) << "the API never listened while etcd was starting\n" << b.log();
+    EXPECT_EQ(health->status, 503) << health->body;
+    const auto readyz = api.Get("/readyz");
+    ASSERT_TRUE(readyz);
+    EXPECT_EQ(readyz->status, 503) << readyz->body;
+    EXPECT_FALSE(nlohmann::json::parse(readyz->body).value("Reason", "").empty()) << readyz->body;
+    EXPECT_EQ(b.log().find("is ready (pid "), std::string::npos) << b.log();
+    b.signal(SIGTERM);
+    EXPECT_EQ(b.wait_exit(20), 0) << b.log();
 }
 
 // Issue 13's logs: with log-format json every line on stderr is one JSON object, etcd's own lines stay
