@@ -216,6 +216,7 @@ ApiOptions api_options(const cluster::BackendConfig& config, std::shared_ptr<sto
     api.store = store_options(config);
     // /health, /readyz, /metrics and the member list read etcd on kept connections, shared by the workers.
     api.store.connections = connections ? std::move(connections) : std::make_shared<store::ConnectionPool>();
+    api.store.known_members = std::make_shared<store::KnownMembers>();  // /health reads them beside the list
     // Parsed once per version of the files, not per request: /health is asked every few seconds.
     auto certs = std::make_shared<cluster::CertExpiryCache>(config);
     api.expiring_certificates = [certs] { return expiring_now(*certs); };

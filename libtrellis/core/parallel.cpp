@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -47,6 +48,54 @@ void parallel_for(size_t count, unsigned threads, const std::function<void(size_
     }  // join
     if (failure) std::rethrow_exception(failure);
     if (progress) progress(count, count);
+}
+
+namespace {
+
+// Threads for run_detached: one per task in flight, idle ones kept for kIdleLinger. Never destroyed (a
+// static's destructor would race the threads at exit); the threads are detached.
+class DetachedThreads {
+  public:
+    static constexpr auto kIdleLinger = std::chrono::seconds(5);
+
+    void run(std::function<void()> task) {
+        std::unique_lock lock(mutex_);
+        tasks_.push_back(std::move(task));
+        if (idle_ >= tasks_.size()) {
+            cv_.notify_one();
+            return;
+        }
+        lock.unlock();
+        std::thread([this] { serve(); }).detach();
+    }
+
+  private:
+    void serve() {
+        std::unique_lock lock(mutex_);
+        for (;;) {
+            ++idle_;
+            const bool got = cv_.wait_for(lock, kIdleLinger, [&] { return !tasks_.empty(); });
+            --idle_;
+            if (!got) return;
+            auto task = std::move(tasks_.front());
+            tasks_.pop_front();
+            lock.unlock();
+            task();
+            lock.lock();
+        }
+    }
+
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::deque<std::function<void()>> tasks_;
+    std::size_t idle_ = 0;  // threads waiting for a task
+};
+
+}  // namespace
+
+void run_detached(std::function<void()> task) {
+    static auto* threads = new DetachedThreads;  // NOLINT: deliberately never freed (see the class)
+    threads->run(std::move(task));
 }
 
 }  // namespace trellis

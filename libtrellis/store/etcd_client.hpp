@@ -25,6 +25,7 @@ class Client;
 namespace trellis::store {
 
 class ConnectionPool;
+class KnownMembers;
 namespace detail {
 struct Exchange;  // one request's outcome on one connection (etcd_client.cpp)
 }
@@ -47,6 +48,9 @@ struct ClientOptions {
     // Kept-alive connections for the calls that only read (member list, status, range, alarm list),
     // shared by every copy of these options on every thread; null: a new connection per request.
     std::shared_ptr<ConnectionPool> connections{};
+    // The member list the last cluster health check saw, shared like `connections`: the next check reads
+    // those members while it asks for the list again (store/health.hpp). Null: list first, then read.
+    std::shared_ptr<KnownMembers> known_members{};
 };
 
 // An etcd error that etcd itself reported: its gRPC status code and reason.

@@ -7,6 +7,8 @@
 #include <optional>
 #include <thread>
 
+#include "core/parallel.hpp"
+
 namespace trellis::store {
 namespace {
 
@@ -62,7 +64,7 @@ std::string seconds_text(milliseconds ms) {
 // does, and the worker, bounded by its own HTTP timeouts, finishes later into state it co-owns.
 template <typename T, typename Work>
 void detach_into(const std::shared_ptr<Slots<T>>& slots, std::size_t i, Work work) {
-    std::thread([slots, i, work = std::move(work)] { slots->set(i, work()); }).detach();
+    run_detached([slots, i, work = std::move(work)] { slots->set(i, work()); });
 }
 
 }  // namespace
@@ -224,16 +226,22 @@ std::string no_quorum(const std::vector<Member>& members, const std::vector<std:
            " voting members take no connection, so no member can serve a linearizable read";
 }
 
-// Every member checked at once, each on its own thread; one still running at `deadline`, or when the
-// others show that no quorum is left, is unhealthy.
-std::vector<MemberHealth> check_members(const std::vector<Member>& members, const ClientOptions& options,
-                                        Clock::time_point deadline, milliseconds timeout) {
+using MemberChecks = std::shared_ptr<Slots<MemberHealth>>;
+
+// Every member checked at once, each on its own thread, within `timeout`.
+MemberChecks start_checks(const std::vector<Member>& members, const ClientOptions& options, milliseconds timeout) {
     auto checks = std::make_shared<Slots<MemberHealth>>(members.size());
-    const auto budget = left_until(deadline);
     for (std::size_t i = 0; i < members.size(); ++i)
-        detach_into(checks, i, [member = members[i], options, budget] {
-            return check_in_order(member, options, budget, Order::ReadFirst);
+        detach_into(checks, i, [member = members[i], options, timeout] {
+            return check_in_order(member, options, timeout, Order::ReadFirst);
         });
+    return checks;
+}
+
+// The checks' answers; one still running at `deadline`, or when the others show that no quorum is left, is
+// unhealthy.
+std::vector<MemberHealth> collect(const MemberChecks& checks, const std::vector<Member>& members,
+                                  Clock::time_point deadline, milliseconds timeout) {
     const auto done =
         checks->wait_until(deadline, [&](const auto& so_far) { return !no_quorum(members, so_far).empty(); });
     std::string why = no_quorum(members, done);
@@ -242,6 +250,13 @@ std::vector<MemberHealth> check_members(const std::vector<Member>& members, cons
     for (std::size_t i = 0; i < members.size(); ++i)
         out.push_back(done[i] ? *done[i] : MemberHealth{members[i].id, members[i].name, why, false});
     return out;
+}
+
+// Whether checks made of `a` answer for `b`: the same members, in order, on the same client URLs and roles.
+bool same_checks(const std::vector<Member>& a, const std::vector<Member>& b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const Member& x, const Member& y) {
+        return x.id == y.id && x.name == y.name && x.client_urls == y.client_urls && x.is_learner == y.is_learner;
+    });
 }
 
 }  // namespace
@@ -257,11 +272,16 @@ ClusterHealth check_cluster_health(const ClientOptions& options, milliseconds ti
             return {};  // alarms need quorum; members already tell why it is missing
         }
     });
+    const std::vector<Member> known = options.known_members ? options.known_members->get() : std::vector<Member>{};
+    const MemberChecks early = known.empty() ? nullptr : start_checks(known, options, timeout);
     ClusterHealth result;
     const auto list = member_list_within(options, std::max(milliseconds(1), timeout / 2), result.error);
     if (!list) return result;
     result.header = list->header;
-    result.members = check_members(list->members, options, deadline, timeout);
+    if (options.known_members) options.known_members->set(list->members);
+    const bool known_still = early && same_checks(known, list->members);
+    const MemberChecks checks = known_still ? early : start_checks(list->members, options, left_until(deadline));
+    result.members = collect(checks, list->members, deadline, timeout);
     // Alarms go through raft: without quorum they only time out. When a member is already unhealthy the
     // answer is 503 anyway, so take them only if they are in, rather than wait out the deadline.
     const bool all_ok =

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -57,6 +59,46 @@ TEST(Parallel, NothingToDoCallsNothing) {
     parallel_for(
         0, 2, [&](size_t) { called = true; }, [&](size_t, size_t) { called = true; });
     EXPECT_FALSE(called);
+}
+
+// A detached task never waits for another: twelve tasks that each wait until all twelve run only finish if
+// every one got a thread at once. The waits are bounded, so a task that queued fails the test, not hangs it.
+TEST(RunDetached, EveryTaskRunsAtOnceAndLaterTasksReuseIdleThreads) {
+    constexpr int n = 12;
+    std::mutex mutex;
+    std::condition_variable cv;
+    int started = 0, met = 0, finished = 0;
+    std::set<std::thread::id> first_round;
+    const auto task = [&] {
+        std::unique_lock lock(mutex);
+        ++started;
+        first_round.insert(std::this_thread::get_id());
+        cv.notify_all();
+        if (cv.wait_for(lock, std::chrono::seconds(5), [&] { return started >= n; })) ++met;
+        ++finished;
+        cv.notify_all();
+    };
+    for (int i = 0; i < n; ++i) run_detached(task);
+    {
+        std::unique_lock lock(mutex);
+        ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return finished == n; }));
+    }
+    EXPECT_EQ(met, n);
+    EXPECT_EQ(first_round.size(), static_cast<size_t>(n));
+
+    // The threads of the first round are idle now (for a few seconds): the next task takes one of them.
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::thread::id later;
+    bool done = false;
+    run_detached([&] {
+        std::lock_guard lock(mutex);
+        later = std::this_thread::get_id();
+        done = true;
+        cv.notify_all();
+    });
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(5), [&] { return done; }));
+    EXPECT_TRUE(first_round.count(later)) << "a new thread although twelve were idle";
 }
 
 }  // namespace
