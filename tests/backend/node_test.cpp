@@ -83,6 +83,16 @@ struct Node {
         spit(dir / "backend.yml", to_yaml(yaml));
         return dir / "backend.yml";
     }
+    // A client of this node's API with an admin certificate (the node's own certificate has no role: the
+    // API's reads need a reader or admin).
+    std::unique_ptr<httplib::Client> admin_api() const {
+        const auto admin = issue_test_cert(ca, ca_dir.path(), "admin", {}, "clientAuth", "admin");
+        auto api = std::make_unique<httplib::Client>("https://" + yaml.at("api-listen-address"), admin.cert.string(),
+                                                     admin.key.string());
+        api->set_ca_cert_path(ca.cert.string());
+        api->enable_server_certificate_verification(true);
+        return api;
+    }
 };
 
 struct PreflightCase {
@@ -303,11 +313,8 @@ TEST(Supervision, WhenEtcdDiesTheBackendReportsItsLastLinesAndExitsNonZero) {
     const auto config = node.write();
     ChildProcess b({backend(), "start", "--config", config.string(), "--log-level", "info"}, node.dir / "backend.log");
     std::vector<pid_t> etcd;
-    // The node's own certificate has no role: the API's reads need a reader or admin.
-    const auto admin = issue_test_cert(node.ca, node.ca_dir.path(), "admin", {}, "clientAuth", "admin");
-    httplib::Client api("https://127.0.0.24:24000", admin.cert.string(), admin.key.string());
-    api.set_ca_cert_path(node.ca.cert.string());
-    api.enable_server_certificate_verification(true);
+    const auto client = node.admin_api();
+    httplib::Client& api = *client;
     api.set_connection_timeout(1, 0);
     bool up = false;
     for (int i = 0; i < 150 && !up; ++i) {
@@ -354,11 +361,8 @@ TEST(Supervision, TellsSystemdItIsReadyOnceTheApiListensAndWhenItStops) {
                    {"NOTIFY_SOCKET=" + socket_path.string()});
     const std::string ready = receive(60);
     EXPECT_EQ(ready, "READY=1\nSTATUS=serving the API on 127.0.0.28:24000") << b.log();
-    // The node's own certificate has no role: the API's reads need a reader or admin.
-    const auto admin = issue_test_cert(node.ca, node.ca_dir.path(), "admin", {}, "clientAuth", "admin");
-    httplib::Client api("https://127.0.0.28:24000", admin.cert.string(), admin.key.string());
-    api.set_ca_cert_path(node.ca.cert.string());
-    api.enable_server_certificate_verification(true);
+    const auto client = node.admin_api();
+    httplib::Client& api = *client;
     const auto health = api.Get("/health");
     ASSERT_TRUE(health) << "READY=1 came before the API answered";
     EXPECT_EQ(health->status, 200);
@@ -376,10 +380,8 @@ TEST(Supervision, AnswersNotReadyWithTheReasonWhileEtcdCannotServeYet) {
     node.yaml["etcd-initial-cluster"] = "node=https://127.0.0.29:24042,absent=https://127.0.0.29:24052";
     const auto config = node.write();
     ChildProcess b({backend(), "start", "--config", config.string()}, node.dir / "backend.log");
-    const auto admin = issue_test_cert(node.ca, node.ca_dir.path(), "admin", {}, "clientAuth", "admin");
-    httplib::Client api("https://127.0.0.29:24040", admin.cert.string(), admin.key.string());
-    api.set_ca_cert_path(node.ca.cert.string());
-    api.enable_server_certificate_verification(true);
+    const auto client = node.admin_api();
+    httplib::Client& api = *client;
     api.set_read_timeout(10, 0);
     auto health = api.Get("/health?timeout=1");
     for (int i = 0; i < 100 && !health; ++i) {
@@ -406,10 +408,8 @@ TEST(Logs, AsJsonEveryLineIsAnObjectAndSaysWhatRunsAndWhoChangedWhat) {
     node.yaml["etcd-log-level"] = "info";  // so etcd has lines of its own to pass through
     const auto config = node.write();
     ChildProcess b({backend(), "start", "--config", config.string()}, node.dir / "backend.log");
-    const auto admin = issue_test_cert(node.ca, node.ca_dir.path(), "admin", {}, "clientAuth", "admin");
-    httplib::Client api("https://127.0.0.29:24000", admin.cert.string(), admin.key.string());
-    api.set_ca_cert_path(node.ca.cert.string());
-    api.enable_server_certificate_verification(true);
+    const auto client = node.admin_api();
+    httplib::Client& api = *client;
     ASSERT_TRUE(wait_healthy(api, 1, std::chrono::seconds(60))) << b.log();
     const auto list = api.Get("/api/core/v2/cluster/members");
     ASSERT_TRUE(list && list->status == 200) << b.log();
@@ -444,7 +444,7 @@ TEST(Logs, AsJsonEveryLineIsAnObjectAndSaysWhatRunsAndWhoChangedWhat) {
     EXPECT_TRUE(said("is ready (pid ")) << b.log();
     EXPECT_TRUE(said("etcd leader is " + hex + " (node), this node, term ")) << b.log();
     EXPECT_TRUE(said("updated member " + hex + " to peer URLs https://127.0.0.29:24002 by CN=admin (serial " +
-                     pki::Certificate::from_pem(read_file(admin.cert), "admin").serial_decimal() + ")"))
+                     pki::Certificate::from_pem(read_file(node.ca_dir / "admin.pem"), "admin").serial_decimal() + ")"))
         << b.log();
 }
 
