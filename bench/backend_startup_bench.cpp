@@ -7,11 +7,7 @@
 // first leader is not up yet stands at a higher term), on both sides alike, so besides the medians
 // each round also times the milestones both sides share and reports what the backend adds to them.
 // BENCH_ROUNDS (default 15) sets the number of rounds.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -71,18 +67,6 @@ double time_until_all(Clock::time_point start, const std::vector<std::function<b
     return *std::max_element(done.begin(), done.end());
 }
 
-// Whether something accepts TCP connections at `url` (loopback: a closed port refuses at once).
-bool accepts(const trellis::Url& url) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<std::uint16_t>(url.port));
-    ::inet_pton(AF_INET, url.host.c_str(), &addr.sin_addr);
-    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    ::close(fd);
-    return ok;
-}
-
 long rss_kib(pid_t pid) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/status");
     for (std::string line; std::getline(in, line);)
@@ -125,7 +109,7 @@ Probes probes_for(const t::ProvisionedCluster& layout) {
 void time_etcd(Clock::time_point start, const Probes& p, Round& round) {
     std::vector<std::function<bool()>> listening, serving;
     for (std::size_t i = 0; i < p.members.size(); ++i) {
-        listening.push_back([&, i] { return accepts(p.client_urls[i]); });
+        listening.push_back([&, i] { return t::accepts_connections(p.client_urls[i].host, p.client_urls[i].port); });
         serving.push_back([&, i] { return trellis::store::check_member(p.members[i], p.options, 100ms).healthy; });
     }
     round.listening = time_until_all(start, listening);

@@ -152,6 +152,17 @@ RunResult run(const std::vector<std::string>& argv, const std::string& input, co
 
 namespace trellis::testing {
 
+bool accepts_connections(const std::string& host, int port) {
+    const int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    ::inet_pton(AF_INET, host.c_str(), &addr.sin_addr);
+    const bool accepted = ::connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(s);
+    return accepted;
+}
+
 LoopbackLock::LoopbackLock(int max_wait_seconds) {
     fd_ = ::open("/tmp/trellis-test-loopback-11-14.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0666);
     if (fd_ < 0) throw std::runtime_error("cannot open loopback lock file");
@@ -165,14 +176,7 @@ LoopbackLock::LoopbackLock(int max_wait_seconds) {
     // cluster) already listens there: say so instead of failing later with "address in use".
     for (const char* host : {"127.0.0.11", "127.0.0.12", "127.0.0.13", "127.0.0.14"})
         for (const int port : {2379, 2380, 8080}) {
-            const int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-            sockaddr_in addr{};
-            addr.sin_family = AF_INET;
-            addr.sin_port = htons(static_cast<uint16_t>(port));
-            ::inet_pton(AF_INET, host, &addr.sin_addr);
-            const bool busy = ::connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-            ::close(s);
-            if (busy) {
+            if (accepts_connections(host, port)) {
                 ::close(fd_);
                 throw std::runtime_error(std::string("something already listens on ") + host + ":" +
                                          std::to_string(port) +

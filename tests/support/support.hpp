@@ -47,6 +47,10 @@ void spit(const std::filesystem::path& path, const std::string& data);
 
 namespace trellis::testing {
 
+// Whether something accepts TCP connections at host:port (an IPv4 address; on loopback a closed port
+// refuses at once, so this does not wait).
+bool accepts_connections(const std::string& host, int port);
+
 // Serializes tests (and developers' runs) that use the shared loopback hosts
 // 127.0.0.11-127.0.0.14 with the standard ports: an flock held for the
 // object's lifetime, waited for at most `max_wait_seconds`.
