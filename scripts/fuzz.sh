@@ -3,24 +3,29 @@
 # seeded from tests/data. Short runs are part of the test suite; long campaigns:
 #   bash scripts/fuzz.sh --seconds 3600 all          # every target for an hour each
 #   bash scripts/fuzz.sh --runs 10000000 pem         # ten million executions of one target
+#   bash scripts/fuzz.sh --corpus DIR --runs 5000000 pem   # go on from an earlier run's corpus
 # --timeout N (default 10 s) is libFuzzer's per-input limit: raise it for a campaign that runs
 # at low priority beside other work, where a starved process is not a hang.
-# New interesting inputs go to a scratch corpus (printed), never into tests/data.
+# New interesting inputs go to a scratch corpus (printed), never into tests/data; with --corpus they go
+# to DIR, which is kept, so a campaign can stop and resume where it was (one target per run then).
 # A crash leaves its input in build-san/fuzz-artifacts/ and the script fails.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-build="$root/build-san" seconds=8 runs="" timeout=10
+build="$root/build-san" seconds=8 runs="" timeout=10 keep=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build) build="$2"; shift 2 ;;
     --seconds) seconds="$2"; shift 2 ;;
     --runs) runs="$2"; shift 2 ;;
     --timeout) timeout="$2"; shift 2 ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    --corpus) keep="$2"; shift 2 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) break ;;
   esac
 done
-[[ $# -ge 1 ]] || { echo "usage: fuzz.sh [--build DIR] [--seconds N | --runs N] [--timeout N] TARGET... | all" >&2; exit 2; }
+[[ $# -ge 1 ]] || { echo "usage: fuzz.sh [--build DIR] [--seconds N | --runs N] [--timeout N] [--corpus DIR TARGET] TARGET... | all" >&2; exit 2; }
+[[ -z $keep || ($# -eq 1 && $1 != all) ]] || { echo "fuzz.sh: --corpus DIR takes exactly one target" >&2; exit 2; }
+[[ -z $keep || -d $keep ]] || { echo "fuzz.sh: --corpus $keep is not a directory" >&2; exit 2; }
 data="$root/tests/data"
 seeds() {  # the seed files of one target (globs that match nothing are dropped)
   shopt -s nullglob globstar
@@ -46,17 +51,18 @@ status=0
 for t in "${targets[@]}"; do
   exe="$build/tests/fuzz/fuzz-${t//_/-}"
   [[ -x $exe ]] || { echo "fuzz.sh: $exe is not built (scripts/sanitize.sh builds it)"; exit 2; }
-  corpus="$(mktemp -d "${TMPDIR:-/tmp}/trellis-fuzz-$t.XXXXXX")"
+  corpus="${keep:-$(mktemp -d "${TMPDIR:-/tmp}/trellis-fuzz-$t.XXXXXX")}"
   for s in $(seeds "$t"); do cp "$s" "$corpus/"; done
+  log="$corpus.log"; [[ -z $keep ]] || log="${corpus%/}.$(date +%Y%m%dT%H%M%S).log"  # never over an earlier run's
   mkdir -p "$build/fuzz-artifacts"
   limit=(-max_total_time="$seconds"); [[ -n $runs ]] && limit=(-runs="$runs")
-  echo "==> $t: ${limit[*]}, $(ls "$corpus" | wc -l) seeds, corpus $corpus"
+  echo "==> $t: ${limit[*]}, $(ls "$corpus" | wc -l) inputs, corpus $corpus"
   if ! "$exe" "${limit[@]}" -timeout="$timeout" -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
-      -artifact_prefix="$build/fuzz-artifacts/$t-" "$corpus" 2>"$corpus.log"; then
-    tail -40 "$corpus.log"; echo "fuzz.sh: $t FAILED (input saved under $build/fuzz-artifacts/)"; status=1
+      -artifact_prefix="$build/fuzz-artifacts/$t-" "$corpus" 2>"$log"; then
+    tail -40 "$log"; echo "fuzz.sh: $t FAILED (input saved under $build/fuzz-artifacts/)"; status=1
   else
-    grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$corpus.log" | tr '\n' ' '; echo
-    rm -rf "$corpus" "$corpus.log"
+    grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$log" | tr '\n' ' '; echo
+    [[ -n $keep ]] || rm -rf "$corpus" "$log"
   fi
 done
 exit $status
