@@ -14,6 +14,7 @@
 #include "api/wire.hpp"
 #include "cluster/roles.hpp"
 #include "core/error.hpp"
+#include "core/text.hpp"
 #include "core/url.hpp"
 #include "log.hpp"
 #include "pki/certificate.hpp"
@@ -41,13 +42,7 @@ std::vector<std::string> peer_addrs(const HttpRequest& req) {
     if (!req.has_param("peer-addrs"))
         throw Error(Code::InputInvalidValue,
                     "peer-addrs: missing; give the member's peer URLs, e.g. ?peer-addrs=https://10.0.0.4:2380");
-    std::vector<std::string> urls;
-    std::string text = req.param("peer-addrs");
-    for (std::size_t start = 0; start <= text.size();) {
-        const auto comma = std::min(text.find(',', start), text.size());
-        if (comma > start) urls.push_back(text.substr(start, comma - start));
-        start = comma + 1;
-    }
+    const std::vector<std::string> urls = split_list(req.param("peer-addrs"));  // as etcd's flags take a list
     if (urls.empty()) throw Error(Code::InputInvalidValue, "peer-addrs: empty; give at least one peer URL");
     for (const auto& u : urls) parse_url(u, UrlKind::Peer, "peer-addrs");
     return urls;

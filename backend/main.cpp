@@ -334,9 +334,11 @@ bool wait_ready(const cluster::BackendConfig& config, const StartOptions& option
 }
 
 // "3.4.23 " as this node's etcd reports it, or "" when it does not say.
-std::string etcd_version(const cluster::BackendConfig& config) {
+std::string etcd_version(const cluster::BackendConfig& config, std::shared_ptr<store::ConnectionPool> connections) {
     try {
-        store::EtcdClient client(store_options(config));
+        auto options = store_options(config);
+        options.connections = std::move(connections);
+        store::EtcdClient client(options);
         const std::string v = client.status_on(client.endpoints().front()).version;
         return v.empty() ? v : v + " ";
     } catch (const Error&) {
@@ -373,7 +375,8 @@ int run_embedded(const cluster::BackendConfig& config, const StartOptions& optio
             snapshots = std::make_unique<SnapshotScheduler>(schedule, store_options(config));
         api = start_api(config, snapshots.get(), &restarts, &etcd_facts, connections);
         if (!wait_ready(config, options, signals, etcd, *foreign, connections)) return cli::kExitOk;
-        log(Level::Info, "etcd " + etcd_version(config) + "is ready (pid " + std::to_string(etcd.pid()) + ")");
+        log(Level::Info,
+            "etcd " + etcd_version(config, connections) + "is ready (pid " + std::to_string(etcd.pid()) + ")");
         notify_ready(config);
         if (snapshots) snapshots->start();
         promoter.start();

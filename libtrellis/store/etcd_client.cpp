@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "core/files.hpp"
 #include "core/text.hpp"
 #include "store/connection_pool.hpp"
 #include "store/tls_diagnosis.hpp"
@@ -224,13 +225,12 @@ EtcdClient::EtcdClient(ClientOptions options) : options_(std::move(options)) {
 
 namespace {
 
-// The pair is read per request, so a renewed pair is used at once. Renewal replaces the certificate and
-// the key one rename after the other: a pair caught between the two is read again a few times (bounded:
-// 5 x 20 ms) before the caller calls it what it then is.
-httplib::Client load_client(const Url& url, const std::string& cert_file, const std::string& key_file) {
+// The pair is read again whenever its files change, so a renewed pair is used at once. Renewal replaces
+// the certificate and the key one rename after the other: a pair caught between the two is read again a
+// few times (bounded: 5 x 20 ms) before the caller calls it what it then is. Null when it cannot be used.
+std::shared_ptr<const ClientCredentials> load_credentials(const TlsFiles& files) {
     for (int attempt = 1;; ++attempt) {
-        httplib::Client client(url.text(), cert_file, key_file);
-        if (client.is_valid() || cert_file.empty() || attempt == 5) return client;
+        if (auto pair = read_client_credentials(files); pair || attempt == 5) return pair;
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
 }
@@ -239,7 +239,7 @@ httplib::Client load_client(const Url& url, const std::string& cert_file, const 
 
 namespace {
 // Sets `options`' timeouts on `client`: per request, so a kept connection takes each caller's own.
-httplib::Client& timed(httplib::Client& client, const ClientOptions& options) {
+httplib::ClientImpl& timed(httplib::ClientImpl& client, const ClientOptions& options) {
     const auto secs = [](std::chrono::milliseconds ms) {
         return std::pair<time_t, time_t>(ms.count() / 1000, (ms.count() % 1000) * 1000);
     };
@@ -252,22 +252,33 @@ httplib::Client& timed(httplib::Client& client, const ClientOptions& options) {
 }
 }  // namespace
 
-httplib::Client EtcdClient::client_for(const Url& url, bool keep_alive) const {
-    httplib::Client client = load_client(url, options_.tls.cert_file, options_.tls.key_file);
-    // Unreadable or not a matching pair: said so here rather than as a transport error of "Success".
-    if (!client.is_valid())
-        throw Error(Code::TlsFailed,
-                    located(options_.tls.cert_file, "cannot load the client certificate with " + options_.tls.key_file +
-                                                        " (unreadable, or not a matching pair)"));
-    timed(client, options_);
-    client.set_keep_alive(keep_alive);
+std::shared_ptr<const ClientCredentials> EtcdClient::credentials() const {
+    const auto load = [this] { return load_credentials(options_.tls); };
+    return options_.connections ? options_.connections->credentials(tls_identity(options_.tls), load) : load();
+}
+
+std::unique_ptr<httplib::ClientImpl> EtcdClient::client_for(const Url& url, bool keep_alive) const {
+    std::unique_ptr<httplib::ClientImpl> client;
+    if (url.scheme == "https") {
+        const auto pair = options_.tls.cert_file.empty() ? nullptr : credentials();
+        auto tls = pair ? std::make_unique<httplib::SSLClient>(url.host, url.port, pair->cert.get(), pair->key.get())
+                        : std::make_unique<httplib::SSLClient>(url.host, url.port);
+        // Unreadable or not a matching pair: said so here rather than as a transport error of "Success".
+        if (!tls->is_valid() || (!pair && !options_.tls.cert_file.empty()))
+            throw Error(Code::TlsFailed, located(options_.tls.cert_file, "cannot load the client certificate with " +
+                                                                             options_.tls.key_file +
+                                                                             " (unreadable, or not a matching pair)"));
+        if (!options_.tls.ca_file.empty()) tls->set_ca_cert_path(options_.tls.ca_file);
+        tls->enable_server_certificate_verification(true);
+        client = std::move(tls);
+    } else {
+        client = std::make_unique<httplib::ClientImpl>(url.host, url.port);
+    }
+    timed(*client, options_);
+    client->set_keep_alive(keep_alive);
     // A request is written as its head, then its body: without this, Nagle holds the body until the head's
     // ACK, which the server delays (~40 ms on Linux): the tail of every call through the gateway.
-    client.set_tcp_nodelay(true);
-    if (url.scheme == "https") {
-        if (!options_.tls.ca_file.empty()) client.set_ca_cert_path(options_.tls.ca_file);
-        client.enable_server_certificate_verification(true);
-    }
+    client->set_tcp_nodelay(true);
     return client;
 }
 
@@ -299,7 +310,13 @@ namespace {
 
 using detail::Exchange;
 
-Exchange exchange(httplib::Client& client, std::string_view path, const json& body) {
+// OpenSSL's verdict on the server's certificate (X509_V_OK for a plain HTTP client).
+long verify_result_of(httplib::ClientImpl& client) {
+    const auto* tls = dynamic_cast<const httplib::SSLClient*>(&client);
+    return tls ? tls->get_openssl_verify_result() : X509_V_OK;
+}
+
+Exchange exchange(httplib::ClientImpl& client, std::string_view path, const json& body) {
     // Read the answer through handlers rather than Post(): etcd's gateway ends error answers
     // with a chunked trailer ("Grpc-Trailer-Content-Type") that cpp-httplib 0.11 fails to
     // parse, reporting a read error after it has handed us the status and the whole body.
@@ -318,7 +335,7 @@ Exchange exchange(httplib::Client& client, std::string_view path, const json& bo
     x.sent = client.send(request, response, x.error);
     x.complete = x.status != 0 && json::accept(x.answer);
     if (!x.sent) {
-        x.verify_result = client.get_openssl_verify_result();
+        x.verify_result = verify_result_of(client);
         x.ssl_reasons = take_openssl_reasons();
     }
     return x;
@@ -338,7 +355,7 @@ bool read_only(std::string_view path, const json& body) {
 Exchange EtcdClient::exchange_pooled(const Url& url, std::string_view path, const json& body) {
     ConnectionPool& pool = *options_.connections;
     const TlsIdentity identity = tls_identity(options_.tls);
-    const auto dial = [&] { return std::make_unique<httplib::Client>(client_for(url, true)); };
+    const auto dial = [&] { return client_for(url, true); };
     auto lease = pool.acquire(url.text(), identity, dial);
     const auto start = std::chrono::steady_clock::now();
     Exchange x = exchange(timed(lease.client(), options_), path, body);
@@ -360,8 +377,7 @@ json EtcdClient::call_on(const Url& url, std::string_view path, const json& body
     if (options_.connections && read_only(path, body)) {
         x = exchange_pooled(url, path, body);
     } else {
-        httplib::Client client = client_for(url);
-        x = exchange(client, path, body);
+        x = exchange(*client_for(url), path, body);
     }
     if (!x.sent && !x.complete) {
         Error e = transport_error(url, x.error, x.verify_result, x.ssl_reasons, options_);
@@ -385,7 +401,7 @@ json EtcdClient::call_on(const Url& url, std::string_view path, const json& body
 
 void EtcdClient::stream_on(const Url& url, std::string_view path, const json& body,
                            const std::function<void(const json&)>& on_result) {
-    httplib::Client client = client_for(url);
+    const auto client = client_for(url);
     httplib::Request request = gateway_post(path, body);
     int status = 0;
     std::string pending;  // the gateway writes one JSON message per line: {"result":{...}} or {"error":{...}}
@@ -417,11 +433,11 @@ void EtcdClient::stream_on(const Url& url, std::string_view path, const json& bo
     ERR_clear_error();
     httplib::Response response;
     httplib::Error error = httplib::Error::Success;
-    const bool sent = client.send(request, response, error);
+    const bool sent = client->send(request, response, error);
     if (failed) std::rethrow_exception(failed);
     if (status != 0 && status != 200) throw etcd_error(url, status, pending);
     if (status == 200) take(pending);
-    if (!sent) throw transport_error(url, error, client.get_openssl_verify_result(), take_openssl_reasons(), options_);
+    if (!sent) throw transport_error(url, error, verify_result_of(*client), take_openssl_reasons(), options_);
 }
 
 namespace {

@@ -16,7 +16,7 @@
 #include <nlohmann/json.hpp>
 
 namespace httplib {
-class Client;
+class ClientImpl;
 }
 
 #include "core/error.hpp"
@@ -32,6 +32,8 @@ struct Exchange;  // one request's outcome on one connection (etcd_client.cpp)
 
 // Files for mutual TLS towards etcd. Empty cert/key: no client certificate.
 // Empty ca_file on an https endpoint: the system trust store.
+struct ClientCredentials;  // the parsed client certificate and key (connection_pool.hpp)
+
 struct TlsFiles {
     std::string cert_file;
     std::string key_file;
@@ -175,7 +177,8 @@ class EtcdClient {
     const std::vector<Url>& endpoints() const { return endpoints_; }
 
   private:
-    httplib::Client client_for(const Url& endpoint, bool keep_alive = false) const;
+    std::unique_ptr<httplib::ClientImpl> client_for(const Url& endpoint, bool keep_alive = false) const;
+    std::shared_ptr<const ClientCredentials> credentials() const;  // null when they cannot be used
     detail::Exchange exchange_pooled(const Url& endpoint, std::string_view path, const nlohmann::json& body);
 
     ClientOptions options_;

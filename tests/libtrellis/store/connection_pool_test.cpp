@@ -24,7 +24,7 @@ class PoolTest : public ::testing::Test {
     int dials_ = 0;
     ConnectionPool::Dial dial_ = [this] {
         ++dials_;
-        return std::make_unique<httplib::Client>("http://127.0.0.251:2379");
+        return std::make_unique<httplib::ClientImpl>("127.0.0.251", 2379);
     };
     // Borrows one connection and gives it back kept; whether it was a kept one.
     bool borrow_and_keep(const TlsIdentity& identity) {
@@ -74,6 +74,38 @@ TEST_F(PoolTest, KeepsAtMostItsLimitAndDialsAFreshOneWhenAsked) {
     EXPECT_FALSE(fresh.reused());
     EXPECT_EQ(dials_, 4);
     EXPECT_EQ(pool_.idle("e"), 2u);
+}
+
+TEST_F(PoolTest, ParsesTheClientPairOncePerVersionOfItsFilesAndNeverKeepsAFailure) {
+    int loads = 0;
+    const auto admin = [&] {
+        ++loads;
+        return read_client_credentials({testing::data_path("ctl/tls/admin.pem").string(),
+                                        testing::data_path("ctl/tls/admin-key.pem").string(), ""});
+    };
+    const auto first = pool_.credentials(kFiles1, admin);
+    ASSERT_TRUE(first);
+    EXPECT_EQ(pool_.credentials(kFiles1, admin), first);  // the same parsed pair, not parsed again
+    EXPECT_EQ(loads, 1);
+    EXPECT_NE(pool_.credentials(kFiles2, admin), first);  // renewed files: parsed again
+    EXPECT_EQ(loads, 2);
+    const auto broken = [&]() -> std::shared_ptr<const ClientCredentials> {
+        ++loads;
+        return nullptr;
+    };
+    EXPECT_FALSE(pool_.credentials(kFiles1, broken));
+    EXPECT_FALSE(pool_.credentials(kFiles1, broken));  // a failure is tried again, not remembered
+    EXPECT_EQ(loads, 4);
+}
+
+TEST(ClientCredentials, AreReadOnlyAsAMatchingPairOfPemFiles) {
+    const auto tls = [](const char* name) { return testing::data_path(std::string("ctl/tls/") + name).string(); };
+    const auto pair = read_client_credentials({tls("admin.pem"), tls("admin-key.pem"), ""});
+    ASSERT_TRUE(pair);
+    EXPECT_TRUE(pair->cert && pair->key);
+    EXPECT_FALSE(read_client_credentials({tls("admin.pem"), tls("server-key.pem"), ""}));  // not its key
+    EXPECT_FALSE(read_client_credentials({tls("admin.pem"), tls("admin.pem"), ""}));       // not a key
+    EXPECT_FALSE(read_client_credentials({tls("admin.pem"), tls("missing-key.pem"), ""}));
 }
 
 TEST(TlsIdentity, ChangesWhenAFileIsRenamedIntoPlaceNotWhenReadAgain) {
