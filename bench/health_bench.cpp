@@ -14,6 +14,8 @@
 
 #include "backend_fixture.hpp"
 #include "latency.hpp"
+#include "store/connection_pool.hpp"
+#include "store/etcd_client.hpp"
 
 using namespace std::chrono_literals;
 namespace t = trellis::testing;
@@ -96,6 +98,33 @@ void add_parts(std::vector<Ask>& asks, const t::ProvisionedCluster& cluster) {
         asks.push_back({"etcd POST " + path + ", kept-alive", client(cluster, etcd, true), path, body, {}});
 }
 
+// The backend's own dial to etcd: a write goes on a new connection of its own. Without a pool the client
+// pair is parsed for every dial; with one it is parsed once (ConnectionPool::credentials).
+void dials(const t::ProvisionedCluster& cluster, int n) {
+    const std::string url = cluster.client_url("backend-1");
+    trellis::store::ClientOptions options{
+        {url}, {cluster.admin_cert().string(), cluster.admin_key().string(), cluster.admin_ca().string()}, 5s, 10s};
+    auto pooled = options;
+    pooled.connections = std::make_shared<trellis::store::ConnectionPool>();
+    std::vector<std::pair<std::string, trellis::store::ClientOptions>> kinds{
+        {"library put, new connection, client pair parsed per dial", options},
+        {"library put, new connection, client pair parsed once (pool)", pooled}};
+    std::vector<b::Samples> samples(kinds.size());
+    for (int i = 0; i < n; ++i)
+        for (std::size_t k = 0; k < kinds.size(); ++k)
+            samples[k].take([&] {
+                try {
+                    trellis::store::EtcdClient(kinds[k].second).put("bench-dial", std::to_string(i));
+                    return true;
+                } catch (const trellis::Error&) {
+                    return false;
+                }
+            });
+    for (std::size_t k = 0; k < kinds.size(); ++k)
+        std::printf("| %s | %.2f | %.2f | %d |\n", kinds[k].first.c_str(), b::percentile(samples[k].ms, 0.5),
+                    b::percentile(samples[k].ms, 0.99), samples[k].failed);
+}
+
 }  // namespace
 
 int main() {
@@ -112,6 +141,9 @@ int main() {
     add_parts(healthy, *cluster);
     interleave(healthy, n, 200);
     print("Healthy 3-node cluster, asking backend-1 (127.0.0.51)", healthy, n);
+    std::cout << "\nThe library's own dial to etcd (backend-1), interleaved\n\n| call | p50 ms | p99 ms | failed |\n"
+                 "| --- | --- | --- | --- |\n";
+    dials(*cluster, n);
 
     // Quorum loss: two of three nodes (their etcd with them) stop; backend-1 and its etcd stay up.
     for (const auto& name : {"backend-2", "backend-3"}) nodes[name]->signal(SIGTERM);
