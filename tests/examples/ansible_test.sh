@@ -46,7 +46,7 @@ export ANSIBLE_NOCOLOR=1 ANSIBLE_LOCAL_TEMP=$scratch/tmp ANSIBLE_REMOTE_TEMP=$sc
 play() {
   timeout 300 /usr/bin/ansible-playbook -i "$scratch/inventory.ini" "$src/examples/ansible/site.yml" \
     -e "trellis_bin=$scratch/bin trellis_spec=$scratch/cluster.yml trellis_out=$scratch/out trellis_paths=''" \
-    -e trellis_service=process -e trellis_health_retries=45 "$@"
+    -e trellis_service=process -e trellis_health_retries=45 -e trellis_owner=nobody -e trellis_group=nogroup "$@"
 }
 # "changed=N" of one host in the PLAY RECAP.
 changed() { awk -v h="$1" '$1 == h && /ok=/ { for (i = 1; i <= NF; i++) if ($i ~ /^changed=/) { sub("changed=", "", $i); print $i } }' "$2"; }
@@ -55,6 +55,8 @@ play > "$scratch/run1.log" 2>&1 || { cat "$scratch/run1.log" >&2; fail "the firs
 for h in 1 2 3; do
   [[ $(changed "backend-$h" "$scratch/run1.log") -ge 1 ]] || fail "backend-$h: the first run changed nothing"
   [[ $(stat -c %a "$scratch/hosts/backend-$h/etc/backend-$h-key.pem") == 600 ]] || fail "backend-$h: key not 0600 on the node"
+  [[ $(stat -c %U:%G "$scratch/hosts/backend-$h/etc/backend-$h-key.pem") == nobody:nogroup ]] ||
+    fail "backend-$h: key not owned by trellis_owner on the node"
   [[ ! -e $scratch/hosts/backend-$h/etc/ca-key.pem ]] || fail "backend-$h: a CA key was shipped to the node"
 done
 grep -q "3 of 3 members healthy\|healthy" "$scratch/run1.log" || fail "no health shown"
