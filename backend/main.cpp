@@ -212,6 +212,8 @@ ApiOptions api_options(const cluster::BackendConfig& config, std::shared_ptr<sto
     api.crl_file = config.get(Key::CrlFile);
     // Preflight refused a version other than 1.2 or 1.3 and suites OpenSSL lacks entirely.
     api.tls_min_version = cluster::tls_version(config.get(Key::ApiTlsMinVersion)).value_or(0x0303);
+    api.limits.max_connections = static_cast<std::size_t>(config.get_int(Key::ApiMaxConnections, 1));
+    api.limits.max_per_address = static_cast<std::size_t>(config.get_int(Key::ApiMaxConnectionsPerAddress, 1));
     api.cipher_list = cluster::openssl_cipher_list(config.get_list(Key::EtcdCipherSuites));
     api.store = store_options(config);
     // /health, /readyz, /metrics and the member list read etcd on kept connections, shared by the workers.

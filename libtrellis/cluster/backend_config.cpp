@@ -45,6 +45,11 @@ constexpr auto kKeys = std::to_array<BackendKey>({
      "cluster membership; only for a network nobody else reaches (not an etcd flag)"},
     {Key::ApiTlsMinVersion, "api-tls-min-version", "", String, "1.2",
      "lowest TLS version the API accepts: 1.2 or 1.3 (etcd 3.4's ports accept 1.2 and 1.3)"},
+    {Key::ApiMaxConnections, "api-max-connections", "", Int, "1024",
+     "connections the API holds at once (fewer if the open-file limit is lower); beyond it a new one is closed"},
+    {Key::ApiMaxConnectionsPerAddress, "api-max-connections-per-address", "", Int, "64",
+     "connections the API holds at once from one client address; behind a load balancer that passes TLS "
+     "through, every client shares its address: raise this, or cap the balancer's per-server maxconn below it"},
     {Key::SnapshotInterval, "snapshot-interval", "", Duration, "",
      "take a snapshot of the store this often (e.g. 1h; only the leader takes it, one member at a time); "
      "empty: no scheduled snapshots"},
@@ -364,6 +369,15 @@ long long BackendConfig::get_int(Key key) const {
         throw Error(Code::ConfigInvalid,
                     std::string(key_name(key)) + ": expected a non-negative integer, got \"" + v + "\"");
     return std::stoll(v);
+}
+
+long long BackendConfig::get_int(Key key, long long minimum) const {
+    const long long n = get_int(key);
+    if (n >= minimum) return n;
+    const Setting* s = find(key);
+    throw Error(Code::ConfigInvalid, (s ? s->origin.to_string() : std::string("default")) + ": " +
+                                         std::string(key_name(key)) + ": must be at least " + std::to_string(minimum) +
+                                         ", got " + std::to_string(n));
 }
 
 std::vector<std::string> BackendConfig::get_list(Key key) const {

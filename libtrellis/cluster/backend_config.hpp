@@ -50,6 +50,8 @@ enum class Key : std::uint8_t {
     CrlFile,
     ApiInsecure,
     ApiTlsMinVersion,
+    ApiMaxConnections,
+    ApiMaxConnectionsPerAddress,
     SnapshotInterval,
     SnapshotDir,
     SnapshotRetain,
@@ -141,6 +143,8 @@ class BackendConfig {
     std::string get(Key key) const;
     bool get_bool(Key key) const;
     long long get_int(Key key) const;
+    // The same, refused (Code::ConfigInvalid naming where it was set) below `minimum`.
+    long long get_int(Key key, long long minimum) const;
     std::vector<std::string> get_list(Key key) const;
 
     // The embedded etcd's command line, from the table: every etcd key that is set or has a default

@@ -167,11 +167,17 @@ nlohmann::json body_of(const std::string& answer) {
     return end == std::string::npos ? nlohmann::json() : nlohmann::json::parse(answer.substr(end + 4), nullptr, false);
 }
 
+// api-max-connections-per-address for this cluster: above the default 64, so the cap test below fails
+// unless the key reaches the server.
+constexpr int kPerAddress = 70;
+
 class Abuse : public SharedCluster {
   protected:
     static void SetUpTestSuite() {
         ::signal(SIGPIPE, SIG_IGN);
-        start_cluster_from(data_path("backend/abuse-3.yml"), {"--log-level", "info", "--etcd-ready-timeout", "60"});
+        start_cluster_from(data_path("backend/abuse-3.yml"),
+                           {"--log-level", "info", "--etcd-ready-timeout", "60", "--api-max-connections-per-address",
+                            std::to_string(kPerAddress)});
     }
     static void TearDownTestSuite() { stop_cluster(); }
 };
@@ -180,7 +186,7 @@ TEST_F(Abuse, AdminIsServedWhileIdleStalledAndSlowClientsAreHeld) {
     auto admin = cluster_->api("backend-1");
     admin->set_read_timeout(5, 0);
     ASSERT_TRUE(wait_healthy(*admin, 3, 90s)) << "the cluster did not turn healthy";
-    // 300 idle from five addresses (60 each, under the per-address cap of 64), 50 stalled handshakes,
+    // 300 idle from five addresses (60 each, under the per-address cap), 50 stalled handshakes,
     // one slow-loris; the admin connects from 127.0.0.1.
     std::vector<Attack::Kind> kinds;
     for (const char* source : {"127.0.0.142", "127.0.0.143", "127.0.0.144", "127.0.0.145", "127.0.0.146"})
@@ -236,13 +242,18 @@ TEST_F(Abuse, AdminIsServedWhileIdleStalledAndSlowClientsAreHeld) {
 }
 
 TEST_F(Abuse, ConnectionsOverTheAddressCapAreRefused) {
-    // 64 from 127.0.0.144 are held; the next, with a certificate, is told 429; plain ones beyond are closed.
+    // kPerAddress from 127.0.0.144 are held; the next, with a certificate, is told 429; plain ones beyond
+    // are closed.
     std::this_thread::sleep_for(500ms);  // the server has seen the previous test's connections close
     std::vector<int> held;
-    for (int i = 0; i < 64; ++i) held.push_back(connect_from("127.0.0.144"));
+    for (int i = 0; i < kPerAddress - 1; ++i) held.push_back(connect_from("127.0.0.144"));
     EXPECT_EQ(std::count(held.begin(), held.end(), -1), 0);
     std::this_thread::sleep_for(300ms);
     EXPECT_EQ(std::count_if(held.begin(), held.end(), [](int fd) { return fd >= 0 && closed_by_server(fd); }), 0);
+    RawTls last(*cluster_, "127.0.0.144");  // the cap's last place: served, and held to the end
+    ASSERT_TRUE(last.ok());
+    const std::string served = last.exchange("GET /health HTTP/1.1\r\nHost: a\r\n\r\n");
+    EXPECT_TRUE(status_of(served) == 200 || status_of(served) == 503) << served;
     {
         RawTls over(*cluster_, "127.0.0.144");
         ASSERT_TRUE(over.ok());

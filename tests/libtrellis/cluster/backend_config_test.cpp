@@ -165,6 +165,19 @@ TEST(BackendConfig, BadValuesNameFileLineAndKey) {
     }
 }
 
+TEST(BackendConfig, AMinimumIsEnforcedWhereAValueIsUsedAndNamesWhereItWasSet) {
+    const auto c = BackendConfig::from_yaml("log-level: info\napi-max-connections-per-address: 0\n", "backend.yml");
+    EXPECT_EQ(c.get_int(Key::ApiMaxConnections, 1), 1024);  // the default, unset
+    EXPECT_EQ(c.get_int(Key::ApiMaxConnectionsPerAddress), 0);
+    try {
+        c.get_int(Key::ApiMaxConnectionsPerAddress, 1);
+        ADD_FAILURE() << "0 connections per address was accepted";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), Code::ConfigInvalid);
+        EXPECT_STREQ(e.what(), "backend.yml:2: api-max-connections-per-address: must be at least 1, got 0");
+    }
+}
+
 // Each URL key is checked at load with etcd's rule for it (core/url.hpp), so a value that etcd or
 // trellis-backend's own client would refuse later fails here, with file:line and the reason.
 TEST(BackendConfig, UrlKeysFollowTheirKindAtLoad) {
