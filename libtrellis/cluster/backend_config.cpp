@@ -230,13 +230,18 @@ ApiTransportCheck check_api_transport(const BackendConfig& config) {
     throw Error(Code::Internal, "api_transport: no rule for this combination");
 }
 
+namespace {
+// Where `key`'s value came from, for a message: its origin, else the file (or "backend configuration").
+std::string where_set(const BackendConfig& config, std::optional<Key> key) {
+    const Setting* s = key ? config.find(*key) : nullptr;
+    return s ? s->origin.to_string() : (config.source().empty() ? "backend configuration" : config.source());
+}
+}  // namespace
+
 ApiTransport api_transport(const BackendConfig& config) {
     const ApiTransportCheck check = check_api_transport(config);
     if (check.transport) return *check.transport;
-    const Setting* s = check.key ? config.find(*check.key) : nullptr;
-    const std::string where =
-        s ? s->origin.to_string() : (config.source().empty() ? "backend configuration" : config.source());
-    throw Error(Code::ConfigInvalid, where + ": " + check.problem);
+    throw Error(Code::ConfigInvalid, where_set(config, check.key) + ": " + check.problem);
 }
 
 bool is_list(KeyType type) {
@@ -374,10 +379,8 @@ long long BackendConfig::get_int(Key key) const {
 long long BackendConfig::get_int(Key key, long long minimum) const {
     const long long n = get_int(key);
     if (n >= minimum) return n;
-    const Setting* s = find(key);
-    throw Error(Code::ConfigInvalid, (s ? s->origin.to_string() : std::string("default")) + ": " +
-                                         std::string(key_name(key)) + ": must be at least " + std::to_string(minimum) +
-                                         ", got " + std::to_string(n));
+    throw Error(Code::ConfigInvalid, where_set(*this, key) + ": " + std::string(key_name(key)) + ": must be at least " +
+                                         std::to_string(minimum) + ", got " + std::to_string(n));
 }
 
 std::vector<std::string> BackendConfig::get_list(Key key) const {
