@@ -29,6 +29,9 @@ for tool in meson dpkg-deb dpkg python3; do command -v "$tool" >/dev/null || fai
 # The package's runtime dependencies, by their Debian 12 names (dpkg -S of each library the tools and
 # libtrellis link, checked by tests/dist/deb_test.sh); etcd-server is the store the backend runs.
 depends="etcd-server, libssl3, libbotan-2-19, libyaml-cpp0.7, libre2-9, libcpp-httplib0.11, libevent-core-2.1-7, libevent-openssl-2.1-7, libevent-pthreads-2.1-7, libsystemd0, libstdc++6, libgcc-s1, libc6"
+# The tools embed Botan's archive (meson.build says why): Debian names the source of statically linked
+# code in Built-Using, so a Botan security update shows which packages to rebuild.
+built_using="botan (= $(dpkg-query -W -f='${source:Version}' libbotan-2-dev))"
 
 option() {  # option BUILD NAME: a meson option's value in that build
   meson introspect "$1" --buildoptions |
@@ -77,6 +80,7 @@ Architecture: $arch
 Maintainer: Trellis maintainers <maintainers@trellis.invalid>
 Installed-Size: $(du -sk --exclude=DEBIAN "$root" | cut -f1)
 Depends: $depends
+Built-Using: $built_using
 Section: admin
 Priority: optional
 Description: etcd-backed, mutually authenticated backend cluster toolkit

@@ -44,6 +44,8 @@ depends=$(field Depends)
 for p in etcd-server libssl3 libbotan-2-19 libyaml-cpp0.7 libre2-9 libsystemd0; do
   [[ ", $depends, " == *", $p, "* ]] || fail "Depends lacks $p: $depends"
 done
+[[ $(field Built-Using) == "botan (= $(dpkg-query -W -f='${source:Version}' libbotan-2-dev))" ]] ||
+  fail "Built-Using: '$(field Built-Using)', not Botan's source version (the tools embed its archive)"
 info=$(dpkg-deb -I "$deb")
 grep -q ' postinst ' <<<"$info" || fail "no postinst (the trellis user)"
 echo "ok: control fields (Depends: $depends)"
