@@ -110,6 +110,41 @@ bool looks_encrypted(std::string_view pem) {
            pem.find("Proc-Type: 4,ENCRYPTED") != std::string_view::npos;
 }
 
+// Told the key's type by a SEC1 or PKCS#1 label (what cfssl and Trellis write), OpenSSL 3 decodes an
+// unencrypted key about 3x faster than its generic reader, which tries every decoder it has (0.095
+// against 0.31 ms here; a backend reads four keys before its etcd starts). PKCS#8 gains nothing that
+// way, and d2i_AutoPrivateKey would accept a SEC1 body under its label, which the generic reader
+// refuses. Anything else, any failure or any byte left over takes the generic reader, so what is
+// accepted and every error stay as they were (tests compare the two).
+EVP_PKEY* decode_by_label(std::string_view pem, PassphraseData& data) {
+    auto bio = memory_bio(pem);
+    char* name = nullptr;
+    unsigned char* der = nullptr;
+    long len = 0;
+    if (PEM_bytes_read_bio(&der, &len, &name, PEM_STRING_EVP_PKEY, bio.get(), passphrase_callback, &data) != 1)
+        return nullptr;
+    const std::string_view label(name);
+    const int type = label == PEM_STRING_ECPRIVATEKEY ? EVP_PKEY_EC : label == PEM_STRING_RSA ? EVP_PKEY_RSA : 0;
+    const unsigned char* p = der;
+    EVP_PKEY* key = type != 0 ? d2i_PrivateKey(type, nullptr, &p, len) : nullptr;
+    const bool whole = p == der + len;
+    OPENSSL_free(name);
+    OPENSSL_free(der);
+    if (key != nullptr && !whole) {
+        EVP_PKEY_free(key);
+        return nullptr;
+    }
+    return key;
+}
+
+EVP_PKEY* read_private_key(std::string_view pem, PassphraseData& data, bool encrypted) {
+    if (!encrypted)
+        if (EVP_PKEY* key = decode_by_label(pem, data)) return key;
+    ERR_clear_error();
+    auto bio = memory_bio(pem);
+    return PEM_read_bio_PrivateKey(bio.get(), nullptr, passphrase_callback, &data);
+}
+
 std::string supported_text() { return "supported: rsa 2048-8192, ecdsa 256/384/521, ed25519"; }
 
 }  // namespace
@@ -226,9 +261,8 @@ PrivateKey PrivateKey::from_pem(std::string_view pem, std::string_view source,
     if (encrypted && !passphrase)
         throw Error(Code::KeyEncrypted, located(source, "the private key is encrypted: give its passphrase"));
     ERR_clear_error();
-    auto bio = memory_bio(pem);
     PassphraseData data{&passphrase};
-    EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, passphrase_callback, &data);
+    EVP_PKEY* key = read_private_key(pem, data, encrypted);
     if (key == nullptr) {
         const std::string why = openssl_error();
         if (encrypted)

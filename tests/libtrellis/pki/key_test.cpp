@@ -4,6 +4,8 @@
 #include <openssl/pem.h>
 
 #include <cstdlib>
+#include <string>
+#include <vector>
 
 #include "helpers.hpp"
 #include "support.hpp"
@@ -108,11 +110,63 @@ TEST(PrivateKey, RefusesWeakKeysWhenReading) {
     EXPECT_TRUE(throws_code([&] { PrivateKey::from_pem(curve, "p224.pem"); }, Code::KeyUnsupported));
 }
 
-TEST(PrivateKey, ReadsPkcs8AndSec1) {
-    const PrivateKey key = PrivateKey::generate({KeyAlgorithm::Ecdsa, 256});
-    const std::string pkcs8 = pem_of(key.get(), false);
-    ASSERT_TRUE(pkcs8.starts_with("-----BEGIN PRIVATE KEY-----"));
-    EXPECT_EQ(EVP_PKEY_eq(PrivateKey::from_pem(pkcs8, "k").get(), key.get()), 1);
+// A PEM block with its label replaced, or its DER body extended by `extra` bytes.
+std::string reframed(const std::string& pem, const std::string& label, const std::string& extra = "") {
+    BIO* in = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+    char *name = nullptr, *header = nullptr;
+    unsigned char* der = nullptr;
+    long len = 0;
+    EXPECT_EQ(PEM_read_bio(in, &name, &header, &der, &len), 1);
+    std::string body(reinterpret_cast<char*>(der), static_cast<size_t>(len));
+    body += extra;
+    BIO* out = BIO_new(BIO_s_mem());
+    PEM_write_bio(out, label.c_str(), "", reinterpret_cast<const unsigned char*>(body.data()),
+                  static_cast<long>(body.size()));
+    char* data = nullptr;
+    const long size = BIO_get_mem_data(out, &data);
+    std::string result(data, static_cast<size_t>(size));
+    OPENSSL_free(name), OPENSSL_free(header), OPENSSL_free(der), BIO_free(in), BIO_free(out);
+    return result;
+}
+
+// What OpenSSL's generic reader makes of a PEM text: the reference our reader must match.
+bool generic_reads(const std::string& pem, EVP_PKEY* expected) {
+    BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+    EVP_PKEY* key = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
+    BIO_free(bio);
+    const bool same = key != nullptr && EVP_PKEY_eq(key, expected) == 1;
+    EVP_PKEY_free(key);
+    return same;
+}
+
+// Keys are decoded by their PEM label for speed; every label, a wrong label and trailing bytes must be
+// judged exactly as OpenSSL's generic reader judges them.
+TEST(PrivateKey, ReadsEveryLabelAsTheGenericReaderDoes) {
+    for (const KeyRequest request : {KeyRequest{KeyAlgorithm::Ecdsa, 256}, KeyRequest{KeyAlgorithm::Ecdsa, 384},
+                                     KeyRequest{KeyAlgorithm::Rsa, 2048}, KeyRequest{KeyAlgorithm::Ed25519, 0}}) {
+        const PrivateKey key = PrivateKey::generate(request);
+        const std::string pkcs8 = pem_of(key.get(), false);
+        std::vector<std::string> texts = {pkcs8, reframed(pkcs8, "PRIVATE KEY", std::string("\0", 1)),
+                                          reframed(pkcs8, "EC PRIVATE KEY"), reframed(pkcs8, "RSA PRIVATE KEY"),
+                                          "junk\n" + pkcs8};
+        // Ed25519 has no traditional form: its PKCS#8 stands in.
+        const std::string traditional = request.algo == KeyAlgorithm::Ed25519 ? pkcs8 : pem_of(key.get(), true);
+        for (const char* label : {"PRIVATE KEY", "EC PRIVATE KEY", "RSA PRIVATE KEY"}) {
+            texts.push_back(reframed(traditional, label));
+            texts.push_back(reframed(traditional, label, "xy"));
+        }
+        for (const std::string& text : texts) {
+            const bool expected = generic_reads(text, key.get());
+            bool ours = false;
+            try {
+                ours = EVP_PKEY_eq(PrivateKey::from_pem(text, "k").get(), key.get()) == 1;
+            } catch (const Error&) {
+            }
+            EXPECT_EQ(ours, expected) << text;
+        }
+        EXPECT_EQ(EVP_PKEY_eq(PrivateKey::from_pem(pkcs8, "k").get(), key.get()), 1);
+        EXPECT_EQ(EVP_PKEY_eq(PrivateKey::from_pem(traditional, "k").get(), key.get()), 1);
+    }
 }
 
 TEST(PrivateKey, BadInputHasStableCodes) {
