@@ -3,7 +3,10 @@
 work on a shared machine hits both alike; prints, per script, the median wall
 and median CPU (user+sys of the whole process tree) in ms.
    interleave.py ROUNDS WORKDIR NAME=SCRIPT [NAME=SCRIPT ...]
-Each round runs SCRIPT with bash in a fresh WORKDIR/NAME directory."""
+Each round runs SCRIPT with bash in a fresh WORKDIR/NAME directory, after a sync
+that is not timed: otherwise the previous round's deletion is still being written
+back, and a script that syncs (certgen-json, cluster-config, bare-tree) pays for
+it where one that does not (cfssljson) leaves it to the next round."""
 import os
 import shutil
 import statistics
@@ -15,6 +18,7 @@ import time
 def once(script, workdir):
     shutil.rmtree(workdir, ignore_errors=True)
     os.makedirs(workdir)
+    os.sync()
     start = time.perf_counter()
     proc = subprocess.Popen(["bash", "-euo", "pipefail", script], cwd=workdir,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
