@@ -162,6 +162,29 @@ TEST(Files, FileSetAcrossManyDirectoriesLandsEveryFile) {
     EXPECT_FALSE(std::filesystem::exists(dir / "c0" / ".k.pem.tmp"));
 }
 
+// Enough files that staging runs on several threads (a job per staged folder): every file lands with its
+// content and mode, in new folders, nested new folders and a folder that already exists.
+TEST(Files, FileSetStagedAcrossThreadsLandsEveryFileWithItsMode) {
+    TempDir dir;
+    fs::create_directories(dir / "old");
+    FileSet set(dir.path());
+    std::vector<std::pair<fs::path, mode_t>> expected;
+    for (int i = 0; i < 120; ++i) {
+        const std::string n = std::to_string(i);
+        const fs::path folder = i % 3 == 0 ? dir / "old" : i % 3 == 1 ? dir / ("new" + n) : dir / "deep" / n / "er";
+        for (const auto& [name, mode] : {std::pair{"k.pem", kSecretMode}, std::pair{"c.pem", kPublicMode}}) {
+            set.add(folder / (n + name), n + name, mode);
+            expected.emplace_back(folder / (n + name), mode);
+        }
+    }
+    set.commit();
+    for (const auto& [path, mode] : expected) {
+        EXPECT_EQ(slurp(path), path.filename().string());
+        EXPECT_EQ(mode_of(path), mode) << path;
+    }
+    EXPECT_FALSE(fs::exists(dir / ".trellis-commit"));
+}
+
 static Code read_code(const fs::path& p) {
     try {
         (void)read_file(p);
@@ -349,6 +372,32 @@ TEST(FileSetCrashSafety, FailedStagingLeavesNoEmptyFolders) {
     std::signal(SIGXFSZ, old_handler);
     EXPECT_TRUE(threw);
     EXPECT_FALSE(fs::exists(dir / "out")) << "a failed write left a folder behind";
+}
+
+// The same failure in one job of many (staging on several threads): the first error is the commit's, the
+// other jobs stop, and nothing of the set appears.
+TEST(FileSetCrashSafety, FailedStagingOnOneOfManyThreadsLeavesNothing) {
+    TempDir dir;
+    const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+    rlimit old{};
+    ::getrlimit(RLIMIT_FSIZE, &old);
+    rlimit small = old;
+    small.rlim_cur = 64 * 1024;  // room for the manifest: only the one large file fails
+    ::setrlimit(RLIMIT_FSIZE, &small);
+    FileSet set(dir / "out");
+    for (int i = 0; i < 200; ++i)
+        set.add(dir / "out" / ("n" + std::to_string(i)) / "n.pem",
+                i == 150 ? std::string(small.rlim_cur + 1, 'N') : "small", kPublicMode);
+    Code code = Code::Internal;
+    try {
+        set.commit();
+    } catch (const Error& e) {
+        code = e.code();
+    }
+    ::setrlimit(RLIMIT_FSIZE, &old);
+    std::signal(SIGXFSZ, old_handler);
+    EXPECT_EQ(code, Code::FileWriteFailed);
+    EXPECT_FALSE(fs::exists(dir / "out")) << "a failed write left something behind";
 }
 
 }  // namespace trellis
