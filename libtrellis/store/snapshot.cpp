@@ -93,24 +93,6 @@ SnapshotIntegrity check_snapshot(const fs::path& file) {
     return {size, db_size, hex(want.data(), want.size())};
 }
 
-std::string stream_snapshot(EtcdClient& client, const Url& endpoint,
-                            const std::function<void(std::string_view)>& sink) {
-    bool any = false;
-    try {
-        client.stream_on(endpoint, "/v3/maintenance/snapshot", json::object(), [&](const json& result) {
-            const auto it = result.find("blob");
-            if (it != result.end() && it->is_string()) sink(base64_decode(it->get<std::string>(), "snapshot blob"));
-            any = true;
-        });
-    } catch (const StoreError&) {
-        throw;  // etcd refused: never a partial success
-    } catch (const Error& e) {
-        if (!any) throw;
-        return e.what();
-    }
-    return {};
-}
-
 fs::path find_etcdctl(const std::string& explicit_path, const fs::path& self_exe) {
     return find_etcd_tool("etcdctl", explicit_path, self_exe, "--etcdctl");
 }

@@ -74,6 +74,13 @@ for elf in "$root"/usr/bin/* "$root/usr/lib/$multiarch/libtrellis.so.0"; do
 done
 echo "ok: every linked library comes from a package in Depends"
 
+# The offline tools load no network stack: every shared library costs each start (docs/performance.md).
+for t in certgen certgen-json cluster-config; do
+  net=$(objdump -p "$root/usr/bin/$t" | awk '/NEEDED/ && $2 ~ /^(libssl|libcpp-httplib|libbrotli|libz)\./ {print $2}')
+  if [[ -n $net ]]; then fail "$t links $(echo $net), which only the tools that talk to etcd or the API need"; fi
+done
+echo "ok: certgen, certgen-json and cluster-config load no network stack"
+
 # The installed tools work: provision the loopback example with the unpacked cluster-config, lint it.
 cc=$root/usr/bin/cluster-config
 "$cc" --help >/dev/null || fail "the installed cluster-config does not run"
