@@ -350,27 +350,49 @@ TEST(FileSetCrashSafety, CommitRecoversFirstAndLeavesNoStaging) {
     EXPECT_FALSE(fs::exists(dir / ".trellis-commit"));
 }
 
-// A set that cannot be staged (the disk is full) leaves no folder behind, not even the root it made.
-TEST(FileSetCrashSafety, FailedStagingLeavesNoEmptyFolders) {
-    TempDir dir;
-    // A file-size limit makes write() fail with EFBIG, as a full disk fails it with ENOSPC.
-    const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
-    rlimit old{};
-    ::getrlimit(RLIMIT_FSIZE, &old);
-    rlimit small = old;
-    small.rlim_cur = 16;
-    ::setrlimit(RLIMIT_FSIZE, &small);
-    FileSet set(dir / "out");
-    set.add(dir / "out" / "node" / "node.pem", std::string(64, 'N'), kPublicMode);
-    bool threw = false;
+// A file-size limit for as long as it lives: write() beyond it fails with EFBIG, as a full disk fails it
+// with ENOSPC (SIGXFSZ ignored, so the write returns instead of killing the process).
+class FileSizeLimit {
+  public:
+    explicit FileSizeLimit(rlim_t bytes) : handler_(std::signal(SIGXFSZ, SIG_IGN)) {
+        ::getrlimit(RLIMIT_FSIZE, &old_);
+        rlimit small = old_;
+        small.rlim_cur = bytes;
+        ::setrlimit(RLIMIT_FSIZE, &small);
+    }
+    ~FileSizeLimit() {
+        ::setrlimit(RLIMIT_FSIZE, &old_);
+        std::signal(SIGXFSZ, handler_);
+    }
+    FileSizeLimit(const FileSizeLimit&) = delete;
+    FileSizeLimit& operator=(const FileSizeLimit&) = delete;
+
+  private:
+    void (*handler_)(int);
+    rlimit old_{};
+};
+
+// The code a commit fails with, Code::Internal when it succeeds.
+static Code commit_code(FileSet& set) {
     try {
         set.commit();
     } catch (const Error& e) {
-        threw = e.code() == Code::FileWriteFailed;
+        return e.code();
     }
-    ::setrlimit(RLIMIT_FSIZE, &old);
-    std::signal(SIGXFSZ, old_handler);
-    EXPECT_TRUE(threw);
+    return Code::Internal;
+}
+
+// A set that cannot be staged (the disk is full) leaves no folder behind, not even the root it made.
+TEST(FileSetCrashSafety, FailedStagingLeavesNoEmptyFolders) {
+    TempDir dir;
+    FileSet set(dir / "out");
+    set.add(dir / "out" / "node" / "node.pem", std::string(64, 'N'), kPublicMode);
+    Code code = Code::Internal;
+    {
+        const FileSizeLimit limit(16);
+        code = commit_code(set);
+    }
+    EXPECT_EQ(code, Code::FileWriteFailed);
     EXPECT_FALSE(fs::exists(dir / "out")) << "a failed write left a folder behind";
 }
 
@@ -378,24 +400,16 @@ TEST(FileSetCrashSafety, FailedStagingLeavesNoEmptyFolders) {
 // other jobs stop, and nothing of the set appears.
 TEST(FileSetCrashSafety, FailedStagingOnOneOfManyThreadsLeavesNothing) {
     TempDir dir;
-    const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
-    rlimit old{};
-    ::getrlimit(RLIMIT_FSIZE, &old);
-    rlimit small = old;
-    small.rlim_cur = 64 * 1024;  // room for the manifest: only the one large file fails
-    ::setrlimit(RLIMIT_FSIZE, &small);
+    constexpr rlim_t kLimit = 64 * 1024;  // room for the manifest: only the one large file fails
     FileSet set(dir / "out");
     for (int i = 0; i < 200; ++i)
-        set.add(dir / "out" / ("n" + std::to_string(i)) / "n.pem",
-                i == 150 ? std::string(small.rlim_cur + 1, 'N') : "small", kPublicMode);
+        set.add(dir / "out" / ("n" + std::to_string(i)) / "n.pem", i == 150 ? std::string(kLimit + 1, 'N') : "small",
+                kPublicMode);
     Code code = Code::Internal;
-    try {
-        set.commit();
-    } catch (const Error& e) {
-        code = e.code();
+    {
+        const FileSizeLimit limit(kLimit);
+        code = commit_code(set);
     }
-    ::setrlimit(RLIMIT_FSIZE, &old);
-    std::signal(SIGXFSZ, old_handler);
     EXPECT_EQ(code, Code::FileWriteFailed);
     EXPECT_FALSE(fs::exists(dir / "out")) << "a failed write left something behind";
 }
