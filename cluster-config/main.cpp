@@ -35,6 +35,7 @@ using namespace trellis::cluster;
 namespace {
 
 constexpr std::string_view kTool = "cluster-config";
+constexpr const char* kThreadsHelp = "threads for keys, signatures and writing files (default: one per core)";
 
 constexpr const char* kFooter = R"(
 Examples:
@@ -397,7 +398,7 @@ and writes nothing. The spec may be - (standard input).)");
     CLI::App* prov = app.add_subcommand("provision", "issue the CA(s) and every certificate, and render every config");
     common(prov, true);
     prov->add_flag("--force-new-ca", o.force_new_ca, "replace the CA key(s) in DIR/ca (reissues every certificate)");
-    prov->add_option("--threads", o.threads, "key generation threads (default: one per core)");
+    prov->add_option("--threads", o.threads, kThreadsHelp);
     add_compose(prov);
     prov->footer(R"(
 Examples:
@@ -454,7 +455,7 @@ STATE-ROOT/<node>/etcd exists, re-renders DIR/<node>/backend.yml with a new clus
     renew->add_option("--name", o.renew_names,
                       "a leaf to renew, as check-expiration names it (backend-1, backend-1-peer, backend-1-api, "
                       "admin); repeat it; default: every leaf");
-    renew->add_option("--threads", o.threads, "key generation threads (default: one per core)");
+    renew->add_option("--threads", o.threads, kThreadsHelp);
     renew->footer(R"(
 Examples:
   cluster-config renew examples/loopback-3.yml --out cluster --check
@@ -478,7 +479,7 @@ then `trellisctl cluster certs` shows the new serials on every port.)");
         ->add_option("NAME", o.revoke_names,
                      "a leaf to revoke, as check-expiration names it (admin, agent-1, backend-1-peer, ...)")
         ->required();
-    revoke->add_option("--threads", o.threads, "key generation threads (default: one per core)");
+    revoke->add_option("--threads", o.threads, kThreadsHelp);
     revoke->footer(R"(
 Examples:
   cluster-config revoke examples/loopback-3.yml --out cluster admin --check
@@ -499,7 +500,7 @@ A CA cannot be revoked (replace it: provision --force-new-ca). An unknown NAME i
     rotate->add_option("--stage", o.stage, "trust, reissue or finish, in that order")
         ->check(CLI::IsMember({"trust", "reissue", "finish"}));
     rotate->add_flag("--status", o.status, "say where each CA's rotation stands and what to do next; write nothing");
-    rotate->add_option("--threads", o.threads, "key generation threads (default: one per core)");
+    rotate->add_option("--threads", o.threads, kThreadsHelp);
     rotate->footer(R"(
 Examples:
   cluster-config rotate-ca examples/loopback-3.yml --out cluster --ca client --stage trust

@@ -270,6 +270,7 @@ ProvisionResult apply(const Plan& plan, const Spec& spec, const fs::path& out, c
     Produced produced = produce(plan, spec, options);
     result.warnings.insert(result.warnings.end(), produced.warnings.begin(), produced.warnings.end());
     FileSet set(out);  // staged under DIR always, where recover_interrupted_commit(DIR) finds an interrupted run
+    set.set_threads(options.threads);
     bool ca_files = false;
     for (const size_t i : commit_order(plan)) {
         if (plan.files[i].action == FileAction::Unchanged) continue;

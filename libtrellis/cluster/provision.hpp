@@ -18,7 +18,7 @@ namespace trellis::cluster {
 struct ProvisionOptions {
     PlanOptions plan;
     bool check = false;    // plan only: say what would change, write nothing
-    unsigned threads = 0;  // key generation and signing; 0: every core
+    unsigned threads = 0;  // key generation, signing and staging the files; 0: every core
     // Called from the coordinating thread as certificates get issued: (done, total).
     std::function<void(size_t, size_t)> progress;
 };

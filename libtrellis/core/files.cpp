@@ -248,15 +248,16 @@ StagingPlan plan_staging(const fs::path& root, const std::vector<FileSet::Pendin
 }
 
 // Writes every file where `plan` stages it under `dir`. Each staged folder is made and filled by one job,
-// the jobs spread across cores when there are enough files to pay for the threads: on ext4 creating a file
-// is the kernel's CPU work (about 0.3 ms each here), not a wait for the disk. Nothing is synced: the caller
-// syncs the filesystem once instead of every file, or a thousand agent certs would wait on the disk.
-void write_staged(const fs::path& dir, const StagingPlan& plan, const std::vector<FileSet::Pending>& files) {
+// the jobs spread over `threads` (0: one per core) when there are enough files to pay for them: on ext4
+// creating a file is the kernel's CPU work (about 0.3 ms each here), not a wait for the disk. Nothing is
+// synced: the caller syncs the filesystem once, or a thousand agent certs would wait on the disk.
+void write_staged(const fs::path& dir, const StagingPlan& plan, const std::vector<FileSet::Pending>& files,
+                  unsigned threads) {
     std::map<fs::path, std::vector<size_t>> by_folder;
     for (size_t i = 0; i < files.size(); ++i) by_folder[plan.places[i].parent_path()].push_back(i);
     const std::vector<std::pair<fs::path, std::vector<size_t>>> jobs(by_folder.begin(), by_folder.end());
     constexpr size_t kFilesForThreads = 128;
-    parallel_for(jobs.size(), files.size() < kFilesForThreads ? 1 : 0, [&](size_t j) {
+    parallel_for(jobs.size(), files.size() < kFilesForThreads ? 1 : threads, [&](size_t j) {
         const auto& [sub, members] = jobs[j];
         std::error_code ec;
         if (!sub.empty()) fs::create_directories(dir / sub, ec);  // a sibling job may make a parent too: fine
@@ -271,14 +272,14 @@ void write_staged(const fs::path& dir, const StagingPlan& plan, const std::vecto
 
 // Writes every file into ROOT/.trellis-commit/ and then the manifest naming where each goes: once the
 // manifest has its final name, the set is committed and any later run completes it.
-std::vector<StagedFile> stage(const fs::path& root, const std::vector<FileSet::Pending>& files) {
+std::vector<StagedFile> stage(const fs::path& root, const std::vector<FileSet::Pending>& files, unsigned threads) {
     const fs::path dir = root / kStaging;
     std::error_code ec;
     fs::remove_all(dir, ec);
     if (!fs::create_directory(dir, ec) || ec)
         throw Error(Code::FileWriteFailed, located(dir.string(), "cannot create staging folder: " + ec.message()));
     const StagingPlan plan = plan_staging(root, files);
-    write_staged(dir, plan, files);
+    write_staged(dir, plan, files, threads);
     nlohmann::json manifest = nlohmann::json::array();
     for (const auto& e : plan.entries) {
         manifest.push_back({{"staged", e.staged}, {"path", e.path}});
@@ -522,7 +523,7 @@ void FileSet::commit(bool overwrite) {
         recovered_ = recover_locked(top);
         try {
             check_targets(files_, overwrite);
-            staged = stage(top, files_);
+            staged = stage(top, files_, threads_);
         } catch (...) {
             std::error_code ec;
             fs::remove_all(top / kStaging, ec);
