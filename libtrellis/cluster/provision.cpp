@@ -270,7 +270,6 @@ ProvisionResult apply(const Plan& plan, const Spec& spec, const fs::path& out, c
     Produced produced = produce(plan, spec, options);
     result.warnings.insert(result.warnings.end(), produced.warnings.begin(), produced.warnings.end());
     FileSet set(out);  // staged under DIR always, where recover_interrupted_commit(DIR) finds an interrupted run
-    set.set_threads(options.threads);
     bool ca_files = false;
     for (const size_t i : commit_order(plan)) {
         if (plan.files[i].action == FileAction::Unchanged) continue;
@@ -291,7 +290,7 @@ ProvisionResult apply(const Plan& plan, const Spec& spec, const fs::path& out, c
         fs::create_directories(out / "ca", ec);
         ::chmod((out / "ca").c_str(), kCaFolderMode);  // CA keys are 0600; the folder says so too
     }
-    set.commit(/*overwrite=*/true);  // the plan vetted every replacement: conflicts were refused above
+    set.commit(/*overwrite=*/true, options.threads);  // the plan vetted every replacement: conflicts were refused above
     // After the commit: a kill before this leaves files the next plan removes ("left by a finished rotation").
     for (const auto& f : plan.removed) fs::remove(out / f.path, ec);
     return result;

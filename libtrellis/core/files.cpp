@@ -513,7 +513,9 @@ std::filesystem::path FileSet::root() const {
     return common;
 }
 
-void FileSet::commit(bool overwrite) {
+void FileSet::commit(bool overwrite) { commit(overwrite, 0); }
+
+void FileSet::commit(bool overwrite, unsigned threads) {
     if (files_.empty()) return;
     const fs::path top = root();
     const bool made_top = ensure_dir(top);
@@ -523,7 +525,7 @@ void FileSet::commit(bool overwrite) {
         recovered_ = recover_locked(top);
         try {
             check_targets(files_, overwrite);
-            staged = stage(top, files_, threads_);
+            staged = stage(top, files_, threads);
         } catch (...) {
             std::error_code ec;
             fs::remove_all(top / kStaging, ec);

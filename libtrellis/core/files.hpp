@@ -83,8 +83,8 @@ class FileSet {
     // Fails with Code::FileExists naming the first file that already exists
     // with different content, unless `overwrite` is set (safe by default, like the CLIs).
     void commit(bool overwrite = false);
-    // A set of 128 files or more is staged on up to `threads` threads (0, the default: one per core).
-    void set_threads(unsigned threads) { threads_ = threads; }
+    // The same, staging a set of 128 files or more on up to `threads` threads (0: one per core, as above).
+    void commit(bool overwrite, unsigned threads);
     bool empty() const { return files_.empty(); }
     const std::vector<std::filesystem::path> paths() const;
     // What commit() found and repaired of an earlier, interrupted run (one line each).
@@ -102,7 +102,6 @@ class FileSet {
     std::vector<Pending> files_;
     std::filesystem::path root_;
     std::vector<std::string> recovered_;
-    unsigned threads_ = 0;
 };
 
 // Finishes or discards a FileSet commit that was interrupted under `root`, and removes temp files

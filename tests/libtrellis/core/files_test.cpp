@@ -162,8 +162,9 @@ TEST(Files, FileSetAcrossManyDirectoriesLandsEveryFile) {
     EXPECT_FALSE(std::filesystem::exists(dir / "c0" / ".k.pem.tmp"));
 }
 
-// Enough files that staging runs on several threads (a job per staged folder): every file lands with its
-// content and mode, in new folders, nested new folders and a folder that already exists.
+// Enough files that staging runs on several threads (a job per staged folder; four threads asked for, so
+// a one-core machine runs them too): every file lands with its content and mode, in new folders, nested
+// new folders and a folder that already exists.
 TEST(Files, FileSetStagedAcrossThreadsLandsEveryFileWithItsMode) {
     TempDir dir;
     fs::create_directories(dir / "old");
@@ -177,7 +178,7 @@ TEST(Files, FileSetStagedAcrossThreadsLandsEveryFileWithItsMode) {
             expected.emplace_back(folder / (n + name), mode);
         }
     }
-    set.commit();
+    set.commit(/*overwrite=*/false, /*threads=*/4);
     for (const auto& [path, mode] : expected) {
         EXPECT_EQ(slurp(path), path.filename().string());
         EXPECT_EQ(mode_of(path), mode) << path;
@@ -373,9 +374,9 @@ class FileSizeLimit {
 };
 
 // The code a commit fails with, Code::Internal when it succeeds.
-static Code commit_code(FileSet& set) {
+static Code commit_code(FileSet& set, unsigned threads = 0) {
     try {
-        set.commit();
+        set.commit(/*overwrite=*/false, threads);
     } catch (const Error& e) {
         return e.code();
     }
@@ -408,7 +409,7 @@ TEST(FileSetCrashSafety, FailedStagingOnOneOfManyThreadsLeavesNothing) {
     Code code = Code::Internal;
     {
         const FileSizeLimit limit(kLimit);
-        code = commit_code(set);
+        code = commit_code(set, /*threads=*/4);
     }
     EXPECT_EQ(code, Code::FileWriteFailed);
     EXPECT_FALSE(fs::exists(dir / "out")) << "a failed write left something behind";
