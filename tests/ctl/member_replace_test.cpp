@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "code_of.hpp"
 #include "reconfig.hpp"
 
 namespace trellis::ctl {
@@ -15,14 +16,7 @@ api::Health health_of(std::initializer_list<bool> healthy) {
     return h;
 }
 
-Code code_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.code();
-    }
-    return Code::Internal;  // nothing thrown
-}
+using testing::code_of;
 
 TEST(MemberReplace, ADeadMemberOfThreeIsReplaceableAndALiveOneIsNot) {
     EXPECT_EQ(code_of([] { check_replaceable(health_of({true, true, false}), 3, "backend-3"); }), Code::Internal);

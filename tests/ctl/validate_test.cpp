@@ -3,19 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include "code_of.hpp"
 #include "core/error.hpp"
 
 namespace trellis::ctl {
 namespace {
 
-Code code_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.code();
-    }
-    return Code::Internal;
-}
+using testing::code_of;
 
 std::string message_of(const std::function<void()>& f) {
     try {

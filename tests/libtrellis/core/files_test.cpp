@@ -8,10 +8,12 @@
 #include <gtest/gtest.h>
 #include <cstdlib>
 
+#include "code_of.hpp"
 #include "core/error.hpp"
 #include "support.hpp"
 
 namespace fs = std::filesystem;
+using trellis::testing::code_of;
 using trellis::testing::slurp;
 using trellis::testing::TempDir;
 
@@ -187,12 +189,7 @@ TEST(Files, FileSetStagedAcrossThreadsLandsEveryFileWithItsMode) {
 }
 
 static Code read_code(const fs::path& p) {
-    try {
-        (void)read_file(p);
-    } catch (const Error& e) {
-        return e.code();
-    }
-    return Code::Internal;
+    return code_of([&] { (void)read_file(p); });
 }
 
 // Issue 9: one bounded read of a regular file; never a FIFO wait or a /dev/zero that grows.
@@ -373,16 +370,6 @@ class FileSizeLimit {
     rlimit old_{};
 };
 
-// The code a commit fails with, Code::Internal when it succeeds.
-static Code commit_code(FileSet& set, unsigned threads = 0) {
-    try {
-        set.commit(/*overwrite=*/false, threads);
-    } catch (const Error& e) {
-        return e.code();
-    }
-    return Code::Internal;
-}
-
 // A set that cannot be staged (the disk is full) leaves no folder behind, not even the root it made.
 TEST(FileSetCrashSafety, FailedStagingLeavesNoEmptyFolders) {
     TempDir dir;
@@ -391,7 +378,7 @@ TEST(FileSetCrashSafety, FailedStagingLeavesNoEmptyFolders) {
     Code code = Code::Internal;
     {
         const FileSizeLimit limit(16);
-        code = commit_code(set);
+        code = code_of([&] { set.commit(); });
     }
     EXPECT_EQ(code, Code::FileWriteFailed);
     EXPECT_FALSE(fs::exists(dir / "out")) << "a failed write left a folder behind";
@@ -409,7 +396,7 @@ TEST(FileSetCrashSafety, FailedStagingOnOneOfManyThreadsLeavesNothing) {
     Code code = Code::Internal;
     {
         const FileSizeLimit limit(kLimit);
-        code = commit_code(set, /*threads=*/4);
+        code = code_of([&] { set.commit(/*overwrite=*/false, /*threads=*/4); });
     }
     EXPECT_EQ(code, Code::FileWriteFailed);
     EXPECT_FALSE(fs::exists(dir / "out")) << "a failed write left something behind";

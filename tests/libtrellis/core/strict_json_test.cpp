@@ -2,16 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include "code_of.hpp"
+
 namespace trellis {
 
-static Code code_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.code();
-    }
-    return Code::Internal;
-}
+using testing::code_of;
 
 TEST(StrictJson, MalformedInputNamesLineAndColumn) {
     try {
