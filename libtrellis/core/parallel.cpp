@@ -1,15 +1,70 @@
 #include "core/parallel.hpp"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <exception>
+#include <memory>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
 namespace trellis {
+namespace {
+
+struct Launch {
+    std::function<void()> fn;
+    cpu_set_t widen;  // the parent's affinity, taken back once the thread runs where it was placed
+    bool placed;
+};
+
+void* launch(void* arg) {
+    const std::unique_ptr<Launch> l(static_cast<Launch*>(arg));
+    if (l->placed) pthread_setaffinity_np(pthread_self(), sizeof l->widen, &l->widen);
+    l->fn();
+    return nullptr;
+}
+
+// The first core in `allowed` other than the calling thread's, or -1 if there is none.
+int other_cpu(const cpu_set_t& allowed) {
+    const int here = sched_getcpu();
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
+        if (CPU_ISSET(cpu, &allowed) && cpu != here) return cpu;
+    return -1;
+}
+
+}  // namespace
+
+PlacedThread::PlacedThread(std::function<void()> fn) {
+    auto l = std::make_unique<Launch>(Launch{std::move(fn), {}, false});
+    CPU_ZERO(&l->widen);
+    // With more than CPU_SETSIZE cores sched_getaffinity fails: the thread is then simply not placed.
+    if (sched_getaffinity(0, sizeof l->widen, &l->widen) == 0) cpu_ = other_cpu(l->widen);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    if (cpu_ >= 0) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(cpu_, &one);
+        l->placed = pthread_attr_setaffinity_np(&attr, sizeof one, &one) == 0;
+    }
+    bool placed = l->placed;  // read now: from its start the thread owns `l` and may free it
+    int rc = pthread_create(&thread_, &attr, launch, l.get());
+    pthread_attr_destroy(&attr);
+    if (rc != 0 && placed) {  // the core went away (hot-unplug, a cpuset change): start it anywhere
+        placed = l->placed = false;
+        rc = pthread_create(&thread_, nullptr, launch, l.get());
+    }
+    if (rc != 0) throw std::system_error(rc, std::generic_category(), "starting a thread");
+    l.release();
+    if (!placed) cpu_ = -1;
+}
+
+PlacedThread::~PlacedThread() { pthread_join(thread_, nullptr); }
 
 void parallel_for(size_t count, unsigned threads, const std::function<void(size_t)>& job,
                   const std::function<void(size_t, size_t)>& progress) {

@@ -1,6 +1,7 @@
 #include "core/parallel.hpp"
 
 #include <gtest/gtest.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <atomic>
@@ -56,6 +57,48 @@ TEST(Parallel, TheFirstFailureStopsTheRestAndIsRethrown) {
                               }),
                  std::runtime_error);
     EXPECT_LT(ran.load(), jobs / 2);
+}
+
+cpu_set_t affinity() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    EXPECT_EQ(pthread_getaffinity_np(pthread_self(), sizeof set, &set), 0);
+    return set;
+}
+
+// Started on another allowed core, then free to run on any core its parent may use.
+TEST(PlacedThread, StartsOnAnotherCoreThenTakesItsParentsAffinity) {
+    const cpu_set_t parent = affinity();
+    if (CPU_COUNT(&parent) < 2) GTEST_SKIP() << "one core allowed: nothing to place on";
+    cpu_set_t inside;
+    CPU_ZERO(&inside);
+    int placed = -1;
+    {
+        const PlacedThread t([&] { inside = affinity(); });
+        placed = t.placed_on();
+    }  // joined
+    ASSERT_GE(placed, 0);
+    EXPECT_TRUE(CPU_ISSET(placed, &parent));
+    EXPECT_TRUE(CPU_EQUAL(&inside, &parent));
+}
+
+// With no other core allowed it is a plain thread; either way the destructor waits for `fn` to finish.
+TEST(PlacedThread, WithOneCoreAllowedRunsUnplacedAndIsJoined) {
+    int placed = -2;
+    std::atomic<bool> ran{false};
+    std::thread([&] {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(sched_getcpu(), &one);
+        ASSERT_EQ(pthread_setaffinity_np(pthread_self(), sizeof one, &one), 0);
+        const PlacedThread t([&] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            ran = true;
+        });
+        placed = t.placed_on();
+    }).join();
+    EXPECT_EQ(placed, -1);
+    EXPECT_TRUE(ran);
 }
 
 TEST(Parallel, NothingToDoCallsNothing) {
