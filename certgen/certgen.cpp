@@ -147,6 +147,7 @@ int gencert(const Options& o, Warnings& w) {
         if (!o.hostname.empty())
             w.push_back("-hostname is ignored with -initca (as cfssl does); put hosts in the CSR JSON");
         if (!o.cn.empty()) request.cn = o.cn;
+        const pki::CheckWarmup warmup(request.key);  // Botan's tables on the other core while OpenSSL signs
         issued = pki::init_ca(request, w);
         check_issued(issued.cert, nullptr);
     } else {
@@ -154,6 +155,7 @@ int gencert(const Options& o, Warnings& w) {
         const auto policy = read_policy(o, w);
         const auto& profile = policy.profile(o.profile, o.strict, w);
         const auto signer = load_signer(o);
+        const pki::CheckWarmup warmup(signer.key().describe());
         issued = pki::issue(request, signer, profile, overrides(o), w);
         check_issued(issued.cert, &signer);
     }

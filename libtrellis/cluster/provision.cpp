@@ -239,6 +239,7 @@ ProvisionResult plan_result(const Plan& plan) {
 }
 
 Produced produce(const Plan& plan, const Spec& spec, const ProvisionOptions& options) {
+    const pki::CheckWarmup warmup(spec.ca_key);  // Botan's tables on the other core while OpenSSL makes keys
     Produced out;
     Made made;
     made.pems.resize(plan.certs.size());

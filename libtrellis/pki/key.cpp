@@ -164,6 +164,14 @@ std::string_view algorithm_name(KeyAlgorithm algo) {
     return "unknown";
 }
 
+std::string curve_oid(const KeyRequest& request) {
+    const Curve* curve = request.algo == KeyAlgorithm::Ecdsa ? find_curve(request.size) : nullptr;
+    if (curve == nullptr) return "";
+    std::array<char, 64> text{};
+    const int n = OBJ_obj2txt(text.data(), static_cast<int>(text.size()), OBJ_nid2obj(curve->nid), 1);
+    return n > 0 && static_cast<size_t>(n) < text.size() ? std::string(text.data(), n) : "";
+}
+
 void validate(const KeyRequest& request) {
     switch (request.algo) {
         case KeyAlgorithm::Rsa:

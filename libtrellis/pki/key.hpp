@@ -25,6 +25,8 @@ struct KeyRequest {
 std::string_view algorithm_name(KeyAlgorithm algo);
 // Throws Code::KeyUnsupported for RSA outside 2048..8192, other EC sizes, unknown names.
 void validate(const KeyRequest& request);
+// The dotted OID of the curve an ECDSA request names ("1.2.840.10045.3.1.7" for 256); "" for any other.
+std::string curve_oid(const KeyRequest& request);
 
 class PrivateKey {
   public:

@@ -3,6 +3,7 @@
 #include <botan/ber_dec.h>
 #include <botan/certstor.h>
 #include <botan/data_src.h>
+#include <botan/ec_group.h>
 #include <botan/oids.h>
 #include <botan/pk_keys.h>
 #include <botan/pubkey.h>
@@ -316,6 +317,18 @@ LeafChecker::LeafChecker(const Certificate& ca) : ca_(ca), botan_(std::make_uniq
 }
 
 LeafChecker::~LeafChecker() = default;
+
+CheckWarmup::CheckWarmup(const KeyRequest& issuer_key) {
+    std::string oid = curve_oid(issuer_key);
+    if (oid.empty()) return;
+    thread_.emplace([oid = std::move(oid)] {
+        try {
+            const ::Botan::EC_Group group{::Botan::OID(oid)};  // cached by Botan for the process
+        } catch (const std::exception&) {
+            // Only a head start: the check itself builds the group, and reports what fails.
+        }
+    });
+}
 
 void LeafChecker::require(const Certificate& leaf, Purpose purpose, std::string_view what) const {
     std::string failures;

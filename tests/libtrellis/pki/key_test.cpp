@@ -85,6 +85,15 @@ TEST(KeyRequest, RefusesWeakAndUnknownKinds) {
     EXPECT_NO_THROW(validate({KeyAlgorithm::Ed25519, 0}));
 }
 
+TEST(KeyRequest, NamesTheCurveOfEachEcdsaSizeByOid) {
+    EXPECT_EQ(curve_oid({KeyAlgorithm::Ecdsa, 256}), "1.2.840.10045.3.1.7");  // P-256
+    EXPECT_EQ(curve_oid({KeyAlgorithm::Ecdsa, 384}), "1.3.132.0.34");
+    EXPECT_EQ(curve_oid({KeyAlgorithm::Ecdsa, 521}), "1.3.132.0.35");
+    EXPECT_EQ(curve_oid({KeyAlgorithm::Ecdsa, 224}), "");
+    EXPECT_EQ(curve_oid({KeyAlgorithm::Rsa, 2048}), "");
+    EXPECT_EQ(curve_oid({KeyAlgorithm::Ed25519, 0}), "");
+}
+
 std::string pem_of(EVP_PKEY* key, bool traditional = true) {
     BIO* bio = BIO_new(BIO_s_mem());
     if (traditional)

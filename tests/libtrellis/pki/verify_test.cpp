@@ -84,6 +84,21 @@ TEST(LeafChecker, RsaAndEd25519CasWork) {
     }
 }
 
+// The warm-up builds Botan's curve tables on another thread while this one makes a CA on that curve and
+// checks with it: the checks (which may wait for the tables inside Botan) give the verdicts they give alone.
+TEST(CheckWarmup, ChecksMadeWhileItRunsGiveTheSameVerdicts) {
+    for (const int size : {384, 521, 256}) {
+        const CheckWarmup warmup({KeyAlgorithm::Ecdsa, size});
+        const std::string json = R"({"CN":"EC CA","key":{"algo":"ecdsa","size":)" + std::to_string(size) + "}}";
+        const auto ca = make_ca(json);
+        const LeafChecker checker(ca.signer.certificate());
+        const Certificate leaf = leaf_of(ca.signer, profile_with({"signing", "client auth"}));
+        expect_same_verdict(checker, ca.signer, leaf, Purpose::ClientAuth, true);
+        expect_same_verdict(checker, ca.signer, leaf, Purpose::ServerAuth, false);
+    }
+    const CheckWarmup nothing_to_build({KeyAlgorithm::Rsa, 2048});  // starts no thread; destroying it is instant
+}
+
 TEST(LeafChecker, IsSafeToShareBetweenThreads) {
     const auto ca = make_ca();
     const LeafChecker checker(ca.signer.certificate());
