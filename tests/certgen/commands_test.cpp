@@ -171,7 +171,7 @@ TEST(Certinfo, DescribesACsr) {
     auto info = certgen({"certinfo", "-csr=req.csr"}, {}, dir.path());
     ASSERT_EQ(info.exit_code, 0) << info.err;
     EXPECT_NE(info.out.find("req.test"), std::string::npos) << info.out;
-    EXPECT_NO_THROW((void)nlohmann::json::parse(info.out));
+    EXPECT_TRUE(nlohmann::json::accept(info.out)) << info.out;
 }
 
 TEST(PrintDefaults, CsrAndConfigAreGoldenAndUsable) {
