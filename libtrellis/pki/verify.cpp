@@ -321,6 +321,10 @@ LeafChecker::~LeafChecker() = default;
 CheckWarmup::CheckWarmup(const KeyRequest& issuer_key) {
     std::string oid = curve_oid(issuer_key);
     if (oid.empty()) return;
+    // Botan keeps a curve's tables for the life of the process: one warm-up per curve is enough.
+    static std::mutex mutex;
+    static std::set<std::string> started;
+    if (const std::lock_guard lock(mutex); !started.insert(oid).second) return;
     thread_.emplace([oid = std::move(oid)] {
         try {
             const ::Botan::EC_Group group{::Botan::OID(oid)};  // cached by Botan for the process
