@@ -167,6 +167,8 @@ int gencert(const Options& o, Warnings& w) {
 int genkey(const Options& o, Warnings& w) {
     const auto request = read_request(arg(o, 0), w);
     if (!o.initca) reject_ca_section(request, arg(o, 0));
+    std::optional<pki::CheckWarmup> warmup;  // only a CA is checked here
+    if (o.initca) warmup.emplace(request.key);
     auto issued = o.initca ? pki::init_ca(request, w) : pki::generate_key(request, w);
     if (o.initca) check_issued(issued.cert, nullptr);
     maybe_encrypt(o, issued);
@@ -200,6 +202,7 @@ int sign(const Options& o, Warnings& w) {
     const auto policy = read_policy(o, w);
     const auto& profile = policy.profile(o.profile, o.strict, w);
     const auto signer = load_signer(o);
+    const pki::CheckWarmup warmup(signer.key().describe());
     pki::Issued issued;
     issued.cert = pki::sign_csr(csr_pem, source_name(csr_arg), signer, profile, over, w);
     check_issued(issued.cert, &signer);
