@@ -14,6 +14,7 @@
 #include <cstring>
 #include <mutex>
 #include <set>
+#include <system_error>
 
 #include "core/error.hpp"
 #include "core/host.hpp"
@@ -325,13 +326,17 @@ CheckWarmup::CheckWarmup(const KeyRequest& issuer_key) {
     static std::mutex mutex;
     static std::set<std::string> started;
     if (const std::lock_guard lock(mutex); !started.insert(oid).second) return;
-    thread_.emplace([oid = std::move(oid)] {
-        try {
-            const ::Botan::EC_Group group{::Botan::OID(oid)};  // cached by Botan for the process
-        } catch (const std::exception&) {
-            // Only a head start: the check itself builds the group, and reports what fails.
-        }
-    });
+    // Only a head start: without a thread to spare, or if Botan refuses, the check builds the tables itself
+    // and reports what fails.
+    try {
+        thread_.emplace([oid = std::move(oid)] {
+            try {
+                const ::Botan::EC_Group group{::Botan::OID(oid)};  // cached by Botan for the process
+            } catch (...) {
+            }
+        });
+    } catch (const std::system_error&) {
+    }
 }
 
 void LeafChecker::require(const Certificate& leaf, Purpose purpose, std::string_view what) const {
