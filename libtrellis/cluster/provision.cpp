@@ -125,12 +125,14 @@ void make_cas(const Spec& spec, const Plan& plan, Made& made, Warnings& warnings
     for (size_t i = 0; i < plan.certs.size(); ++i) {
         const PlannedCert& c = plan.certs[i];
         if (!c.entry.kind->is_ca()) continue;
-        if (c.reason.empty()) {
-            made.pems[i].cert = plan.file(c.entry.cert)->content;
-            made.pems[i].key = plan.file(c.entry.key)->content;
-        } else {
-            made.pems[i] = pki::init_ca(ca_request(spec, c.entry), warnings);
+        if (!c.reason.empty()) {
+            pki::NewCa ca = pki::init_ca_signer(ca_request(spec, c.entry), warnings);
+            made.pems[i] = std::move(ca.issued);
+            made.cas.try_emplace(i, std::move(ca.signer));
+            continue;
         }
+        made.pems[i].cert = plan.file(c.entry.cert)->content;
+        made.pems[i].key = plan.file(c.entry.key)->content;
         made.cas.try_emplace(i, pki::Signer(pki::Certificate::from_pem(made.pems[i].cert, c.entry.cert.string()),
                                             pki::PrivateKey::from_pem(made.pems[i].key, c.entry.key.string())));
     }

@@ -604,6 +604,10 @@ Signer Signer::load(std::string_view cert_source, std::string_view key_source,
 }
 
 Issued init_ca(const CertificateRequest& request, Warnings& warnings) {
+    return init_ca_signer(request, warnings).issued;
+}
+
+NewCa init_ca_signer(const CertificateRequest& request, Warnings& warnings) {
     const SubjectAltNames sans = classify_hosts(request.hosts, "hosts", warnings);
     const NamePtr subject = make_subject(request, request.cn);
     const SubjectAltNames cert_sans = ca_sans(sans, warnings);  // the CSR keeps what was asked
@@ -630,7 +634,10 @@ Issued init_ca(const CertificateRequest& request, Warnings& warnings) {
     out.csr = csr_pem(csr.get());
     out.cert = pem_of(build_certificate(spec));
     out.key = key.pem();
-    return out;
+    // The certificate is read back from its PEM (built here, with the public key copied from the CSR, it
+    // does not give that key back to Certificate::matches); the key object is kept: no key decoder runs.
+    Certificate cert = Certificate::from_pem(out.cert, "the new CA certificate");
+    return {std::move(out), Signer(std::move(cert), key)};
 }
 
 Issued issue(const CertificateRequest& request, const Signer& ca, const Profile& profile, const Overrides& overrides,

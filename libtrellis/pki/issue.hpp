@@ -52,6 +52,13 @@ struct Overrides {
 
 // gencert -initca: a new key and self-signed CA (validity from request.ca.expiry, default 43800h).
 Issued init_ca(const CertificateRequest& request, Warnings& warnings);
+// init_ca's CA both as PEMs and ready to sign, for callers that sign with it at once (provisioning):
+// nothing to parse back from the PEMs just written.
+struct NewCa {
+    Issued issued;
+    Signer signer;
+};
+NewCa init_ca_signer(const CertificateRequest& request, Warnings& warnings);
 // gencert -ca -ca-key: a new key, its CSR, and a certificate signed by `ca` under `profile`.
 Issued issue(const CertificateRequest& request, const Signer& ca, const Profile& profile, const Overrides& overrides,
              Warnings& warnings);
