@@ -603,11 +603,10 @@ Signer Signer::load(std::string_view cert_source, std::string_view key_source,
     }
 }
 
-Issued init_ca(const CertificateRequest& request, Warnings& warnings) {
-    return init_ca_signer(request, warnings).issued;
-}
+namespace {
 
-NewCa init_ca_signer(const CertificateRequest& request, Warnings& warnings) {
+// init_ca's work, with the key it made kept as an object for init_ca_signer.
+std::pair<Issued, PrivateKey> new_ca(const CertificateRequest& request, Warnings& warnings) {
     const SubjectAltNames sans = classify_hosts(request.hosts, "hosts", warnings);
     const NamePtr subject = make_subject(request, request.cn);
     const SubjectAltNames cert_sans = ca_sans(sans, warnings);  // the CSR keeps what was asked
@@ -634,10 +633,19 @@ NewCa init_ca_signer(const CertificateRequest& request, Warnings& warnings) {
     out.csr = csr_pem(csr.get());
     out.cert = pem_of(build_certificate(spec));
     out.key = key.pem();
+    return {std::move(out), key};
+}
+
+}  // namespace
+
+Issued init_ca(const CertificateRequest& request, Warnings& warnings) { return new_ca(request, warnings).first; }
+
+NewCa init_ca_signer(const CertificateRequest& request, Warnings& warnings) {
+    auto [issued, key] = new_ca(request, warnings);
     // The certificate is read back from its PEM (built here, with the public key copied from the CSR, it
     // does not give that key back to Certificate::matches); the key object is kept: no key decoder runs.
-    Certificate cert = Certificate::from_pem(out.cert, "the new CA certificate");
-    return {std::move(out), Signer(std::move(cert), key)};
+    Certificate cert = Certificate::from_pem(issued.cert, "the new CA certificate");
+    return {std::move(issued), Signer(std::move(cert), std::move(key))};
 }
 
 Issued issue(const CertificateRequest& request, const Signer& ca, const Profile& profile, const Overrides& overrides,
