@@ -19,6 +19,7 @@
 #include "pki/certinfo.hpp"
 #include "pki/issue.hpp"
 #include "pki/policy.hpp"
+#include "pki/process.hpp"
 #include "pki/request.hpp"
 #include "pki/verify.hpp"
 
@@ -492,6 +493,7 @@ int run_certgen(int argc, char** argv, Warnings& warnings) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    pki::skip_openssl_cleanup_at_exit();
     return cli::run("certgen", argc, argv, [&] {
         // Warnings go to stderr, never stdout; those gathered before a failure still
         // explain it, so they are printed while unwinding, before the error line.

@@ -24,6 +24,7 @@
 #include "core/files.hpp"
 #include "core/host.hpp"
 #include "pki/policy.hpp"
+#include "pki/process.hpp"
 #include "pki/verify.hpp"
 #include "restore.hpp"
 #include "store/etcd_process.hpp"
@@ -576,6 +577,7 @@ Exit 0 clean, 1 findings, 2 bad command line.)");
 }  // namespace
 
 int main(int argc, char** argv) {
+    pki::skip_openssl_cleanup_at_exit();
     return cli::run(kTool, argc, argv, [&] {
         Warnings warnings;
         struct Flush {
