@@ -40,8 +40,7 @@ std::string base_dir(const RenderOptions& options) {
 }
 
 // A template parsed once per thread: parsing was 3 of the 5 million instructions that rendering a
-// 3-node cluster took, and render() leaves the parsed tree as it was. Built in place: the tree is not
-// ours to move.
+// 3-node cluster took, and render() leaves the parsed tree as it was.
 mustache::mustache& parsed_template(std::string_view name) {
     thread_local std::map<std::string, mustache::mustache, std::less<>> parsed;
     if (const auto it = parsed.find(name); it != parsed.end()) return it->second;

@@ -605,13 +605,20 @@ Signer Signer::load(std::string_view cert_source, std::string_view key_source,
 
 namespace {
 
-// init_ca's work, with the key it made kept as an object for init_ca_signer.
-std::pair<Issued, PrivateKey> new_ca(const CertificateRequest& request, Warnings& warnings) {
+// init_ca's work. The CSR is made only for init_ca (cfssl's initca returns one); without it the
+// certificate takes the key itself, so the object is usable as it is, as issue_certificate's are.
+struct MadeCa {
+    Issued issued;
+    PrivateKey key;
+    X509Ptr cert;
+};
+
+MadeCa new_ca(const CertificateRequest& request, bool with_csr, Warnings& warnings) {
     const SubjectAltNames sans = classify_hosts(request.hosts, "hosts", warnings);
     const NamePtr subject = make_subject(request, request.cn);
     const SubjectAltNames cert_sans = ca_sans(sans, warnings);  // the CSR keeps what was asked
     require_identity(subject.get(), cert_sans);
-    const PrivateKey key = PrivateKey::generate(request.key);
+    PrivateKey key = PrivateKey::generate(request.key);
     // cfssl's initca.CAPolicy(): cert sign + crl sign, 5 years unless the request's "ca" says otherwise.
     Profile profile;
     profile.usages = {"cert sign", "crl sign"};
@@ -621,31 +628,35 @@ std::pair<Issued, PrivateKey> new_ca(const CertificateRequest& request, Warnings
     const CaOptions ca = request.ca.value_or(CaOptions{});
     if (!ca.expiry.empty()) profile.expiry = parse_duration(ca.expiry, "ca.expiry");
     if (!ca.backdate.empty()) profile.backdate = parse_duration(ca.backdate, "ca.backdate");
-    const ReqPtr csr = build_csr(subject.get(), key, sans, CaOptions(ca));
-    CertSpec spec{subject.get(), key.get(), X509_REQ_get_X509_PUBKEY(csr.get()), nullptr, &key};
+    const ReqPtr csr = with_csr ? build_csr(subject.get(), key, sans, CaOptions(ca)) : nullptr;
+    CertSpec spec{subject.get(), key.get(), csr ? X509_REQ_get_X509_PUBKEY(csr.get()) : nullptr, nullptr, &key};
     spec.is_ca = true;
     spec.max_path_len = ca.pathlen > 0 ? ca.pathlen : ca.pathlenzero ? 0 : -1;
     spec.key_usage = key_usage_bits(profile.usages);
     spec.sans = &cert_sans;
     spec.profile = &profile;
     set_validity(spec, profile);
-    Issued out;
-    out.csr = csr_pem(csr.get());
-    out.cert = pem_of(build_certificate(spec));
-    out.key = key.pem();
-    return {std::move(out), key};
+    X509Ptr cert = build_certificate(spec);  // before `key` moves: spec points at it
+    MadeCa out{{}, std::move(key), std::move(cert)};
+    if (csr) out.issued.csr = csr_pem(csr.get());
+    out.issued.key = out.key.pem();
+    return out;
 }
 
 }  // namespace
 
-Issued init_ca(const CertificateRequest& request, Warnings& warnings) { return new_ca(request, warnings).first; }
+Issued init_ca(const CertificateRequest& request, Warnings& warnings) {
+    MadeCa ca = new_ca(request, /*with_csr=*/true, warnings);
+    ca.issued.cert = pem_of(std::move(ca.cert));
+    return std::move(ca.issued);
+}
 
+// Signs with the objects it made: nothing is decoded back from the PEMs it returns.
 NewCa init_ca_signer(const CertificateRequest& request, Warnings& warnings) {
-    auto [issued, key] = new_ca(request, warnings);
-    // The certificate is read back from its PEM (built here, with the public key copied from the CSR, it
-    // does not give that key back to Certificate::matches); the key object is kept: no key decoder runs.
-    Certificate cert = Certificate::from_pem(issued.cert, "the new CA certificate");
-    return {std::move(issued), Signer(std::move(cert), std::move(key))};
+    MadeCa ca = new_ca(request, /*with_csr=*/false, warnings);
+    Certificate cert(ca.cert.release());
+    ca.issued.cert = cert.pem();
+    return {std::move(ca.issued), Signer(std::move(cert), std::move(ca.key))};
 }
 
 Issued issue(const CertificateRequest& request, const Signer& ca, const Profile& profile, const Overrides& overrides,

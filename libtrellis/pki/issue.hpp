@@ -52,8 +52,8 @@ struct Overrides {
 
 // gencert -initca: a new key and self-signed CA (validity from request.ca.expiry, default 43800h).
 Issued init_ca(const CertificateRequest& request, Warnings& warnings);
-// init_ca's CA both as PEMs and ready to sign, for callers that sign with it at once (provisioning):
-// nothing to parse back from the PEMs just written.
+// init_ca's CA both as PEMs (no CSR) and ready to sign, for callers that sign with it at once
+// (provisioning): nothing is parsed back from the PEMs.
 struct NewCa {
     Issued issued;
     Signer signer;

@@ -176,6 +176,35 @@ TEST(Issue, IssueCertificateMatchesIssueWithoutCsrOrPem) {
     EXPECT_EQ(Certificate::from_pem(direct.pem(), "b").der(), direct.der());
 }
 
+TEST(Issue, InitCaSignerMakesInitCasCaWithoutCsrReadyToSign) {
+    Warnings w;
+    const CertificateRequest request =
+        test::request_json(R"({"CN":"Test CA","names":[{"O":"Ops"}],"ca":{"expiry":"2h","pathlen":1}})");
+    const Issued via_csr = init_ca(request, w);
+    const NewCa made = init_ca_signer(request, w);
+    EXPECT_FALSE(via_csr.csr.empty());
+    EXPECT_TRUE(made.issued.csr.empty());  // provisioning writes none
+    const Certificate& direct = made.signer.certificate();
+    EXPECT_EQ(made.issued.cert, direct.pem());
+    EXPECT_EQ(made.issued.key, made.signer.key().pem());
+    EXPECT_TRUE(direct.matches(PrivateKey::from_pem(made.issued.key, "ca-key.pem")));
+    const Certificate other = Certificate::from_pem(via_csr.cert, "ca.pem");
+    EXPECT_EQ(direct.subject_text(), other.subject_text());
+    EXPECT_EQ(X509_get_ext_count(direct.get()), X509_get_ext_count(other.get()));
+    for (int i = 0; i < X509_get_ext_count(other.get()); ++i)
+        EXPECT_EQ(OBJ_obj2nid(X509_EXTENSION_get_object(X509_get_ext(direct.get(), i))),
+                  OBJ_obj2nid(X509_EXTENSION_get_object(X509_get_ext(other.get(), i))));
+    EXPECT_EQ(X509_get_pathlen(const_cast<X509*>(direct.get())), 1);
+    EXPECT_EQ(direct.not_after() - direct.not_before(), other.not_after() - other.not_before());
+    // It signs at once, and both stacks accept what it signed under the CA as written to disk.
+    const PrivateKey key = PrivateKey::generate({KeyAlgorithm::Ecdsa, 256});
+    const Certificate leaf = issue_certificate(test::request_json(R"({"CN":"n1","hosts":["127.0.0.1"]})"), key,
+                                               made.signer, test::profile_with({"server auth"}), w);
+    EXPECT_EQ(verify_both(VerifyRequest{
+                  leaf, {}, {Certificate::from_pem(made.issued.cert, "ca.pem")}, Purpose::ServerAuth, "127.0.0.1", {}}),
+              "");
+}
+
 TEST(Issue, SignatureDigestFollowsTheIssuerKey) {
     struct Case {
         const char* ca_key;
