@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "helpers.hpp"
 #include "support.hpp"
@@ -48,6 +49,14 @@ std::vector<unsigned char> sha256_160(const Certificate& c) {
 bool critical(const Certificate& c, int nid) {
     const int i = X509_get_ext_by_NID(c.get(), nid, -1);
     return i >= 0 && X509_EXTENSION_get_critical(X509_get_ext(c.get(), i)) == 1;
+}
+
+// The certificate's extensions by NID, in their order.
+std::vector<int> extension_nids(const Certificate& c) {
+    std::vector<int> out;
+    for (int i = 0; i < X509_get_ext_count(c.get()); ++i)
+        out.push_back(OBJ_obj2nid(X509_EXTENSION_get_object(X509_get_ext(c.get(), i))));
+    return out;
 }
 
 long pathlen(const Certificate& c) {
@@ -163,10 +172,7 @@ TEST(Issue, IssueCertificateMatchesIssueWithoutCsrOrPem) {
     const PrivateKey key = PrivateKey::generate({KeyAlgorithm::Ecdsa, 256});
     const Certificate direct = issue_certificate(request, key, ca.signer, profile, w);
     EXPECT_TRUE(direct.matches(key));
-    EXPECT_EQ(X509_get_ext_count(direct.get()), X509_get_ext_count(via_csr.get()));
-    for (int i = 0; i < X509_get_ext_count(via_csr.get()); ++i)
-        EXPECT_EQ(OBJ_obj2nid(X509_EXTENSION_get_object(X509_get_ext(direct.get(), i))),
-                  OBJ_obj2nid(X509_EXTENSION_get_object(X509_get_ext(via_csr.get(), i))));
+    EXPECT_EQ(extension_nids(direct), extension_nids(via_csr));
     EXPECT_EQ(direct.subject_text(), via_csr.subject_text());
     EXPECT_EQ(direct.ip_addresses(), via_csr.ip_addresses());
     EXPECT_EQ(direct.dns_names(), via_csr.dns_names());
@@ -190,11 +196,8 @@ TEST(Issue, InitCaSignerMakesInitCasCaWithoutCsrReadyToSign) {
     EXPECT_TRUE(direct.matches(PrivateKey::from_pem(made.issued.key, "ca-key.pem")));
     const Certificate other = Certificate::from_pem(via_csr.cert, "ca.pem");
     EXPECT_EQ(direct.subject_text(), other.subject_text());
-    EXPECT_EQ(X509_get_ext_count(direct.get()), X509_get_ext_count(other.get()));
-    for (int i = 0; i < X509_get_ext_count(other.get()); ++i)
-        EXPECT_EQ(OBJ_obj2nid(X509_EXTENSION_get_object(X509_get_ext(direct.get(), i))),
-                  OBJ_obj2nid(X509_EXTENSION_get_object(X509_get_ext(other.get(), i))));
-    EXPECT_EQ(X509_get_pathlen(const_cast<X509*>(direct.get())), 1);
+    EXPECT_EQ(extension_nids(direct), extension_nids(other));
+    EXPECT_EQ(pathlen(direct), 1);
     EXPECT_EQ(direct.not_after() - direct.not_before(), other.not_after() - other.not_before());
     // It signs at once, and both stacks accept what it signed under the CA as written to disk.
     const PrivateKey key = PrivateKey::generate({KeyAlgorithm::Ecdsa, 256});
